@@ -1,0 +1,141 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ListenerConfig } from '../config/types.js';
+import { addressOf, type BoundAddress, closeServer, listen } from '../net/listeners.js';
+import { loadTlsOptions } from '../net/tls-options.js';
+import type { Logger } from '../util/log.js';
+import { HttpError, sendError, sendJson } from './http-json.js';
+
+/**
+ * The admin HTTP API of PROTOCOL.md section 6. /healthz, /readyz and /metrics
+ * are open; every other call needs `Authorization: Bearer <admin.token>`.
+ * Routes register themselves (accounts, config reload, clearing) so this file
+ * stays the transport and auth only.
+ */
+
+export type AdminHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Readonly<Record<string, string>>,
+) => Promise<void> | void;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: AdminHandler;
+}
+
+export interface AdminProbes {
+  ready(): Promise<boolean>;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+export class AdminServer {
+  private readonly routes: Route[] = [];
+  private server: Server | undefined;
+  private readonly token: Buffer;
+
+  constructor(
+    private readonly config: ListenerConfig,
+    token: string,
+    private readonly probes: AdminProbes,
+    private readonly log: Logger,
+  ) {
+    this.token = Buffer.from(`Bearer ${token}`);
+  }
+
+  /** Registers an authenticated route; `path` segments written `{name}` are captured (URL-decoded). */
+  route(method: string, path: string, handler: AdminHandler): void {
+    const names: string[] = [];
+    const source = path.replace(/\{([a-z]+)\}/gi, (_m, name: string) => {
+      names.push(name);
+      return '([^/]+)';
+    });
+    this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler });
+  }
+
+  async start(): Promise<BoundAddress> {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => {
+      this.handle(req, res).catch((error: unknown) => this.fail(res, error));
+    };
+    this.server =
+      this.config.tls === undefined
+        ? createHttpServer(handler)
+        : createHttpsServer(loadTlsOptions(this.config.tls), handler);
+    this.server.on('tlsClientError', () => {});
+    await listen(this.server, this.config);
+    return addressOf(this.server);
+  }
+
+  async close(): Promise<void> {
+    if (this.server === undefined) return;
+    const closing = closeServer(this.server);
+    this.server.closeAllConnections();
+    await closing;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+      return;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      const ready = await this.probes.ready();
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const { contentType, body } = await this.probes.metrics();
+      res.writeHead(200, { 'content-type': contentType });
+      res.end(body);
+      return;
+    }
+    if (!this.authorized(req)) {
+      res.setHeader('www-authenticate', 'Bearer');
+      sendError(res, 401, 'unauthorized', 'a valid Authorization: Bearer token is required');
+      return;
+    }
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const match = route.pattern.exec(path);
+      if (match === null) continue;
+      pathMatched = true;
+      if (route.method !== req.method) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(match[i + 1] ?? '');
+      });
+      await route.handler(req, res, params);
+      return;
+    }
+    if (pathMatched)
+      sendError(res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed on ${path}`);
+    else sendError(res, 404, 'not_found', `no such endpoint: ${path}`);
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const header = req.headers.authorization;
+    if (header === undefined) return false;
+    const given = Buffer.from(header);
+    return given.length === this.token.length && timingSafeEqual(given, this.token);
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    if (error instanceof HttpError) {
+      if (!res.headersSent) sendError(res, error.status, error.code, error.message);
+      return;
+    }
+    this.log.error('admin request failed', { error });
+    if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
+    else res.destroy();
+  }
+}

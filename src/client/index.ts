@@ -1,0 +1,18 @@
+/** switchyard client SDK: the public surface. */
+export { backoffDelayMs } from './backoff.js';
+export { SwitchClient, type SwitchClientEventMap } from './client.js';
+export { CLIENT_ERROR_CODES, ClientError, type ClientErrorCode, isClientError } from './errors.js';
+export type {
+  HandlerAnswer,
+  IncomingRequestHandler,
+  MessageId,
+  RequestMessage,
+  ResponseMessage,
+} from './messages.js';
+export {
+  CLIENT_DEFAULTS,
+  type ClientTlsOptions,
+  type ReconnectPolicy,
+  type SwitchClientOptions,
+  type TransportKind,
+} from './options.js';

@@ -1,0 +1,71 @@
+import type { Role } from '../protocol/mti.js';
+
+/** PEM file paths; relative paths are resolved against the config file's folder. */
+export interface TlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  /** CA bundle used to verify client certificates (mutual TLS). */
+  readonly ca?: string;
+  /** Ask for, and require, a client certificate signed by `ca`. */
+  readonly requestCert?: boolean;
+}
+
+export interface ListenerConfig {
+  readonly host: string;
+  /** 0 = any free port; the bound port is logged. */
+  readonly port: number;
+  readonly tls?: TlsConfig;
+}
+
+export interface StandInConfig {
+  readonly perTxnMax: number;
+  readonly dailyMax: number;
+}
+
+export interface InstitutionConfig {
+  readonly id: string;
+  readonly role: Role;
+  /** Ed25519 public key, 32 bytes, base64. */
+  readonly publicKey: string;
+  readonly standIn?: StandInConfig;
+}
+
+export interface RouteConfig {
+  readonly prefix: string;
+  /** "local" (the on-us ledger) or the id of an institution with role issuer. */
+  readonly issuer: string;
+}
+
+export interface LimitsConfig {
+  readonly frameBytesMax: number;
+  readonly batchMax: number;
+  readonly inflightMax: number;
+}
+
+export interface SwitchConfig {
+  readonly switchId: string;
+  readonly listen: {
+    readonly tcp?: ListenerConfig;
+    readonly ws?: ListenerConfig;
+    readonly admin?: ListenerConfig;
+  };
+  readonly redis: { readonly url?: string };
+  readonly admin: { readonly token: string };
+  readonly institutions: readonly InstitutionConfig[];
+  readonly routes: readonly RouteConfig[];
+  readonly issuerTimeoutMs: number;
+  readonly holdTtlMs: number;
+  readonly dedupeWindowMs: number;
+  readonly signonTimeoutMs: number;
+  readonly heartbeatMs: number;
+  readonly limits: LimitsConfig;
+  readonly clearing: { readonly cycleMs: number; readonly outDir: string };
+  /** Not in the contract: where the private redis-server and other local state live. */
+  readonly dataDir: string;
+  /** Not in the contract: account shard workers (0 = one per core). */
+  readonly workers: number;
+  /** Not in the contract: log threshold. */
+  readonly log: { readonly level: LogLevel };
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -1,0 +1,41 @@
+/**
+ * Retrieval reference numbers: 12 characters, unique per switch.
+ *
+ * Layout (base 36, upper case): 6 chars of seconds since 2024-01-01 UTC
+ * (covers 69 years) + 2 chars of source id (0..1295: a worker or a switch
+ * process, so sources never collide) + 4 chars of sequence within that second
+ * (1,679,616 per second per source). When a second's sequence runs out the
+ * generator borrows the next second, so it never repeats; a restart resumes
+ * from the wall clock, which is past every second a previous run could have
+ * reached unless it borrowed ahead (only above 1.6M rrn/s sustained).
+ */
+
+const EPOCH_MS = Date.UTC(2024, 0, 1);
+const SEQ_PER_SECOND = 36 ** 4;
+export const RRN_SOURCE_MAX = 36 ** 2 - 1;
+
+export type RrnGenerator = () => string;
+
+export function createRrnGenerator(sourceId: number, nowMs: () => number = Date.now): RrnGenerator {
+  if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > RRN_SOURCE_MAX) {
+    throw new RangeError(`rrn source id must be 0..${RRN_SOURCE_MAX}`);
+  }
+  const source = sourceId.toString(36).toUpperCase().padStart(2, '0');
+  let second = -1;
+  let prefix = '';
+  let seq = 0;
+  return () => {
+    const nowSecond = Math.floor((nowMs() - EPOCH_MS) / 1000);
+    if (nowSecond > second) {
+      second = nowSecond;
+      seq = 0;
+      prefix = `${second.toString(36).toUpperCase().padStart(6, '0')}${source}`;
+    } else if (seq >= SEQ_PER_SECOND) {
+      second += 1;
+      seq = 0;
+      prefix = `${second.toString(36).toUpperCase().padStart(6, '0')}${source}`;
+    }
+    const s = seq++;
+    return `${prefix}${s.toString(36).toUpperCase().padStart(4, '0')}`;
+  };
+}

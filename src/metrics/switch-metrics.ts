@@ -1,0 +1,84 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * The metrics of PROTOCOL.md section 8 that the main thread owns. Label
+ * children are cached per (mti, rc) so the hot path pays one Map lookup, not
+ * prom-client's label hashing. No per-card value is ever a label.
+ */
+
+export type ConnectionRoleLabel = 'acquirer' | 'issuer' | 'unauthenticated';
+
+export interface MetricsSources {
+  connectionsByRole(): Readonly<Record<ConnectionRoleLabel, number>>;
+  inflightRequests(): number;
+}
+
+// Seconds; from 50 us (an in-memory answer) to 10 s (well past any issuer timeout).
+const DURATION_BUCKETS_S = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+export class SwitchMetrics {
+  readonly registry = new Registry();
+  private readonly messages: Counter<'mti' | 'rc'>;
+  private readonly duration: Histogram<'mti'>;
+  private readonly messageChildren = new Map<string, { inc(n?: number): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.messages = new Counter({
+      name: 'switchyard_messages_total',
+      help: 'Responses written, by response MTI and response code.',
+      labelNames: ['mti', 'rc'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'switchyard_request_duration_seconds',
+      help: 'Frame received to response written, by response MTI.',
+      labelNames: ['mti'],
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
+    new Gauge({
+      name: 'switchyard_connections',
+      help: 'Open host connections by signed-on role.',
+      labelNames: ['role'],
+      registers,
+      collect() {
+        const byRole = sources.connectionsByRole();
+        for (const role of Object.keys(byRole) as ConnectionRoleLabel[]) this.set({ role }, byRole[role]);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_inflight_requests',
+      help: 'Requests read from hosts and not yet answered.',
+      registers,
+      collect() {
+        this.set(sources.inflightRequests());
+      },
+    });
+  }
+
+  /** One response written: counts it and, for requests, observes its latency. */
+  responseWritten(mti: string, rc: string, durationSeconds: number): void {
+    const key = `${mti}:${rc}`;
+    let counter = this.messageChildren.get(key);
+    if (counter === undefined) {
+      counter = this.messages.labels(mti, rc);
+      this.messageChildren.set(key, counter);
+    }
+    counter.inc();
+    let hist = this.durationChildren.get(mti);
+    if (hist === undefined) {
+      hist = this.duration.labels(mti);
+      this.durationChildren.set(mti, hist);
+    }
+    hist.observe(durationSeconds);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,344 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ClientTlsOptions, TransportKind } from '../client/options.js';
+import { SIM_PAN_DIGITS } from './request-factory.js';
+
+export const SIM_USAGE = `usage: switchyard sim acquirer [options]
+
+Where to connect (default: --config config/demo.json):
+  --config FILE            switch config: listen address, first acquirer institution
+  --keys FILE              institution key file (default: dev-keys.json next to the config)
+  --host HOST --port PORT  connect here instead of the config's listener
+  --transport tcp|ws       default tcp
+  --path PATH              WebSocket path (default /)
+  --tls                    TLS / WSS (on by itself when the config's listener has tls)
+  --ca FILE                CA bundle (PEM) to verify the switch
+  --insecure               do not verify the switch's certificate
+  --institution ID         default: the config's first acquirer
+  --secret-key BASE64      64-byte tweetnacl secret key (instead of --keys)
+
+Load:
+  --rate N                 target requests/s, all connections together (0 = as fast as possible; default 0)
+  --duration S             stop after S seconds
+  --count N                stop after N requests (no --duration/--count: run until Ctrl-C)
+  --connections C          default 1
+  --inflight N             max outstanding requests per connection (default 256)
+  --batch B                messages per requestBatch() frame (default 1)
+  --no-coalesce            one frame per request/batch (default: a turn's sends share frames)
+  --timeout-ms MS          request timeout (default 30000)
+
+Requests:
+  --pans N                 distinct Luhn-valid ${SIM_PAN_DIGITS}-digit PANs (default 1000)
+  --prefix DIGITS          PAN prefix (default 4)
+  --amount MINOR           default 100
+  --currency CODE          default USD
+  --mti 0100|0200          default 0100
+  --seed N                 seeds the stan start (default: from the clock; printed in the summary)
+
+Output:
+  --json                   final summary as one JSON line on stdout
+  --quiet                  no progress line on stderr
+  --help
+`;
+
+/** A bad command line; the message includes the usage text. `help` is set for --help. */
+export class SimArgsError extends Error {
+  override readonly name = 'SimArgsError';
+  readonly usage = SIM_USAGE;
+  constructor(
+    problem: string,
+    readonly help = false,
+  ) {
+    super(help ? SIM_USAGE : `switchyard sim acquirer: ${problem}\n\n${SIM_USAGE}`);
+  }
+}
+
+export interface SimConnectionOptions {
+  readonly transport: TransportKind;
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly tls: ClientTlsOptions | undefined;
+  readonly institution: string;
+  readonly secretKey: Uint8Array;
+  readonly requestTimeoutMs: number;
+}
+
+export interface SimLoadOptions {
+  /** Requests per second over all connections; 0 = closed loop only, as fast as answers come. */
+  readonly ratePerS: number;
+  readonly durationS: number | undefined;
+  readonly count: number | undefined;
+  readonly connections: number;
+  readonly inflightMax: number;
+  readonly batch: number;
+  readonly coalesce: boolean;
+  readonly pans: number;
+  readonly prefix: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly mti: '0100' | '0200';
+  readonly seed: number;
+  readonly json: boolean;
+  readonly progress: boolean;
+}
+
+export interface SimOptions extends SimLoadOptions {
+  readonly connection: SimConnectionOptions;
+  /** Install a SIGINT handler (first Ctrl-C drains and summarises, second closes at once). */
+  readonly handleSigint: boolean;
+  /** Embedding and tests: stop as on Ctrl-C. */
+  readonly signal?: AbortSignal;
+  readonly stdout?: NodeJS.WritableStream;
+  readonly stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly progressIntervalMs?: number;
+}
+
+const DEFAULT_CONFIG_FILE = 'config/demo.json';
+const DEFAULT_KEYS_FILE_NAME = 'dev-keys.json';
+const SECRET_KEY_BYTES = 64;
+const AMOUNT_MAX = 10 ** 15;
+
+const VALUE_FLAGS = new Set([
+  'config',
+  'keys',
+  'host',
+  'port',
+  'transport',
+  'path',
+  'ca',
+  'institution',
+  'secret-key',
+  'rate',
+  'duration',
+  'count',
+  'connections',
+  'inflight',
+  'batch',
+  'timeout-ms',
+  'pans',
+  'prefix',
+  'amount',
+  'currency',
+  'mti',
+  'seed',
+]);
+const BOOLEAN_FLAGS = new Set(['tls', 'insecure', 'no-coalesce', 'json', 'quiet', 'help']);
+
+/** Splits argv into flags; `--flag value` and `--flag=value` both work. */
+function tokenize(argv: readonly string[]): Map<string, string | true> {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h') {
+      flags.set('help', true);
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new SimArgsError(`unexpected argument ${JSON.stringify(arg)}`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (flags.has(name)) throw new SimArgsError(`--${name} given twice`);
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (eq !== -1) throw new SimArgsError(`--${name} takes no value`);
+      flags.set(name, true);
+    } else if (VALUE_FLAGS.has(name)) {
+      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+      if (value === undefined || (eq === -1 && value.startsWith('--')))
+        throw new SimArgsError(`--${name} needs a value`);
+      flags.set(name, value);
+    } else {
+      throw new SimArgsError(`unknown option --${name}`);
+    }
+  }
+  return flags;
+}
+
+interface NumberRule {
+  readonly min: number;
+  readonly max: number;
+  readonly integer: boolean;
+}
+
+function numberFlag(flags: Map<string, string | true>, name: string, rule: NumberRule): number | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined || raw === true) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value))) {
+    throw new SimArgsError(
+      `--${name} must be ${rule.integer ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (value < rule.min || value > rule.max)
+    throw new SimArgsError(`--${name} must be in ${rule.min}..${rule.max}`);
+  return value;
+}
+
+function stringFlag(flags: Map<string, string | true>, name: string): string | undefined {
+  const raw = flags.get(name);
+  return raw === true ? undefined : raw;
+}
+
+function readJsonFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SimArgsError(`cannot read ${what} ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new SimArgsError(`${what} ${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** What a switch config tells a client: the listener for a transport and the acquirers. */
+function readSwitchConfig(
+  file: string,
+  transport: TransportKind,
+): { host: string; port: number; tls: boolean; acquirers: string[] } {
+  const config = readJsonFile(file, 'config');
+  const listener = field(field(config, 'listen'), transport);
+  const host = field(listener, 'host');
+  const port = field(listener, 'port');
+  if (typeof host !== 'string' || typeof port !== 'number' || port === 0) {
+    throw new SimArgsError(
+      `config ${file} has no fixed listen.${transport} host and port; pass --host and --port`,
+    );
+  }
+  const institutions = field(config, 'institutions');
+  const acquirers = Array.isArray(institutions)
+    ? institutions.filter((i) => field(i, 'role') === 'acquirer').map((i) => String(field(i, 'id')))
+    : [];
+  return { host: connectableHost(host), port, tls: field(listener, 'tls') !== undefined, acquirers };
+}
+
+/** A wildcard listen address is not something to connect to. */
+function connectableHost(listenHost: string): string {
+  if (listenHost === '0.0.0.0' || listenHost === '') return '127.0.0.1';
+  if (listenHost === '::') return '::1';
+  return listenHost;
+}
+
+function decodeSecretKey(base64: string, source: string): Uint8Array {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== SECRET_KEY_BYTES) {
+    throw new SimArgsError(
+      `${source}: secret key must be ${SECRET_KEY_BYTES} bytes of base64, got ${bytes.length}`,
+    );
+  }
+  return new Uint8Array(bytes);
+}
+
+/** Parses `switchyard sim acquirer` arguments; reads the config and key files named. Throws SimArgsError. */
+export function parseSimArgs(argv: readonly string[]): SimOptions {
+  const flags = tokenize(argv);
+  if (flags.has('help')) throw new SimArgsError('', true);
+
+  const transportFlag = stringFlag(flags, 'transport') ?? 'tcp';
+  if (transportFlag !== 'tcp' && transportFlag !== 'ws')
+    throw new SimArgsError('--transport must be tcp or ws');
+  const transport: TransportKind = transportFlag;
+
+  const explicitHost = stringFlag(flags, 'host');
+  const explicitPort = numberFlag(flags, 'port', { min: 1, max: 65_535, integer: true });
+  const configFile =
+    stringFlag(flags, 'config') ??
+    (explicitHost === undefined || explicitPort === undefined ? DEFAULT_CONFIG_FILE : undefined);
+  const fromConfig = configFile === undefined ? undefined : readSwitchConfig(configFile, transport);
+
+  const host = explicitHost ?? fromConfig?.host;
+  const port = explicitPort ?? fromConfig?.port;
+  if (host === undefined || port === undefined)
+    throw new SimArgsError('no switch address: --config, or --host and --port');
+
+  const institution = stringFlag(flags, 'institution') ?? fromConfig?.acquirers[0];
+  if (institution === undefined) throw new SimArgsError('no acquirer institution: --institution ID');
+
+  let secretKey: Uint8Array;
+  const secretKeyFlag = stringFlag(flags, 'secret-key');
+  if (secretKeyFlag !== undefined) {
+    if (flags.has('keys')) throw new SimArgsError('--secret-key and --keys are exclusive');
+    secretKey = decodeSecretKey(secretKeyFlag, '--secret-key');
+  } else {
+    const keysFile =
+      stringFlag(flags, 'keys') ??
+      path.join(configFile === undefined ? 'config' : path.dirname(configFile), DEFAULT_KEYS_FILE_NAME);
+    const entry = field(readJsonFile(keysFile, 'key file'), institution);
+    const base64 = field(entry, 'secretKey');
+    if (typeof base64 !== 'string')
+      throw new SimArgsError(`key file ${keysFile} has no secretKey for ${institution}`);
+    secretKey = decodeSecretKey(base64, keysFile);
+  }
+
+  const caFile = stringFlag(flags, 'ca');
+  const useTls =
+    flags.has('tls') || caFile !== undefined || flags.has('insecure') || fromConfig?.tls === true;
+  let tls: ClientTlsOptions | undefined;
+  if (useTls) {
+    let ca: string | undefined;
+    if (caFile !== undefined) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (error) {
+        throw new SimArgsError(`cannot read --ca ${caFile}: ${(error as Error).message}`);
+      }
+    }
+    tls = { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !flags.has('insecure') };
+  }
+
+  const prefix = stringFlag(flags, 'prefix') ?? '4';
+  const indexDigits = SIM_PAN_DIGITS - 1 - prefix.length;
+  if (!/^[0-9]+$/.test(prefix) || indexDigits < 1) {
+    throw new SimArgsError(`--prefix must be 1..${SIM_PAN_DIGITS - 2} digits`);
+  }
+  const pans =
+    numberFlag(flags, 'pans', { min: 1, max: Math.min(10 ** indexDigits, 10_000_000), integer: true }) ??
+    1000;
+
+  const currency = stringFlag(flags, 'currency') ?? 'USD';
+  if (!/^[A-Z]{3}$/.test(currency)) throw new SimArgsError('--currency must be ISO 4217 alpha-3, upper case');
+  const mti = stringFlag(flags, 'mti') ?? '0100';
+  if (mti !== '0100' && mti !== '0200') throw new SimArgsError('--mti must be 0100 or 0200');
+
+  const inflightMax = numberFlag(flags, 'inflight', { min: 1, max: 65_536, integer: true }) ?? 256;
+  const batch = numberFlag(flags, 'batch', { min: 1, max: 4_096, integer: true }) ?? 1;
+  if (batch > inflightMax) throw new SimArgsError('--batch cannot exceed --inflight');
+
+  const path_ = stringFlag(flags, 'path') ?? '/';
+  if (!path_.startsWith('/')) throw new SimArgsError("--path must start with '/'");
+
+  return {
+    connection: {
+      transport,
+      host,
+      port,
+      path: path_,
+      tls,
+      institution,
+      secretKey,
+      requestTimeoutMs:
+        numberFlag(flags, 'timeout-ms', { min: 1, max: 2_147_483_647, integer: true }) ?? 30_000,
+    },
+    ratePerS: numberFlag(flags, 'rate', { min: 0, max: 100_000_000, integer: false }) ?? 0,
+    durationS: numberFlag(flags, 'duration', { min: 0.001, max: 31_536_000, integer: false }),
+    count: numberFlag(flags, 'count', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    connections: numberFlag(flags, 'connections', { min: 1, max: 1_024, integer: true }) ?? 1,
+    inflightMax,
+    batch,
+    coalesce: !flags.has('no-coalesce'),
+    pans,
+    prefix,
+    amount: numberFlag(flags, 'amount', { min: 0, max: AMOUNT_MAX, integer: true }) ?? 100,
+    currency,
+    mti,
+    seed: numberFlag(flags, 'seed', { min: 0, max: 0xffff_ffff, integer: true }) ?? Date.now() >>> 0,
+    json: flags.has('json'),
+    progress: !flags.has('quiet'),
+    handleSigint: true,
+  };
+}

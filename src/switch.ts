@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import { AdminServer } from './admin/admin-server.js';
+import type { SwitchConfig } from './config/types.js';
+import type { TransactionEngine } from './engine/engine.js';
+import { RouteTable } from './engine/route-table.js';
+import { createRrnGenerator } from './engine/rrn.js';
+import { UnavailableEngine } from './engine/unavailable-engine.js';
+import { SwitchMetrics } from './metrics/switch-metrics.js';
+import { Connection } from './net/connection.js';
+import type { ConnectionContext } from './net/connection-context.js';
+import { ConnectionRegistry } from './net/connection-registry.js';
+import { FlushScheduler } from './net/flush-scheduler.js';
+import { type BoundAddress, type Listener, listenTcp, listenWs } from './net/listeners.js';
+import type { TcpWire } from './net/tcp-wire.js';
+import type { WsWire } from './net/ws-wire.js';
+import { Authenticator } from './session/authenticator.js';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
+import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
+import { createRequestPathRedis, pingWithin } from './store/redis-connection.js';
+import type { Logger } from './util/log.js';
+import { decodePayload } from './wire/codec.js';
+
+/** Source id of rrns made on the main thread (workers take 1..). */
+const MAIN_THREAD_RRN_SOURCE = 0;
+/** How long shutdown waits for owed responses before dropping connections. */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+const READY_PING_TIMEOUT_MS = 1_000;
+
+export interface BoundListeners {
+  tcp?: BoundAddress;
+  ws?: BoundAddress;
+  admin?: BoundAddress;
+}
+
+/**
+ * The composition root: store, engine, listeners and admin API, started in
+ * dependency order and stopped in reverse.
+ */
+export class Switch {
+  private readonly listeners: Listener[] = [];
+  private admin: AdminServer | undefined;
+  private managedRedis: ManagedRedis | undefined;
+  private dataDirLock: DataDirLock | undefined;
+  private redis: Redis | undefined;
+  private engine: TransactionEngine | undefined;
+  private registry: ConnectionRegistry;
+  private listening = false;
+  private stopping: Promise<void> | undefined;
+  readonly bound: BoundListeners = {};
+
+  private constructor(
+    readonly config: SwitchConfig,
+    private readonly log: Logger,
+  ) {
+    this.registry = new ConnectionRegistry(config.heartbeatMs);
+  }
+
+  static async start(config: SwitchConfig, log: Logger): Promise<Switch> {
+    const sw = new Switch(config, log);
+    try {
+      await sw.startParts();
+    } catch (error) {
+      await sw.stop();
+      throw error;
+    }
+    return sw;
+  }
+
+  private async startParts(): Promise<void> {
+    const { config, log } = this;
+    let redisUrl = config.redis.url;
+    if (redisUrl === undefined) {
+      this.dataDirLock = lockDataDir(config.dataDir);
+      this.managedRedis = await startManagedRedis({ dataDir: config.dataDir, log });
+      redisUrl = this.managedRedis.url;
+    }
+    this.redis = createRequestPathRedis(redisUrl, 'switchyard-main');
+    this.redis.on('error', (error: Error) => log.warn('redis connection error', { error }));
+    await this.redis.connect();
+
+    const rrn = createRrnGenerator(MAIN_THREAD_RRN_SOURCE);
+    this.engine = new UnavailableEngine(rrn);
+    const metrics = new SwitchMetrics({
+      connectionsByRole: () => this.registry.connectionsByRole(),
+      inflightRequests: () => this.registry.inflight,
+    });
+
+    const routes = new RouteTable(config.routes);
+    const authenticator = new Authenticator(config.institutions);
+    const ctx: ConnectionContext = {
+      config,
+      log,
+      engine: this.engine,
+      metrics,
+      registry: this.registry,
+      flushScheduler: new FlushScheduler(),
+      rrn,
+      decode: decodePayload,
+      routes: () => routes,
+      authenticator: () => authenticator,
+    };
+
+    if (config.listen.admin !== undefined) {
+      this.admin = new AdminServer(
+        config.listen.admin,
+        config.admin.token,
+        { ready: () => this.isReady(), metrics: () => metrics.render() },
+        log,
+      );
+      this.bound.admin = await this.admin.start();
+    }
+
+    const accept = (wire: TcpWire | WsWire): void => {
+      const conn = new Connection(wire, ctx);
+      wire.attach(conn);
+      conn.start();
+    };
+    const { frameBytesMax } = config.limits;
+    if (config.listen.tcp !== undefined) {
+      const listener = await listenTcp(config.listen.tcp, frameBytesMax, accept);
+      this.listeners.push(listener);
+      this.bound.tcp = listener.address;
+    }
+    if (config.listen.ws !== undefined) {
+      const listener = await listenWs(config.listen.ws, frameBytesMax, accept);
+      this.listeners.push(listener);
+      this.bound.ws = listener.address;
+    }
+    this.registry.startHeartbeat();
+    this.listening = true;
+  }
+
+  /** /readyz: listening, the store reachable, the engine (workers) up. */
+  async isReady(): Promise<boolean> {
+    if (
+      !this.listening ||
+      this.stopping !== undefined ||
+      this.redis === undefined ||
+      this.engine === undefined
+    )
+      return false;
+    if (!this.engine.isReady()) return false;
+    return pingWithin(this.redis, READY_PING_TIMEOUT_MS);
+  }
+
+  /** Stops accepting, answers what is owed (bounded), closes everything. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
+    this.listening = false;
+    const closingListeners = this.listeners.map((l) => l.close());
+    for (const conn of this.registry.connections()) conn.closeGracefully();
+    const drained = await Promise.race([
+      this.registry.whenEmpty().then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_DRAIN_MS).unref()),
+    ]);
+    if (!drained) {
+      this.log.warn('shutdown: connections still open after drain deadline; closing them', {
+        open: this.registry.size,
+      });
+      for (const conn of this.registry.connections()) conn.closeNow();
+    }
+    this.registry.stopHeartbeat();
+    await Promise.all(closingListeners);
+    await this.engine?.close();
+    await this.admin?.close();
+    if (this.redis !== undefined) this.redis.disconnect();
+    await this.managedRedis?.stop();
+    this.dataDirLock?.release();
+  }
+}

@@ -1,0 +1,206 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SwitchConfig } from '../../src/config/types.js';
+import { type ExitInfo, exitOf, removeDir, repoRoot, terminate, trackChild, trackDir } from './processes.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ListenInfo {
+  readonly tcp?: Endpoint;
+  readonly ws?: Endpoint;
+  readonly admin?: Endpoint;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Any key may be overridden; `undefined` removes a key from the defaults. */
+export type ConfigOverrides = {
+  [K in keyof SwitchConfig]?: SwitchConfig[K] extends readonly unknown[]
+    ? SwitchConfig[K]
+    : SwitchConfig[K] extends object
+      ? { [P in keyof SwitchConfig[K]]?: SwitchConfig[K][P] | undefined }
+      : SwitchConfig[K];
+};
+
+export interface StartOptions {
+  /** Merged (two levels deep; arrays replaced) over the test defaults. */
+  readonly config?: ConfigOverrides;
+  /** Bound for the ready line (default 20 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface SwitchProcess {
+  readonly pid: number;
+  readonly dir: string;
+  readonly configPath: string;
+  readonly config: Mutable<Partial<SwitchConfig>>;
+  readonly listen: ListenInfo;
+  /** Every stdout / stderr line so far (kept after exit). */
+  readonly stdout: readonly string[];
+  readonly stderr: readonly string[];
+  readonly exited: Promise<ExitInfo>;
+  running(): boolean;
+  /** SIGTERM, wait up to `graceMs` (default 15 s), then SIGKILL. */
+  stop(graceMs?: number): Promise<ExitInfo>;
+  kill9(): Promise<ExitInfo>;
+  /** stop() if still running, then remove the temp dir. Idempotent; safe in afterAll. */
+  dispose(): Promise<void>;
+}
+
+export const TEST_SWITCH_ID = 'switchyard-test';
+
+function defaults(dir: string): Mutable<Partial<SwitchConfig>> {
+  return {
+    switchId: TEST_SWITCH_ID,
+    listen: {
+      tcp: { host: '127.0.0.1', port: 0 },
+      ws: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+    },
+    redis: {},
+    admin: { token: 'test-admin-token-0123456789abcdef' },
+    institutions: [],
+    routes: [{ prefix: '4', issuer: 'local' }],
+    signonTimeoutMs: 3000,
+    heartbeatMs: 5000,
+    clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
+    dataDir: join(dir, 'data'),
+    workers: 1,
+    log: { level: 'info' },
+  };
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    if (value === undefined) {
+      delete out[key];
+    } else if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof current === 'object' &&
+      current !== null &&
+      !Array.isArray(current)
+    ) {
+      out[key] = merge(current as Record<string, unknown>, value as Record<string, unknown>);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+function lineReader(stream: NodeJS.ReadableStream | null, sink: string[], onLine: (line: string) => void) {
+  if (!stream) return;
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    rest += chunk;
+    let nl = rest.indexOf('\n');
+    while (nl >= 0) {
+      const line = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      sink.push(line);
+      onLine(line);
+      nl = rest.indexOf('\n');
+    }
+  });
+  stream.on('end', () => {
+    if (rest.length > 0) sink.push(rest);
+  });
+}
+
+function parseReady(line: string): ListenInfo | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const entry = parsed as { msg?: unknown; listen?: unknown };
+  if (entry.msg !== 'switch ready' || typeof entry.listen !== 'object' || entry.listen === null) {
+    return undefined;
+  }
+  return entry.listen as ListenInfo;
+}
+
+/**
+ * Writes a temp config (all ports 0) and starts `node dist/src/cli/main.js start --config FILE`,
+ * resolving once it logs `"msg":"switch ready"`. On any failure the process is killed and the temp
+ * dir removed before the error propagates.
+ */
+export async function startSwitch(options: StartOptions = {}): Promise<SwitchProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-switch-'));
+  trackDir(dir);
+  const config = merge(defaults(dir), (options.config ?? {}) as Record<string, unknown>);
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['dist/src/cli/main.js', 'start', '--config', configPath],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+  );
+  trackChild(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const exited = exitOf(child);
+
+  let onReady: (listen: ListenInfo) => void = () => {};
+  const ready = new Promise<ListenInfo>((r) => {
+    onReady = r;
+  });
+  lineReader(child.stdout, stdout, (line) => {
+    const listen = parseReady(line);
+    if (listen) onReady(listen);
+  });
+  lineReader(child.stderr, stderr, () => {});
+
+  let disposed = false;
+  const stop = (graceMs = 15_000) => terminate(child, 'SIGTERM', graceMs);
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await terminate(child, 'SIGTERM', 15_000);
+    removeDir(dir);
+  };
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    ready,
+    exited.then((e) => new Error(`switch exited before ready (code ${e.code}, signal ${e.signal})`)),
+    new Promise<Error>((r) => {
+      timer = setTimeout(() => r(new Error(`switch not ready within ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome instanceof Error) {
+    await dispose();
+    const tail = (lines: string[]) => lines.slice(-40).join('\n');
+    throw new Error(`${outcome.message}\n--- stdout ---\n${tail(stdout)}\n--- stderr ---\n${tail(stderr)}`);
+  }
+
+  return {
+    pid: child.pid ?? -1,
+    dir,
+    configPath,
+    config: config as Mutable<Partial<SwitchConfig>>,
+    listen: outcome,
+    stdout,
+    stderr,
+    exited,
+    running: () => child.exitCode === null && child.signalCode === null,
+    stop,
+    kill9: () => terminate(child, 'SIGKILL', 5000),
+    dispose,
+  };
+}
