@@ -1,10 +1,13 @@
+import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
+import { Redis as RedisClient } from 'ioredis';
+import { registerAccountRoutes } from './admin/account-routes.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { SwitchConfig } from './config/types.js';
-import type { TransactionEngine } from './engine/engine.js';
 import { RouteTable } from './engine/route-table.js';
 import { createRrnGenerator } from './engine/rrn.js';
-import { UnavailableEngine } from './engine/unavailable-engine.js';
+import { HoldExpiry } from './ledger/hold-expiry.js';
+import { LedgerEngine } from './ledger/ledger-engine.js';
 import { SwitchMetrics } from './metrics/switch-metrics.js';
 import { Connection } from './net/connection.js';
 import type { ConnectionContext } from './net/connection-context.js';
@@ -15,8 +18,10 @@ import type { TcpWire } from './net/tcp-wire.js';
 import type { WsWire } from './net/ws-wire.js';
 import { Authenticator } from './session/authenticator.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
+import { keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
 import { createRequestPathRedis, pingWithin } from './store/redis-connection.js';
+import { claimAllShards } from './store/shard-epoch.js';
 import type { Logger } from './util/log.js';
 import { decodePayload } from './wire/codec.js';
 
@@ -42,7 +47,9 @@ export class Switch {
   private managedRedis: ManagedRedis | undefined;
   private dataDirLock: DataDirLock | undefined;
   private redis: Redis | undefined;
-  private engine: TransactionEngine | undefined;
+  private engine: LedgerEngine | undefined;
+  private holdExpiry: HoldExpiry | undefined;
+  private jobsRedis: RedisClient | undefined;
   private registry: ConnectionRegistry;
   private listening = false;
   private stopping: Promise<void> | undefined;
@@ -79,11 +86,44 @@ export class Switch {
     await this.redis.connect();
 
     const rrn = createRrnGenerator(MAIN_THREAD_RRN_SOURCE);
-    this.engine = new UnavailableEngine(rrn);
     const metrics = new SwitchMetrics({
       connectionsByRole: () => this.registry.connectionsByRole(),
       inflightRequests: () => this.registry.inflight,
     });
+    const keys = keySpace();
+    const epoch = await claimAllShards(this.redis, keys);
+    const workers = config.workers === 0 ? availableParallelism() : config.workers;
+    this.engine = new LedgerEngine({
+      workers,
+      workerData: {
+        redisUrl,
+        epoch,
+        holdTtlMs: config.holdTtlMs,
+        dedupeWindowMs: config.dedupeWindowMs,
+        actorsMax: config.ledger.actorsMax,
+        commitTimeoutMs: config.ledger.commitTimeoutMs,
+        keyPrefix: keys.prefix,
+      },
+      log,
+      rrn,
+      onStats: (workerId, stats) => metrics.workerStats(workerId, stats),
+    });
+    await this.engine.start();
+    log.info('ledger up', { workers, epoch });
+    // BullMQ wants its own connection that waits out Redis outages (maxRetriesPerRequest null).
+    this.jobsRedis = new RedisClient(redisUrl, {
+      maxRetriesPerRequest: null,
+      connectionName: 'switchyard-jobs',
+    });
+    this.jobsRedis.on('error', () => {});
+    this.holdExpiry = new HoldExpiry({
+      connection: this.jobsRedis,
+      keys,
+      ledger: this.engine,
+      everyMs: config.ledger.holdExpiryIntervalMs,
+      log,
+    });
+    await this.holdExpiry.start();
 
     const routes = new RouteTable(config.routes);
     const authenticator = new Authenticator(config.institutions);
@@ -107,6 +147,7 @@ export class Switch {
         { ready: () => this.isReady(), metrics: () => metrics.render() },
         log,
       );
+      registerAccountRoutes(this.admin, this.engine);
       this.bound.admin = await this.admin.start();
     }
 
@@ -165,8 +206,10 @@ export class Switch {
     }
     this.registry.stopHeartbeat();
     await Promise.all(closingListeners);
+    await this.holdExpiry?.close();
     await this.engine?.close();
     await this.admin?.close();
+    this.jobsRedis?.disconnect();
     if (this.redis !== undefined) this.redis.disconnect();
     await this.managedRedis?.stop();
     this.dataDirLock?.release();

@@ -66,6 +66,17 @@ export interface SwitchConfig {
   readonly workers: number;
   /** Not in the contract: log threshold. */
   readonly log: { readonly level: LogLevel };
+  /** Not in the contract: ledger tuning. */
+  readonly ledger: LedgerConfig;
+}
+
+export interface LedgerConfig {
+  /** Active account actors per worker before idle ones are passivated (reloaded from Redis on use). */
+  readonly actorsMax: number;
+  /** A commit Redis has not confirmed within this is answered 96 and its accounts reloaded. */
+  readonly commitTimeoutMs: number;
+  /** How often the hold expiry job looks for holds older than holdTtlMs. */
+  readonly holdExpiryIntervalMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

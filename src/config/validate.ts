@@ -46,6 +46,8 @@ export const CONFIG_BOUNDS = {
   inflightMax: 1_048_576,
   workersMax: 64,
   adminTokenCharsMin: 16,
+  actorsMin: 1_000,
+  actorsMax: 100_000_000,
 } as const;
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -71,6 +73,7 @@ const TOP_KEYS = [
   'dataDir',
   'workers',
   'log',
+  'ledger',
 ] as const satisfies readonly (keyof SwitchConfig)[];
 
 type Json = Record<string, unknown>;
@@ -103,6 +106,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validati
   const dataDir = c.dirPath('dataDir', root['dataDir']);
   const workers = c.integer('workers', root['workers'], 0, CONFIG_BOUNDS.workersMax);
   const log = checkLog(c, root['log']);
+  const ledger = checkLedger(c, root['ledger']);
 
   if (c.problems.length > 0) return { ok: false, problems: c.problems };
 
@@ -125,6 +129,7 @@ export function validateConfig(raw: unknown, options: ValidateOptions): Validati
     dataDir: must(dataDir),
     workers: must(workers),
     log: must(log),
+    ledger: must(ledger),
   };
   return { ok: true, config: deepFreeze(config) };
 }
@@ -382,6 +387,34 @@ function checkLog(c: Checker, value: unknown): SwitchConfig['log'] | undefined {
   if (obj === undefined) return undefined;
   const level = c.oneOf('log.level', obj['level'], LOG_LEVELS);
   return level === undefined ? undefined : { level };
+}
+
+function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undefined {
+  const obj = c.object('ledger', value, ['actorsMax', 'commitTimeoutMs', 'holdExpiryIntervalMs']);
+  if (obj === undefined) return undefined;
+  const actorsMax = c.integer(
+    'ledger.actorsMax',
+    obj['actorsMax'],
+    CONFIG_BOUNDS.actorsMin,
+    CONFIG_BOUNDS.actorsMax,
+  );
+  const commitTimeoutMs = c.integer(
+    'ledger.commitTimeoutMs',
+    obj['commitTimeoutMs'],
+    10,
+    CONFIG_BOUNDS.timeoutMsMax,
+    '(1 day)',
+  );
+  const holdExpiryIntervalMs = c.integer(
+    'ledger.holdExpiryIntervalMs',
+    obj['holdExpiryIntervalMs'],
+    10,
+    CONFIG_BOUNDS.timeoutMsMax,
+    '(1 day)',
+  );
+  if (actorsMax === undefined || commitTimeoutMs === undefined || holdExpiryIntervalMs === undefined)
+    return undefined;
+  return { actorsMax, commitTimeoutMs, holdExpiryIntervalMs };
 }
 
 // ---------------------------------------------------------------- primitives

@@ -22,6 +22,10 @@ export class SwitchMetrics {
   readonly registry = new Registry();
   private readonly messages: Counter<'mti' | 'rc'>;
   private readonly duration: Histogram<'mti'>;
+  private readonly mailboxDepth: Gauge<'worker'>;
+  private readonly actorsActive: Gauge<'worker'>;
+  private readonly persistBatchSize: Histogram;
+  private readonly persistDuration: Histogram;
   private readonly messageChildren = new Map<string, { inc(n?: number): void }>();
   private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
@@ -51,6 +55,30 @@ export class SwitchMetrics {
         for (const role of Object.keys(byRole) as ConnectionRoleLabel[]) this.set({ role }, byRole[role]);
       },
     });
+    this.mailboxDepth = new Gauge({
+      name: 'switchyard_actor_mailbox_depth',
+      help: 'Work items waiting in account actor mailboxes (accounts loading from Redis), per ledger worker.',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.actorsActive = new Gauge({
+      name: 'switchyard_actors_active',
+      help: 'Account actors in memory, per ledger worker.',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.persistBatchSize = new Histogram({
+      name: 'switchyard_persist_batch_size',
+      help: 'Work items per group commit.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192],
+      registers,
+    });
+    this.persistDuration = new Histogram({
+      name: 'switchyard_persist_duration_seconds',
+      help: 'Group commit duration: script call sent to reply (after the AOF fsync).',
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
     new Gauge({
       name: 'switchyard_inflight_requests',
       help: 'Requests read from hosts and not yet answered.',
@@ -59,6 +87,23 @@ export class SwitchMetrics {
         this.set(sources.inflightRequests());
       },
     });
+  }
+
+  /** A ledger worker's periodic snapshot (workers keep plain counters; prom-client lives here). */
+  workerStats(
+    workerId: number,
+    stats: {
+      actorsActive: number;
+      mailboxDepth: number;
+      batchSize: readonly number[];
+      commitSeconds: readonly number[];
+    },
+  ): void {
+    const worker = String(workerId);
+    this.actorsActive.set({ worker }, stats.actorsActive);
+    this.mailboxDepth.set({ worker }, stats.mailboxDepth);
+    for (const size of stats.batchSize) this.persistBatchSize.observe(size);
+    for (const seconds of stats.commitSeconds) this.persistDuration.observe(seconds);
   }
 
   /** One response written: counts it and, for requests, observes its latency. */

@@ -1,6 +1,8 @@
 /**
  * PROTOCOL.md section 3, the checks answered before the ledger: 30 (format), 12 (MTI/proc), 15 (route),
- * 14 (PAN), in that order. Until the ledger exists a request that passes them is answered 96.
+ * 14 (PAN), in that order. A request that passes them reaches the on-us ledger, which holds no
+ * account for these PANs: 14 ("no such account at this switch"), still with an rrn. The ledger's own
+ * outcomes are tested in ledger-*.test.ts.
  * Routes: "4" -> local. Every case runs over TCP and WebSocket.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -160,7 +162,7 @@ const panErrors: Array<[string, string, string, Mutation]> = [
   ['a space among the digits', '14', '0100', set('pan', `4111 1111 1111 1111`)],
 ];
 
-/** [name, MTI, mutation] -> passes every pre-ledger check: 96 for now */
+/** [name, MTI, mutation] -> passes every pre-ledger check, reaches the ledger: 14 (no such account) */
 const passing: Array<[string, string, Mutation]> = [
   ['a plain 0100', '0100', () => {}],
   ['a plain 0200', '0200', () => {}],
@@ -257,14 +259,17 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
     expect(answer['rrn']).toMatch(/^.{12}$/);
   });
 
-  it.each(passing)('%s passes the checks -> rc 96 with an rrn (on %s)', async (_name, mti, mutate) => {
-    const m = request(mti, mutate);
-    const answer = await ask(m);
-    expect(answer).toMatchObject({ mti: responseMti(mti), id: m['id'], rc: '96', stan: m['stan'] });
-    expect(typeof answer['rrn']).toBe('string');
-    expect(answer['rrn']).toMatch(/^.{12}$/);
-    expect(answer['authCode']).toBeUndefined();
-  });
+  it.each(passing)(
+    '%s passes the checks -> the ledger: rc 14 (no such account) with an rrn (on %s)',
+    async (_name, mti, mutate) => {
+      const m = request(mti, mutate);
+      const answer = await ask(m);
+      expect(answer).toMatchObject({ mti: responseMti(mti), id: m['id'], rc: '14', stan: m['stan'] });
+      expect(typeof answer['rrn']).toBe('string');
+      expect(answer['rrn']).toMatch(/^.{12}$/);
+      expect(answer['authCode']).toBeUndefined();
+    },
+  );
 
   it('answers the repeats 0101 / 0201 / 0221 / 0401 with the original response MTI', async () => {
     for (const [mti, expected] of [
@@ -275,7 +280,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
     ] as const) {
       const m = request(mti);
       const answer = await ask(m);
-      expect(answer).toMatchObject({ mti: expected, id: m['id'], stan: m['stan'], rc: '96' });
+      expect(answer).toMatchObject({ mti: expected, id: m['id'], stan: m['stan'], rc: '14' });
     }
   });
 
@@ -304,7 +309,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
       ]);
       client.sendPayload(payload);
       const answer = await client.nextMessage(byId(id));
-      expect(answer).toMatchObject({ mti: '0110', stan, rc: '96' });
+      expect(answer).toMatchObject({ mti: '0110', stan, rc: '14' });
     }
   });
 
@@ -317,7 +322,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
       request('0100', set('pan', breakLuhn(makePan('4')))),
     ];
     client.send(batch);
-    const expected = ['96', '30', '12', '15', '14'];
+    const expected = ['14', '30', '12', '15', '14'];
     for (const [i, m] of batch.entries()) {
       expect(await client.nextMessage(byId(m['id']))).toMatchObject({ mti: '0110', rc: expected[i] });
     }

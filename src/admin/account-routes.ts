@@ -1,0 +1,81 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountView } from '../ledger/account.js';
+import type { LedgerEngine } from '../ledger/ledger-engine.js';
+import type { AdminOutcome } from '../ledger/worker-protocol.js';
+import { AMOUNT_MAX } from '../protocol/validate-request.js';
+import { maskPan } from '../util/pan.js';
+import {
+  asObject,
+  bad,
+  onlyKeys,
+  parseBalance,
+  parseCurrency,
+  parseLimits,
+  parseStatus,
+  REFERENCE_BYTES_MAX,
+  requirePan,
+} from './account-body.js';
+import { seedAccounts } from './account-seed.js';
+import type { AdminServer } from './admin-server.js';
+import { HttpError, readJsonBody, sendJson } from './http-json.js';
+
+/** PROTOCOL.md section 6: the account calls. Every PAN in an answer is masked. */
+
+function masked(view: AccountView): AccountView {
+  return { ...view, pan: maskPan(view.pan) };
+}
+
+function answer(res: ServerResponse, outcome: AdminOutcome, okStatus: number): void {
+  if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message);
+  sendJson(res, outcome.created === true ? 201 : okStatus, masked(outcome.account));
+}
+
+export function registerAccountRoutes(admin: AdminServer, ledger: LedgerEngine): void {
+  admin.route('PUT', '/accounts/{pan}', async (req: IncomingMessage, res: ServerResponse, params) => {
+    const pan = requirePan(params.pan);
+    const body = asObject(await readJsonBody(req));
+    onlyKeys(body, ['currency', 'balance', 'limits', 'status'], 'body');
+    const outcome = await ledger.admin({
+      k: 'put',
+      pan,
+      currency: parseCurrency(body.currency),
+      balance: parseBalance(body.balance),
+      limits: parseLimits(body.limits),
+      status: parseStatus(body.status),
+      createOnly: false,
+    });
+    answer(res, outcome, 200);
+  });
+
+  admin.route('GET', '/accounts/{pan}', async (_req, res, params) => {
+    answer(res, await ledger.admin({ k: 'get', pan: requirePan(params.pan) }), 200);
+  });
+
+  admin.route('POST', '/accounts/{pan}/adjust', async (req, res, params) => {
+    const pan = requirePan(params.pan);
+    const body = asObject(await readJsonBody(req));
+    onlyKeys(body, ['amount', 'reference'], 'body');
+    const { amount, reference } = body;
+    if (
+      typeof amount !== 'number' ||
+      !Number.isSafeInteger(amount) ||
+      amount === 0 ||
+      Math.abs(amount) > AMOUNT_MAX
+    ) {
+      throw bad('amount must be a non-zero integer (minor units; negative debits), |amount| <= 10^15');
+    }
+    if (
+      typeof reference !== 'string' ||
+      reference.length === 0 ||
+      Buffer.byteLength(reference) > REFERENCE_BYTES_MAX
+    ) {
+      throw bad(`reference must be a non-empty string of at most ${REFERENCE_BYTES_MAX} bytes`);
+    }
+    answer(res, await ledger.admin({ k: 'adjust', pan, amount, reference }), 200);
+  });
+
+  admin.route('POST', '/accounts/bulk', async (req, res) => {
+    const body = asObject(await readJsonBody(req));
+    sendJson(res, 200, await seedAccounts(ledger, body));
+  });
+}

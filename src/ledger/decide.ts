@@ -1,0 +1,353 @@
+import type { TxnClass } from '../protocol/mti.js';
+import { RC } from '../protocol/rc.js';
+import type { Proc, TxnRequest } from '../protocol/request.js';
+import { type AccountState, available, rollDay, utcDay } from './account.js';
+import type { LedgerEffect } from './effects.js';
+import { recordKey, type StoredResponse, type TxnRecord } from './txn-record.js';
+
+/**
+ * The on-us ledger's decision for one transaction on one account, in the
+ * exact check order of PROTOCOL.md section 3 (after 63/30/12/15/14, which the
+ * session layer decides). Pure and synchronous: it mutates the account and its
+ * record map in memory and says what to persist; the actor persists before
+ * the response leaves. Business outcomes are response codes, never throws.
+ */
+
+export interface DecideContext {
+  readonly nowMs: number;
+  readonly holdTtlMs: number;
+  /** The acquirer's institution (from the session). */
+  readonly institution: string;
+  readonly nextRrn: () => string;
+  readonly nextAuthCode: () => string;
+}
+
+export interface Decision {
+  /** Fields to send back (the caller adds mti, id, stan). */
+  readonly response: StoredResponse;
+  /** Records to write (new or changed), in order. Empty for replays and 94. */
+  readonly records: TxnRecord[];
+  /** Balance-changing effects to journal, in order. */
+  readonly effects: LedgerEffect[];
+  /** The account's fields changed (balance, held, counters). */
+  readonly accountChanged: boolean;
+}
+
+export type RecordMap = Map<string, TxnRecord>;
+
+const NO_RECORDS: TxnRecord[] = [];
+const NO_EFFECTS: LedgerEffect[] = [];
+
+export function decide(
+  account: AccountState,
+  records: RecordMap,
+  req: TxnRequest,
+  ctx: DecideContext,
+): Decision {
+  const key = recordKey(ctx.institution, req.stan, req.time);
+  const contentProc: Proc | '' = req.txnClass === '0220' || req.txnClass === '0400' ? '' : req.proc;
+
+  // Duplicate handling: same key, same content -> the original response; different content -> 94.
+  const existing = records.get(key);
+  if (existing !== undefined && !existing.tombstone) {
+    const same =
+      existing.txnClass === req.txnClass &&
+      existing.amount === req.amount &&
+      existing.currency === req.currency &&
+      existing.proc === contentProc;
+    return same
+      ? unrecorded(existing.response)
+      : unrecorded({ rc: RC.duplicateMismatch, rrn: ctx.nextRrn() });
+  }
+
+  const d = new DecisionBuilder(account, records, req, ctx, key, contentProc);
+  // 05: an earlier reversal named this key before it arrived. The 05 record
+  // keeps the reversal's 25, so further reversals of it get 25 again.
+  if (existing?.tombstone === true) return d.decline(RC.doNotHonour, RC.originalNotFound);
+
+  switch (req.txnClass) {
+    case '0100':
+      return req.proc === '31' ? decideInquiry(d) : decideHoldOrDebit(d);
+    case '0200':
+      return req.proc === '20' ? decideRefund(d) : decideHoldOrDebit(d);
+    case '0220':
+      return decideCompletion(d);
+    case '0400':
+      return decideReversal(d);
+  }
+}
+
+function unrecorded(response: StoredResponse): Decision {
+  return { response, records: NO_RECORDS, effects: NO_EFFECTS, accountChanged: false };
+}
+
+/** Collects one decision's records and effects so each rule reads as a line. */
+class DecisionBuilder {
+  readonly records: TxnRecord[] = [];
+  readonly effects: LedgerEffect[] = [];
+  accountChanged = false;
+
+  constructor(
+    readonly account: AccountState,
+    readonly recordMap: RecordMap,
+    readonly req: TxnRequest,
+    readonly ctx: DecideContext,
+    readonly key: string,
+    readonly contentProc: Proc | '',
+  ) {}
+
+  /**
+   * Records an answer without effect under the request's key: a decline, or
+   * a 00 that changes nothing (reversal of a declined or already reversed
+   * original), which like every approval carries amount and balance.
+   */
+  decline(rc: string, reversedRc?: string): Decision {
+    const response: StoredResponse = { rc, rrn: this.ctx.nextRrn() };
+    if (rc === RC.approved) {
+      response.amount = this.req.amount;
+      response.balance = available(this.account);
+    }
+    const decision = this.finish(response, 'declined', 0, 0);
+    if (reversedRc !== undefined) this.records[this.records.length - 1]!.reversedRc = reversedRc;
+    return decision;
+  }
+
+  finish(
+    response: StoredResponse,
+    state: TxnRecord['state'],
+    approvedAmount: number,
+    postedAmount: number,
+    counted = 0,
+    holdExpiresAtMs = 0,
+  ): Decision {
+    const { req, ctx } = this;
+    const record: TxnRecord = {
+      key: this.key,
+      tombstone: false,
+      txnClass: req.txnClass,
+      amount: req.amount,
+      currency: req.currency,
+      proc: this.contentProc,
+      stan: req.stan,
+      response,
+      state,
+      approvedAmount,
+      postedAmount,
+      reversedRc: undefined,
+      countedDay: counted > 0 ? this.account.day : 0,
+      countedAmount: counted,
+      atMs: ctx.nowMs,
+      holdExpiresAtMs,
+    };
+    this.recordMap.set(this.key, record);
+    this.records.push(record);
+    return { response, records: this.records, effects: this.effects, accountChanged: this.accountChanged };
+  }
+
+  /** Saves a change to an existing record (the original a 0220/0400 acted on). */
+  touch(record: TxnRecord): void {
+    this.records.push(record);
+  }
+
+  effect(kind: LedgerEffect['kind'], amount: number, origKey: string | undefined, proc: Proc): void {
+    this.effects.push({
+      kind,
+      amount,
+      key: this.key,
+      origKey,
+      proc,
+      currency: this.req.currency,
+      atMs: this.ctx.nowMs,
+      rrn: '',
+    });
+    this.accountChanged = true;
+  }
+}
+
+function approvalFields(
+  d: DecisionBuilder,
+  rc: string,
+  amount: number,
+  withAuthCode: boolean,
+): StoredResponse {
+  const response: StoredResponse = { rc, rrn: d.ctx.nextRrn(), amount, balance: available(d.account) };
+  if (withAuthCode) response.authCode = d.ctx.nextAuthCode();
+  return response;
+}
+
+/** 57 (blocked), 12 (currency), 13 (amount): the account checks shared by every kind. */
+function accountChecks(d: DecisionBuilder, blockedApplies: boolean): string | undefined {
+  if (blockedApplies && d.account.status === 'blocked') return RC.notPermitted;
+  if (d.req.currency !== d.account.currency) return RC.invalidTransaction;
+  return undefined;
+}
+
+function decideInquiry(d: DecisionBuilder): Decision {
+  const rc = accountChecks(d, true) ?? (d.req.amount !== 0 ? RC.invalidAmount : undefined);
+  if (rc !== undefined) return d.decline(rc);
+  return d.finish({ rc: RC.approved, rrn: d.ctx.nextRrn(), balance: available(d.account) }, 'none', 0, 0);
+}
+
+/** 0100 hold (proc 00/01) and 0200 purchase/cash debit (proc 00/01). */
+function decideHoldOrDebit(d: DecisionBuilder): Decision {
+  const { account, req, ctx } = d;
+  const early = accountChecks(d, true) ?? (req.amount === 0 ? RC.invalidAmount : undefined);
+  if (early !== undefined) return d.decline(early);
+  rollDay(account, utcDay(ctx.nowMs));
+  const { perTxnMax, dailyMax, dailyCountMax } = account.limits;
+  // Limits are checked against the requested amount, before funds (partial applies to funds only).
+  if (perTxnMax !== undefined && req.amount > perTxnMax) return d.decline(RC.exceedsAmountLimit);
+  if (dailyMax !== undefined && account.dayAmount + req.amount > dailyMax)
+    return d.decline(RC.exceedsAmountLimit);
+  if (dailyCountMax !== undefined && account.dayCount + 1 > dailyCountMax)
+    return d.decline(RC.exceedsCountLimit);
+  const avail = available(account);
+  let approved = req.amount;
+  let rc: string = RC.approved;
+  if (avail < req.amount) {
+    if (!req.partial || avail <= 0) return d.decline(RC.insufficientFunds);
+    approved = avail;
+    rc = RC.partial;
+  }
+  account.dayAmount += approved;
+  account.dayCount += 1;
+  if (req.txnClass === '0100') {
+    account.held += approved;
+    d.effect('hold', approved, undefined, req.proc);
+    return d.finish(
+      approvalFields(d, rc, approved, true),
+      'open',
+      approved,
+      0,
+      approved,
+      ctx.nowMs + ctx.holdTtlMs,
+    );
+  }
+  account.balance -= approved;
+  d.effect('debit', approved, undefined, req.proc);
+  return d.finish(approvalFields(d, rc, approved, true), 'posted', approved, approved, approved);
+}
+
+/** 0200 proc 20: credits the account. Not blocked, not limited. */
+function decideRefund(d: DecisionBuilder): Decision {
+  const { account, req } = d;
+  const early = accountChecks(d, false) ?? (req.amount === 0 ? RC.invalidAmount : undefined);
+  if (early !== undefined) return d.decline(early);
+  account.balance += req.amount;
+  d.effect('credit', req.amount, undefined, '20');
+  return d.finish(approvalFields(d, RC.approved, req.amount, true), 'posted', req.amount, req.amount);
+}
+
+/** Finds the original a 0220/0400 names: same institution and PAN (the account), orig stan/time. */
+function findOriginal(d: DecisionBuilder): {
+  readonly origKey: string;
+  readonly original: TxnRecord | undefined;
+} {
+  const origKey = recordKey(d.ctx.institution, d.req.origStan, d.req.origTime);
+  const original = d.recordMap.get(origKey);
+  return { origKey, original };
+}
+
+function isOriginalClass(txnClass: TxnClass): boolean {
+  return txnClass === '0100' || txnClass === '0200';
+}
+
+function decideCompletion(d: DecisionBuilder): Decision {
+  const { account, req } = d;
+  const { original } = findOriginal(d);
+  if (original === undefined || original.tombstone || !isOriginalClass(original.txnClass))
+    return d.decline(RC.originalNotFound);
+  // A completion names an authorization that is open: not a 0200, not declined/completed/reversed/expired.
+  if (
+    original.txnClass !== '0100' ||
+    original.proc === '31' ||
+    original.state !== 'open' ||
+    original.reversedRc !== undefined
+  ) {
+    return d.decline(RC.invalidTransaction);
+  }
+  const rc =
+    accountChecks(d, false) ??
+    (req.amount === 0 || req.amount > original.approvedAmount ? RC.invalidAmount : undefined);
+  if (rc !== undefined) return d.decline(rc);
+  account.held -= original.approvedAmount;
+  account.balance -= req.amount;
+  original.state = 'completed';
+  original.postedAmount = req.amount;
+  d.touch(original);
+  d.effect('complete', req.amount, original.key, original.proc as Proc);
+  d.effect('release', original.approvedAmount, original.key, original.proc as Proc);
+  return d.finish(approvalFields(d, RC.approved, req.amount, false), 'none', 0, 0);
+}
+
+function decideReversal(d: DecisionBuilder): Decision {
+  const { account, req, ctx } = d;
+  const { origKey, original } = findOriginal(d);
+  if (original === undefined || original.tombstone) {
+    // Remember the key: the original arriving later is declined with 05.
+    if (original === undefined) {
+      const tombstone: TxnRecord = {
+        key: origKey,
+        tombstone: true,
+        txnClass: '0100',
+        amount: 0,
+        currency: req.currency,
+        proc: '',
+        stan: req.origStan,
+        response: { rc: RC.doNotHonour, rrn: '' },
+        state: 'none',
+        approvedAmount: 0,
+        postedAmount: 0,
+        reversedRc: undefined,
+        countedDay: 0,
+        countedAmount: 0,
+        atMs: ctx.nowMs,
+        holdExpiresAtMs: 0,
+      };
+      d.recordMap.set(origKey, tombstone);
+      d.touch(tombstone);
+    }
+    return d.decline(RC.originalNotFound);
+  }
+  if (!isOriginalClass(original.txnClass) || original.proc === '31') return d.decline(RC.invalidTransaction);
+  // Already reversed, under any key: no further effect, the first reversal's rc.
+  if (original.reversedRc !== undefined) return d.decline(original.reversedRc);
+  if (original.state === 'expired') return d.decline(RC.invalidTransaction);
+  if (original.state === 'declined') {
+    original.reversedRc = RC.approved;
+    d.touch(original);
+    return d.decline(RC.approved);
+  }
+  const rc =
+    accountChecks(d, false) ?? (req.amount !== original.approvedAmount ? RC.invalidAmount : undefined);
+  if (rc !== undefined) return d.decline(rc);
+  const proc = original.proc as Proc;
+  if (original.txnClass === '0200' && proc === '20') {
+    // Reversing a refund debits it back; not subject to limits, but to funds.
+    if (available(account) < original.postedAmount) return d.decline(RC.insufficientFunds);
+    account.balance -= original.postedAmount;
+    d.effect('debit', original.postedAmount, original.key, proc);
+  } else if (original.state === 'open') {
+    account.held -= original.approvedAmount;
+    d.effect('release', original.approvedAmount, original.key, proc);
+  } else {
+    // A posted 0200 purchase/cash, or a completed 0100: credit back what was posted.
+    account.balance += original.postedAmount;
+    d.effect('credit', original.postedAmount, original.key, proc);
+  }
+  giveBackLimits(account, original, ctx.nowMs);
+  original.reversedRc = RC.approved;
+  d.touch(original);
+  return d.finish(approvalFields(d, RC.approved, req.amount, false), 'none', 0, 0);
+}
+
+/** A reversal gives back what its original counted, if that was today's count. */
+function giveBackLimits(account: AccountState, original: TxnRecord, nowMs: number): void {
+  if (original.countedAmount === 0) return;
+  rollDay(account, utcDay(nowMs));
+  if (original.countedDay !== account.day) return;
+  account.dayAmount -= original.countedAmount;
+  account.dayCount -= 1;
+  if (account.dayAmount < 0 || account.dayCount < 0)
+    throw new Error('invariant: daily counters went negative');
+}

@@ -1,0 +1,157 @@
+import { Packr } from 'msgpackr';
+import type { TxnClass } from '../protocol/mti.js';
+import type { Proc } from '../protocol/request.js';
+import type { AccountLimits, AccountState, AccountStatus } from './account.js';
+import type { LedgerEffect } from './effects.js';
+import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';
+
+/**
+ * Stored forms of accounts, records and journal entries: positional
+ * MessagePack arrays with a leading format version. Positional arrays are
+ * about half the bytes of maps and decode without key lookups; the version
+ * lets a later format read these.
+ */
+
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+const ACCOUNT_FORMAT = 1;
+const RECORD_FORMAT = 1;
+export const JOURNAL_FORMAT = 1;
+
+export function encodeAccount(a: AccountState): Buffer {
+  const l = a.limits;
+  return packr.pack([
+    ACCOUNT_FORMAT,
+    a.pan,
+    a.currency,
+    a.balance,
+    a.held,
+    a.status,
+    l.perTxnMax ?? null,
+    l.dailyMax ?? null,
+    l.dailyCountMax ?? null,
+    a.day,
+    a.dayAmount,
+    a.dayCount,
+    a.version,
+  ]);
+}
+
+export function decodeAccount(data: Buffer): AccountState {
+  const f = packr.unpack(data) as unknown[];
+  if (f[0] !== ACCOUNT_FORMAT) throw new Error(`unknown account format ${String(f[0])}`);
+  const limits: AccountLimits = {};
+  if (typeof f[6] === 'number') limits.perTxnMax = f[6];
+  if (typeof f[7] === 'number') limits.dailyMax = f[7];
+  if (typeof f[8] === 'number') limits.dailyCountMax = f[8];
+  return {
+    pan: f[1] as string,
+    currency: f[2] as string,
+    balance: f[3] as number,
+    held: f[4] as number,
+    status: f[5] as AccountStatus,
+    limits,
+    day: f[9] as number,
+    dayAmount: f[10] as number,
+    dayCount: f[11] as number,
+    version: f[12] as number,
+  };
+}
+
+export function encodeRecord(r: TxnRecord): Buffer {
+  const s = r.response;
+  return packr.pack([
+    RECORD_FORMAT,
+    r.key,
+    r.tombstone,
+    r.txnClass,
+    r.amount,
+    r.currency,
+    r.proc,
+    r.stan,
+    s.rc,
+    s.rrn,
+    s.authCode ?? null,
+    s.amount ?? null,
+    s.balance ?? null,
+    r.state,
+    r.approvedAmount,
+    r.postedAmount,
+    r.reversedRc ?? null,
+    r.countedDay,
+    r.countedAmount,
+    r.atMs,
+    r.holdExpiresAtMs,
+  ]);
+}
+
+export function decodeRecord(data: Buffer): TxnRecord {
+  const f = packr.unpack(data) as unknown[];
+  if (f[0] !== RECORD_FORMAT) throw new Error(`unknown record format ${String(f[0])}`);
+  const response: StoredResponse = { rc: f[8] as string, rrn: f[9] as string };
+  if (typeof f[10] === 'string') response.authCode = f[10];
+  if (typeof f[11] === 'number') response.amount = f[11];
+  if (typeof f[12] === 'number') response.balance = f[12];
+  return {
+    key: f[1] as string,
+    tombstone: f[2] as boolean,
+    txnClass: f[3] as TxnClass,
+    amount: f[4] as number,
+    currency: f[5] as string,
+    proc: f[6] as Proc | '',
+    stan: f[7] as number,
+    response,
+    state: f[13] as OriginalState,
+    approvedAmount: f[14] as number,
+    postedAmount: f[15] as number,
+    reversedRc: typeof f[16] === 'string' ? f[16] : undefined,
+    countedDay: f[17] as number,
+    countedAmount: f[18] as number,
+    atMs: f[19] as number,
+    holdExpiresAtMs: f[20] as number,
+  };
+}
+
+/** A journal entry as stored in the shard stream (field `d`). */
+export interface JournalEntry {
+  readonly kind: LedgerEffect['kind'];
+  readonly pan: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly proc: Proc;
+  readonly key: string;
+  readonly origKey: string | undefined;
+  readonly rrn: string;
+  readonly atMs: number;
+}
+
+export function encodeJournal(pan: string, e: LedgerEffect): Buffer {
+  return packr.pack([
+    JOURNAL_FORMAT,
+    e.kind,
+    pan,
+    e.amount,
+    e.currency,
+    e.proc,
+    e.key,
+    e.origKey ?? null,
+    e.rrn,
+    e.atMs,
+  ]);
+}
+
+export function decodeJournal(data: Buffer): JournalEntry {
+  const f = packr.unpack(data) as unknown[];
+  if (f[0] !== JOURNAL_FORMAT) throw new Error(`unknown journal format ${String(f[0])}`);
+  return {
+    kind: f[1] as LedgerEffect['kind'],
+    pan: f[2] as string,
+    amount: f[3] as number,
+    currency: f[4] as string,
+    proc: f[5] as Proc,
+    key: f[6] as string,
+    origKey: typeof f[7] === 'string' ? f[7] : undefined,
+    rrn: f[8] as string,
+    atMs: f[9] as number,
+  };
+}

@@ -1,0 +1,77 @@
+import type { Role } from '../protocol/mti.js';
+import type { TxnRequest } from '../protocol/request.js';
+import type { AccountLimits, AccountStatus, AccountView } from './account.js';
+import type { StoredResponse } from './txn-record.js';
+
+/**
+ * The main thread <-> ledger worker protocol, typed in one place (the habit
+ * of piscina's types.ts). Both directions carry batches: one postMessage per
+ * event-loop turn per worker.
+ */
+
+export interface LedgerWorkerData {
+  readonly workerId: number;
+  readonly redisUrl: string;
+  readonly epoch: number;
+  readonly holdTtlMs: number;
+  readonly dedupeWindowMs: number;
+  /** rrn source id of this worker (main thread is 0). */
+  readonly rrnSource: number;
+  /** Active actors kept in memory before idle ones are passivated. */
+  readonly actorsMax: number;
+  /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
+  readonly commitTimeoutMs: number;
+  readonly keyPrefix: string;
+}
+
+export type WorkItem =
+  | {
+      readonly k: 'txn';
+      readonly seq: number;
+      readonly institution: string;
+      readonly role?: Role;
+      readonly req: TxnRequest;
+    }
+  | { readonly k: 'get'; readonly seq: number; readonly pan: string }
+  | {
+      readonly k: 'put';
+      readonly seq: number;
+      readonly pan: string;
+      readonly currency: string;
+      readonly balance: number;
+      readonly limits: AccountLimits | undefined;
+      readonly status: AccountStatus | undefined;
+      /** Bulk seeding: create only; an existing account is left alone. */
+      readonly createOnly: boolean;
+    }
+  | {
+      readonly k: 'adjust';
+      readonly seq: number;
+      readonly pan: string;
+      readonly amount: number;
+      readonly reference: string;
+    }
+  | { readonly k: 'expire'; readonly seq: number; readonly pan: string; readonly recordKey: string };
+
+export type AdminOutcome =
+  | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+export type WorkResult =
+  | { readonly seq: number; readonly k: 'txn'; readonly response: StoredResponse }
+  | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
+  | { readonly seq: number; readonly k: 'expire'; readonly released: boolean };
+
+export type ToWorker = { readonly t: 'work'; readonly items: WorkItem[] } | { readonly t: 'stop' };
+
+export type FromWorker =
+  | { readonly t: 'ready' }
+  | { readonly t: 'results'; readonly items: WorkResult[] }
+  | {
+      readonly t: 'stats';
+      readonly actorsActive: number;
+      readonly mailboxDepth: number;
+      readonly batchSize: number[];
+      readonly commitSeconds: number[];
+    }
+  | { readonly t: 'fatal'; readonly message: string };

@@ -1,0 +1,34 @@
+import { RingQueue } from '../../util/ring-queue.js';
+import type { AccountState } from '../account.js';
+import type { RecordMap } from '../decide.js';
+import type { WorkItem } from '../worker-protocol.js';
+
+/**
+ * One account's actor: its state, its recent transaction records, and a
+ * mailbox of work waiting while it loads. Exactly one worker owns an account
+ * (its shard's), and that worker runs the actor's messages one at a time,
+ * synchronously: no await inside a turn.
+ */
+export class Actor {
+  /** loading: state being read from Redis (work waits in the mailbox); ready: account exists; absent: no such account. */
+  status: 'loading' | 'ready' | 'absent' = 'loading';
+  account: AccountState | undefined;
+  records: RecordMap = new Map();
+  /**
+   * The version Redis holds, or will hold once the commits already sent
+   * apply. A batch that changes this actor expects it and writes it + 1.
+   */
+  version = 0;
+  readonly mailbox = new RingQueue<WorkItem>();
+  /** Id of the last batch this actor joined (so a batch lists it once). */
+  batchId = 0;
+  /** Record keys pruned from memory that the next commit deletes from Redis. */
+  prunedKeys: string[] = [];
+  /** Record count after the last prune: prune again when it doubles. */
+  prunedAtSize = 0;
+
+  constructor(
+    readonly pan: string,
+    readonly shard: number,
+  ) {}
+}

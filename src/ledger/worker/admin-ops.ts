@@ -1,0 +1,165 @@
+import { RC } from '../../protocol/rc.js';
+import { type AccountState, type AccountView, available, utcDay } from '../account.js';
+import type { LedgerEffect } from '../effects.js';
+import type { TxnRecord } from '../txn-record.js';
+import type { AdminOutcome, WorkItem } from '../worker-protocol.js';
+import type { Actor } from './actor.js';
+import type { OpenBatch } from './open-batch.js';
+
+/**
+ * The account calls of the admin API (PROTOCOL.md section 6), run by the
+ * owning actor like any transaction, so an account keeps one writer.
+ */
+
+/** Record keys of operations' adjustments: '#' cannot appear in an institution id, so they never meet transaction keys. */
+export const ADJUST_KEY_PREFIX = '#adj|';
+
+export function viewOf(account: AccountState): AccountView {
+  return {
+    pan: account.pan,
+    currency: account.currency,
+    balance: account.balance,
+    held: account.held,
+    available: available(account),
+    status: account.status,
+    limits: { ...account.limits },
+  };
+}
+
+function notFound(): AdminOutcome {
+  return { ok: false, status: 404, code: 'account_not_found', message: 'no such account' };
+}
+
+function effect(
+  kind: LedgerEffect['kind'],
+  amount: number,
+  key: string,
+  currency: string,
+  nowMs: number,
+): LedgerEffect {
+  return { kind, amount, key, origKey: undefined, proc: '00', currency, atMs: nowMs, rrn: '' };
+}
+
+export function runGet(actor: Actor): AdminOutcome {
+  return actor.account === undefined ? notFound() : { ok: true, account: viewOf(actor.account) };
+}
+
+export function runPut(
+  actor: Actor,
+  item: Extract<WorkItem, { k: 'put' }>,
+  batch: OpenBatch,
+  nowMs: number,
+): AdminOutcome {
+  const existing = actor.account;
+  if (existing === undefined) {
+    const account: AccountState = {
+      pan: item.pan,
+      currency: item.currency,
+      balance: item.balance,
+      held: 0,
+      status: item.status ?? 'active',
+      limits: { ...(item.limits ?? {}) },
+      day: utcDay(nowMs),
+      dayAmount: 0,
+      dayCount: 0,
+      version: actor.version,
+    };
+    actor.account = account;
+    actor.status = 'ready';
+    batch.join(actor);
+    // The opening balance is a balance change like any other: journaled.
+    batch.addEffect(actor, effect('open', item.balance, '#open', item.currency, nowMs));
+    return { ok: true, created: true, account: viewOf(account) };
+  }
+  if (item.createOnly) return { ok: true, created: false, account: viewOf(existing) };
+  if (item.currency !== existing.currency) {
+    return {
+      ok: false,
+      status: 409,
+      code: 'currency_mismatch',
+      message: `the account holds ${existing.currency}; its currency cannot change`,
+    };
+  }
+  if (item.limits !== undefined) existing.limits = { ...item.limits };
+  if (item.status !== undefined) existing.status = item.status;
+  batch.join(actor);
+  return { ok: true, created: false, account: viewOf(existing) };
+}
+
+export function runAdjust(
+  actor: Actor,
+  item: Extract<WorkItem, { k: 'adjust' }>,
+  batch: OpenBatch,
+  nowMs: number,
+): AdminOutcome {
+  const account = actor.account;
+  if (account === undefined) return notFound();
+  const key = `${ADJUST_KEY_PREFIX}${item.reference}`;
+  const previous = actor.records.get(key);
+  if (previous !== undefined) {
+    if (previous.amount === item.amount) return { ok: true, account: viewOf(account) };
+    return {
+      ok: false,
+      status: 409,
+      code: 'reference_conflict',
+      message: 'this reference was already used with another amount',
+    };
+  }
+  if (available(account) + item.amount < 0) {
+    return {
+      ok: false,
+      status: 409,
+      code: 'insufficient_funds',
+      message: 'the debit would make available negative',
+    };
+  }
+  account.balance += item.amount;
+  const record: TxnRecord = {
+    key,
+    tombstone: false,
+    txnClass: '0200',
+    amount: item.amount,
+    currency: account.currency,
+    proc: '',
+    stan: 0,
+    response: { rc: RC.approved, rrn: '' },
+    state: 'none',
+    approvedAmount: 0,
+    postedAmount: 0,
+    reversedRc: undefined,
+    countedDay: 0,
+    countedAmount: 0,
+    atMs: nowMs,
+    holdExpiresAtMs: 0,
+  };
+  actor.records.set(key, record);
+  batch.join(actor);
+  batch.addRecord(actor, record);
+  batch.addEffect(actor, effect('adjust', item.amount, key, account.currency, nowMs));
+  return { ok: true, account: viewOf(account) };
+}
+
+/** Releases a hold whose time is up, through its actor. False when it is no longer open (completed or reversed meanwhile). */
+export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): boolean {
+  const account = actor.account;
+  const record = actor.records.get(recordKey);
+  if (
+    account === undefined ||
+    record === undefined ||
+    record.state !== 'open' ||
+    record.reversedRc !== undefined
+  )
+    return false;
+  if (record.holdExpiresAtMs > nowMs) return false;
+  account.held -= record.approvedAmount;
+  record.state = 'expired';
+  batch.join(actor);
+  batch.addRecord(actor, record);
+  batch.addEffect(actor, {
+    ...effect('expire', record.approvedAmount, recordKey, account.currency, nowMs),
+    origKey: recordKey,
+    proc: record.proc === '' ? '00' : record.proc,
+    rrn: record.response.rrn,
+  });
+  return true;
+}

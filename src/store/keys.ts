@@ -1,0 +1,53 @@
+/**
+ * Every Redis key the switch uses, built here and nowhere else (the habit of
+ * BullMQ's queue-keys.ts). Per-shard keys carry the `{shard}` hash tag so a
+ * shard's keys share one Redis Cluster slot when scale-out comes.
+ */
+
+export const SHARD_COUNT = 1024;
+
+export interface KeySpace {
+  /** Account hash: field `d` = msgpack state, field `v` = version. */
+  account(shard: number, pan: string): string;
+  /** Hash of the account's transaction records: field = record key, value = msgpack record. */
+  records(shard: number, pan: string): string;
+  /** Sorted set of open holds: score = expiry epoch ms, member = `${pan}#${recordKey}`. */
+  holds(shard: number): string;
+  /** The shard's journal stream: one entry per balance effect. */
+  journal(shard: number): string;
+  /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
+  epoch(shard: number): string;
+  /** Commit guard: set once per applied batch, so a resent batch is not applied twice. */
+  commitGuard(shard: number, batchId: string): string;
+  /** Counter handing out fencing epochs to switch processes. */
+  epochCounter(): string;
+  /** Every shard key pattern, for tests and tooling. */
+  readonly prefix: string;
+}
+
+export function keySpace(prefix = 'sy'): KeySpace {
+  const tag = (shard: number): string => `${prefix}:{${shard}}`;
+  return {
+    prefix,
+    account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
+    records: (shard, pan) => `${tag(shard)}:txn:${pan}`,
+    holds: (shard) => `${tag(shard)}:holds`,
+    journal: (shard) => `${tag(shard)}:journal`,
+    epoch: (shard) => `${tag(shard)}:epoch`,
+    commitGuard: (shard, batchId) => `${tag(shard)}:commit:${batchId}`,
+    epochCounter: () => `${prefix}:epoch-counter`,
+  };
+}
+
+/**
+ * FNV-1a over the PAN's characters, modulo the shard count. Stable forever:
+ * changing it would move accounts between shards (and their keys).
+ */
+export function shardOf(pan: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < pan.length; i++) {
+    hash ^= pan.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % SHARD_COUNT;
+}
