@@ -7,6 +7,7 @@ const USAGE = `usage: switchyard <command>
   start --config FILE        run the switch (or SWITCHYARD_CONFIG=FILE)
   keygen                     print a new Ed25519 key pair (base64) for an institution
   sim acquirer [options]     drive traffic as an acquirer host (--help for options)
+  accounts seed [options]    create the simulator's accounts in bulk (--help for options)
   --version                  print the version
 `;
 
@@ -23,6 +24,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'sim': {
       const { runSimCommand } = await import('./sim-command.js');
       return runSimCommand(rest);
+    }
+    case 'accounts': {
+      const { runAccountsCommand } = await import('./accounts-command.js');
+      return runAccountsCommand(rest);
     }
     case '--version':
     case '-v': {

@@ -22,8 +22,6 @@ export interface AccountState {
   /** Approved purchases, cash and holds counted today, at the approved amount. */
   dayAmount: number;
   dayCount: number;
-  /** Bumped on every persisted change; a debugging aid and a cheap staleness check. */
-  version: number;
 }
 
 export const DAY_MS = 86_400_000;

@@ -36,6 +36,7 @@ export interface Decision {
 export type RecordMap = Map<string, TxnRecord>;
 
 const NO_RECORDS: TxnRecord[] = [];
+const INVALID_TRANSACTION_TEXT = 'not valid for this account or original';
 const NO_EFFECTS: LedgerEffect[] = [];
 
 export function decide(
@@ -103,6 +104,8 @@ class DecisionBuilder {
    */
   decline(rc: string, reversedRc?: string): Decision {
     const response: StoredResponse = { rc, rrn: this.ctx.nextRrn() };
+    // PROTOCOL.md section 3: a short `error` text on 30 and 12.
+    if (rc === RC.invalidTransaction) response.error = INVALID_TRANSACTION_TEXT;
     if (rc === RC.approved) {
       response.amount = this.req.amount;
       response.balance = available(this.account);
@@ -185,7 +188,7 @@ function accountChecks(d: DecisionBuilder, blockedApplies: boolean): string | un
 function decideInquiry(d: DecisionBuilder): Decision {
   const rc = accountChecks(d, true) ?? (d.req.amount !== 0 ? RC.invalidAmount : undefined);
   if (rc !== undefined) return d.decline(rc);
-  return d.finish({ rc: RC.approved, rrn: d.ctx.nextRrn(), balance: available(d.account) }, 'none', 0, 0);
+  return d.finish(approvalFields(d, RC.approved, 0, true), 'none', 0, 0);
 }
 
 /** 0100 hold (proc 00/01) and 0200 purchase/cash debit (proc 00/01). */
@@ -255,9 +258,9 @@ function isOriginalClass(txnClass: TxnClass): boolean {
 function decideCompletion(d: DecisionBuilder): Decision {
   const { account, req } = d;
   const { original } = findOriginal(d);
-  if (original === undefined || original.tombstone || !isOriginalClass(original.txnClass))
-    return d.decline(RC.originalNotFound);
-  // A completion names an authorization that is open: not a 0200, not declined/completed/reversed/expired.
+  if (original === undefined || original.tombstone) return d.decline(RC.originalNotFound);
+  // A completion names an authorization that is open: not a 0200 (nor a completion or reversal),
+  // not an inquiry, not declined/completed/reversed/expired.
   if (
     original.txnClass !== '0100' ||
     original.proc === '31' ||
@@ -309,9 +312,9 @@ function decideReversal(d: DecisionBuilder): Decision {
     }
     return d.decline(RC.originalNotFound);
   }
-  if (!isOriginalClass(original.txnClass) || original.proc === '31') return d.decline(RC.invalidTransaction);
   // Already reversed, under any key: no further effect, the first reversal's rc.
   if (original.reversedRc !== undefined) return d.decline(original.reversedRc);
+  if (!isOriginalClass(original.txnClass) || original.proc === '31') return d.decline(RC.invalidTransaction);
   if (original.state === 'expired') return d.decline(RC.invalidTransaction);
   if (original.state === 'declined') {
     original.reversedRc = RC.approved;

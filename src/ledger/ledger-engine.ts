@@ -4,7 +4,7 @@ import type { RrnGenerator } from '../engine/rrn.js';
 import { responseMtiOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
-import { shardOf } from '../store/keys.js';
+import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
 import type { AdminOutcome, FromWorker, LedgerWorkerData, WorkItem, WorkResult } from './worker-protocol.js';
 import { resolveWorkerScript } from './worker-script.js';
@@ -15,7 +15,7 @@ const RESTART_DELAY_MAX_MS = 5_000;
 
 export interface LedgerEngineOptions {
   readonly workers: number;
-  readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'rrnSource'>;
+  readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount' | 'rrnSource'>;
   readonly log: Logger;
   /** rrns for answers the main thread gives itself (96 when a worker is down). */
   readonly rrn: RrnGenerator;
@@ -64,7 +64,8 @@ export class LedgerEngine implements TransactionEngine {
   constructor(private readonly o: LedgerEngineOptions) {
     if (o.workers < 1) throw new RangeError('at least one ledger worker');
     this.slots = Array.from({ length: o.workers }, (_, i) => new WorkerSlot(i));
-    this.slotOfShard = Array.from({ length: 1024 }, (_, shard) => this.slots[shard % o.workers]!);
+    // The same rule the workers use to re-fence their own shards: shard % workers.
+    this.slotOfShard = Array.from({ length: SHARD_COUNT }, (_, shard) => this.slots[shard % o.workers]!);
   }
 
   async start(): Promise<void> {
@@ -157,6 +158,7 @@ export class LedgerEngine implements TransactionEngine {
         if (r.authCode !== undefined) response.authCode = r.authCode;
         if (r.amount !== undefined) response.amount = r.amount;
         if (r.balance !== undefined) response.balance = r.balance;
+        if (r.error !== undefined) response.error = r.error;
         ctx.replyTo.deliver(response, ctx.receivedAtMs);
       } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
       else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.released);
@@ -192,7 +194,12 @@ export class LedgerEngine implements TransactionEngine {
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {
-    const data: LedgerWorkerData = { ...this.o.workerData, workerId: slot.id, rrnSource: slot.id + 1 };
+    const data: LedgerWorkerData = {
+      ...this.o.workerData,
+      workerId: slot.id,
+      workerCount: this.slots.length,
+      rrnSource: slot.id + 1,
+    };
     const worker = new Worker(resolveWorkerScript(), { workerData: data });
     slot.worker = worker;
     slot.ready = false;

@@ -14,8 +14,8 @@ import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
-const ACCOUNT_FORMAT = 1;
-const RECORD_FORMAT = 1;
+const ACCOUNT_FORMAT = 2;
+const RECORD_FORMAT = 2;
 export const JOURNAL_FORMAT = 1;
 
 export function encodeAccount(a: AccountState): Buffer {
@@ -33,7 +33,6 @@ export function encodeAccount(a: AccountState): Buffer {
     a.day,
     a.dayAmount,
     a.dayCount,
-    a.version,
   ]);
 }
 
@@ -54,7 +53,6 @@ export function decodeAccount(data: Buffer): AccountState {
     day: f[9] as number,
     dayAmount: f[10] as number,
     dayCount: f[11] as number,
-    version: f[12] as number,
   };
 }
 
@@ -82,6 +80,7 @@ export function encodeRecord(r: TxnRecord): Buffer {
     r.countedAmount,
     r.atMs,
     r.holdExpiresAtMs,
+    s.error ?? null,
   ]);
 }
 
@@ -92,6 +91,7 @@ export function decodeRecord(data: Buffer): TxnRecord {
   if (typeof f[10] === 'string') response.authCode = f[10];
   if (typeof f[11] === 'number') response.amount = f[11];
   if (typeof f[12] === 'number') response.balance = f[12];
+  if (typeof f[21] === 'string') response.error = f[21];
   return {
     key: f[1] as string,
     tombstone: f[2] as boolean,

@@ -29,6 +29,7 @@ export interface StoredResponse {
   authCode?: string;
   amount?: number;
   balance?: number;
+  error?: string;
 }
 
 export interface TxnRecord {

@@ -11,6 +11,8 @@ import type { StoredResponse } from './txn-record.js';
 
 export interface LedgerWorkerData {
   readonly workerId: number;
+  /** Workers in all: worker w owns the shards with shard % workerCount === w. */
+  readonly workerCount: number;
   readonly redisUrl: string;
   readonly epoch: number;
   readonly holdTtlMs: number;

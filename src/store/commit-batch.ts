@@ -1,75 +1,72 @@
+import { CmsgpackEncoder } from './cmsgpack-encoder.js';
+import { COMMIT_OP_VALUES_MAX } from './commit-script.js';
+
+const encoder = new CmsgpackEncoder();
+
+type Value = string | Buffer;
+
 /**
- * Builds one call of the commit script (commit-script.ts): keys are
- * interned so each appears once in KEYS; ops reference them by index.
+ * Builds one call of the commit script (commit-script.ts): the ops of a batch
+ * collected into the arrays the script walks, then packed as one blob.
+ * Scores travel as decimal strings so no float formatting is involved.
  */
 export class CommitBatch {
-  private readonly keyIndex = new Map<string, number>();
-  readonly keys: string[] = [];
-  readonly args: (string | Buffer | number)[] = [];
-  private readonly checkedEpochs = new Set<number>();
-  private readonly checkedAccounts = new Set<string>();
-  /** Writes queued (checks excluded); a batch with none is not sent. */
-  writes = 0;
+  private readonly epochKeys: string[] = [];
+  private readonly seenEpochKeys = new Set<string>();
+  private readonly hsets: Value[][] = [];
+  private readonly hdels: string[][] = [];
+  private readonly zadds: string[][] = [];
+  private readonly zrems: string[][] = [];
+  private readonly xadds: Value[][] = [];
 
-  constructor(epoch: number, guardTtlMs: number) {
-    this.args.push(epoch, guardTtlMs);
+  /** Checks a shard's fencing epoch (once per shard per batch). */
+  epoch(key: string): void {
+    if (this.seenEpochKeys.has(key)) return;
+    this.seenEpochKeys.add(key);
+    this.epochKeys.push(key);
   }
 
-  private key(key: string): number {
-    let index = this.keyIndex.get(key);
-    if (index === undefined) {
-      this.keys.push(key);
-      index = this.keys.length;
-      this.keyIndex.set(key, index);
-    }
-    return index;
+  /** HSET key with [field, value, field, value, ...]. */
+  hset(key: string, pairs: readonly Value[]): void {
+    chunked(this.hsets, key, pairs, 2);
   }
 
-  guard(key: string): void {
-    this.args.push('G', this.key(key));
+  hdel(key: string, fields: readonly string[]): void {
+    chunked(this.hdels, key, fields, 1);
   }
 
-  /** Checks the shard's fencing epoch (once per shard per batch). */
-  epoch(shard: number, key: string): void {
-    if (this.checkedEpochs.has(shard)) return;
-    this.checkedEpochs.add(shard);
-    this.args.push('E', this.key(key));
+  /** ZADD key with [score, member, score, member, ...]. */
+  zadd(key: string, pairs: readonly (number | string)[]): void {
+    chunked(
+      this.zadds,
+      key,
+      pairs.map((v) => String(v)),
+      2,
+    );
   }
 
-  /** Checks an account's stored version once per batch: the version the batch's first decision saw. */
-  expectVersion(key: string, version: number): void {
-    if (this.checkedAccounts.has(key)) return;
-    this.checkedAccounts.add(key);
-    this.args.push('V', this.key(key), version);
+  zrem(key: string, members: readonly string[]): void {
+    chunked(this.zrems, key, members, 1);
   }
 
-  setAccount(key: string, version: number, data: Buffer): void {
-    this.args.push('A', this.key(key), version, data);
-    this.writes++;
+  xadd(key: string, data: Buffer): void {
+    this.xadds.push([key, data]);
   }
 
-  hset(key: string, field: string, data: Buffer): void {
-    this.args.push('H', this.key(key), field, data);
-    this.writes++;
+  /** The script's ARGV[3]. */
+  pack(): Buffer {
+    return encoder.encode([this.epochKeys, this.hsets, this.hdels, this.zadds, this.zrems, this.xadds]);
   }
+}
 
-  hdel(key: string, field: string): void {
-    this.args.push('D', this.key(key), field);
-    this.writes++;
-  }
-
-  zadd(key: string, score: number, member: string): void {
-    this.args.push('Z', this.key(key), score, member);
-    this.writes++;
-  }
-
-  zrem(key: string, member: string): void {
-    this.args.push('R', this.key(key), member);
-    this.writes++;
-  }
-
-  xadd(key: string, data: Buffer | string): void {
-    this.args.push('X', this.key(key), data);
-    this.writes++;
+function chunked<T extends Value>(
+  ops: T[][] | Value[][],
+  key: string,
+  values: readonly T[],
+  width: number,
+): void {
+  const step = Math.floor(COMMIT_OP_VALUES_MAX / width) * width;
+  for (let start = 0; start < values.length; start += step) {
+    (ops as Value[][]).push([key, ...values.slice(start, start + step)]);
   }
 }

@@ -7,10 +7,13 @@
 export const SHARD_COUNT = 1024;
 
 export interface KeySpace {
-  /** Account hash: field `d` = msgpack state, field `v` = version. */
+  /**
+   * Account hash: field `d` = the account state; every other field is one of
+   * its transaction records (field = record key, which always holds a '|').
+   * One hash per account: a commit writes an account and its records in one
+   * HSET, and activation reads them with one HGETALL.
+   */
   account(shard: number, pan: string): string;
-  /** Hash of the account's transaction records: field = record key, value = msgpack record. */
-  records(shard: number, pan: string): string;
   /** Sorted set of open holds: score = expiry epoch ms, member = `${pan}#${recordKey}`. */
   holds(shard: number): string;
   /** The shard's journal stream: one entry per balance effect. */
@@ -19,7 +22,7 @@ export interface KeySpace {
   epoch(shard: number): string;
   /** Commit guard: set once per applied batch, so a resent batch is not applied twice. */
   commitGuard(shard: number, batchId: string): string;
-  /** Counter handing out fencing epochs to switch processes. */
+  /** Counter handing out fencing epochs (to switch processes, and to workers re-fencing after a failed commit). */
   epochCounter(): string;
   /** Every shard key pattern, for tests and tooling. */
   readonly prefix: string;
@@ -30,7 +33,6 @@ export function keySpace(prefix = 'sy'): KeySpace {
   return {
     prefix,
     account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
-    records: (shard, pan) => `${tag(shard)}:txn:${pan}`,
     holds: (shard) => `${tag(shard)}:holds`,
     journal: (shard) => `${tag(shard)}:journal`,
     epoch: (shard) => `${tag(shard)}:epoch`,

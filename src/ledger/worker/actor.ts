@@ -1,6 +1,7 @@
 import { RingQueue } from '../../util/ring-queue.js';
 import type { AccountState } from '../account.js';
 import type { RecordMap } from '../decide.js';
+import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem } from '../worker-protocol.js';
 
 /**
@@ -14,11 +15,8 @@ export class Actor {
   status: 'loading' | 'ready' | 'absent' = 'loading';
   account: AccountState | undefined;
   records: RecordMap = new Map();
-  /**
-   * The version Redis holds, or will hold once the commits already sent
-   * apply. A batch that changes this actor expects it and writes it + 1.
-   */
-  version = 0;
+  /** Records changed since the open batch began: written with the account at commit. */
+  readonly dirtyRecords = new Set<TxnRecord>();
   readonly mailbox = new RingQueue<WorkItem>();
   /** Id of the last batch this actor joined (so a batch lists it once). */
   batchId = 0;

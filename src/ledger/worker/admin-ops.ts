@@ -62,7 +62,6 @@ export function runPut(
       day: utcDay(nowMs),
       dayAmount: 0,
       dayCount: 0,
-      version: actor.version,
     };
     actor.account = account;
     actor.status = 'ready';

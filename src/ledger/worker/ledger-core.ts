@@ -7,8 +7,7 @@ import {
   COMMIT_FENCED,
   COMMIT_SCRIPT,
 } from '../../store/commit-script.js';
-import type { KeySpace } from '../../store/keys.js';
-import { shardOf } from '../../store/keys.js';
+import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
 import { type DecideContext, decide } from '../decide.js';
 import { decodeAccount, decodeRecord, encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
@@ -24,6 +23,8 @@ const PRUNE_FLOOR = 64;
 
 export interface LedgerCoreOptions {
   readonly workerId: number;
+  /** Workers in all: this one owns the shards with shard % workerCount === workerId. */
+  readonly workerCount: number;
   readonly epoch: number;
   readonly holdTtlMs: number;
   readonly dedupeWindowMs: number;
@@ -69,8 +70,16 @@ export class LedgerCore {
   private readonly now: () => number;
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   private commitSha: string | undefined;
+  /** The fencing epoch this worker's commits carry; renewed after a commit whose outcome is unknown. */
+  private epoch: number;
+  /** While re-fencing, nothing is loaded or committed; work waits here. */
+  private refencing: Promise<void> | undefined;
+  private held: WorkItem[] = [];
+  /** Another owner took our shards: every request is answered 96 until the process is restarted. */
+  private fenced = false;
 
   constructor(private readonly o: LedgerCoreOptions) {
+    this.epoch = o.epoch;
     this.now = o.nowMs ?? Date.now;
     this.decideCtx = {
       nowMs: 0,
@@ -87,6 +96,14 @@ export class LedgerCore {
 
   /** Takes a batch of work from the main thread. */
   handle(items: readonly WorkItem[]): void {
+    if (this.refencing !== undefined) {
+      for (const item of items) this.held.push(item);
+      return;
+    }
+    if (this.fenced) {
+      this.o.post(items.map((item) => this.failedResult(item)));
+      return;
+    }
     for (let i = 0; i < items.length; i++) this.dispatch(items[i]!);
     this.scheduleCommit();
   }
@@ -209,32 +226,18 @@ export class LedgerCore {
     this.loadQueue = [];
     const { keys, reader } = this.o;
     const pipeline = reader.pipeline();
-    for (const actor of actors) {
-      pipeline.hgetallBuffer(keys.account(actor.shard, actor.pan));
-      pipeline.hgetallBuffer(keys.records(actor.shard, actor.pan));
-    }
+    for (const actor of actors) pipeline.hgetallBuffer(keys.account(actor.shard, actor.pan));
     pipeline.exec().then(
       (replies) => {
         const nowMs = this.now();
         actors.forEach((actor, i) => {
-          const accountReply = replies?.[i * 2];
-          const recordsReply = replies?.[i * 2 + 1];
-          if (
-            accountReply === undefined ||
-            recordsReply === undefined ||
-            accountReply[0] !== null ||
-            recordsReply[0] !== null
-          ) {
+          const reply = replies?.[i];
+          if (reply === undefined || reply[0] !== null) {
             this.failLoad(actor);
             return;
           }
           try {
-            this.activate(
-              actor,
-              accountReply[1] as Record<string, Buffer>,
-              recordsReply[1] as Record<string, Buffer>,
-              nowMs,
-            );
+            this.activate(actor, reply[1] as Record<string, Buffer>, nowMs);
           } catch (error) {
             this.o.log.error('actor state unreadable', { shard: actor.shard, error });
             this.failLoad(actor);
@@ -249,23 +252,15 @@ export class LedgerCore {
     );
   }
 
-  private activate(
-    actor: Actor,
-    accountHash: Record<string, Buffer>,
-    recordHash: Record<string, Buffer>,
-    nowMs: number,
-  ): void {
+  private activate(actor: Actor, hash: Record<string, Buffer>, nowMs: number): void {
     if (this.actors.get(actor.pan) !== actor) return;
-    const data = accountHash.d;
+    const data = hash.d;
     if (data === undefined) {
       actor.status = 'absent';
-      actor.version = 0;
     } else {
       actor.account = decodeAccount(data);
-      actor.version = Number(accountHash.v?.toString() ?? '0');
-      if (actor.account.version !== actor.version)
-        throw new Error('invariant: account version field and blob disagree');
-      for (const field of Object.keys(recordHash)) actor.records.set(field, decodeRecord(recordHash[field]!));
+      for (const field of Object.keys(hash))
+        if (field !== 'd') actor.records.set(field, decodeRecord(hash[field]!));
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
@@ -315,7 +310,7 @@ export class LedgerCore {
 
   private commit(): void {
     const batch = this.open;
-    if (batch === undefined || this.committing !== undefined) return;
+    if (batch === undefined || this.committing !== undefined || this.refencing !== undefined) return;
     this.open = undefined;
     if (!batch.hasWrites) {
       // Nothing to persist (replays, reads, unrecorded declines): release now,
@@ -333,85 +328,122 @@ export class LedgerCore {
           this.stats.batchSizes.push(batch.results.length);
           this.stats.commitSeconds.push((performance.now() - started) / 1000);
           this.o.post(batch.results);
-        } else {
-          if (reply === COMMIT_FENCED)
-            this.o.log.error('commit refused: shard epoch moved on (another owner?)', {
-              workerId: this.o.workerId,
-            });
-          else
-            this.o.log.warn('commit refused: version conflict; reloading accounts', {
-              workerId: this.o.workerId,
-              reply,
-            });
-          this.failCommitted(batch);
+          this.passivateIdle();
+          this.scheduleCommit();
+          return;
         }
-        this.passivateIdle();
-        this.scheduleCommit();
+        if (reply === COMMIT_FENCED) {
+          // Only another owner moves our epochs on: stop writing rather than fight over the shards.
+          this.o.log.error('commit refused: shard epoch moved on; this worker stops serving', {
+            workerId: this.o.workerId,
+          });
+          this.fenced = true;
+          this.failCommitted(batch);
+          return;
+        }
+        this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
+        this.failAndRefence(batch);
       },
       (error: unknown) => {
         this.committing = undefined;
-        this.o.log.warn('commit failed; answering 96 and reloading accounts', {
+        this.o.log.warn('commit failed or unconfirmed; answering 96, re-fencing and reloading', {
           workerId: this.o.workerId,
           error,
         });
-        this.failCommitted(batch);
-        this.scheduleCommit();
+        this.failAndRefence(batch);
       },
     );
   }
 
   private send(batch: OpenBatch): Promise<unknown> {
-    const { keys, epoch } = this.o;
-    const cb = new CommitBatch(epoch, COMMIT_GUARD_TTL_MS);
+    const { keys } = this.o;
+    const epoch = this.epoch;
+    const cb = new CommitBatch();
     const first = batch.actors[0]!;
-    cb.guard(keys.commitGuard(first.shard, `${epoch}.${this.o.workerId}.${batch.id}`));
-    batch.actors.forEach((actor, i) => {
-      cb.epoch(actor.shard, keys.epoch(actor.shard));
-      cb.expectVersion(keys.account(actor.shard, actor.pan), batch.expectedVersions[i]!);
-    });
+    const guardKey = keys.commitGuard(first.shard, `${epoch}.${this.o.workerId}.${batch.id}`);
+    for (const actor of batch.actors) cb.epoch(keys.epoch(actor.shard));
+    const holdsAdded = new Map<number, (string | number)[]>();
+    const holdsRemoved = new Map<number, string[]>();
     for (const actor of batch.actors) {
       const accountKey = keys.account(actor.shard, actor.pan);
-      if (actor.account !== undefined)
-        cb.setAccount(accountKey, actor.account.version, encodeAccount(actor.account));
-      const recordsKey = keys.records(actor.shard, actor.pan);
-      for (const key of actor.prunedKeys) cb.hdel(recordsKey, key);
-      actor.prunedKeys = [];
-    }
-    for (const { actor, record } of batch.records) {
-      cb.hset(keys.records(actor.shard, actor.pan), record.key, encodeRecord(record));
-      if (record.holdExpiresAtMs > 0) {
-        const member = `${actor.pan}#${record.key}`;
-        if (record.state === 'open' && record.reversedRc === undefined)
-          cb.zadd(keys.holds(actor.shard), record.holdExpiresAtMs, member);
-        else cb.zrem(keys.holds(actor.shard), member);
+      const fields: (string | Buffer)[] = [];
+      if (actor.account !== undefined) fields.push('d', encodeAccount(actor.account));
+      for (const record of actor.dirtyRecords) {
+        fields.push(record.key, encodeRecord(record));
+        if (record.holdExpiresAtMs > 0) {
+          const member = `${actor.pan}#${record.key}`;
+          if (record.state === 'open' && record.reversedRc === undefined)
+            push(holdsAdded, actor.shard, record.holdExpiresAtMs, member);
+          else push(holdsRemoved, actor.shard, member);
+        }
+      }
+      actor.dirtyRecords.clear();
+      if (fields.length > 0) cb.hset(accountKey, fields);
+      if (actor.prunedKeys.length > 0) {
+        cb.hdel(accountKey, actor.prunedKeys);
+        actor.prunedKeys = [];
       }
     }
+    for (const [shard, pairs] of holdsAdded) cb.zadd(keys.holds(shard), pairs);
+    for (const [shard, members] of holdsRemoved) cb.zrem(keys.holds(shard), members);
     for (const { actor, effect } of batch.effects)
       cb.xadd(keys.journal(actor.shard), encodeJournal(actor.pan, effect));
     const { writer } = this.o;
+    const blob = cb.pack();
     const call = writer
-      .evalsha(this.commitSha!, cb.keys.length, ...cb.keys, ...cb.args)
+      .evalsha(this.commitSha!, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob)
       .catch(async (error: unknown) => {
         // A restarted Redis has forgotten the script: load it again and retry once.
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
-        return writer.evalsha(this.commitSha, cb.keys.length, ...cb.keys, ...cb.args);
+        return writer.evalsha(this.commitSha, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob);
       });
     return withTimeout(call, this.o.commitTimeoutMs);
   }
 
-  /**
-   * The commit failed or its outcome is unknown: answer 96 for it and for the
-   * batch decided on top of it, and drop every actor either touched. The
-   * per-account version check makes a late-applied commit and any later one
-   * mutually exclusive, so reloading from Redis is always safe.
-   */
+  /** Answers 96 for a failed batch and the one decided on top of it, and drops their actors. */
   private failCommitted(batch: OpenBatch): void {
     const next = this.open;
     this.open = undefined;
     for (const b of next === undefined ? [batch] : [batch, next]) {
       for (const actor of b.actors) if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
       this.o.post(b.results.map((r) => this.failedResultFor(r)));
+    }
+  }
+
+  /**
+   * The commit failed or its outcome is unknown (it may still apply later, e.g.
+   * after a Redis stall). Before any account is read again, this worker takes
+   * a new epoch for its shards: a late apply of the old batch then carries a
+   * stale epoch and is refused, or it happened before the new epoch and the
+   * reload sees it. Either way memory and Redis agree again.
+   */
+  private failAndRefence(batch: OpenBatch): void {
+    this.failCommitted(batch);
+    this.refencing = this.refence().then(() => {
+      this.refencing = undefined;
+      const held = this.held;
+      this.held = [];
+      this.handle(held);
+    });
+  }
+
+  private async refence(): Promise<void> {
+    const { keys, writer, workerId, workerCount } = this.o;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const epoch = await writer.incr(keys.epochCounter());
+        const args: string[] = [];
+        for (let shard = workerId; shard < SHARD_COUNT; shard += workerCount)
+          args.push(keys.epoch(shard), String(epoch));
+        await writer.mset(...args);
+        this.epoch = epoch;
+        this.o.log.info('re-fenced shards after a failed commit', { workerId, epoch });
+        return;
+      } catch {
+        // Redis is away: keep trying, bounded back-off. Work waits (and the main thread's callers time out on their own terms).
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * (attempt + 1))));
+      }
     }
   }
 
@@ -432,6 +464,15 @@ export class LedgerCore {
     if (item.k === 'expire') return { seq: item.seq, k: 'expire', released: false };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
+}
+
+function push<T>(map: Map<number, T[]>, key: number, ...values: T[]): void {
+  let list = map.get(key);
+  if (list === undefined) {
+    list = [];
+    map.set(key, list);
+  }
+  list.push(...values);
 }
 
 function storeUnavailable(): { ok: false; status: number; code: string; message: string } {

@@ -25,8 +25,8 @@ function post(message: FromWorker): void {
 
 function connect(name: string): Redis {
   // Fail fast: no offline queue, no resend of unanswered commands after a
-  // reconnect (an unanswered commit is answered 96 and its accounts reloaded;
-  // the version check makes a late apply harmless).
+  // reconnect (an unanswered commit is answered 96, the worker re-fences its
+  // shards so a late apply of it is refused, and its accounts are reloaded).
   const redis = new Redis(data.redisUrl, {
     connectionName: `switchyard-ledger-${data.workerId}-${name}`,
     enableOfflineQueue: false,
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   await Promise.all([writer.connect(), reader.connect()]);
   const core = new LedgerCore({
     workerId: data.workerId,
+    workerCount: data.workerCount,
     epoch: data.epoch,
     holdTtlMs: data.holdTtlMs,
     dedupeWindowMs: data.dedupeWindowMs,
