@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { runCodecBench } from './codec.bench.js';
+import { runLedgerBench } from './ledger.bench.js';
 import { formatTable } from './micro.js';
 
 /**
@@ -15,13 +16,15 @@ async function main(argv: readonly string[]): Promise<void> {
     `switchyard bench (${quick ? 'quick' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n`,
   );
   const codec = runCodecBench(durationMs);
-  process.stdout.write(`codec and framing (one core):\n${formatTable(codec)}\n`);
+  process.stdout.write(`codec and framing (one core):\n${formatTable(codec)}\n\n`);
+  const ledger = runLedgerBench(durationMs);
+  process.stdout.write(`in-memory actor decisions (one core):\n${formatTable(ledger)}\n`);
   const outDir = new URL('../../bench/results/', import.meta.url);
   mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString();
   writeFileSync(
     new URL('codec-latest.json', outDir),
-    `${JSON.stringify({ at: stamp, machine, codec }, null, 2)}\n`,
+    `${JSON.stringify({ at: stamp, machine, codec, ledger }, null, 2)}\n`,
   );
 }
 

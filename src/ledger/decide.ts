@@ -35,16 +35,46 @@ export interface Decision {
 
 export type RecordMap = Map<string, TxnRecord>;
 
-const NO_RECORDS: TxnRecord[] = [];
-const INVALID_TRANSACTION_TEXT = 'not valid for this account or original';
-const NO_EFFECTS: LedgerEffect[] = [];
+/** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
+export interface DecisionSink {
+  /** A record to write (new, or an original a 0220/0400 changed). */
+  record(record: TxnRecord): void;
+  /** A balance-changing effect to journal (the account changed). */
+  effect(effect: LedgerEffect): void;
+}
 
+const INVALID_TRANSACTION_TEXT = 'not valid for this account or original';
+
+/** decideInto() collected into arrays: the shape tests and tools read. */
 export function decide(
   account: AccountState,
   records: RecordMap,
   req: TxnRequest,
   ctx: DecideContext,
 ): Decision {
+  const out = { records: [] as TxnRecord[], effects: [] as LedgerEffect[] };
+  const response = decideInto(account, records, req, ctx, {
+    record: (r) => out.records.push(r),
+    effect: (e) => out.effects.push(e),
+  });
+  return { response, records: out.records, effects: out.effects, accountChanged: out.effects.length > 0 };
+}
+
+// One builder, reset per decision: decisions are synchronous and never nest,
+// and not allocating one per message keeps the hot path free of garbage.
+let builder: DecisionBuilder | undefined;
+
+/**
+ * Decides `req` on `account`, writing records and effects to `sink`; returns
+ * the response fields. Replays and 94 write nothing.
+ */
+export function decideInto(
+  account: AccountState,
+  records: RecordMap,
+  req: TxnRequest,
+  ctx: DecideContext,
+  sink: DecisionSink,
+): StoredResponse {
   const key = recordKey(ctx.institution, req.stan, req.time);
   const contentProc: Proc | '' = req.txnClass === '0220' || req.txnClass === '0400' ? '' : req.proc;
 
@@ -56,12 +86,11 @@ export function decide(
       existing.amount === req.amount &&
       existing.currency === req.currency &&
       existing.proc === contentProc;
-    return same
-      ? unrecorded(existing.response)
-      : unrecorded({ rc: RC.duplicateMismatch, rrn: ctx.nextRrn() });
+    return same ? existing.response : { rc: RC.duplicateMismatch, rrn: ctx.nextRrn() };
   }
 
-  const d = new DecisionBuilder(account, records, req, ctx, key, contentProc);
+  builder ??= new DecisionBuilder();
+  const d = builder.reset(account, records, req, ctx, key, contentProc, sink);
   // 05: an earlier reversal named this key before it arrived. The 05 record
   // keeps the reversal's 25, so further reversals of it get 25 again.
   if (existing?.tombstone === true) return d.decline(RC.doNotHonour, RC.originalNotFound);
@@ -78,31 +107,41 @@ export function decide(
   }
 }
 
-function unrecorded(response: StoredResponse): Decision {
-  return { response, records: NO_RECORDS, effects: NO_EFFECTS, accountChanged: false };
-}
-
-/** Collects one decision's records and effects so each rule reads as a line. */
+/** The state of the decision being made, so each rule reads as a line. */
 class DecisionBuilder {
-  readonly records: TxnRecord[] = [];
-  readonly effects: LedgerEffect[] = [];
-  accountChanged = false;
+  account!: AccountState;
+  recordMap!: RecordMap;
+  req!: TxnRequest;
+  ctx!: DecideContext;
+  key = '';
+  contentProc: Proc | '' = '';
+  sink!: DecisionSink;
 
-  constructor(
-    readonly account: AccountState,
-    readonly recordMap: RecordMap,
-    readonly req: TxnRequest,
-    readonly ctx: DecideContext,
-    readonly key: string,
-    readonly contentProc: Proc | '',
-  ) {}
+  reset(
+    account: AccountState,
+    recordMap: RecordMap,
+    req: TxnRequest,
+    ctx: DecideContext,
+    key: string,
+    contentProc: Proc | '',
+    sink: DecisionSink,
+  ): this {
+    this.account = account;
+    this.recordMap = recordMap;
+    this.req = req;
+    this.ctx = ctx;
+    this.key = key;
+    this.contentProc = contentProc;
+    this.sink = sink;
+    return this;
+  }
 
   /**
    * Records an answer without effect under the request's key: a decline, or
    * a 00 that changes nothing (reversal of a declined or already reversed
    * original), which like every approval carries amount and balance.
    */
-  decline(rc: string, reversedRc?: string): Decision {
+  decline(rc: string, reversedRc?: string): StoredResponse {
     const response: StoredResponse = { rc, rrn: this.ctx.nextRrn() };
     // PROTOCOL.md section 3: a short `error` text on 30 and 12.
     if (rc === RC.invalidTransaction) response.error = INVALID_TRANSACTION_TEXT;
@@ -110,9 +149,9 @@ class DecisionBuilder {
       response.amount = this.req.amount;
       response.balance = available(this.account);
     }
-    const decision = this.finish(response, 'declined', 0, 0);
-    if (reversedRc !== undefined) this.records[this.records.length - 1]!.reversedRc = reversedRc;
-    return decision;
+    // Set before the record goes to the sink, which may encode it at once.
+    this.finish(response, 'declined', 0, 0, 0, 0, reversedRc);
+    return response;
   }
 
   finish(
@@ -122,7 +161,8 @@ class DecisionBuilder {
     postedAmount: number,
     counted = 0,
     holdExpiresAtMs = 0,
-  ): Decision {
+    reversedRc: string | undefined = undefined,
+  ): StoredResponse {
     const { req, ctx } = this;
     const record: TxnRecord = {
       key: this.key,
@@ -136,24 +176,24 @@ class DecisionBuilder {
       state,
       approvedAmount,
       postedAmount,
-      reversedRc: undefined,
+      reversedRc,
       countedDay: counted > 0 ? this.account.day : 0,
       countedAmount: counted,
       atMs: ctx.nowMs,
       holdExpiresAtMs,
     };
     this.recordMap.set(this.key, record);
-    this.records.push(record);
-    return { response, records: this.records, effects: this.effects, accountChanged: this.accountChanged };
+    this.sink.record(record);
+    return response;
   }
 
   /** Saves a change to an existing record (the original a 0220/0400 acted on). */
   touch(record: TxnRecord): void {
-    this.records.push(record);
+    this.sink.record(record);
   }
 
   effect(kind: LedgerEffect['kind'], amount: number, origKey: string | undefined, proc: Proc): void {
-    this.effects.push({
+    this.sink.effect({
       kind,
       amount,
       key: this.key,
@@ -163,7 +203,6 @@ class DecisionBuilder {
       atMs: this.ctx.nowMs,
       rrn: '',
     });
-    this.accountChanged = true;
   }
 }
 
@@ -185,14 +224,14 @@ function accountChecks(d: DecisionBuilder, blockedApplies: boolean): string | un
   return undefined;
 }
 
-function decideInquiry(d: DecisionBuilder): Decision {
+function decideInquiry(d: DecisionBuilder): StoredResponse {
   const rc = accountChecks(d, true) ?? (d.req.amount !== 0 ? RC.invalidAmount : undefined);
   if (rc !== undefined) return d.decline(rc);
   return d.finish(approvalFields(d, RC.approved, 0, true), 'none', 0, 0);
 }
 
 /** 0100 hold (proc 00/01) and 0200 purchase/cash debit (proc 00/01). */
-function decideHoldOrDebit(d: DecisionBuilder): Decision {
+function decideHoldOrDebit(d: DecisionBuilder): StoredResponse {
   const { account, req, ctx } = d;
   const early = accountChecks(d, true) ?? (req.amount === 0 ? RC.invalidAmount : undefined);
   if (early !== undefined) return d.decline(early);
@@ -232,7 +271,7 @@ function decideHoldOrDebit(d: DecisionBuilder): Decision {
 }
 
 /** 0200 proc 20: credits the account. Not blocked, not limited. */
-function decideRefund(d: DecisionBuilder): Decision {
+function decideRefund(d: DecisionBuilder): StoredResponse {
   const { account, req } = d;
   const early = accountChecks(d, false) ?? (req.amount === 0 ? RC.invalidAmount : undefined);
   if (early !== undefined) return d.decline(early);
@@ -255,7 +294,7 @@ function isOriginalClass(txnClass: TxnClass): boolean {
   return txnClass === '0100' || txnClass === '0200';
 }
 
-function decideCompletion(d: DecisionBuilder): Decision {
+function decideCompletion(d: DecisionBuilder): StoredResponse {
   const { account, req } = d;
   const { original } = findOriginal(d);
   if (original === undefined || original.tombstone) return d.decline(RC.originalNotFound);
@@ -283,7 +322,7 @@ function decideCompletion(d: DecisionBuilder): Decision {
   return d.finish(approvalFields(d, RC.approved, req.amount, false), 'none', 0, 0);
 }
 
-function decideReversal(d: DecisionBuilder): Decision {
+function decideReversal(d: DecisionBuilder): StoredResponse {
   const { account, req, ctx } = d;
   const { origKey, original } = findOriginal(d);
   if (original === undefined || original.tombstone) {

@@ -110,6 +110,21 @@ export class LedgerEngine implements TransactionEngine {
     });
   }
 
+  /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
+  async crashWorker(index: number): Promise<void> {
+    await this.slots[index]?.worker?.terminate();
+  }
+
+  /** Resolves once every worker is up (after a restart). */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isReady()) {
+      if (Date.now() > deadline) return false;
+      await delay(20);
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
     this.stopping = true;
     // Everything submitted is answered before the workers go.

@@ -9,8 +9,10 @@ import {
 } from '../../store/commit-script.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
-import { type DecideContext, decide } from '../decide.js';
+import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
+import type { LedgerEffect } from '../effects.js';
 import { decodeAccount, decodeRecord, encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
+import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
@@ -70,6 +72,8 @@ export class LedgerCore {
   private readonly now: () => number;
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   private commitSha: string | undefined;
+  /** Routes a decision's records and effects into the open batch for the actor being run. */
+  private readonly sink = new BatchSink();
   /** The fencing epoch this worker's commits carry; renewed after a commit whose outcome is unknown. */
   private epoch: number;
   /** While re-fencing, nothing is loaded or committed; work waits here. */
@@ -165,16 +169,15 @@ export class LedgerCore {
         const ctx = this.decideCtx;
         ctx.nowMs = nowMs;
         ctx.institution = item.institution;
-        const decision = decide(account, actor.records, item.req, ctx);
-        if (decision.records.length > 0 || decision.accountChanged) {
-          batch.join(actor);
-          for (const record of decision.records) batch.addRecord(actor, record);
-          for (const effect of decision.effects) {
-            effect.rrn = decision.response.rrn;
-            batch.addEffect(actor, effect);
-          }
-        }
-        batch.results.push({ seq: item.seq, k: 'txn', response: decision.response });
+        const sink = this.sink;
+        sink.actor = actor;
+        sink.batch = batch;
+        const effectsBefore = batch.effects.length;
+        const response = decideInto(account, actor.records, item.req, ctx, sink);
+        // Journal entries carry the rrn of the response that caused them.
+        for (let i = effectsBefore; i < batch.effects.length; i++)
+          batch.effects[i]!.effect.rrn = response.rrn;
+        batch.results.push({ seq: item.seq, k: 'txn', response });
         return;
       }
       case 'get':
@@ -463,6 +466,19 @@ export class LedgerCore {
       return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.o.nextRrn() } };
     if (item.k === 'expire') return { seq: item.seq, k: 'expire', released: false };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
+  }
+}
+
+class BatchSink implements DecisionSink {
+  actor!: Actor;
+  batch!: OpenBatch;
+
+  record(record: TxnRecord): void {
+    this.batch.addRecord(this.actor, record);
+  }
+
+  effect(effect: LedgerEffect): void {
+    this.batch.addEffect(this.actor, effect);
   }
 }
 

@@ -28,6 +28,7 @@ export class OpenBatch {
   }
 
   addEffect(actor: Actor, effect: LedgerEffect): void {
+    this.join(actor);
     this.effects.push({ actor, effect });
   }
 

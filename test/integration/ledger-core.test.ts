@@ -1,0 +1,225 @@
+/**
+ * The ledger worker's core (actors, activation, group commit) in-process
+ * against a real redis-server: the failure paths a wire test cannot aim at
+ * precisely. Redis down -> 96 and recovery; a commit refused by a moved
+ * epoch; passivation and reactivation; state surviving a new core.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createRrnGenerator } from '../../src/engine/rrn.js';
+import { createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
+import type { StoredResponse } from '../../src/ledger/txn-record.js';
+import { LedgerCore } from '../../src/ledger/worker/ledger-core.js';
+import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
+import type { TxnRequest } from '../../src/protocol/request.js';
+import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
+import { claimAllShards } from '../../src/store/shard-epoch.js';
+import { silentLogger } from '../../src/util/log.js';
+import { withLuhnDigit } from '../../src/util/pan.js';
+import { waitFor } from '../helpers/processes.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+
+let redis: RedisHandle;
+let admin: Redis;
+const cores: { core: LedgerCore; writer: Redis; reader: Redis }[] = [];
+let prefixSeq = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+});
+
+afterEach(() => {
+  for (const { writer, reader } of cores.splice(0)) {
+    writer.disconnect();
+    reader.disconnect();
+  }
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+interface Harness {
+  core: LedgerCore;
+  results: WorkResult[];
+  run(items: WorkItem[]): Promise<WorkResult[]>;
+  keys: ReturnType<typeof keySpace>;
+}
+
+/** A core with its own key prefix (tests do not see each other's data), fail-fast connections like the worker's. */
+async function newCore(
+  options: { prefix?: string; actorsMax?: number; commitTimeoutMs?: number } = {},
+): Promise<Harness> {
+  const keys = keySpace(options.prefix ?? `t${++prefixSeq}`);
+  const epoch = await claimAllShards(admin, keys);
+  const connect = (): Redis =>
+    new Redis(redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: () => 50,
+      lazyConnect: true,
+    });
+  const writer = connect();
+  const reader = connect();
+  writer.on('error', () => {});
+  reader.on('error', () => {});
+  await Promise.all([writer.connect(), reader.connect()]);
+  const results: WorkResult[] = [];
+  const core = new LedgerCore({
+    workerId: 0,
+    workerCount: 1,
+    epoch,
+    holdTtlMs: 60_000,
+    dedupeWindowMs: 86_400_000,
+    actorsMax: options.actorsMax ?? 100_000,
+    commitTimeoutMs: options.commitTimeoutMs ?? 2_000,
+    keys,
+    writer,
+    reader,
+    nextRrn: createRrnGenerator(7),
+    nextAuthCode: createAuthCodeGenerator(0, 1),
+    post: (items) => results.push(...items),
+    log: silentLogger,
+  });
+  await core.init();
+  cores.push({ core, writer, reader });
+  const run = async (items: WorkItem[]): Promise<WorkResult[]> => {
+    const before = results.length;
+    core.handle(items);
+    await waitFor(() => results.length >= before + items.length, 10_000);
+    const seqs = new Set(items.map((i) => i.seq));
+    return results.filter((r) => seqs.has(r.seq)).sort((a, b) => a.seq - b.seq);
+  };
+  return { core, results, run, keys };
+}
+
+let seq = 0;
+const pan = (n: number): string => withLuhnDigit(`41000000${String(n).padStart(7, '0')}`);
+
+function put(p: string, balance: number): WorkItem {
+  return {
+    k: 'put',
+    seq: ++seq,
+    pan: p,
+    currency: 'EUR',
+    balance,
+    limits: undefined,
+    status: undefined,
+    createOnly: false,
+  };
+}
+
+function txn(p: string, stan: number, amount: number, overrides: Partial<TxnRequest> = {}): WorkItem {
+  const req: TxnRequest = {
+    txnClass: '0100',
+    repeat: false,
+    id: stan,
+    stan,
+    time: 1_764_000_000_000 + stan,
+    pan: p,
+    amount,
+    currency: 'EUR',
+    proc: '00',
+    partial: false,
+    merchant: undefined,
+    terminal: undefined,
+    mcc: undefined,
+    origStan: 0,
+    origTime: 0,
+    ...overrides,
+  };
+  return { k: 'txn', seq: ++seq, institution: 'acq', req };
+}
+
+function rcOf(result: WorkResult | undefined): string | undefined {
+  return result?.k === 'txn' ? result.response.rc : undefined;
+}
+
+function responseOf(result: WorkResult | undefined): StoredResponse {
+  if (result?.k !== 'txn') throw new Error(`not a transaction result: ${JSON.stringify(result)}`);
+  return result.response;
+}
+
+function accountOf(result: WorkResult | undefined): AdminOutcome {
+  if (result?.k !== 'admin') throw new Error('not an admin result');
+  return result.outcome;
+}
+
+describe('LedgerCore against a real Redis', () => {
+  it('approves durably: a new core on the same Redis sees the effect and replays the response', async () => {
+    const h = await newCore({ prefix: 'durable' });
+    const p = pan(1);
+    await h.run([put(p, 10_000)]);
+    const [first] = await h.run([txn(p, 1, 2_500)]);
+    expect(rcOf(first)).toBe('00');
+    const again = await newCore({ prefix: 'durable' });
+    const [replay] = await again.run([txn(p, 1, 2_500)]);
+    expect(responseOf(replay)).toEqual(responseOf(first));
+    const [view] = await again.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({
+      ok: true,
+      account: { balance: 10_000, held: 2_500, available: 7_500 },
+    });
+  });
+
+  it('answers 96 while Redis refuses writes, writes nothing, and recovers after re-fencing', async () => {
+    const h = await newCore();
+    const p = pan(2);
+    await h.run([put(p, 10_000)]);
+    // Make every write fail: Redis answers OOM to writes under noeviction once maxmemory is below usage.
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const [declined] = await h.run([txn(p, 10, 1_000)]);
+      expect(rcOf(declined)).toBe('96');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    // After the failure the worker re-fences and reloads: the same key now gets a real decision, once.
+    const results = await h.run([txn(p, 10, 1_000)]);
+    expect(rcOf(results[0])).toBe('00');
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 1_000 } });
+  });
+
+  it('stops writing when another owner moved the shard epochs on (fenced)', async () => {
+    const h = await newCore();
+    const p = pan(3);
+    await h.run([put(p, 10_000)]);
+    const other = await claimAllShards(admin, h.keys);
+    expect(other).toBeGreaterThan(0);
+    const [fenced] = await h.run([txn(p, 20, 1_000)]);
+    expect(rcOf(fenced)).toBe('96');
+    const [later] = await h.run([txn(p, 21, 1_000)]);
+    expect(rcOf(later)).toBe('96');
+    // Nothing of it reached Redis: the account still has no hold.
+    const fresh = await newCore({ prefix: h.keys.prefix });
+    const [view] = await fresh.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 0, balance: 10_000 } });
+  });
+
+  it('passivates idle actors beyond actorsMax and reactivates them from Redis with their records', async () => {
+    const h = await newCore({ actorsMax: 1_000 });
+    const pans = Array.from({ length: 1_500 }, (_, i) => pan(10_000 + i));
+    await h.run(pans.map((p) => put(p, 5_000)));
+    const approvals = await h.run(pans.map((p, i) => txn(p, 100 + i, 100)));
+    expect(approvals.every((r) => rcOf(r) === '00')).toBe(true);
+    expect(h.core.activeActors).toBeLessThanOrEqual(1_000);
+    // The first accounts were passivated; their duplicates are still recognised (records reloaded).
+    const replays = await h.run(pans.slice(0, 50).map((p, i) => txn(p, 100 + i, 100)));
+    replays.forEach((r, i) => {
+      expect(responseOf(r)).toEqual(responseOf(approvals[i]));
+    });
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: pans[0]! }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 100, available: 4_900 } });
+  });
+
+  it('claims every shard with one epoch', async () => {
+    const keys = keySpace('epochs');
+    const epoch = await claimAllShards(admin, keys);
+    const values = await admin.mget(...Array.from({ length: SHARD_COUNT }, (_, s) => keys.epoch(s)));
+    expect(new Set(values)).toEqual(new Set([String(epoch)]));
+  });
+});
