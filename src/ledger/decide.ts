@@ -217,6 +217,16 @@ function approvalFields(
   return response;
 }
 
+/**
+ * Balances are integers in a double: exact only up to 2^53 - 1 minor units.
+ * A credit that would pass that is refused (13) rather than rounded.
+ */
+export const BALANCE_MAX = Number.MAX_SAFE_INTEGER;
+
+export function creditFits(account: AccountState, amount: number): boolean {
+  return account.balance + amount <= BALANCE_MAX;
+}
+
 /** 57 (blocked), 12 (currency), 13 (amount): the account checks shared by every kind. */
 function accountChecks(d: DecisionBuilder, blockedApplies: boolean): string | undefined {
   if (blockedApplies && d.account.status === 'blocked') return RC.notPermitted;
@@ -273,7 +283,9 @@ function decideHoldOrDebit(d: DecisionBuilder): StoredResponse {
 /** 0200 proc 20: credits the account. Not blocked, not limited. */
 function decideRefund(d: DecisionBuilder): StoredResponse {
   const { account, req } = d;
-  const early = accountChecks(d, false) ?? (req.amount === 0 ? RC.invalidAmount : undefined);
+  const early =
+    accountChecks(d, false) ??
+    (req.amount === 0 || !creditFits(account, req.amount) ? RC.invalidAmount : undefined);
   if (early !== undefined) return d.decline(early);
   account.balance += req.amount;
   d.effect('credit', req.amount, undefined, '20');
@@ -374,6 +386,7 @@ function decideReversal(d: DecisionBuilder): StoredResponse {
     d.effect('release', original.approvedAmount, original.key, proc);
   } else {
     // A posted 0200 purchase/cash, or a completed 0100: credit back what was posted.
+    if (!creditFits(account, original.postedAmount)) return d.decline(RC.invalidAmount);
     account.balance += original.postedAmount;
     d.effect('credit', original.postedAmount, original.key, proc);
   }

@@ -1,5 +1,6 @@
 import { RC } from '../../protocol/rc.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
+import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { AdminOutcome, WorkItem } from '../worker-protocol.js';
@@ -110,6 +111,14 @@ export function runAdjust(
       status: 409,
       code: 'insufficient_funds',
       message: 'the debit would make available negative',
+    };
+  }
+  if (item.amount > 0 && !creditFits(account, item.amount)) {
+    return {
+      ok: false,
+      status: 409,
+      code: 'balance_overflow',
+      message: 'the credit would take the balance past 2^53 - 1 minor units',
     };
   }
   account.balance += item.amount;
