@@ -5,7 +5,7 @@ import { registerAccountRoutes } from './admin/account-routes.js';
 import { AdminServer } from './admin/admin-server.js';
 import type { SwitchConfig } from './config/types.js';
 import { RouteTable } from './engine/route-table.js';
-import { createRrnGenerator } from './engine/rrn.js';
+import { createRrnGenerator, leaseRrnSource } from './engine/rrn.js';
 import { HoldExpiry } from './ledger/hold-expiry.js';
 import { LedgerEngine } from './ledger/ledger-engine.js';
 import { SwitchMetrics } from './metrics/switch-metrics.js';
@@ -25,8 +25,6 @@ import { claimAllShards } from './store/shard-epoch.js';
 import type { Logger } from './util/log.js';
 import { decodePayload } from './wire/codec.js';
 
-/** Source id of rrns made on the main thread (workers take 1..). */
-const MAIN_THREAD_RRN_SOURCE = 0;
 /** How long shutdown waits for owed responses before dropping connections. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -85,12 +83,13 @@ export class Switch {
     this.redis.on('error', (error: Error) => log.warn('redis connection error', { error }));
     await this.redis.connect();
 
-    const rrn = createRrnGenerator(MAIN_THREAD_RRN_SOURCE);
+    const keys = keySpace();
+    const redisForLease = this.redis;
+    const rrn = createRrnGenerator(await leaseRrnSource(() => redisForLease.incr(keys.rrnSourceCounter())));
     const metrics = new SwitchMetrics({
       connectionsByRole: () => this.registry.connectionsByRole(),
       inflightRequests: () => this.registry.inflight,
     });
-    const keys = keySpace();
     const epoch = await claimAllShards(this.redis, keys);
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
     this.engine = new LedgerEngine({

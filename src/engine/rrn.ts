@@ -2,12 +2,16 @@
  * Retrieval reference numbers: 12 characters, unique per switch.
  *
  * Layout (base 36, upper case): 6 chars of seconds since 2024-01-01 UTC
- * (covers 69 years) + 2 chars of source id (0..1295: a worker or a switch
- * process, so sources never collide) + 4 chars of sequence within that second
- * (1,679,616 per second per source). When a second's sequence runs out the
- * generator borrows the next second, so it never repeats; a restart resumes
- * from the wall clock, which is past every second a previous run could have
- * reached unless it borrowed ahead (only above 1.6M rrn/s sustained).
+ * (covers 69 years) + 2 chars of source id + 4 chars of sequence within that
+ * second (1,679,616 per second per source). When a second's sequence runs out
+ * the generator borrows the next second, so one generator never repeats.
+ *
+ * Source ids are leased, not assigned: every generator instance (the main
+ * thread at start, each ledger worker at every start, restarts included)
+ * takes the next value of a Redis counter modulo 1296 (leaseRrnSource). A
+ * restarted process or worker therefore never reuses the source of the run
+ * before it, even within the same second; two live generators could only
+ * meet after 1296 instantiations in between.
  */
 
 const EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -38,4 +42,9 @@ export function createRrnGenerator(sourceId: number, nowMs: () => number = Date.
     const s = seq++;
     return `${prefix}${s.toString(36).toUpperCase().padStart(4, '0')}`;
   };
+}
+
+/** Leases a source id for a new generator (see above). */
+export async function leaseRrnSource(incr: () => Promise<number>): Promise<number> {
+  return (await incr()) % (RRN_SOURCE_MAX + 1);
 }

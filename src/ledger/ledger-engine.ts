@@ -15,7 +15,7 @@ const RESTART_DELAY_MAX_MS = 5_000;
 
 export interface LedgerEngineOptions {
   readonly workers: number;
-  readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount' | 'rrnSource'>;
+  readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
   readonly log: Logger;
   /** rrns for answers the main thread gives itself (96 when a worker is down). */
   readonly rrn: RrnGenerator;
@@ -213,7 +213,6 @@ export class LedgerEngine implements TransactionEngine {
       ...this.o.workerData,
       workerId: slot.id,
       workerCount: this.slots.length,
-      rrnSource: slot.id + 1,
     };
     const worker = new Worker(resolveWorkerScript(), { workerData: data });
     slot.worker = worker;

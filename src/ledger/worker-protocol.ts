@@ -17,8 +17,6 @@ export interface LedgerWorkerData {
   readonly epoch: number;
   readonly holdTtlMs: number;
   readonly dedupeWindowMs: number;
-  /** rrn source id of this worker (main thread is 0). */
-  readonly rrnSource: number;
   /** Active actors kept in memory before idle ones are passivated. */
   readonly actorsMax: number;
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */

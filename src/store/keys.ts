@@ -24,6 +24,8 @@ export interface KeySpace {
   commitGuard(shard: number, batchId: string): string;
   /** Counter handing out fencing epochs (to switch processes, and to workers re-fencing after a failed commit). */
   epochCounter(): string;
+  /** Counter leasing rrn source ids: every rrn generator instance takes a fresh one. */
+  rrnSourceCounter(): string;
   /** Every shard key pattern, for tests and tooling. */
   readonly prefix: string;
 }
@@ -38,6 +40,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
     epoch: (shard) => `${tag(shard)}:epoch`,
     commitGuard: (shard, batchId) => `${tag(shard)}:commit:${batchId}`,
     epochCounter: () => `${prefix}:epoch-counter`,
+    rrnSourceCounter: () => `${prefix}:rrn-source-counter`,
   };
 }
 

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
-import { createRrnGenerator } from '../../engine/rrn.js';
+import { createRrnGenerator, leaseRrnSource } from '../../engine/rrn.js';
 import { keySpace } from '../../store/keys.js';
 import { createLogger } from '../../util/log.js';
 import { createAuthCodeGenerator } from '../auth-code.js';
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   const writer = connect('writer');
   const reader = connect('reader');
   await Promise.all([writer.connect(), reader.connect()]);
+  const keys = keySpace(data.keyPrefix);
+  // A fresh source id per worker start: a restarted worker never repeats the rrns of the one before.
+  const rrnSource = await leaseRrnSource(() => writer.incr(keys.rrnSourceCounter()));
   const core = new LedgerCore({
     workerId: data.workerId,
     workerCount: data.workerCount,
@@ -51,10 +54,10 @@ async function main(): Promise<void> {
     dedupeWindowMs: data.dedupeWindowMs,
     actorsMax: data.actorsMax,
     commitTimeoutMs: data.commitTimeoutMs,
-    keys: keySpace(data.keyPrefix),
+    keys,
     writer,
     reader,
-    nextRrn: createRrnGenerator(data.rrnSource),
+    nextRrn: createRrnGenerator(rrnSource),
     nextAuthCode: createAuthCodeGenerator(data.workerId),
     post: (items) => post({ t: 'results', items }),
     log,
