@@ -3,7 +3,7 @@ import { RC } from '../protocol/rc.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
 import { type AccountState, available, rollDay, utcDay } from './account.js';
 import type { LedgerEffect } from './effects.js';
-import { recordKey, type StoredResponse, type TxnRecord } from './txn-record.js';
+import { recordKey, type StoredResponse, sideRecord, type TxnRecord } from './txn-record.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -340,24 +340,15 @@ function decideReversal(d: DecisionBuilder): StoredResponse {
   if (original === undefined || original.tombstone) {
     // Remember the key: the original arriving later is declined with 05.
     if (original === undefined) {
-      const tombstone: TxnRecord = {
+      const tombstone = sideRecord({
         key: origKey,
         tombstone: true,
-        txnClass: '0100',
         amount: 0,
         currency: req.currency,
-        proc: '',
         stan: req.origStan,
         response: { rc: RC.doNotHonour, rrn: '' },
-        state: 'none',
-        approvedAmount: 0,
-        postedAmount: 0,
-        reversedRc: undefined,
-        countedDay: 0,
-        countedAmount: 0,
         atMs: ctx.nowMs,
-        holdExpiresAtMs: 0,
-      };
+      });
       d.recordMap.set(origKey, tombstone);
       d.touch(tombstone);
     }

@@ -63,3 +63,37 @@ export interface TxnRecord {
 export function recordKey(institution: string, stan: number, time: number): string {
   return `${institution}|${stan}|${time}`;
 }
+
+/**
+ * A record that is not an original: a tombstone, or an operations'
+ * adjustment. The hot path (decide's finish) builds its records literally.
+ */
+export function sideRecord(fields: {
+  key: string;
+  tombstone: boolean;
+  amount: number;
+  currency: string;
+  stan: number;
+  response: StoredResponse;
+  atMs: number;
+}): TxnRecord {
+  return {
+    key: fields.key,
+    tombstone: fields.tombstone,
+    // Not an original: class and proc only matter for content comparison, which never reaches these.
+    txnClass: '0200',
+    amount: fields.amount,
+    currency: fields.currency,
+    proc: '',
+    stan: fields.stan,
+    response: fields.response,
+    state: 'none',
+    approvedAmount: 0,
+    postedAmount: 0,
+    reversedRc: undefined,
+    countedDay: 0,
+    countedAmount: 0,
+    atMs: fields.atMs,
+    holdExpiresAtMs: 0,
+  };
+}

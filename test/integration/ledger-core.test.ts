@@ -18,6 +18,7 @@ import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
@@ -113,24 +114,7 @@ function put(p: string, balance: number): WorkItem {
 }
 
 function txn(p: string, stan: number, amount: number, overrides: Partial<TxnRequest> = {}): WorkItem {
-  const req: TxnRequest = {
-    txnClass: '0100',
-    repeat: false,
-    id: stan,
-    stan,
-    time: 1_764_000_000_000 + stan,
-    pan: p,
-    amount,
-    currency: 'EUR',
-    proc: '00',
-    partial: false,
-    merchant: undefined,
-    terminal: undefined,
-    mcc: undefined,
-    origStan: 0,
-    origTime: 0,
-    ...overrides,
-  };
+  const req = txnRequest({ id: stan, stan, time: 1_764_000_000_000 + stan, pan: p, amount, ...overrides });
   return { k: 'txn', seq: ++seq, institution: 'acq', req };
 }
 

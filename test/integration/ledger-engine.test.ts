@@ -8,13 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyTarget, TxnContext } from '../../src/engine/engine.js';
 import { createRrnGenerator } from '../../src/engine/rrn.js';
 import { LedgerEngine } from '../../src/ledger/ledger-engine.js';
-import type { OutboundMessage, TxnRequest } from '../../src/protocol/request.js';
+import type { OutboundMessage } from '../../src/protocol/request.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
@@ -52,23 +53,7 @@ const pans = Array.from({ length: 40 }, (_, i) => withLuhnDigit(`42000000${Strin
 
 function submit(pan: string, stan: number, amount: number): Promise<OutboundMessage> {
   return new Promise((resolve) => {
-    const request: TxnRequest = {
-      txnClass: '0200',
-      repeat: false,
-      id: stan,
-      stan,
-      time: 1_764_000_000_000,
-      pan,
-      amount,
-      currency: 'EUR',
-      proc: '00',
-      partial: false,
-      merchant: undefined,
-      terminal: undefined,
-      mcc: undefined,
-      origStan: 0,
-      origTime: 0,
-    };
+    const request = txnRequest({ txnClass: '0200', id: stan, stan, pan, amount });
     const replyTo: ReplyTarget = { deliver: (response) => resolve(response) };
     const ctx: TxnContext = {
       request,

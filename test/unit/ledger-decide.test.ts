@@ -4,6 +4,7 @@ import { type DecideContext, type Decision, decide, type RecordMap } from '../..
 import type { LedgerEffect } from '../../src/ledger/effects.js';
 import { recordKey, type TxnRecord } from '../../src/ledger/txn-record.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
+import { txnRequest } from '../helpers/txn-request.js';
 
 /**
  * Unit tests of the on-us ledger decision (PROTOCOL.md sections 3 and 5), one
@@ -78,24 +79,7 @@ class Ledger {
   }
 
   send(r: Req): Decision {
-    const req: TxnRequest = {
-      txnClass: '0100',
-      repeat: false,
-      id: 1,
-      stan: 1,
-      time: T0,
-      pan: PAN,
-      amount: 1000,
-      currency: 'EUR',
-      proc: '00',
-      partial: false,
-      merchant: undefined,
-      terminal: undefined,
-      mcc: undefined,
-      origStan: 0,
-      origTime: 0,
-      ...r,
-    };
+    const req = txnRequest({ time: T0, pan: PAN, ...r });
     return decide(this.account, this.records, req, this.ctx());
   }
 

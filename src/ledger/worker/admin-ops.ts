@@ -2,7 +2,7 @@ import { RC } from '../../protocol/rc.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
-import type { TxnRecord } from '../txn-record.js';
+import { sideRecord } from '../txn-record.js';
 import type { AdminOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
@@ -122,24 +122,15 @@ export function runAdjust(
     };
   }
   account.balance += item.amount;
-  const record: TxnRecord = {
+  const record = sideRecord({
     key,
     tombstone: false,
-    txnClass: '0200',
     amount: item.amount,
     currency: account.currency,
-    proc: '',
     stan: 0,
     response: { rc: RC.approved, rrn: '' },
-    state: 'none',
-    approvedAmount: 0,
-    postedAmount: 0,
-    reversedRc: undefined,
-    countedDay: 0,
-    countedAmount: 0,
     atMs: nowMs,
-    holdExpiresAtMs: 0,
-  };
+  });
   actor.records.set(key, record);
   batch.join(actor);
   batch.addRecord(actor, record);
