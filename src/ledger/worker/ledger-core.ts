@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { RC } from '../../protocol/rc.js';
-import { CommitBatch } from '../../store/commit-batch.js';
 import {
   COMMIT_ALREADY_APPLIED,
   COMMIT_APPLIED,
@@ -9,13 +8,15 @@ import {
 } from '../../store/commit-script.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
-import { decodeAccount, decodeRecord, encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
+import { decodeAccount, decodeRecord } from '../state-codec.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
+import { buildCommit } from './commit-builder.js';
 import { OpenBatch } from './open-batch.js';
 
 /** A commit guard outlives any resend of its batch by a wide margin. */
@@ -359,40 +360,9 @@ export class LedgerCore {
   }
 
   private send(batch: OpenBatch): Promise<unknown> {
-    const { keys } = this.o;
     const epoch = this.epoch;
-    const cb = new CommitBatch();
-    const first = batch.actors[0]!;
-    const guardKey = keys.commitGuard(first.shard, `${epoch}.${this.o.workerId}.${batch.id}`);
-    for (const actor of batch.actors) cb.epoch(keys.epoch(actor.shard));
-    const holdsAdded = new Map<number, (string | number)[]>();
-    const holdsRemoved = new Map<number, string[]>();
-    for (const actor of batch.actors) {
-      const accountKey = keys.account(actor.shard, actor.pan);
-      const fields: (string | Buffer)[] = [];
-      if (actor.account !== undefined) fields.push('d', encodeAccount(actor.account));
-      for (const record of actor.dirtyRecords) {
-        fields.push(record.key, encodeRecord(record));
-        if (record.holdExpiresAtMs > 0) {
-          const member = `${actor.pan}#${record.key}`;
-          if (record.state === 'open' && record.reversedRc === undefined)
-            push(holdsAdded, actor.shard, record.holdExpiresAtMs, member);
-          else push(holdsRemoved, actor.shard, member);
-        }
-      }
-      actor.dirtyRecords.clear();
-      if (fields.length > 0) cb.hset(accountKey, fields);
-      if (actor.prunedKeys.length > 0) {
-        cb.hdel(accountKey, actor.prunedKeys);
-        actor.prunedKeys = [];
-      }
-    }
-    for (const [shard, pairs] of holdsAdded) cb.zadd(keys.holds(shard), pairs);
-    for (const [shard, members] of holdsRemoved) cb.zrem(keys.holds(shard), members);
-    for (const { actor, effect } of batch.effects)
-      cb.xadd(keys.journal(actor.shard), encodeJournal(actor.pan, effect));
+    const { guardKey, blob } = buildCommit(batch, this.o.keys, epoch, this.o.workerId);
     const { writer } = this.o;
-    const blob = cb.pack();
     const call = writer
       .evalsha(this.commitSha!, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob)
       .catch(async (error: unknown) => {
@@ -401,7 +371,7 @@ export class LedgerCore {
         this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
         return writer.evalsha(this.commitSha, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob);
       });
-    return withTimeout(call, this.o.commitTimeoutMs);
+    return withTimeout(call, this.o.commitTimeoutMs, 'commit');
   }
 
   /** Answers 96 for a failed batch and the one decided on top of it, and drops their actors. */
@@ -482,15 +452,6 @@ class BatchSink implements DecisionSink {
   }
 }
 
-function push<T>(map: Map<number, T[]>, key: number, ...values: T[]): void {
-  let list = map.get(key);
-  if (list === undefined) {
-    list = [];
-    map.set(key, list);
-  }
-  list.push(...values);
-}
-
 function storeUnavailable(): { ok: false; status: number; code: string; message: string } {
   return {
     ok: false,
@@ -507,23 +468,4 @@ function assertHeldMatchesOpenHolds(actor: Actor): void {
       open += record.approvedAmount;
   if (open !== actor.account!.held)
     throw new Error(`invariant: held ${actor.account!.held} != open holds ${open}`);
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`commit not confirmed within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
