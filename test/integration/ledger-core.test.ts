@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRrnGenerator } from '../../src/engine/rrn.js';
 import { createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
 import type { StoredResponse } from '../../src/ledger/txn-record.js';
-import { LedgerCore } from '../../src/ledger/worker/ledger-core.js';
+import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
 import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
 import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
@@ -198,6 +198,20 @@ describe('LedgerCore against a real Redis', () => {
     });
     const [view] = await h.run([{ k: 'get', seq: ++seq, pan: pans[0]! }]);
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 100, available: 4_900 } });
+  });
+
+  it('bounds the mailbox of an account that is loading: work past MAILBOX_MAX is answered 96, none is lost', async () => {
+    const h = await newCore();
+    const p = pan(4);
+    await h.run([put(p, 100_000_000)]);
+    // A fresh core: the account is not in memory, so everything waits for its activation.
+    const cold = await newCore({ prefix: h.keys.prefix });
+    const items = Array.from({ length: MAILBOX_MAX + 25 }, (_, i) => txn(p, 30_000 + i, 1));
+    const results = await cold.run(items);
+    expect(results).toHaveLength(items.length);
+    const rcs = results.map((r) => rcOf(r));
+    expect(rcs.filter((rc) => rc === '96')).toHaveLength(25);
+    expect(rcs.filter((rc) => rc === '00')).toHaveLength(MAILBOX_MAX);
   });
 
   it('claims every shard with one epoch', async () => {

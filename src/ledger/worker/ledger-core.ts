@@ -8,7 +8,9 @@ import {
 } from '../../store/commit-script.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
+import { maskPan } from '../../util/pan.js';
 import { withTimeout } from '../../util/with-timeout.js';
+import type { AccountState } from '../account.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { decodeAccount, decodeRecord } from '../state-codec.js';
@@ -21,6 +23,8 @@ import { OpenBatch } from './open-batch.js';
 
 /** A commit guard outlives any resend of its batch by a wide margin. */
 const COMMIT_GUARD_TTL_MS = 3_600_000;
+/** Work waiting for one account while it loads; beyond this it is answered 96. */
+export const MAILBOX_MAX = 10_000;
 /** Fewer records than this are never pruned (pruning is O(records)). */
 const PRUNE_FLOOR = 64;
 
@@ -138,6 +142,11 @@ export class LedgerCore {
       this.actors.set(pan, actor);
     }
     if (actor.status === 'loading') {
+      if (actor.mailbox.length >= MAILBOX_MAX) {
+        // Bounded: past the cap the work is answered 96 (retry) instead of queued without limit.
+        this.batch().results.push(this.failedResult(item));
+        return;
+      }
       actor.mailbox.push(item);
       this.mailboxDepth++;
       return;
@@ -175,6 +184,7 @@ export class LedgerCore {
         sink.batch = batch;
         const effectsBefore = batch.effects.length;
         const response = decideInto(account, actor.records, item.req, ctx, sink);
+        assertAccountInvariants(account);
         // Journal entries carry the rrn of the response that caused them.
         for (let i = effectsBefore; i < batch.effects.length; i++)
           batch.effects[i]!.effect.rrn = response.rrn;
@@ -459,6 +469,19 @@ function storeUnavailable(): { ok: false; status: number; code: string; message:
     code: 'store_unavailable',
     message: 'the store did not confirm the change; retry',
   };
+}
+
+/**
+ * Checked after every decision. A broken invariant is a bug: throwing here
+ * crashes the worker, whose in-flight work is answered 96 and whose accounts
+ * reload from Redis (where nothing of the broken batch was written).
+ */
+function assertAccountInvariants(account: AccountState): void {
+  if (account.held < 0 || account.balance - account.held < 0 || !Number.isSafeInteger(account.balance)) {
+    throw new Error(
+      `invariant: account ${maskPan(account.pan)} balance ${account.balance} held ${account.held}`,
+    );
+  }
 }
 
 function assertHeldMatchesOpenHolds(actor: Actor): void {
