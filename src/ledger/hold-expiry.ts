@@ -1,11 +1,12 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type KeySpace, SHARD_COUNT } from '../store/keys.js';
+import { holdBucketOf, type KeySpace, SHARD_COUNT } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
 import type { LedgerEngine } from './ledger-engine.js';
+import type { ExpireOutcome } from './worker-protocol.js';
 
-/** Due holds read per shard per pass: bounds one job's memory and time. */
-const DUE_HOLDS_PER_SHARD_MAX = 1_000;
+/** Holds handled per pass at most: bounds one pass's memory and time; the rest waits for the next pass. */
+export const HOLDS_PER_PASS_MAX = 200_000;
 export const HOLD_EXPIRY_QUEUE = 'switchyard-hold-expiry';
 const SCHEDULER_ID = 'hold-expiry';
 
@@ -20,9 +21,11 @@ export interface HoldExpiryOptions {
 
 /**
  * Releases holds older than holdTtlMs (PROTOCOL.md section 5) as a BullMQ job
- * scheduler. The job only finds due holds in the shards' hold indexes; each
- * release runs through the owning actor (never behind its back), which
- * journals it and removes it from the index in its commit.
+ * scheduler. Holds are listed in per-shard expiry buckets (HOLD_BUCKET_MS
+ * wide) when they are placed; the job reads the buckets that are entirely in
+ * the past and asks each hold's owning actor to release it (never behind its
+ * back). The actor decides: still open and due -> released and journaled;
+ * closed meanwhile -> nothing to do.
  */
 export class HoldExpiry {
   private readonly queue: Queue;
@@ -47,23 +50,48 @@ export class HoldExpiry {
     this.worker.on('failed', (_job, error) => this.o.log.warn('hold expiry pass failed', { error }));
   }
 
-  /** One pass over every shard; returns how many holds were released. */
+  /**
+   * One pass: every shard's due buckets (entirely in the past), each hold
+   * handed to its actor. A bucket is deleted only when none of its holds
+   * needs a retry, so a worker restart mid-pass loses nothing: the next pass
+   * asks again, and holds already released answer 'closed'. Returns how many
+   * holds were released.
+   */
   async runOnce(): Promise<number> {
     const nowMs = (this.o.nowMs ?? Date.now)();
+    const dueBefore = holdBucketOf(nowMs);
     const { connection, keys, ledger } = this.o;
-    const pipeline = connection.pipeline();
-    for (let shard = 0; shard < SHARD_COUNT; shard++)
-      pipeline.zrangebyscore(keys.holds(shard), 0, nowMs, 'LIMIT', 0, DUE_HOLDS_PER_SHARD_MAX);
-    const replies = (await pipeline.exec()) ?? [];
-    const due: Promise<boolean>[] = [];
-    for (const [error, members] of replies) {
+    const listing = connection.pipeline();
+    for (let shard = 0; shard < SHARD_COUNT; shard++) listing.smembers(keys.holdBuckets(shard));
+    const sets = (await listing.exec()) ?? [];
+    const due: { shard: number; bucket: number }[] = [];
+    sets.forEach(([error, members], shard) => {
       if (error !== null) throw error;
       for (const member of members as string[]) {
-        const cut = member.indexOf('#');
-        if (cut > 0) due.push(ledger.expire(member.slice(0, cut), member.slice(cut + 1)));
+        const bucket = Number(member);
+        if (bucket < dueBefore) due.push({ shard, bucket });
+      }
+    });
+    let released = 0;
+    let handled = 0;
+    for (const { shard, bucket } of due) {
+      if (handled >= HOLDS_PER_PASS_MAX) break;
+      const key = keys.holdBucket(shard, bucket);
+      const members = await connection.lrange(key, 0, -1);
+      handled += members.length;
+      const outcomes = await Promise.all(
+        members.map((member) => {
+          const cut = member.indexOf('#');
+          return cut > 0
+            ? ledger.expire(member.slice(0, cut), member.slice(cut + 1))
+            : Promise.resolve<ExpireOutcome>('closed');
+        }),
+      );
+      released += outcomes.filter((o) => o === 'released').length;
+      if (outcomes.every((o) => o !== 'retry')) {
+        await connection.multi().del(key).srem(keys.holdBuckets(shard), String(bucket)).exec();
       }
     }
-    const released = (await Promise.all(due)).filter(Boolean).length;
     if (released > 0) this.o.log.info('released expired holds', { released });
     return released;
   }

@@ -6,7 +6,14 @@ import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
-import type { AdminOutcome, FromWorker, LedgerWorkerData, WorkItem, WorkResult } from './worker-protocol.js';
+import type {
+  AdminOutcome,
+  ExpireOutcome,
+  FromWorker,
+  LedgerWorkerData,
+  WorkItem,
+  WorkResult,
+} from './worker-protocol.js';
 import { resolveWorkerScript } from './worker-script.js';
 
 /** Restart back-off for a worker that died: doubles from the first to the max. */
@@ -26,7 +33,7 @@ export interface LedgerEngineOptions {
 type Pending =
   | { readonly k: 'txn'; readonly ctx: TxnContext }
   | { readonly k: 'admin'; readonly resolve: (outcome: AdminOutcome) => void }
-  | { readonly k: 'expire'; readonly resolve: (released: boolean) => void };
+  | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void };
 
 class WorkerSlot {
   worker: Worker | undefined;
@@ -103,7 +110,7 @@ export class LedgerEngine implements TransactionEngine {
   }
 
   /** Asks the owning actor to release an expired hold. */
-  expire(pan: string, recordKey: string): Promise<boolean> {
+  expire(pan: string, recordKey: string): Promise<ExpireOutcome> {
     return new Promise((resolve) => {
       const seq = ++this.seq;
       this.enqueue(pan, { k: 'expire', seq, pan, recordKey }, { k: 'expire', resolve });
@@ -176,7 +183,7 @@ export class LedgerEngine implements TransactionEngine {
         if (r.error !== undefined) response.error = r.error;
         ctx.replyTo.deliver(response, ctx.receivedAtMs);
       } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
-      else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.released);
+      else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.outcome);
     }
     if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
   }
@@ -205,7 +212,7 @@ export class LedgerEngine implements TransactionEngine {
         code: 'worker_unavailable',
         message: 'the ledger worker for this account is restarting; retry',
       });
-    } else pending.resolve(false);
+    } else pending.resolve('retry');
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {

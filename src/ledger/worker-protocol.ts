@@ -60,7 +60,14 @@ export type AdminOutcome =
 export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: StoredResponse }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
-  | { readonly seq: number; readonly k: 'expire'; readonly released: boolean };
+  | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome };
+
+/**
+ * What happened to a hold the expiry job asked about: released now; closed
+ * already (completed, reversed, expired: nothing to do); or retry (not due
+ * yet, or the worker could not answer), so its bucket is kept for a later pass.
+ */
+export type ExpireOutcome = 'released' | 'closed' | 'retry';
 
 export type ToWorker = { readonly t: 'work'; readonly items: WorkItem[] } | { readonly t: 'stop' };
 

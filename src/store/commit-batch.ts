@@ -8,15 +8,14 @@ type Value = string | Buffer;
 /**
  * Builds one call of the commit script (commit-script.ts): the ops of a batch
  * collected into the arrays the script walks, then packed as one blob.
- * Scores travel as decimal strings so no float formatting is involved.
  */
 export class CommitBatch {
   private readonly epochKeys: string[] = [];
   private readonly seenEpochKeys = new Set<string>();
   private readonly hsets: Value[][] = [];
   private readonly hdels: string[][] = [];
-  private readonly zadds: string[][] = [];
-  private readonly zrems: string[][] = [];
+  private readonly rpushes: string[][] = [];
+  private readonly sadds: string[][] = [];
   private readonly xadds: Value[][] = [];
 
   /** Checks a shard's fencing epoch (once per shard per batch). */
@@ -35,18 +34,12 @@ export class CommitBatch {
     chunked(this.hdels, key, fields, 1);
   }
 
-  /** ZADD key with [score, member, score, member, ...]. */
-  zadd(key: string, pairs: readonly (number | string)[]): void {
-    chunked(
-      this.zadds,
-      key,
-      pairs.map((v) => String(v)),
-      2,
-    );
+  rpush(key: string, values: readonly string[]): void {
+    chunked(this.rpushes, key, values, 1);
   }
 
-  zrem(key: string, members: readonly string[]): void {
-    chunked(this.zrems, key, members, 1);
+  sadd(key: string, members: readonly string[]): void {
+    chunked(this.sadds, key, members, 1);
   }
 
   xadd(key: string, data: Buffer): void {
@@ -55,7 +48,7 @@ export class CommitBatch {
 
   /** The script's ARGV[3]. */
   pack(): Buffer {
-    return encoder.encode([this.epochKeys, this.hsets, this.hdels, this.zadds, this.zrems, this.xadds]);
+    return encoder.encode([this.epochKeys, this.hsets, this.hdels, this.rpushes, this.sadds, this.xadds]);
   }
 }
 

@@ -11,8 +11,8 @@
  *   [1] epoch keys: each must hold ARGV[1], else nothing is written (-1)
  *   [2] HSET ops:   {key, field, value, field, value, ...} (accounts and their records)
  *   [3] HDEL ops:   {key, field, ...} (records past the dedupe window)
- *   [4] ZADD ops:   {key, score, member, ...} (open holds)
- *   [5] ZREM ops:   {key, member, ...} (holds no longer open)
+ *   [4] RPUSH ops:  {key, member, ...} (holds placed, into their expiry bucket)
+ *   [5] SADD ops:   {key, member, ...} (the buckets now non-empty, per shard)
  *   [6] XADD ops:   {key, data} (one journal entry each)
  *
  * Why one blob instead of thousands of KEYS/ARGV: encoding and parsing ~40k
@@ -35,8 +35,8 @@ for _, k in ipairs(b[1]) do
 end
 for _, op in ipairs(b[2]) do redis.call('HSET', unpack(op)) end
 for _, op in ipairs(b[3]) do redis.call('HDEL', unpack(op)) end
-for _, op in ipairs(b[4]) do redis.call('ZADD', unpack(op)) end
-for _, op in ipairs(b[5]) do redis.call('ZREM', unpack(op)) end
+for _, op in ipairs(b[4]) do redis.call('RPUSH', unpack(op)) end
+for _, op in ipairs(b[5]) do redis.call('SADD', unpack(op)) end
 for _, op in ipairs(b[6]) do redis.call('XADD', op[1], '*', 'd', op[2]) end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
 return 1
@@ -46,5 +46,5 @@ export const COMMIT_APPLIED = 1;
 export const COMMIT_ALREADY_APPLIED = 2;
 export const COMMIT_FENCED = -1;
 
-/** Values per HSET/HDEL/ZADD/ZREM op: well under Lua's unpack limit (~8000). */
+/** Values per HSET/HDEL/RPUSH/SADD op: well under Lua's unpack limit (~8000). */
 export const COMMIT_OP_VALUES_MAX = 2_000;

@@ -6,6 +6,13 @@
 
 export const SHARD_COUNT = 1024;
 
+/** Width of a hold expiry bucket: holds are released at most this much (plus the job interval) after they expire. */
+export const HOLD_BUCKET_MS = 1_000;
+
+export function holdBucketOf(expiresAtMs: number): number {
+  return Math.floor(expiresAtMs / HOLD_BUCKET_MS);
+}
+
 export interface KeySpace {
   /**
    * Account hash: field `d` = the account state; every other field is one of
@@ -14,8 +21,14 @@ export interface KeySpace {
    * HSET, and activation reads them with one HGETALL.
    */
   account(shard: number, pan: string): string;
-  /** Sorted set of open holds: score = expiry epoch ms, member = `${pan}#${recordKey}`. */
-  holds(shard: number): string;
+  /**
+   * Holds expiring within one HOLD_BUCKET_MS window: a list of `${pan}#${recordKey}`.
+   * Appended once when a hold is placed; never edited (the expiry job asks the owning
+   * actor whether each is still open). Cheaper than a sorted set by a wide margin.
+   */
+  holdBucket(shard: number, bucket: number): string;
+  /** The shard's set of non-empty hold buckets (bucket numbers), so the expiry job never scans. */
+  holdBuckets(shard: number): string;
   /** The shard's journal stream: one entry per balance effect. */
   journal(shard: number): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
@@ -35,7 +48,8 @@ export function keySpace(prefix = 'sy'): KeySpace {
   return {
     prefix,
     account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
-    holds: (shard) => `${tag(shard)}:holds`,
+    holdBucket: (shard, bucket) => `${tag(shard)}:holds:${bucket}`,
+    holdBuckets: (shard) => `${tag(shard)}:hold-buckets`,
     journal: (shard) => `${tag(shard)}:journal`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     commitGuard: (shard, batchId) => `${tag(shard)}:commit:${batchId}`,

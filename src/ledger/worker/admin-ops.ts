@@ -3,7 +3,7 @@ import { type AccountState, type AccountView, available, utcDay } from '../accou
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { sideRecord } from '../txn-record.js';
-import type { AdminOutcome, WorkItem } from '../worker-protocol.js';
+import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -138,18 +138,20 @@ export function runAdjust(
   return { ok: true, account: viewOf(account) };
 }
 
-/** Releases a hold whose time is up, through its actor. False when it is no longer open (completed or reversed meanwhile). */
-export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): boolean {
+/** Releases a hold whose time is up, through its actor. */
+export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): ExpireOutcome {
   const account = actor.account;
   const record = actor.records.get(recordKey);
+  // Completed, reversed or expired meanwhile (or an account/record that is gone): nothing to release.
   if (
     account === undefined ||
     record === undefined ||
     record.state !== 'open' ||
     record.reversedRc !== undefined
-  )
-    return false;
-  if (record.holdExpiresAtMs > nowMs) return false;
+  ) {
+    return 'closed';
+  }
+  if (record.holdExpiresAtMs > nowMs) return 'retry';
   account.held -= record.approvedAmount;
   record.state = 'expired';
   batch.join(actor);
@@ -160,5 +162,5 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
     proc: record.proc === '' ? '00' : record.proc,
     rrn: record.response.rrn,
   });
-  return true;
+  return 'released';
 }

@@ -1,5 +1,5 @@
 import { CommitBatch } from '../../store/commit-batch.js';
-import type { KeySpace } from '../../store/keys.js';
+import { holdBucketOf, type KeySpace } from '../../store/keys.js';
 import { encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -13,7 +13,7 @@ export interface BuiltCommit {
 /**
  * Turns a closed batch into the commit script's input: the shards' epoch
  * checks, one HSET per account (state and changed records), pruned records,
- * hold index changes grouped per shard, one journal entry per effect. Takes
+ * holds placed into their expiry buckets, one journal entry per effect. Takes
  * the actors' dirty records and pruned keys (they belong to this commit now).
  */
 export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, workerId: number): BuiltCommit {
@@ -21,19 +21,26 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
   const first = batch.actors[0]!;
   const guardKey = keys.commitGuard(first.shard, `${epoch}.${workerId}.${batch.id}`);
   for (const actor of batch.actors) cb.epoch(keys.epoch(actor.shard));
-  const holdsAdded = new Map<number, (string | number)[]>();
-  const holdsRemoved = new Map<number, string[]>();
+  // Holds placed, by bucket key; and each bucket's shard set entry.
+  const holdsPlaced = new Map<string, string[]>();
+  const bucketsTouched = new Map<string, Set<string>>();
   for (const actor of batch.actors) {
     const accountKey = keys.account(actor.shard, actor.pan);
     const fields: (string | Buffer)[] = [];
     if (actor.account !== undefined) fields.push('d', encodeAccount(actor.account));
     for (const record of actor.dirtyRecords) {
       fields.push(record.key, encodeRecord(record));
-      if (record.holdExpiresAtMs > 0) {
-        const member = `${actor.pan}#${record.key}`;
-        if (record.state === 'open' && record.reversedRc === undefined) {
-          push(holdsAdded, actor.shard, record.holdExpiresAtMs, member);
-        } else push(holdsRemoved, actor.shard, member);
+      // A hold goes into its expiry bucket when it is placed; closing it needs no index change.
+      if (record.state === 'open' && record.reversedRc === undefined && record.holdExpiresAtMs > 0) {
+        const bucket = holdBucketOf(record.holdExpiresAtMs);
+        push(holdsPlaced, keys.holdBucket(actor.shard, bucket), `${actor.pan}#${record.key}`);
+        const setKey = keys.holdBuckets(actor.shard);
+        let set = bucketsTouched.get(setKey);
+        if (set === undefined) {
+          set = new Set();
+          bucketsTouched.set(setKey, set);
+        }
+        set.add(String(bucket));
       }
     }
     actor.dirtyRecords.clear();
@@ -43,14 +50,14 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
       actor.prunedKeys = [];
     }
   }
-  for (const [shard, pairs] of holdsAdded) cb.zadd(keys.holds(shard), pairs);
-  for (const [shard, members] of holdsRemoved) cb.zrem(keys.holds(shard), members);
+  for (const [key, members] of holdsPlaced) cb.rpush(key, members);
+  for (const [key, buckets] of bucketsTouched) cb.sadd(key, [...buckets]);
   for (const { actor, effect } of batch.effects)
     cb.xadd(keys.journal(actor.shard), encodeJournal(actor.pan, effect));
   return { guardKey, blob: cb.pack() };
 }
 
-function push<T>(map: Map<number, T[]>, key: number, ...values: T[]): void {
+function push<K, T>(map: Map<K, T[]>, key: K, ...values: T[]): void {
   let list = map.get(key);
   if (list === undefined) {
     list = [];

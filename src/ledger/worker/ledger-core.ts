@@ -204,7 +204,7 @@ export class LedgerCore {
         batch.results.push({
           seq: item.seq,
           k: 'expire',
-          released: runExpire(actor, item.recordKey, batch, nowMs),
+          outcome: runExpire(actor, item.recordKey, batch, nowMs),
         });
         return;
     }
@@ -437,14 +437,14 @@ export class LedgerCore {
       case 'admin':
         return { seq: result.seq, k: 'admin', outcome: storeUnavailable() };
       case 'expire':
-        return { seq: result.seq, k: 'expire', released: false };
+        return { seq: result.seq, k: 'expire', outcome: 'retry' };
     }
   }
 
   private failedResult(item: WorkItem): WorkResult {
     if (item.k === 'txn')
       return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.o.nextRrn() } };
-    if (item.k === 'expire') return { seq: item.seq, k: 'expire', released: false };
+    if (item.k === 'expire') return { seq: item.seq, k: 'expire', outcome: 'retry' };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
 }
