@@ -4,6 +4,11 @@
  *
  * KEYS[1]: the commit guard (set once the batch is applied, so a resent batch
  *          is not applied twice).
+ * KEYS[2]: optional: the guard of the commit sent just before this one and
+ *          still unanswered. This batch was decided on top of that one's
+ *          state, so it applies only if that one did (else -3, nothing
+ *          written): two commits can be in flight without a later one ever
+ *          landing without its predecessor.
  * ARGV[1]: the fencing epoch the caller holds for every shard it touches.
  * ARGV[2]: the commit guard's time to live, ms.
  * ARGV[3]: the batch, one MessagePack array (decoded here with Redis's
@@ -24,10 +29,12 @@
  *
  * All checks run before the first write, so a refused batch writes nothing;
  * Redis runs the script atomically and, with appendfsync always, replies only
- * after the AOF fsync. Returns 1 when applied, 2 when already applied.
+ * after the AOF fsync. Returns 1 when applied, 2 when already applied, -1
+ * when an epoch moved on, -3 when the predecessor did not apply.
  */
 export const COMMIT_SCRIPT = `#!lua flags=allow-cross-slot-keys
 if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
+if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return -3 end
 local epoch = ARGV[1]
 local b = cmsgpack.unpack(ARGV[3])
 for _, k in ipairs(b[1]) do
@@ -45,6 +52,7 @@ return 1
 export const COMMIT_APPLIED = 1;
 export const COMMIT_ALREADY_APPLIED = 2;
 export const COMMIT_FENCED = -1;
+export const COMMIT_PREDECESSOR_MISSING = -3;
 
 /** Values per HSET/HDEL/RPUSH/SADD op: well under Lua's unpack limit (~8000). */
 export const COMMIT_OP_VALUES_MAX = 2_000;

@@ -12,6 +12,13 @@ import type { StoredResponse } from '../../src/ledger/txn-record.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
 import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
+import { CommitBatch } from '../../src/store/commit-batch.js';
+import {
+  COMMIT_ALREADY_APPLIED,
+  COMMIT_APPLIED,
+  COMMIT_PREDECESSOR_MISSING,
+  COMMIT_SCRIPT,
+} from '../../src/store/commit-script.js';
 import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -212,6 +219,29 @@ describe('LedgerCore against a real Redis', () => {
     const rcs = results.map((r) => rcOf(r));
     expect(rcs.filter((rc) => rc === '96')).toHaveLength(25);
     expect(rcs.filter((rc) => rc === '00')).toHaveLength(MAILBOX_MAX);
+  });
+
+  it('applies a chained commit only after its predecessor: otherwise -3 and nothing written', async () => {
+    const keys = keySpace('chain');
+    const epoch = await claimAllShards(admin, keys);
+    const batch = (account: string): Buffer => {
+      const cb = new CommitBatch();
+      cb.epoch(keys.epoch(0));
+      cb.hset(keys.account(0, account), ['d', Buffer.from('state')]);
+      return cb.pack();
+    };
+    const orphan = await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'));
+    expect(orphan).toBe(COMMIT_PREDECESSOR_MISSING);
+    expect(await admin.exists(keys.account(0, 'A'), 'chain:g2')).toBe(0);
+    expect(await admin.eval(COMMIT_SCRIPT, 1, 'chain:g1', epoch, 60_000, batch('B'))).toBe(COMMIT_APPLIED);
+    expect(await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'))).toBe(
+      COMMIT_APPLIED,
+    );
+    expect(await admin.exists(keys.account(0, 'A'), keys.account(0, 'B'))).toBe(2);
+    // A resend of an applied commit is recognised and not applied again.
+    expect(await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'))).toBe(
+      COMMIT_ALREADY_APPLIED,
+    );
   });
 
   it('claims every shard with one epoch', async () => {

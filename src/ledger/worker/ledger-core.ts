@@ -4,6 +4,7 @@ import {
   COMMIT_ALREADY_APPLIED,
   COMMIT_APPLIED,
   COMMIT_FENCED,
+  COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../../store/commit-script.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
@@ -23,6 +24,22 @@ import { OpenBatch } from './open-batch.js';
 
 /** A commit guard outlives any resend of its batch by a wide margin. */
 const COMMIT_GUARD_TTL_MS = 3_600_000;
+/**
+ * Commits with writes a worker keeps at Redis at once. Two let the next
+ * batch travel while Redis runs the previous one; the commit script chains
+ * each to its predecessor, so a later one never applies alone.
+ */
+export const COMMITS_IN_FLIGHT_MAX = 2;
+
+interface InFlight {
+  readonly batch: OpenBatch;
+  /** The commit's guard key; undefined for a batch with nothing to write. */
+  readonly guardKey: string | undefined;
+  /** Redis confirmed it (always true for a batch with nothing to write). */
+  ok: boolean;
+  readonly startedMs: number;
+}
+
 /** Work waiting for one account while it loads; beyond this it is answered 96. */
 export const MAILBOX_MAX = 10_000;
 /** Fewer records than this are never pruned (pruning is O(records)). */
@@ -69,7 +86,8 @@ export class LedgerCore {
   private loadQueue: Actor[] = [];
   private loadScheduled = false;
   private open: OpenBatch | undefined;
-  private committing: OpenBatch | undefined;
+  /** Commits sent and not yet released, oldest first (at most COMMITS_IN_FLIGHT_MAX with writes). */
+  private inflight: InFlight[] = [];
   private batchSeq = 0;
   private commitScheduled = false;
   private mailboxDepth = 0;
@@ -302,7 +320,7 @@ export class LedgerCore {
   private passivateIdle(): void {
     let excess = this.actors.size - this.o.actorsMax;
     if (excess <= 0) return;
-    const busy = new Set<number>([this.open?.id ?? -1, this.committing?.id ?? -1]);
+    const busy = new Set<number>([this.open?.id ?? -1, ...this.inflight.map((e) => e.batch.id)]);
     for (const [pan, actor] of this.actors) {
       if (excess <= 0) break;
       if (actor.status === 'loading' || busy.has(actor.batchId)) continue;
@@ -314,7 +332,7 @@ export class LedgerCore {
   // --- commit -----------------------------------------------------------
 
   private scheduleCommit(): void {
-    if (this.commitScheduled || this.committing !== undefined || this.open === undefined) return;
+    if (this.commitScheduled || this.open === undefined || !this.canSend()) return;
     this.commitScheduled = true;
     setImmediate(() => {
       this.commitScheduled = false;
@@ -322,87 +340,115 @@ export class LedgerCore {
     });
   }
 
+  private canSend(): boolean {
+    if (this.refencing !== undefined) return false;
+    let writing = 0;
+    for (const entry of this.inflight) if (entry.guardKey !== undefined) writing++;
+    return writing < COMMITS_IN_FLIGHT_MAX;
+  }
+
   private commit(): void {
     const batch = this.open;
-    if (batch === undefined || this.committing !== undefined || this.refencing !== undefined) return;
+    if (batch === undefined || !this.canSend()) return;
     this.open = undefined;
     if (!batch.hasWrites) {
-      // Nothing to persist (replays, reads, unrecorded declines): release now,
-      // which is after every earlier commit returned.
-      this.o.post(batch.results);
-      this.passivateIdle();
+      // Nothing to persist (replays, reads, unrecorded declines): released in
+      // order, after every commit sent before it returned.
+      this.inflight.push({ batch, guardKey: undefined, ok: true, startedMs: 0 });
+      this.release();
       return;
     }
-    this.committing = batch;
-    const started = performance.now();
-    this.send(batch).then(
-      (reply) => {
-        this.committing = undefined;
-        if (reply === COMMIT_APPLIED || reply === COMMIT_ALREADY_APPLIED) {
-          this.stats.batchSizes.push(batch.results.length);
-          this.stats.commitSeconds.push((performance.now() - started) / 1000);
-          this.o.post(batch.results);
-          this.passivateIdle();
-          this.scheduleCommit();
-          return;
-        }
-        if (reply === COMMIT_FENCED) {
-          // Only another owner moves our epochs on: stop writing rather than fight over the shards.
-          this.o.log.error('commit refused: shard epoch moved on; this worker stops serving', {
-            workerId: this.o.workerId,
-          });
-          this.fenced = true;
-          this.failCommitted(batch);
-          return;
-        }
-        this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
-        this.failAndRefence(batch);
-      },
+    let previousGuard: string | undefined;
+    for (let i = this.inflight.length - 1; i >= 0 && previousGuard === undefined; i--)
+      previousGuard = this.inflight[i]!.guardKey;
+    const epoch = this.epoch;
+    const { guardKey, blob } = buildCommit(batch, this.o.keys, epoch, this.o.workerId);
+    const entry: InFlight = { batch, guardKey, ok: false, startedMs: performance.now() };
+    this.inflight.push(entry);
+    this.send(guardKey, previousGuard, epoch, blob).then(
+      (reply) => this.onReply(entry, reply),
       (error: unknown) => {
-        this.committing = undefined;
+        if (!this.inflight.includes(entry)) return;
         this.o.log.warn('commit failed or unconfirmed; answering 96, re-fencing and reloading', {
           workerId: this.o.workerId,
           error,
         });
-        this.failAndRefence(batch);
+        this.failAll(true);
       },
     );
+    // Room for a second commit: the next batch goes out while this one is at Redis.
+    this.scheduleCommit();
   }
 
-  private send(batch: OpenBatch): Promise<unknown> {
-    const epoch = this.epoch;
-    const { guardKey, blob } = buildCommit(batch, this.o.keys, epoch, this.o.workerId);
+  private onReply(entry: InFlight, reply: unknown): void {
+    if (!this.inflight.includes(entry)) return; // already answered 96 by a failure before it
+    if (reply === COMMIT_APPLIED || reply === COMMIT_ALREADY_APPLIED) {
+      entry.ok = true;
+      this.stats.batchSizes.push(entry.batch.results.length);
+      this.stats.commitSeconds.push((performance.now() - entry.startedMs) / 1000);
+      this.release();
+      this.scheduleCommit();
+      return;
+    }
+    if (reply === COMMIT_FENCED) {
+      // Only another owner moves our epochs on: stop writing rather than fight over the shards.
+      this.o.log.error('commit refused: shard epoch moved on; this worker stops serving', {
+        workerId: this.o.workerId,
+      });
+      this.fenced = true;
+      this.failAll(false);
+      return;
+    }
+    if (reply !== COMMIT_PREDECESSOR_MISSING)
+      this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
+    this.failAll(true);
+  }
+
+  /** Posts the results of the oldest commits that returned, in the order they were decided. */
+  private release(): void {
+    while (this.inflight[0]?.ok === true) this.o.post(this.inflight.shift()!.batch.results);
+    this.passivateIdle();
+  }
+
+  private send(
+    guardKey: string,
+    previousGuard: string | undefined,
+    epoch: number,
+    blob: Buffer,
+  ): Promise<unknown> {
     const { writer } = this.o;
+    const keys = previousGuard === undefined ? [guardKey] : [guardKey, previousGuard];
     const call = writer
-      .evalsha(this.commitSha!, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob)
+      .evalsha(this.commitSha!, keys.length, ...keys, epoch, COMMIT_GUARD_TTL_MS, blob)
       .catch(async (error: unknown) => {
         // A restarted Redis has forgotten the script: load it again and retry once.
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
-        return writer.evalsha(this.commitSha, 1, guardKey, epoch, COMMIT_GUARD_TTL_MS, blob);
+        return writer.evalsha(this.commitSha, keys.length, ...keys, epoch, COMMIT_GUARD_TTL_MS, blob);
       });
     return withTimeout(call, this.o.commitTimeoutMs, 'commit');
   }
 
-  /** Answers 96 for a failed batch and the one decided on top of it, and drops their actors. */
-  private failCommitted(batch: OpenBatch): void {
-    const next = this.open;
+  /**
+   * A commit failed, was refused, or its outcome is unknown (it may still
+   * apply later, e.g. after a Redis stall). Every batch not yet released (in
+   * flight or open, all decided on top of it) is answered 96 and its actors
+   * dropped: 96 means "retry", and a retry learns the true outcome by key.
+   * Then, unless fenced, the worker takes a new epoch for its shards before
+   * any account is read again. The re-fence goes over the same connection as
+   * the commits, so every commit sent before it has executed (or never will);
+   * a late apply after it carries a stale epoch and is refused.
+   */
+  private failAll(refence: boolean): void {
+    const batches = this.inflight.map((e) => e.batch);
+    if (this.open !== undefined) batches.push(this.open);
+    this.inflight = [];
     this.open = undefined;
-    for (const b of next === undefined ? [batch] : [batch, next]) {
+    for (const b of batches) {
       for (const actor of b.actors) if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
       this.o.post(b.results.map((r) => this.failedResultFor(r)));
     }
-  }
-
-  /**
-   * The commit failed or its outcome is unknown (it may still apply later, e.g.
-   * after a Redis stall). Before any account is read again, this worker takes
-   * a new epoch for its shards: a late apply of the old batch then carries a
-   * stale epoch and is refused, or it happened before the new epoch and the
-   * reload sees it. Either way memory and Redis agree again.
-   */
-  private failAndRefence(batch: OpenBatch): void {
-    this.failCommitted(batch);
+    if (!refence) return;
     this.refencing = this.refence().then(() => {
       this.refencing = undefined;
       const held = this.held;
