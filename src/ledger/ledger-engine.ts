@@ -6,6 +6,7 @@ import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
+import { packWork, unpackResults } from './worker-codec.js';
 import type {
   AdminOutcome,
   ExpireOutcome,
@@ -64,7 +65,7 @@ export class LedgerEngine implements TransactionEngine {
       if (slot.outbox.length === 0 || slot.worker === undefined || !slot.ready) continue;
       const items = slot.outbox;
       slot.outbox = [];
-      slot.worker.postMessage({ t: 'work', items });
+      slot.worker.postMessage({ t: 'work', items: packWork(items) });
     }
   };
 
@@ -236,7 +237,7 @@ export class LedgerEngine implements TransactionEngine {
             resolve();
             return;
           case 'results':
-            this.onResults(slot, message.items);
+            this.onResults(slot, unpackResults(message.items));
             return;
           case 'stats':
             this.o.onStats?.(slot.id, message);

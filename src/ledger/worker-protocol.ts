@@ -69,11 +69,12 @@ export type WorkResult =
  */
 export type ExpireOutcome = 'released' | 'closed' | 'retry';
 
-export type ToWorker = { readonly t: 'work'; readonly items: WorkItem[] } | { readonly t: 'stop' };
+/** `items` are packed with worker-codec.ts (packWork / packResults). */
+export type ToWorker = { readonly t: 'work'; readonly items: Uint8Array } | { readonly t: 'stop' };
 
 export type FromWorker =
   | { readonly t: 'ready' }
-  | { readonly t: 'results'; readonly items: WorkResult[] }
+  | { readonly t: 'results'; readonly items: Uint8Array }
   | {
       readonly t: 'stats';
       readonly actorsActive: number;

@@ -4,6 +4,7 @@ import { createRrnGenerator, leaseRrnSource } from '../../engine/rrn.js';
 import { keySpace } from '../../store/keys.js';
 import { createLogger } from '../../util/log.js';
 import { createAuthCodeGenerator } from '../auth-code.js';
+import { packResults, unpackWork } from '../worker-codec.js';
 import type { FromWorker, LedgerWorkerData, ToWorker } from '../worker-protocol.js';
 import { LedgerCore } from './ledger-core.js';
 
@@ -59,12 +60,12 @@ async function main(): Promise<void> {
     reader,
     nextRrn: createRrnGenerator(rrnSource),
     nextAuthCode: createAuthCodeGenerator(data.workerId),
-    post: (items) => post({ t: 'results', items }),
+    post: (items) => post({ t: 'results', items: packResults(items) }),
     log,
   });
   await core.init();
   port.on('message', (message: ToWorker) => {
-    if (message.t === 'work') core.handle(message.items);
+    if (message.t === 'work') core.handle(unpackWork(message.items));
     else if (message.t === 'stop') {
       clearInterval(statsTimer);
       writer.disconnect();
