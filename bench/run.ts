@@ -1,30 +1,176 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { latencyByLoadChart, throughputByBatchChart } from './chart.js';
 import { runCodecBench } from './codec.bench.js';
+import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from './e2e.js';
 import { runLedgerBench } from './ledger.bench.js';
+import { describeMachine, describeRevision } from './machine.js';
 import { formatTable } from './micro.js';
+import { makePlan, type RunKind } from './plan.js';
+import { repoRoot } from './procs.js';
+import type { FsyncMode } from './redis.js';
+import { measureRedisCeiling, type RedisCeiling, type RedisWriteMode } from './redis-ceiling.js';
+import {
+  type BenchDocument,
+  ceilingTable,
+  closedLoopTable,
+  headerText,
+  openLoopTable,
+  rate,
+} from './report.js';
 
-/**
- * `npm run bench`: runs the benchmark scenarios and writes results under
- * bench/results/. `--quick` shortens every measurement.
- */
+const USAGE = `usage: node dist/bench/run.js [--quick] [--only PART[,PART...]]
+
+  npm run bench          full suite (about 10 minutes): every end-to-end scenario 3 times
+  npm run bench:quick    every scenario once, short (under a minute)
+  --only                 run only some parts: micro, redis, echo, switch (every family) or
+                         switch family ids (see bench/plan.ts); results go to
+                         bench/results/partial-*.json and *-partial.svg, not latest-*
+`;
+
+const DURABILITY =
+  'Each switch family gets a fresh redis-server (AOF on, appendfsync always unless the family says everysec, ' +
+  'no-appendfsync-on-rewrite no, no RDB, noeviction) whose AOF is on the local disk (os.tmpdir()), and a fresh ' +
+  'switch (default workers and limits) pointed at it. Approvals are counted only when answered rc 00, i.e. after ' +
+  'the commit script returned.';
+
+const METHOD =
+  'Switch, Redis and the load generator (switchyard sim acquirer --lean, a separate process) share the machine. ' +
+  'Closed loop: a fixed number of messages in flight; open loop: a fixed schedule, latency timed from each ' +
+  "request's scheduled send time. Percentiles from the simulator's log-bucketed histogram (3% resolution). " +
+  'Ceilings in the same run: an echo server with the same framing and codec driven by the same generator, and ' +
+  'Redis journal appends (80-byte XADD) with ioredis. Ranges are min-max over the repeats.';
+
+function parseArgs(argv: readonly string[]): { kind: RunKind; only: Set<string> | undefined } {
+  let kind: RunKind = 'full';
+  let only: Set<string> | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--quick') kind = 'quick';
+    else if (arg === '--only') only = new Set((argv[++i] ?? '').split(',').filter((p) => p !== ''));
+    else if (arg.startsWith('--only='))
+      only = new Set(
+        arg
+          .slice(7)
+          .split(',')
+          .filter((p) => p !== ''),
+      );
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
+  }
+  return { kind, only };
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const quick = argv.includes('--quick');
-  const durationMs = quick ? 300 : 1_500;
-  const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version };
-  process.stdout.write(
-    `switchyard bench (${quick ? 'quick' : 'full'}) on ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n`,
-  );
-  const codec = runCodecBench(durationMs);
-  process.stdout.write(`codec and framing (one core):\n${formatTable(codec)}\n\n`);
-  const ledger = runLedgerBench(durationMs);
-  process.stdout.write(`in-memory actor decisions (one core):\n${formatTable(ledger)}\n`);
-  const outDir = new URL('../../bench/results/', import.meta.url);
+  const { kind, only } = parseArgs(argv);
+  const wants = (part: string): boolean => only === undefined || only.has(part);
+  const plan = makePlan(kind);
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const machine = describeMachine();
+  const revision = describeRevision();
+  const say = (text: string): void => {
+    process.stdout.write(`${text}\n`);
+  };
+  say(`${headerText({ kind, machine, revision })}\n`);
+
+  const codec = wants('micro') ? runCodecBench(plan.microMs) : [];
+  const ledger = wants('micro') ? runLedgerBench(plan.microMs) : [];
+  if (codec.length > 0) say(`codec and framing (one core):\n${formatTable(codec)}\n`);
+  if (ledger.length > 0) say(`in-memory actor decisions (one core):\n${formatTable(ledger)}\n`);
+
+  const redis: RedisCeiling[] = [];
+  if (wants('redis')) {
+    // The script ceilings are the ones ratios refer to; the pipelined ones (client-bound) only in the full run.
+    const modes: [FsyncMode, RedisWriteMode][] =
+      kind === 'full'
+        ? [
+            ['always', 'script'],
+            ['always', 'pipelined'],
+            ['everysec', 'script'],
+            ['everysec', 'pipelined'],
+          ]
+        : [
+            ['always', 'script'],
+            ['everysec', 'script'],
+          ];
+    process.stderr.write('ceiling: redis journal appends\n');
+    for (const [fsync, mode] of modes) {
+      const ceiling = await measureRedisCeiling(fsync, mode, plan.redisMs);
+      process.stderr.write(
+        `  XADD ${mode}, fsync ${fsync}: ${Math.round(ceiling.entriesPerS).toLocaleString('en-US')}/s\n`,
+      );
+      redis.push(ceiling);
+    }
+  }
+
+  const echo = wants('echo') ? await runEchoScenarios(plan) : [];
+  const switchResults: ScenarioResult[] = [];
+  for (const family of plan.families) {
+    if (!wants(family.id) && only?.has('switch') !== true) continue;
+    switchResults.push(...(await runSwitchFamily(plan, family)));
+  }
+  const scenarios = rate(switchResults, echo, redis);
+
+  // A partial run (--only) must not overwrite the latest complete results.
+  const suffix = only === undefined ? kind : `${kind}-partial`;
+  const outDir = join(repoRoot, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
-  const stamp = new Date().toISOString();
-  writeFileSync(
-    new URL('codec-latest.json', outDir),
-    `${JSON.stringify({ at: stamp, machine, codec, ledger }, null, 2)}\n`,
+  const charts: string[] = [];
+  const subtitle = `${kind} run, ${machine.cores} cores ${machine.cpu}, commit ${revision.commit.slice(0, 12)}, ${startedAt.slice(0, 10)}`;
+  const sweep = scenarios.filter((s) => s.sweep === true);
+  if (sweep.length > 0) {
+    const file = `throughput-by-batch-${suffix}.svg`;
+    writeFileSync(
+      join(outDir, file),
+      throughputByBatchChart(
+        sweep,
+        echo.filter((e) => e.sweep === true),
+        subtitle,
+      ),
+    );
+    charts.push(`bench/results/${file}`);
+  }
+  const open = scenarios.filter((s) => s.load.ratePerS !== undefined);
+  if (open.length > 0) {
+    const file = `latency-by-load-${suffix}.svg`;
+    writeFileSync(
+      join(outDir, file),
+      latencyByLoadChart(
+        open,
+        echo.filter((e) => e.load.ratePerS !== undefined),
+        subtitle,
+      ),
+    );
+    charts.push(`bench/results/${file}`);
+  }
+
+  say('');
+  if (echo.length > 0 || redis.length > 0) say(`ceilings, same run:\n${ceilingTable(echo, redis)}\n`);
+  if (scenarios.some((s) => s.load.ratePerS === undefined))
+    say(`end to end:\n${closedLoopTable(scenarios)}\n`);
+  if (open.length > 0) say(`${openLoopTable(scenarios, echo)}\n`);
+
+  const doc: BenchDocument = {
+    suite: 'switchyard bench',
+    kind,
+    startedAt,
+    durationS: Math.round((performance.now() - t0) / 100) / 10,
+    revision,
+    machine,
+    durability: DURABILITY,
+    method: METHOD,
+    micro: { codec, ledger },
+    ceilings: { redis, echo },
+    scenarios,
+    charts,
+  };
+  const file = only === undefined ? `latest-${kind}.json` : `partial-${kind}.json`;
+  writeFileSync(join(outDir, file), `${JSON.stringify(doc, null, 2)}\n`);
+  say(
+    `results: bench/results/${file}${charts.length > 0 ? `, ${charts.join(', ')}` : ''} (${doc.durationS} s)`,
   );
 }
 

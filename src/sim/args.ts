@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ClientTlsOptions, TransportKind } from '../client/options.js';
-import { SIM_PAN_DIGITS } from './request-factory.js';
+import { SIM_PAN_DIGITS, type SkewOptions } from './request-factory.js';
 
 export const SIM_USAGE = `usage: switchyard sim acquirer [options]
 
@@ -18,22 +18,29 @@ Where to connect (default: --config config/demo.json):
   --secret-key BASE64      64-byte tweetnacl secret key (instead of --keys)
 
 Load:
-  --rate N                 target requests/s, all connections together (0 = as fast as possible; default 0)
+  --rate N                 target requests/s, all connections together (0 = as fast as possible; default 0);
+                           latency is timed from each request's scheduled send time (no coordinated omission)
   --duration S             stop after S seconds
   --count N                stop after N requests (no --duration/--count: run until Ctrl-C)
   --connections C          default 1
   --inflight N             max outstanding requests per connection (default 256)
   --batch B                messages per requestBatch() frame (default 1)
   --no-coalesce            one frame per request/batch (default: a turn's sends share frames)
+  --lean                   load-generator connections instead of the SDK client: requests encoded from a
+                           template, responses scanned for id and rc only, no reconnect; several times
+                           less CPU per request (what the benchmark suite uses)
   --timeout-ms MS          request timeout (default 30000)
 
 Requests:
   --pans N                 distinct Luhn-valid ${SIM_PAN_DIGITS}-digit PANs (default 1000)
   --prefix DIGITS          PAN prefix (default 4)
+  --skew SHARE             send SHARE (0..1) of the requests to the hot PANs, picked with --seed
+                           (default: no skew, PANs round-robin)
+  --hot FRACTION           with --skew: the share of the PANs that are hot (default 0.01)
   --amount MINOR           default 100
   --currency CODE          default USD
   --mti 0100|0200          default 0100
-  --seed N                 seeds the stan start (default: from the clock; printed in the summary)
+  --seed N                 seeds the stan start and the skew (default: from the clock; printed in the summary)
 
 Output:
   --json                   final summary as one JSON line on stdout
@@ -73,8 +80,12 @@ export interface SimLoadOptions {
   readonly inflightMax: number;
   readonly batch: number;
   readonly coalesce: boolean;
+  /** --lean: the lean connection (pre-encoded requests, scanned responses, no reconnect) instead of the SDK. */
+  readonly lean?: boolean;
   readonly pans: number;
   readonly prefix: string;
+  /** --skew: a hot subset of the PANs gets this share of the requests; undefined = round-robin. */
+  readonly skew?: SkewOptions | undefined;
   readonly amount: number;
   readonly currency: string;
   readonly mti: '0100' | '0200';
@@ -122,8 +133,10 @@ const VALUE_FLAGS = new Set([
   'currency',
   'mti',
   'seed',
+  'skew',
+  'hot',
 ]);
-const BOOLEAN_FLAGS = new Set(['tls', 'insecure', 'no-coalesce', 'json', 'quiet', 'help']);
+const BOOLEAN_FLAGS = new Set(['tls', 'insecure', 'no-coalesce', 'lean', 'json', 'quiet', 'help']);
 
 /** Splits argv into flags; `--flag value` and `--flag=value` both work. */
 function tokenize(argv: readonly string[]): Map<string, string | true> {
@@ -300,6 +313,17 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     numberFlag(flags, 'pans', { min: 1, max: Math.min(10 ** indexDigits, 10_000_000), integer: true }) ??
     1000;
 
+  const skewShare = numberFlag(flags, 'skew', { min: 0, max: 1, integer: false });
+  const hotFraction = numberFlag(flags, 'hot', { min: 0, max: 1, integer: false });
+  if (hotFraction !== undefined && skewShare === undefined) throw new SimArgsError('--hot needs --skew');
+  if (skewShare !== undefined && (skewShare <= 0 || skewShare >= 1))
+    throw new SimArgsError('--skew must be strictly between 0 and 1');
+  if (hotFraction !== undefined && (hotFraction <= 0 || hotFraction >= 1))
+    throw new SimArgsError('--hot must be strictly between 0 and 1');
+  if (skewShare !== undefined && pans < 2) throw new SimArgsError('--skew needs --pans of at least 2');
+  const skew: SkewOptions | undefined =
+    skewShare === undefined ? undefined : { share: skewShare, hotFraction: hotFraction ?? 0.01 };
+
   const currency = stringFlag(flags, 'currency') ?? 'USD';
   if (!/^[A-Z]{3}$/.test(currency)) throw new SimArgsError('--currency must be ISO 4217 alpha-3, upper case');
   const mti = stringFlag(flags, 'mti') ?? '0100';
@@ -331,8 +355,10 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     inflightMax,
     batch,
     coalesce: !flags.has('no-coalesce'),
+    lean: flags.has('lean'),
     pans,
     prefix,
+    skew,
     amount: numberFlag(flags, 'amount', { min: 0, max: AMOUNT_MAX, integer: true }) ?? 100,
     currency,
     mti,

@@ -48,15 +48,16 @@ export class LatencyHistogram {
     return this.total;
   }
 
-  recordMs(latencyMs: number): void {
-    this.recordUs(Math.round(latencyMs * 1000));
+  /** Records `latencyMs` `times` times (a batch's messages share one latency). */
+  recordMs(latencyMs: number, times = 1): void {
+    this.recordUs(Math.round(latencyMs * 1000), times);
   }
 
-  recordUs(latencyUs: number): void {
+  recordUs(latencyUs: number, times = 1): void {
     const valueUs = Math.min(Math.max(0, Math.round(latencyUs)), VALUE_US_MAX);
-    this.counts[bucketIndexOf(valueUs)]!++;
-    this.total++;
-    this.sumUs += valueUs;
+    this.counts[bucketIndexOf(valueUs)]! += times;
+    this.total += times;
+    this.sumUs += valueUs * times;
     if (valueUs > this.maxUs) this.maxUs = valueUs;
   }
 

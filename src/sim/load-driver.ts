@@ -1,7 +1,5 @@
-import type { SwitchClient } from '../client/client.js';
-import { ClientError } from '../client/errors.js';
-import type { ResponseMessage } from '../client/messages.js';
 import type { SimLoadOptions } from './args.js';
+import type { LoadConnection, LoadSink, LoadUnit } from './load-connection.js';
 import type { RequestFactory } from './request-factory.js';
 import type { SimStats } from './stats.js';
 
@@ -12,10 +10,19 @@ const RATE_TICK_MS_MAX = 10;
 /**
  * Issues requests over the connections: closed loop (at most `inflightMax`
  * outstanding per connection) and, with a rate, paced by a budget of
- * rate x elapsed time. Units are one request or one requestBatch() of
- * `batch` messages; a unit is only issued whole.
+ * rate x elapsed time. Units are one request or one batch of `batch`
+ * messages; a unit is only issued whole.
+ *
+ * Open loop (a rate) follows a fixed schedule: the n-th message is due at
+ * start + n / rate, whatever happened to the earlier ones. A unit's latency is
+ * timed from when its last message was DUE, not from when it was actually
+ * written: if the switch stalls, or the in-flight cap or this process holds a
+ * unit back, the wait counts against the answer (no coordinated omission).
+ * How late units left against their schedule is reported separately
+ * (`stats.recordSendLag`): a large lag means the load generator, not the
+ * switch, could not keep the schedule.
  */
-export class LoadDriver {
+export class LoadDriver implements LoadSink {
   private readonly inflight: number[];
   private totalInflight = 0;
   private stopping = false;
@@ -27,19 +34,25 @@ export class LoadDriver {
   private rateTimer: NodeJS.Timeout | undefined;
   private settleDone: () => void = () => {};
   private readonly done: Promise<void>;
+  private readonly touched: boolean[];
+  private readonly pumpNow = (): void => {
+    this.pumpQueued = false;
+    this.pump();
+  };
 
   constructor(
-    private readonly clients: readonly SwitchClient[],
+    private readonly connections: readonly LoadConnection[],
     private readonly factory: RequestFactory,
     private readonly stats: SimStats,
     private readonly options: Pick<SimLoadOptions, 'ratePerS' | 'count' | 'inflightMax' | 'batch'>,
     private readonly nowMs: () => number = () => performance.now(),
   ) {
-    this.inflight = clients.map(() => 0);
+    this.inflight = connections.map(() => 0);
+    this.touched = connections.map(() => false);
     this.done = new Promise((resolve) => {
       this.settleDone = resolve;
     });
-    for (const client of clients) client.on('reconnect', () => this.queuePump());
+    for (const connection of connections) connection.onReconnect(() => this.queuePump());
   }
 
   /** Milliseconds from start() until the last outstanding request settled after stop(). */
@@ -67,14 +80,27 @@ export class LoadDriver {
     this.finishIfDrained();
   }
 
+  // --- LoadSink ----------------------------------------------------------
+
+  answered(unit: LoadUnit, rc: string | undefined, nowMs: number): void {
+    this.stats.recordResponse(rc, nowMs - unit.startedMs);
+    this.settled(unit.connection, 1);
+    this.queuePump();
+  }
+
+  failed(unit: LoadUnit, messages: number, code: string): void {
+    this.stats.recordError(code, messages);
+    this.settled(unit.connection, messages);
+    this.deferPump();
+  }
+
+  // --- pacing --------------------------------------------------------------
+
   private queuePump(): void {
     if (this.pumpQueued || this.stopping) return;
     this.pumpQueued = true;
-    // After the current batch of completions (all resolved from one payload), not once per response.
-    queueMicrotask(() => {
-      this.pumpQueued = false;
-      this.pump();
-    });
+    // After the current batch of completions (all read from one payload), not once per response.
+    queueMicrotask(this.pumpNow);
   }
 
   /**
@@ -104,7 +130,7 @@ export class LoadDriver {
       return;
     }
     allowance = Math.min(allowance, remaining);
-    const connections = this.clients.length;
+    const connections = this.connections.length;
     let issuedThisPass = true;
     while (allowance > 0 && issuedThisPass) {
       issuedThisPass = false;
@@ -112,53 +138,46 @@ export class LoadDriver {
         const index = (this.nextConnection + k) % connections;
         const unit = Math.min(batch, count === undefined ? batch : count - this.stats.sent);
         if (unit > allowance) break;
-        if (!this.clients[index]!.connected || inflightMax - this.inflight[index]! < unit) continue;
-        this.issue(index, unit);
+        if (!this.connections[index]!.connected || inflightMax - this.inflight[index]! < unit) continue;
+        this.issue(index, unit, ratePerS > 0 ? this.dueMs(this.stats.sent + unit) : -1);
         allowance -= unit;
         issuedThisPass = true;
       }
     }
     this.nextConnection = (this.nextConnection + 1) % connections;
+    for (let i = 0; i < connections; i++) {
+      if (!this.touched[i]) continue;
+      this.touched[i] = false;
+      this.connections[i]!.flush();
+    }
     if (count !== undefined && this.stats.sent >= count) this.stop();
   }
 
-  private issue(index: number, unit: number): void {
-    const client = this.clients[index]!;
-    const startedMs = this.nowMs();
-    this.inflight[index]! += unit;
-    this.totalInflight += unit;
-    this.stats.sent += unit;
-    if (unit === 1) {
-      client.request(this.factory.next()).then(
-        (response) => this.onAnswered(index, [response], startedMs),
-        (error: unknown) => this.onFailed(index, 1, error),
-      );
-      return;
+  /** Open loop: when the `n`-th message (1-based) of the run is due on the schedule. */
+  private dueMs(n: number): number {
+    return this.startedMs + (n * 1000) / this.options.ratePerS;
+  }
+
+  /** `dueMs` < 0: closed loop, timed from now. */
+  private issue(index: number, size: number, dueMs: number): void {
+    const nowMs = this.nowMs();
+    let startedMs = nowMs;
+    if (dueMs >= 0) {
+      // Never earlier than due (the pacer only issues what is due), so the lag is >= 0 up to rounding.
+      this.stats.recordSendLag(Math.max(0, nowMs - dueMs), size);
+      startedMs = Math.min(dueMs, nowMs);
     }
-    const messages = Array.from({ length: unit }, () => this.factory.next());
-    client.requestBatch(messages).then(
-      (responses) => this.onAnswered(index, responses, startedMs),
-      (error: unknown) => this.onFailed(index, unit, error),
-    );
+    this.inflight[index]! += size;
+    this.totalInflight += size;
+    this.stats.sent += size;
+    this.touched[index] = true;
+    const unit: LoadUnit = { size, connection: index, startedMs };
+    this.connections[index]!.send(unit, this.factory, this);
   }
 
-  private onAnswered(index: number, responses: readonly ResponseMessage[], startedMs: number): void {
-    // A batch's messages are answered together as far as the caller can see: one latency each.
-    const latencyMs = this.nowMs() - startedMs;
-    for (const response of responses) this.stats.recordResponse(response.rc, latencyMs);
-    this.settled(index, responses.length);
-    this.queuePump();
-  }
-
-  private onFailed(index: number, unit: number, error: unknown): void {
-    this.stats.recordError(error instanceof ClientError ? error.code : 'UNKNOWN', unit);
-    this.settled(index, unit);
-    this.deferPump();
-  }
-
-  private settled(index: number, unit: number): void {
-    this.inflight[index]! -= unit;
-    this.totalInflight -= unit;
+  private settled(index: number, messages: number): void {
+    this.inflight[index]! -= messages;
+    this.totalInflight -= messages;
     if (this.stopping) this.finishIfDrained();
   }
 

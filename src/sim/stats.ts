@@ -5,6 +5,8 @@ export interface SimSummary {
   readonly transport: string;
   readonly connections: number;
   readonly batch: number;
+  /** Which connections generated the load: the SDK client, or the lean load connection (--lean). */
+  readonly client?: 'sdk' | 'lean';
   readonly targetRatePerS: number;
   readonly seed: number;
   /** Requests handed to the SDK. */
@@ -20,6 +22,15 @@ export interface SimSummary {
   /** answered / elapsed seconds. */
   readonly achievedRatePerS: number;
   readonly latencyMs: LatencyPercentilesMs;
+  /**
+   * Open loop only: how long after their scheduled time messages were
+   * written. Near zero while the load generator keeps its schedule; when it
+   * grows, the generator (or its in-flight cap) is the bottleneck, and the
+   * latency above already includes the wait.
+   */
+  readonly sendLagMs?: LatencyPercentilesMs;
+  /** CPU the simulator process used over the whole run (user + system), for the cost of the load itself. */
+  readonly cpuMs?: { readonly user: number; readonly system: number };
 }
 
 export interface ProgressSnapshot {
@@ -41,6 +52,7 @@ export class SimStats {
   readonly errorCounts: Record<string, number> = {};
   private readonly interval = new LatencyHistogram();
   private readonly total = new LatencyHistogram();
+  private readonly sendLag = new LatencyHistogram();
   private answeredAtLastTick = 0;
   private lastTickMs: number;
 
@@ -53,6 +65,16 @@ export class SimStats {
     const key = typeof rc === 'string' ? rc : 'none';
     this.rcCounts[key] = (this.rcCounts[key] ?? 0) + 1;
     this.interval.recordMs(latencyMs);
+  }
+
+  /** Open loop: `messages` left `lagMs` after their scheduled send time. */
+  recordSendLag(lagMs: number, messages: number): void {
+    this.sendLag.recordMs(lagMs, messages);
+  }
+
+  /** Percentiles of the send lag, or undefined when nothing was scheduled (closed loop). */
+  sendLagMs(): LatencyPercentilesMs | undefined {
+    return this.sendLag.count === 0 ? undefined : this.sendLag.percentilesMs();
   }
 
   recordError(code: string, messages: number): void {
@@ -112,6 +134,12 @@ export function formatSummary(summary: SimSummary): string {
     `elapsed ${(summary.elapsedMs / 1000).toFixed(2)} s, achieved ${Math.round(summary.achievedRatePerS)}/s`,
     `latency ms: p50 ${latency.p50.toFixed(3)} p90 ${latency.p90.toFixed(3)} p99 ${latency.p99.toFixed(3)} ` +
       `p99.9 ${latency.p999.toFixed(3)} max ${latency.max.toFixed(3)} mean ${latency.mean.toFixed(3)}`,
+    ...(summary.sendLagMs === undefined
+      ? []
+      : [
+          `send lag behind schedule ms: p50 ${summary.sendLagMs.p50.toFixed(3)} p99 ${summary.sendLagMs.p99.toFixed(3)} ` +
+            `max ${summary.sendLagMs.max.toFixed(3)}`,
+        ]),
     '',
   ].join('\n');
 }

@@ -1,0 +1,180 @@
+import type { ScenarioResult } from './e2e.js';
+import type { Machine, Revision } from './machine.js';
+import type { MicroResult } from './micro.js';
+import type { RunKind } from './plan.js';
+import type { RedisCeiling } from './redis-ceiling.js';
+
+/** A switch scenario with its ratios to the ceilings measured in the same run. */
+export interface RatedScenario extends ScenarioResult {
+  /** Median approvals/s over the median echo rate of the same load shape (closed loop). */
+  readonly ratioToEcho?: number;
+  /** Median approvals/s over Redis's journal-append rate (script mode) with the same fsync policy. */
+  readonly ratioToRedis?: number;
+}
+
+export interface BenchDocument {
+  readonly suite: 'switchyard bench';
+  readonly kind: RunKind;
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly revision: Revision;
+  readonly machine: Machine;
+  readonly durability: string;
+  readonly method: string;
+  readonly micro: { readonly codec: readonly MicroResult[]; readonly ledger: readonly MicroResult[] };
+  readonly ceilings: { readonly redis: readonly RedisCeiling[]; readonly echo: readonly ScenarioResult[] };
+  readonly scenarios: readonly RatedScenario[];
+  readonly charts: readonly string[];
+}
+
+export function rate(
+  scenarios: readonly ScenarioResult[],
+  echo: readonly ScenarioResult[],
+  redis: readonly RedisCeiling[],
+): RatedScenario[] {
+  const echoById = new Map(echo.map((e) => [e.id, e]));
+  return scenarios.map((scenario) => {
+    const closedLoop = scenario.load.ratePerS === undefined;
+    const ceiling = scenario.ceiling === undefined ? undefined : echoById.get(scenario.ceiling);
+    const journal = redis.find((r) => r.mode === 'script' && r.fsync === scenario.fsync);
+    return {
+      ...scenario,
+      ...(closedLoop && ceiling !== undefined
+        ? { ratioToEcho: scenario.approvedPerS.median / ceiling.approvedPerS.median }
+        : {}),
+      ...(closedLoop && journal !== undefined
+        ? { ratioToRedis: scenario.approvedPerS.median / journal.entriesPerS }
+        : {}),
+    };
+  });
+}
+
+// --- text tables -------------------------------------------------------------
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(header),
+    `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const kilo = (n: number): string => (n >= 10_000 ? `${Math.round(n / 1000)}k` : `${(n / 1000).toFixed(1)}k`);
+const ms = (n: number): string => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const ratio = (n: number | undefined): string => (n === undefined ? '' : n.toFixed(2));
+const us = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed(1));
+
+function rangeText(s: ScenarioResult): string {
+  return s.samples.length > 1 ? `${kilo(s.approvedPerS.min)}-${kilo(s.approvedPerS.max)}` : '';
+}
+
+function cpuText(s: ScenarioResult, server: 'switch' | 'echo'): string {
+  const c = s.cpuUsPerMsg;
+  return server === 'switch'
+    ? `${us(c.switch)} / ${us(c.redis)} / ${us(c.sim)}`
+    : `${us(c.echo)} / ${us(c.sim)}`;
+}
+
+export function closedLoopTable(scenarios: readonly RatedScenario[]): string {
+  const rows = scenarios
+    .filter((s) => s.load.ratePerS === undefined)
+    .map((s) => [
+      s.title,
+      int(s.approvedPerS.median),
+      rangeText(s),
+      ratio(s.ratioToEcho),
+      ratio(s.ratioToRedis),
+      ms(s.latencyMs.p50),
+      ms(s.latencyMs.p99),
+      ms(s.latencyMs.p999),
+      ms(s.latencyMs.max),
+      cpuText(s, 'switch'),
+    ]);
+  return table(
+    [
+      'closed loop (fsync always unless noted)',
+      'approvals/s',
+      'range',
+      'x echo',
+      'x redis',
+      'p50 ms',
+      'p99 ms',
+      'p99.9 ms',
+      'max ms',
+      'CPU us/msg switch/redis/sim',
+    ],
+    rows,
+  );
+}
+
+export function openLoopTable(scenarios: readonly RatedScenario[], echo: readonly ScenarioResult[]): string {
+  const echoById = new Map(echo.map((e) => [e.id, e]));
+  const rows = scenarios
+    .filter((s) => s.load.ratePerS !== undefined)
+    .map((s) => {
+      const e = s.ceiling === undefined ? undefined : echoById.get(s.ceiling);
+      return [
+        s.title,
+        int(s.approvedPerS.median),
+        ms(s.latencyMs.p50),
+        ms(s.latencyMs.p99),
+        s.samples.length > 1 ? `${ms(s.latencyRangeMs.p99.min)}-${ms(s.latencyRangeMs.p99.max)}` : '',
+        ms(s.latencyMs.p999),
+        ms(s.latencyMs.max),
+        e === undefined ? '' : `${ms(e.latencyMs.p50)} / ${ms(e.latencyMs.p99)}`,
+        s.sendLagP99Ms === undefined ? '' : ms(s.sendLagP99Ms),
+        cpuText(s, 'switch'),
+      ];
+    });
+  return table(
+    [
+      'open loop (latency from intended send time)',
+      'approvals/s',
+      'p50 ms',
+      'p99 ms',
+      'p99 range',
+      'p99.9 ms',
+      'max ms',
+      'echo p50/p99',
+      'send lag p99',
+      'CPU us/msg switch/redis/sim',
+    ],
+    rows,
+  );
+}
+
+export function ceilingTable(echo: readonly ScenarioResult[], redis: readonly RedisCeiling[]): string {
+  const rows = [
+    ...echo
+      .filter((e) => e.load.ratePerS === undefined)
+      .map((e) => [
+        e.title,
+        int(e.approvedPerS.median),
+        rangeText(e),
+        ms(e.latencyMs.p50),
+        ms(e.latencyMs.p99),
+        cpuText(e, 'echo'),
+      ]),
+    ...redis.map((r) => [
+      `redis XADD ${r.entryBytes} B, ${r.mode === 'script' ? 'in one script' : 'pipelined'}, ${r.entriesInFlight} in flight, fsync ${r.fsync}`,
+      int(r.entriesPerS),
+      '',
+      '',
+      '',
+      `redis ${r.redisCores === undefined ? '?' : r.redisCores.toFixed(2)} cores, ioredis ${r.clientCores.toFixed(2)}`,
+    ]),
+  ];
+  return table(['ceiling', 'msgs/s', 'range', 'p50 ms', 'p99 ms', 'CPU us/msg echo/sim'], rows);
+}
+
+export function headerText(doc: Pick<BenchDocument, 'kind' | 'machine' | 'revision'>): string {
+  const m = doc.machine;
+  return (
+    `switchyard bench (${doc.kind}): ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, ` +
+    `Node ${m.node}, Redis ${m.redis}; commit ${doc.revision.commit.slice(0, 12)}${doc.revision.dirty ? ' (with local changes)' : ''}`
+  );
+}

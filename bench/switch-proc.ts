@@ -1,0 +1,161 @@
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { LineFeed, makeTempDir, removeTempDir, spawnTracked, waitForLine } from './procs.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Listen {
+  readonly tcp: Endpoint;
+  readonly ws: Endpoint;
+}
+
+/** An acquirer the simulator signs on as (a fresh key pair per run). */
+export interface Acquirer {
+  readonly institution: string;
+  /** tweetnacl secret key, base64: the simulator's --secret-key. */
+  readonly secretKeyBase64: string;
+}
+
+export interface RunningSwitch {
+  readonly pid: number;
+  readonly listen: Listen;
+  readonly acquirer: Acquirer;
+  /** POST /accounts/bulk: creates the simulator's first `count` PANs (create-only). */
+  seedAccounts(count: number): Promise<SeedResult>;
+  stop(): Promise<void>;
+}
+
+export interface SeedResult {
+  readonly created: number;
+  readonly existing: number;
+  readonly failed: number;
+  readonly elapsedMs: number;
+}
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+const INSTITUTION = 'acq-bench';
+const READY_TIMEOUT_MS = 60_000;
+const SEED_TIMEOUT_MS = 300_000;
+/** Balance of every seeded account: no run can exhaust it (no 51s in the results). */
+const SEED_BALANCE = 1_000_000_000_000;
+
+function endpoint(value: unknown): Endpoint | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { host, port } = value as { host?: unknown; port?: unknown };
+  return typeof host === 'string' && typeof port === 'number' ? { host, port } : undefined;
+}
+
+/**
+ * Starts `node dist/src/cli/main.js start` with a generated config: every
+ * listener on a free port, the given Redis, one acquirer with a fresh key,
+ * PANs starting with 4 on the local ledger, default workers and limits (what
+ * the project ships). Resolves on the "switch ready" log line. `nodeArgs`
+ * go before the script (say, --cpu-prof to profile the switch under a load).
+ */
+export async function startSwitch(
+  redisUrl: string,
+  options: { readonly nodeArgs?: readonly string[] } = {},
+): Promise<RunningSwitch> {
+  const dir = makeTempDir('switch');
+  const keys = nacl.sign.keyPair();
+  const config = {
+    switchId: 'switchyard-bench',
+    listen: {
+      tcp: { host: '127.0.0.1', port: 0 },
+      ws: { host: '127.0.0.1', port: 0 },
+      admin: { host: '127.0.0.1', port: 0 },
+    },
+    redis: { url: redisUrl },
+    admin: { token: ADMIN_TOKEN },
+    institutions: [
+      { id: INSTITUTION, role: 'acquirer', publicKey: Buffer.from(keys.publicKey).toString('base64') },
+    ],
+    routes: [{ prefix: '4', issuer: 'local' }],
+    dataDir: join(dir, 'data'),
+    clearing: { outDir: join(dir, 'clearing') },
+    log: { level: 'info' },
+  };
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  const feed = new LineFeed();
+  const args = [...(options.nodeArgs ?? []), 'dist/src/cli/main.js', 'start', '--config', configPath];
+  const tracked = spawnTracked(process.execPath, args, {
+    onLine: feed.push,
+  });
+  let listen: Listen & { admin: Endpoint };
+  try {
+    listen = await waitForLine(
+      tracked,
+      feed,
+      (parsed) => {
+        const entry = parsed as { msg?: unknown; listen?: { tcp?: unknown; ws?: unknown; admin?: unknown } };
+        if (entry.msg !== 'switch ready') return undefined;
+        const tcp = endpoint(entry.listen?.tcp);
+        const ws = endpoint(entry.listen?.ws);
+        const admin = endpoint(entry.listen?.admin);
+        return tcp && ws && admin ? { tcp, ws, admin } : undefined;
+      },
+      READY_TIMEOUT_MS,
+      'switch',
+    );
+  } catch (error) {
+    await tracked.stop();
+    removeTempDir(dir);
+    throw error;
+  }
+  const admin = listen.admin;
+  return {
+    pid: tracked.pid,
+    listen: { tcp: listen.tcp, ws: listen.ws },
+    acquirer: { institution: INSTITUTION, secretKeyBase64: Buffer.from(keys.secretKey).toString('base64') },
+    seedAccounts: (count) => seed(admin, count),
+    stop: async () => {
+      await tracked.stop(30_000);
+      removeTempDir(dir);
+    },
+  };
+}
+
+function seed(admin: Endpoint, count: number): Promise<SeedResult> {
+  const body = JSON.stringify({ count, balance: SEED_BALANCE, currency: 'USD', prefix: '4' });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: admin.host,
+        port: admin.port,
+        method: 'POST',
+        path: '/accounts/bulk',
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+        timeout: SEED_TIMEOUT_MS,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`POST /accounts/bulk: HTTP ${res.statusCode}: ${text}`));
+            return;
+          }
+          const result = JSON.parse(text) as SeedResult;
+          if (result.failed > 0) reject(new Error(`seeding failed for ${result.failed} accounts`));
+          else resolve(result);
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('POST /accounts/bulk timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
