@@ -75,6 +75,8 @@ export function createTcpTransport(options: ResolvedClientOptions, events: Trans
       socket.uncork();
       return belowHighWater;
     },
+    cork: () => socket.cork(),
+    uncork: () => socket.uncork(),
     end(): void {
       socket.end();
     },

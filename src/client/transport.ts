@@ -15,6 +15,12 @@ export interface Transport {
    * mark: stop sending until onDrain. The payload itself is always queued.
    */
   send(payload: Buffer): boolean;
+  /**
+   * Holds writes until uncork(): frames sent in between leave in one system
+   * call where the transport can (TCP/TLS; a no-op on WebSocket). Nests.
+   */
+  cork(): void;
+  uncork(): void;
   /** Graceful: queued bytes go out, then the connection closes. */
   end(): void;
   /** Immediate; `error` becomes the onClose reason (and the ready rejection if not yet connected). */

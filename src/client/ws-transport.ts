@@ -77,6 +77,9 @@ export function createWsTransport(options: ResolvedClientOptions, events: Transp
 
   return {
     ready,
+    // Every message is its own WebSocket frame; nothing to coalesce at this level.
+    cork: () => {},
+    uncork: () => {},
     send(payload: Buffer): boolean {
       if (socket.readyState !== WebSocket.OPEN) return true;
       socket.send(payload, { binary: true }, onSent);

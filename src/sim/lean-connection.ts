@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { ClientError } from '../client/errors.js';
 import type { ResponseMessage } from '../client/messages.js';
 import {
@@ -7,9 +6,8 @@ import {
   type SwitchClientOptions,
 } from '../client/options.js';
 import { signonFor } from '../client/signon.js';
-import { createTransport, type Transport, type TransportEvents } from '../client/transport.js';
+import { createTransport, type Transport } from '../client/transport.js';
 import { decodePayload, encodePayload } from '../wire/codec.js';
-import { encodeFrameHeader, FrameParser } from '../wire/frame-parser.js';
 import {
   type LeanRequestEncoder,
   ResponseScanner,
@@ -25,80 +23,6 @@ const ID_MAX = 0xffff_ffff;
 const SWEEP_INTERVAL_MS = 1_000;
 
 type Phase = 'handshake' | 'signon' | 'open' | 'signingOff' | 'closed';
-
-/** A transport whose writes between cork() and uncork() leave in one system call where it can. */
-interface LeanTransport extends Transport {
-  cork(): void;
-  uncork(): void;
-}
-
-/**
- * Plain TCP as in the SDK (client/tcp-transport.ts), plus cork/uncork around
- * a turn's frames: with one message per frame over many connections, one
- * writev per connection per turn instead of one per frame. The frames on the
- * wire are the same; only the load generator's system calls differ.
- */
-function createLeanTcpTransport(options: ResolvedClientOptions, events: TransportEvents): LeanTransport {
-  const socket = net.connect({ host: options.host, port: options.port });
-  socket.setNoDelay(true);
-  let opened = false;
-  let closeReason: Error | undefined;
-  let settleReady: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    settleReady = { resolve, reject };
-  });
-  ready.catch(() => {});
-  const parser = new FrameParser(options.frameBytesMax, (payload) => events.onPayload(payload));
-  socket.once('connect', () => {
-    opened = true;
-    settleReady?.resolve();
-  });
-  socket.on('data', (chunk: Buffer) => {
-    if (parser.push(chunk) === 'oversize') {
-      closeReason ??= new ClientError('PROTOCOL_ERROR', 'switch sent a frame over frameBytesMax');
-      socket.destroy();
-    }
-  });
-  socket.on('drain', () => events.onDrain());
-  socket.on('error', (error: Error) => {
-    closeReason ??= error;
-  });
-  socket.on('close', () => {
-    if (opened) {
-      events.onClose(closeReason);
-      return;
-    }
-    settleReady?.reject(
-      new ClientError(
-        'CONNECT_FAILED',
-        `cannot connect to ${options.host}:${options.port}: ${closeReason?.message ?? 'closed'}`,
-        { cause: closeReason },
-      ),
-    );
-  });
-  return {
-    ready,
-    send(payload: Buffer): boolean {
-      if (socket.destroyed || !socket.writable) return true;
-      socket.write(encodeFrameHeader(payload.length));
-      return socket.write(payload);
-    },
-    cork: () => socket.cork(),
-    uncork: () => socket.uncork(),
-    end: () => socket.end(),
-    destroy(error?: Error): void {
-      closeReason ??= error;
-      socket.destroy();
-    },
-  };
-}
-
-function createLeanTransport(options: ResolvedClientOptions, events: TransportEvents): LeanTransport {
-  if (options.transport === 'tcp' && options.tls === undefined)
-    return createLeanTcpTransport(options, events);
-  // TLS and WebSocket: the SDK's transports; every frame is its own write.
-  return { ...createTransport(options, events), cork: () => {}, uncork: () => {} };
-}
 
 interface Outstanding {
   readonly unit: LoadUnit;
@@ -126,7 +50,7 @@ interface QueuedUnit {
 export class LeanConnection implements LoadConnection {
   private phase: Phase = 'handshake';
   private readonly options: ResolvedClientOptions;
-  private readonly transport: LeanTransport;
+  private readonly transport: Transport;
   private readonly scanner = new ResponseScanner();
   private readonly outstanding = new Map<number, Outstanding>();
   private queued: QueuedUnit[] = [];
@@ -149,7 +73,7 @@ export class LeanConnection implements LoadConnection {
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
     });
-    this.transport = createLeanTransport(this.options, {
+    this.transport = createTransport(this.options, {
       onPayload: (payload) => this.onPayload(payload),
       onDrain: () => {},
       onClose: (error) => this.onTransportClose(error),

@@ -14,6 +14,8 @@ function fakeTransport() {
       sent.push(decodePayload(payload));
       return !state.highWater;
     },
+    cork() {},
+    uncork() {},
     end() {},
     destroy() {},
   };
