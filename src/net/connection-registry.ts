@@ -41,8 +41,6 @@ export class ConnectionRegistry {
     if (this.all.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
-  signedOn(_conn: Connection): void {}
-
   inflightDelta(delta: number): void {
     this.inflightTotal += delta;
   }

@@ -333,7 +333,6 @@ export class Connection implements WireEvents {
     this.identity = { institution: institution as string, role: role as Role };
     this.phase = 'signedOn';
     if (this.signonTimer !== undefined) clearTimeout(this.signonTimer);
-    this.ctx.registry.signedOn(this);
     this.ctx.log.info('signed on', {
       remote: this.wire.remote,
       institution,
