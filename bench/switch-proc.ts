@@ -59,7 +59,10 @@ function endpoint(value: unknown): Endpoint | undefined {
  */
 export async function startSwitch(
   redisUrl: string,
-  options: { readonly nodeArgs?: readonly string[] } = {},
+  options: {
+    readonly nodeArgs?: readonly string[];
+    readonly config?: Readonly<Record<string, unknown>>;
+  } = {},
 ): Promise<RunningSwitch> {
   const dir = makeTempDir('switch');
   const keys = nacl.sign.keyPair();
@@ -79,6 +82,7 @@ export async function startSwitch(
     dataDir: join(dir, 'data'),
     clearing: { outDir: join(dir, 'clearing') },
     log: { level: 'info' },
+    ...options.config,
   };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);

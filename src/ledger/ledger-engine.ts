@@ -6,7 +6,7 @@ import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
-import { packWork, unpackResults } from './worker-codec.js';
+import { packWork, transferOf, unpackResults } from './worker-codec.js';
 import type {
   AdminOutcome,
   ExpireOutcome,
@@ -65,7 +65,8 @@ export class LedgerEngine implements TransactionEngine {
       if (slot.outbox.length === 0 || slot.worker === undefined || !slot.ready) continue;
       const items = slot.outbox;
       slot.outbox = [];
-      slot.worker.postMessage({ t: 'work', items: packWork(items) });
+      const packed = packWork(items);
+      slot.worker.postMessage({ t: 'work', items: packed }, transferOf(packed));
     }
   };
 

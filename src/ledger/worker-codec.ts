@@ -12,8 +12,25 @@ import type { WorkItem, WorkResult } from './worker-protocol.js';
 const packr = new Packr({ useRecords: true });
 const unpackr = new Unpackr({ useRecords: true });
 
+/**
+ * A copy of `bytes` in its own exact-size ArrayBuffer, to be posted with that
+ * buffer in the transfer list. msgpackr returns a view into its reusable
+ * target buffer, which grows to the largest batch ever packed (hundreds of
+ * KB), and structured clone copies a view's WHOLE backing buffer: posting a
+ * one-item batch after a large one copied ~0.5 MB each way, which was most of
+ * the CPU per approval at low load (docs/performance.md).
+ */
+function owned(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}
+
+/** The transfer list for a packed batch (its buffer moves, nothing is copied). */
+export function transferOf(bytes: Uint8Array): ArrayBuffer[] {
+  return [bytes.buffer as ArrayBuffer];
+}
+
 export function packWork(items: readonly WorkItem[]): Uint8Array {
-  return packr.pack(items);
+  return owned(packr.pack(items));
 }
 
 export function unpackWork(bytes: Uint8Array): WorkItem[] {
@@ -21,7 +38,7 @@ export function unpackWork(bytes: Uint8Array): WorkItem[] {
 }
 
 export function packResults(items: readonly WorkResult[]): Uint8Array {
-  return packr.pack(items);
+  return owned(packr.pack(items));
 }
 
 export function unpackResults(bytes: Uint8Array): WorkResult[] {

@@ -4,7 +4,7 @@ import { createRrnGenerator, leaseRrnSource } from '../../engine/rrn.js';
 import { keySpace } from '../../store/keys.js';
 import { createLogger } from '../../util/log.js';
 import { createAuthCodeGenerator } from '../auth-code.js';
-import { packResults, unpackWork } from '../worker-codec.js';
+import { packResults, transferOf, unpackWork } from '../worker-codec.js';
 import type { FromWorker, LedgerWorkerData, ToWorker } from '../worker-protocol.js';
 import { LedgerCore } from './ledger-core.js';
 
@@ -60,7 +60,10 @@ async function main(): Promise<void> {
     reader,
     nextRrn: createRrnGenerator(rrnSource),
     nextAuthCode: createAuthCodeGenerator(data.workerId),
-    post: (items) => post({ t: 'results', items: packResults(items) }),
+    post: (items) => {
+      const packed = packResults(items);
+      port.postMessage({ t: 'results', items: packed } satisfies FromWorker, transferOf(packed));
+    },
     log,
   });
   await core.init();
