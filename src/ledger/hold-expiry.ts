@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { holdBucketOf, type KeySpace, SHARD_COUNT } from '../store/keys.js';
+import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
 import type { LedgerEngine } from './ledger-engine.js';
 import type { ExpireOutcome } from './worker-protocol.js';
@@ -21,7 +21,7 @@ export interface HoldExpiryOptions {
 
 /**
  * Releases holds older than holdTtlMs (PROTOCOL.md section 5) as a BullMQ job
- * scheduler. Holds are listed in per-shard expiry buckets (HOLD_BUCKET_MS
+ * scheduler. Holds are listed in per-log-partition expiry buckets (HOLD_BUCKET_MS
  * wide) when they are placed; the job reads the buckets that are entirely in
  * the past and asks each hold's owning actor to release it (never behind its
  * back). The actor decides: still open and due -> released and journaled;
@@ -51,7 +51,7 @@ export class HoldExpiry {
   }
 
   /**
-   * One pass: every shard's due buckets (entirely in the past), each hold
+   * One pass: every log partition's due buckets (entirely in the past), each hold
    * handed to its actor. A bucket is deleted only when none of its holds
    * needs a retry, so a worker restart mid-pass loses nothing: the next pass
    * asks again, and holds already released answer 'closed'. Returns how many
@@ -62,21 +62,22 @@ export class HoldExpiry {
     const dueBefore = holdBucketOf(nowMs);
     const { connection, keys, ledger } = this.o;
     const listing = connection.pipeline();
-    for (let shard = 0; shard < SHARD_COUNT; shard++) listing.smembers(keys.holdBuckets(shard));
+    for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++)
+      listing.smembers(keys.holdBuckets(partition));
     const sets = (await listing.exec()) ?? [];
-    const due: { shard: number; bucket: number }[] = [];
-    sets.forEach(([error, members], shard) => {
+    const due: { partition: number; bucket: number }[] = [];
+    sets.forEach(([error, members], partition) => {
       if (error !== null) throw error;
       for (const member of members as string[]) {
         const bucket = Number(member);
-        if (bucket < dueBefore) due.push({ shard, bucket });
+        if (bucket < dueBefore) due.push({ partition, bucket });
       }
     });
     let released = 0;
     let handled = 0;
-    for (const { shard, bucket } of due) {
+    for (const { partition, bucket } of due) {
       if (handled >= HOLDS_PER_PASS_MAX) break;
-      const key = keys.holdBucket(shard, bucket);
+      const key = keys.holdBucket(partition, bucket);
       const members = await connection.lrange(key, 0, -1);
       handled += members.length;
       const outcomes = await Promise.all(
@@ -89,7 +90,7 @@ export class HoldExpiry {
       );
       released += outcomes.filter((o) => o === 'released').length;
       if (outcomes.every((o) => o !== 'retry')) {
-        await connection.multi().del(key).srem(keys.holdBuckets(shard), String(bucket)).exec();
+        await connection.multi().del(key).srem(keys.holdBuckets(partition), String(bucket)).exec();
       }
     }
     if (released > 0) this.o.log.info('released expired holds', { released });

@@ -112,7 +112,10 @@ export function decodeRecord(data: Buffer): TxnRecord {
   };
 }
 
-/** A journal entry as stored in the shard stream (field `d`). */
+/**
+ * One journal record: one balance effect. A journal stream entry (field `d`)
+ * is a sequence of these, concatenated (decodeJournalEntry).
+ */
 export interface JournalEntry {
   readonly kind: LedgerEffect['kind'];
   readonly pan: string;
@@ -140,8 +143,12 @@ export function encodeJournal(pan: string, e: LedgerEffect): Buffer {
   ]);
 }
 
-export function decodeJournal(data: Buffer): JournalEntry {
-  const f = packr.unpack(data) as unknown[];
+/** The records of one journal stream entry, in the order they were decided. */
+export function decodeJournalEntry(data: Buffer): JournalEntry[] {
+  return (packr.unpackMultiple(data) as unknown[][]).map(decodeJournalRecord);
+}
+
+function decodeJournalRecord(f: unknown[]): JournalEntry {
   if (f[0] !== JOURNAL_FORMAT) throw new Error(`unknown journal format ${String(f[0])}`);
   return {
     kind: f[1] as LedgerEffect['kind'],

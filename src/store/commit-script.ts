@@ -13,12 +13,13 @@
  * ARGV[2]: the commit guard's time to live, ms.
  * ARGV[3]: the batch, one MessagePack array (decoded here with Redis's
  *          bundled cmsgpack):
- *   [1] epoch keys: each must hold ARGV[1], else nothing is written (-1)
+ *   [1] epoch keys: each must hold ARGV[1], else nothing is written (-1);
+ *                   read with one MGET (at most SHARD_COUNT keys, under unpack's limit)
  *   [2] HSET ops:   {key, field, value, field, value, ...} (accounts and their records)
  *   [3] HDEL ops:   {key, field, ...} (records past the dedupe window)
  *   [4] RPUSH ops:  {key, member, ...} (holds placed, into their expiry bucket)
  *   [5] SADD ops:   {key, member, ...} (the buckets now non-empty, per shard)
- *   [6] XADD ops:   {key, data} (one journal entry each)
+ *   [6] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
  *
  * Why one blob instead of thousands of KEYS/ARGV: encoding and parsing ~40k
  * RESP arguments per batch cost more CPU on both sides than the writes
@@ -37,8 +38,11 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
 if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return -3 end
 local epoch = ARGV[1]
 local b = cmsgpack.unpack(ARGV[3])
-for _, k in ipairs(b[1]) do
-  if redis.call('GET', k) ~= epoch then return -1 end
+if #b[1] > 0 then
+  local held = redis.call('MGET', unpack(b[1]))
+  for i = 1, #b[1] do
+    if held[i] ~= epoch then return -1 end
+  end
 end
 for _, op in ipairs(b[2]) do redis.call('HSET', unpack(op)) end
 for _, op in ipairs(b[3]) do redis.call('HDEL', unpack(op)) end

@@ -6,6 +6,21 @@
 
 export const SHARD_COUNT = 1024;
 
+/**
+ * Append-only logs (journal streams, hold expiry buckets) are kept per log
+ * partition, a fixed group of shards (shard % LOG_PARTITION_COUNT), not per
+ * shard: a commit then appends one stream entry (and one bucket push) per
+ * partition it touches instead of per shard, ~16 per batch instead of
+ * hundreds. Per-shard keys (accounts, epochs) stay per shard, so shard
+ * leasing is unchanged: logs are read by PAN, never owned by one shard.
+ * Stable forever, like the shard hash.
+ */
+export const LOG_PARTITION_COUNT = 16;
+
+export function logPartitionOf(shard: number): number {
+  return shard % LOG_PARTITION_COUNT;
+}
+
 /** Width of a hold expiry bucket: holds are released at most this much (plus the job interval) after they expire. */
 export const HOLD_BUCKET_MS = 1_000;
 
@@ -22,15 +37,19 @@ export interface KeySpace {
    */
   account(shard: number, pan: string): string;
   /**
-   * Holds expiring within one HOLD_BUCKET_MS window: a list of `${pan}#${recordKey}`.
-   * Appended once when a hold is placed; never edited (the expiry job asks the owning
-   * actor whether each is still open). Cheaper than a sorted set by a wide margin.
+   * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
+   * `${pan}#${recordKey}`. Appended once when a hold is placed; never edited (the expiry
+   * job asks the owning actor whether each is still open). Cheaper than a sorted set by
+   * a wide margin.
    */
-  holdBucket(shard: number, bucket: number): string;
-  /** The shard's set of non-empty hold buckets (bucket numbers), so the expiry job never scans. */
-  holdBuckets(shard: number): string;
-  /** The shard's journal stream: one entry per balance effect. */
-  journal(shard: number): string;
+  holdBucket(partition: number, bucket: number): string;
+  /** The log partition's set of non-empty hold buckets (bucket numbers), so the expiry job never scans. */
+  holdBuckets(partition: number): string;
+  /**
+   * The log partition's journal stream: one entry per commit touching the partition,
+   * holding that commit's balance effects for the partition's shards, in order.
+   */
+  journal(partition: number): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
   /** Commit guard: set once per applied batch, so a resent batch is not applied twice. */
@@ -48,9 +67,9 @@ export function keySpace(prefix = 'sy'): KeySpace {
   return {
     prefix,
     account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
-    holdBucket: (shard, bucket) => `${tag(shard)}:holds:${bucket}`,
-    holdBuckets: (shard) => `${tag(shard)}:hold-buckets`,
-    journal: (shard) => `${tag(shard)}:journal`,
+    holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
+    holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
+    journal: (partition) => `${prefix}:{j${partition}}:journal`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     commitGuard: (shard, batchId) => `${tag(shard)}:commit:${batchId}`,
     epochCounter: () => `${prefix}:epoch-counter`,

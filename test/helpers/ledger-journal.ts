@@ -4,27 +4,27 @@
  * src/ledger/state-codec.ts: the test reads what the switch wrote, it does not re-implement it.
  */
 import { Redis } from 'ioredis';
-import { decodeJournal, type JournalEntry } from '../../src/ledger/state-codec.js';
-import { keySpace, shardOf } from '../../src/store/keys.js';
+import { decodeJournalEntry, type JournalEntry } from '../../src/ledger/state-codec.js';
+import { keySpace, logPartitionOf, shardOf } from '../../src/store/keys.js';
 
 export interface JournalRow extends JournalEntry {
-  /** The stream entry id (Redis clock), for messages. */
+  /** The stream entry id (Redis clock; one entry holds a commit's records for its partition), for messages. */
   readonly streamId: string;
 }
 
 const PAGE = 1000;
 
-/** Every journal entry of the shards holding `pans`, in stream order per shard; only those pans. */
+/** Every journal record of the log partitions holding `pans`, in stream order per partition; only those pans. */
 export async function readJournal(redisUrl: string, pans: readonly string[]): Promise<JournalRow[]> {
   const keys = keySpace();
   const wanted = new Set(pans);
-  const shards = [...new Set(pans.map(shardOf))].sort((a, b) => a - b);
+  const partitions = [...new Set(pans.map((pan) => logPartitionOf(shardOf(pan))))].sort((a, b) => a - b);
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
   const rows: JournalRow[] = [];
   try {
     await redis.connect();
-    for (const shard of shards) {
-      const stream = keys.journal(shard);
+    for (const partition of partitions) {
+      const stream = keys.journal(partition);
       let start = '-';
       for (;;) {
         const page = await redis.xrangeBuffer(stream, start, '+', 'COUNT', PAGE);
@@ -35,8 +35,9 @@ export async function readJournal(redisUrl: string, pans: readonly string[]): Pr
             if (fields[i]!.toString() === 'd') data = fields[i + 1];
           }
           if (!data) throw new Error(`journal entry ${stream} ${id} has no field d`);
-          const entry = decodeJournal(data);
-          if (wanted.has(entry.pan)) rows.push({ ...entry, streamId: id });
+          for (const record of decodeJournalEntry(data)) {
+            if (wanted.has(record.pan)) rows.push({ ...record, streamId: id });
+          }
         }
         if (page.length < PAGE) break;
         start = `(${page[page.length - 1]![0].toString()}`;

@@ -1,5 +1,5 @@
 import { CommitBatch } from '../../store/commit-batch.js';
-import { holdBucketOf, type KeySpace } from '../../store/keys.js';
+import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT, logPartitionOf } from '../../store/keys.js';
 import { encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -13,7 +13,8 @@ export interface BuiltCommit {
 /**
  * Turns a closed batch into the commit script's input: the shards' epoch
  * checks, one HSET per account (state and changed records), pruned records,
- * holds placed into their expiry buckets, one journal entry per effect. Takes
+ * holds placed into their expiry buckets, and per log partition touched one
+ * journal entry carrying its effects (one journal record per effect). Takes
  * the actors' dirty records and pruned keys (they belong to this commit now).
  */
 export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, workerId: number): BuiltCommit {
@@ -33,8 +34,9 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
       // A hold goes into its expiry bucket when it is placed; closing it needs no index change.
       if (record.state === 'open' && record.reversedRc === undefined && record.holdExpiresAtMs > 0) {
         const bucket = holdBucketOf(record.holdExpiresAtMs);
-        push(holdsPlaced, keys.holdBucket(actor.shard, bucket), `${actor.pan}#${record.key}`);
-        const setKey = keys.holdBuckets(actor.shard);
+        const partition = logPartitionOf(actor.shard);
+        push(holdsPlaced, keys.holdBucket(partition, bucket), `${actor.pan}#${record.key}`);
+        const setKey = keys.holdBuckets(partition);
         let set = bucketsTouched.get(setKey);
         if (set === undefined) {
           set = new Set();
@@ -52,8 +54,21 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
   }
   for (const [key, members] of holdsPlaced) cb.rpush(key, members);
   for (const [key, buckets] of bucketsTouched) cb.sadd(key, [...buckets]);
-  for (const { actor, effect } of batch.effects)
-    cb.xadd(keys.journal(actor.shard), encodeJournal(actor.pan, effect));
+  // One journal entry per log partition touched: the partition's effects in decision order.
+  const journal: Buffer[][] = [];
+  for (const { actor, effect } of batch.effects) {
+    const partition = logPartitionOf(actor.shard);
+    let entry = journal[partition];
+    if (entry === undefined) {
+      entry = [];
+      journal[partition] = entry;
+    }
+    entry.push(encodeJournal(actor.pan, effect));
+  }
+  for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
+    const entry = journal[partition];
+    if (entry !== undefined) cb.xadd(keys.journal(partition), Buffer.concat(entry));
+  }
   return { guardKey, blob: cb.pack() };
 }
 
