@@ -94,6 +94,7 @@ export class Switch {
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
     this.engine = new LedgerEngine({
       workers,
+      inline: config.ledger.inline,
       workerData: {
         redisUrl,
         epoch,
@@ -108,7 +109,7 @@ export class Switch {
       onStats: (workerId, stats) => metrics.workerStats(workerId, stats),
     });
     await this.engine.start();
-    log.info('ledger up', { workers, epoch });
+    log.info('ledger up', { workers, inline: config.ledger.inline, epoch });
     // BullMQ wants its own connection that waits out Redis outages (maxRetriesPerRequest null).
     this.jobsRedis = new RedisClient(redisUrl, {
       maxRetriesPerRequest: null,

@@ -77,6 +77,11 @@ export interface LedgerConfig {
   readonly commitTimeoutMs: number;
   /** How often the hold expiry job looks for holds older than holdTtlMs. */
   readonly holdExpiryIntervalMs: number;
+  /**
+   * Run the shard owners (`workers` of them) on the main thread instead of
+   * worker threads: same actors, batches and commits, no thread hand-off.
+   */
+  readonly inline: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

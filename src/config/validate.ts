@@ -390,7 +390,7 @@ function checkLog(c: Checker, value: unknown): SwitchConfig['log'] | undefined {
 }
 
 function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undefined {
-  const obj = c.object('ledger', value, ['actorsMax', 'commitTimeoutMs', 'holdExpiryIntervalMs']);
+  const obj = c.object('ledger', value, ['actorsMax', 'commitTimeoutMs', 'holdExpiryIntervalMs', 'inline']);
   if (obj === undefined) return undefined;
   const actorsMax = c.integer(
     'ledger.actorsMax',
@@ -412,9 +412,15 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
     CONFIG_BOUNDS.timeoutMsMax,
     '(1 day)',
   );
-  if (actorsMax === undefined || commitTimeoutMs === undefined || holdExpiryIntervalMs === undefined)
+  const inline = c.boolean('ledger.inline', obj['inline']);
+  if (
+    actorsMax === undefined ||
+    commitTimeoutMs === undefined ||
+    holdExpiryIntervalMs === undefined ||
+    inline === undefined
+  )
     return undefined;
-  return { actorsMax, commitTimeoutMs, holdExpiryIntervalMs };
+  return { actorsMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
 }
 
 // ---------------------------------------------------------------- primitives

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { TransactionEngine, TxnContext } from '../engine/engine.js';
 import type { RrnGenerator } from '../engine/rrn.js';
 import { responseMtiOf } from '../protocol/mti.js';
@@ -6,16 +5,15 @@ import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
-import { packWork, transferOf, unpackResults } from './worker-codec.js';
+import { type LedgerHost, startInlineHost, startWorkerHost } from './ledger-host.js';
+import type { CoreStats } from './worker/core-runtime.js';
 import type {
   AdminOutcome,
   ExpireOutcome,
-  FromWorker,
   LedgerWorkerData,
   WorkItem,
   WorkResult,
 } from './worker-protocol.js';
-import { resolveWorkerScript } from './worker-script.js';
 
 /** Restart back-off for a worker that died: doubles from the first to the max. */
 const RESTART_DELAY_FIRST_MS = 100;
@@ -23,12 +21,14 @@ const RESTART_DELAY_MAX_MS = 5_000;
 
 export interface LedgerEngineOptions {
   readonly workers: number;
+  /** Run each shard owner's LedgerCore on the main thread instead of a worker thread. */
+  readonly inline?: boolean;
   readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
   readonly log: Logger;
   /** rrns for answers the main thread gives itself (96 when a worker is down). */
   readonly rrn: RrnGenerator;
   /** Worker statistics, for metrics. */
-  readonly onStats?: (workerId: number, stats: Extract<FromWorker, { t: 'stats' }>) => void;
+  readonly onStats?: (workerId: number, stats: CoreStats) => void;
 }
 
 type Pending =
@@ -37,7 +37,7 @@ type Pending =
   | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void };
 
 class WorkerSlot {
-  worker: Worker | undefined;
+  worker: LedgerHost | undefined;
   ready = false;
   outbox: WorkItem[] = [];
   readonly pending = new Map<number, Pending>();
@@ -65,8 +65,7 @@ export class LedgerEngine implements TransactionEngine {
       if (slot.outbox.length === 0 || slot.worker === undefined || !slot.ready) continue;
       const items = slot.outbox;
       slot.outbox = [];
-      const packed = packWork(items);
-      slot.worker.postMessage({ t: 'work', items: packed }, transferOf(packed));
+      slot.worker.send(items);
     }
   };
 
@@ -121,7 +120,7 @@ export class LedgerEngine implements TransactionEngine {
 
   /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
   async crashWorker(index: number): Promise<void> {
-    await this.slots[index]?.worker?.terminate();
+    await this.slots[index]?.worker?.kill();
   }
 
   /** Resolves once every worker is up (after a restart). */
@@ -142,10 +141,7 @@ export class LedgerEngine implements TransactionEngine {
       this.slots.map(async (slot) => {
         const worker = slot.worker;
         slot.worker = undefined;
-        if (worker === undefined) return;
-        worker.postMessage({ t: 'stop' });
-        await Promise.race([new Promise((resolve) => worker.once('exit', resolve)), delay(2_000)]);
-        await worker.terminate();
+        await worker?.stop();
       }),
     );
   }
@@ -223,56 +219,49 @@ export class LedgerEngine implements TransactionEngine {
       workerId: slot.id,
       workerCount: this.slots.length,
     };
-    const worker = new Worker(resolveWorkerScript(), { workerData: data });
-    slot.worker = worker;
-    slot.ready = false;
     return new Promise((resolve, reject) => {
       let started = false;
-      worker.on('message', (message: FromWorker) => {
-        switch (message.t) {
-          case 'ready':
-            slot.ready = true;
-            slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
-            started = true;
-            this.o.log.info('ledger worker ready', { worker: slot.id });
-            resolve();
-            return;
-          case 'results':
-            this.onResults(slot, unpackResults(message.items));
-            return;
-          case 'stats':
-            this.o.onStats?.(slot.id, message);
-            return;
-          case 'fatal':
-            this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message.message });
-            return;
-        }
+      const start = this.o.inline === true ? startInlineHost : startWorkerHost;
+      const worker: LedgerHost = start(data, this.o.log, {
+        ready: () => {
+          slot.ready = true;
+          slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
+          started = true;
+          this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
+          resolve();
+        },
+        results: (items) => this.onResults(slot, items),
+        stats: (stats) => this.o.onStats?.(slot.id, stats),
+        fatal: (message) =>
+          this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message }),
+        exit: (code) => {
+          if (slot.worker !== worker) return;
+          slot.worker = undefined;
+          slot.ready = false;
+          // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
+          const failed = [...slot.pending.values()];
+          slot.pending.clear();
+          slot.outbox = [];
+          for (const pending of failed) this.answerFailed(pending);
+          for (const wake of slot.readyWaiters.splice(0)) wake();
+          if (this.stopping) return;
+          this.o.log.error('ledger worker exited; restarting', {
+            worker: slot.id,
+            code,
+            inFlight: failed.length,
+            restartInMs: slot.restartDelayMs,
+          });
+          if (!started)
+            reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
+          const wait = slot.restartDelayMs;
+          slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
+          setTimeout(() => {
+            if (!this.stopping) this.spawn(slot).catch(() => {});
+          }, wait).unref();
+        },
       });
-      worker.on('error', (error) => this.o.log.error('ledger worker crashed', { worker: slot.id, error }));
-      worker.on('exit', (code) => {
-        if (slot.worker !== worker) return;
-        slot.worker = undefined;
-        slot.ready = false;
-        // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
-        const failed = [...slot.pending.values()];
-        slot.pending.clear();
-        slot.outbox = [];
-        for (const pending of failed) this.answerFailed(pending);
-        for (const wake of slot.readyWaiters.splice(0)) wake();
-        if (this.stopping) return;
-        this.o.log.error('ledger worker exited; restarting', {
-          worker: slot.id,
-          code,
-          inFlight: failed.length,
-          restartInMs: slot.restartDelayMs,
-        });
-        if (!started) reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
-        const wait = slot.restartDelayMs;
-        slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
-        setTimeout(() => {
-          if (!this.stopping) this.spawn(slot).catch(() => {});
-        }, wait).unref();
-      });
+      slot.worker = worker;
+      slot.ready = false;
     });
   }
 

@@ -1,7 +1,8 @@
 /**
- * The ledger engine with real worker threads and a real Redis: a worker that
- * dies is restarted, what it had in flight is answered 96, and its accounts
- * come back from Redis with nothing lost and nothing applied twice.
+ * The ledger engine with real worker threads (and inline, on this thread)
+ * and a real Redis: an owner that dies is restarted, what it had in flight is
+ * answered 96, and its accounts come back from Redis with nothing lost and
+ * nothing applied twice.
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,54 +20,65 @@ import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
-let engine: LedgerEngine;
 
 beforeAll(async () => {
   redis = await startRedis();
   admin = new Redis(redis.url);
-  const keys = keySpace('eng');
-  const epoch = await claimAllShards(admin, keys);
-  engine = new LedgerEngine({
-    workers: 2,
-    workerData: {
-      redisUrl: redis.url,
-      epoch,
-      holdTtlMs: 60_000,
-      dedupeWindowMs: 86_400_000,
-      actorsMax: 10_000,
-      commitTimeoutMs: 2_000,
-      keyPrefix: keys.prefix,
-    },
-    log: silentLogger,
-    rrn: createRrnGenerator(0),
-  });
-  await engine.start();
 });
 
 afterAll(async () => {
-  await engine?.close();
   admin?.disconnect();
   await redis?.stop();
 });
 
 const pans = Array.from({ length: 40 }, (_, i) => withLuhnDigit(`42000000${String(i).padStart(7, '0')}`));
 
-function submit(pan: string, stan: number, amount: number): Promise<OutboundMessage> {
-  return new Promise((resolve) => {
-    const request = txnRequest({ txnClass: '0200', id: stan, stan, pan, amount });
-    const replyTo: ReplyTarget = { deliver: (response) => resolve(response) };
-    const ctx: TxnContext = {
-      request,
-      institution: 'acq',
-      issuer: 'local',
-      receivedAtMs: performance.now(),
-      replyTo,
-    };
-    engine.submit(ctx);
-  });
-}
+describe.each([
+  { mode: 'worker threads', inline: false },
+  { mode: 'inline (main thread)', inline: true },
+])('LedgerEngine owner crash, $mode', ({ inline }) => {
+  let engine: LedgerEngine;
 
-describe('LedgerEngine worker crash', () => {
+  beforeAll(async () => {
+    const keys = keySpace(inline ? 'eng-inline' : 'eng');
+    const epoch = await claimAllShards(admin, keys);
+    engine = new LedgerEngine({
+      workers: 2,
+      inline,
+      workerData: {
+        redisUrl: redis.url,
+        epoch,
+        holdTtlMs: 60_000,
+        dedupeWindowMs: 86_400_000,
+        actorsMax: 10_000,
+        commitTimeoutMs: 2_000,
+        keyPrefix: keys.prefix,
+      },
+      log: silentLogger,
+      rrn: createRrnGenerator(0),
+    });
+    await engine.start();
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  function submit(pan: string, stan: number, amount: number): Promise<OutboundMessage> {
+    return new Promise((resolve) => {
+      const request = txnRequest({ txnClass: '0200', id: stan, stan, pan, amount });
+      const replyTo: ReplyTarget = { deliver: (response) => resolve(response) };
+      const ctx: TxnContext = {
+        request,
+        institution: 'acq',
+        issuer: 'local',
+        receivedAtMs: performance.now(),
+        replyTo,
+      };
+      engine.submit(ctx);
+    });
+  }
+
   it('answers in-flight work 96, restarts the worker, and keeps every effect exactly once', async () => {
     for (const pan of pans) {
       const created = await engine.admin({

@@ -651,3 +651,40 @@ describe('validateConfig: limits, clearing, dataDir, workers, log', () => {
     expect(problemsOf(withValue('log.level', 1))).toEqual(['log.level: must be a string, got number']);
   });
 });
+
+describe('validateConfig: ledger', () => {
+  it('defaults to worker threads with the documented limits', () => {
+    expect(ok(valid()).ledger).toEqual({
+      actorsMax: 1_000_000,
+      commitTimeoutMs: 5_000,
+      holdExpiryIntervalMs: 60_000,
+      inline: false,
+    });
+  });
+
+  it.each([
+    ['actorsMax', 1_000, 100_000_000, ''],
+    ['commitTimeoutMs', 10, DAY_MS, ' (1 day)'],
+    ['holdExpiryIntervalMs', 10, DAY_MS, ' (1 day)'],
+  ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {
+    const range = `must be an integer from ${min} to ${max}${note}`;
+    expect(problemsOf(withValue(`ledger.${key}`, min - 1))).toEqual([
+      `ledger.${key}: ${range}, got ${min - 1}`,
+    ]);
+    expect(problemsOf(withValue(`ledger.${key}`, max + 1))).toEqual([
+      `ledger.${key}: ${range}, got ${max + 1}`,
+    ]);
+    expect(ok(withValue(`ledger.${key}`, min)).ledger[key as 'actorsMax']).toBe(min);
+  });
+
+  it('ledger.inline must be a boolean', () => {
+    expect(problemsOf(withValue('ledger.inline', 'yes'))).toEqual([
+      'ledger.inline: must be a boolean, got string',
+    ]);
+    expect(ok(withValue('ledger.inline', true)).ledger.inline).toBe(true);
+  });
+
+  it('refuses an unknown ledger key', () => {
+    expect(problemsOf(withValue('ledger.threads', 2))).toHaveLength(1);
+  });
+});
