@@ -1,6 +1,7 @@
 import { Packr } from 'msgpackr';
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
+import { MsgpackWriter } from '../store/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
 import type { LedgerEffect } from './effects.js';
 import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';
@@ -9,31 +10,43 @@ import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';
  * Stored forms of accounts, records and journal entries: positional
  * MessagePack arrays with a leading format version. Positional arrays are
  * about half the bytes of maps and decode without key lookups; the version
- * lets a later format read these.
+ * lets a later format read these. Written with MsgpackWriter straight into
+ * the commit blob (write*); read with msgpackr (decode*). encode* are the
+ * same writers into a fresh buffer, for tests and tools.
  */
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
+
+function encodeWith<T>(write: (w: MsgpackWriter, value: T) => void, value: T): Buffer {
+  const w = new MsgpackWriter(256);
+  write(w, value);
+  return Buffer.from(w.view());
+}
 
 const ACCOUNT_FORMAT = 2;
 const RECORD_FORMAT = 2;
 export const JOURNAL_FORMAT = 1;
 
-export function encodeAccount(a: AccountState): Buffer {
+/** Writes the stored form of an account (one MessagePack array). */
+export function writeAccount(w: MsgpackWriter, a: AccountState): void {
   const l = a.limits;
-  return packr.pack([
-    ACCOUNT_FORMAT,
-    a.pan,
-    a.currency,
-    a.balance,
-    a.held,
-    a.status,
-    l.perTxnMax ?? null,
-    l.dailyMax ?? null,
-    l.dailyCountMax ?? null,
-    a.day,
-    a.dayAmount,
-    a.dayCount,
-  ]);
+  w.arrayHeader(12);
+  w.number(ACCOUNT_FORMAT);
+  w.str(a.pan);
+  w.str(a.currency);
+  w.number(a.balance);
+  w.number(a.held);
+  w.str(a.status);
+  w.numberOrNil(l.perTxnMax);
+  w.numberOrNil(l.dailyMax);
+  w.numberOrNil(l.dailyCountMax);
+  w.number(a.day);
+  w.number(a.dayAmount);
+  w.number(a.dayCount);
+}
+
+export function encodeAccount(a: AccountState): Buffer {
+  return encodeWith(writeAccount, a);
 }
 
 export function decodeAccount(data: Buffer): AccountState {
@@ -56,32 +69,36 @@ export function decodeAccount(data: Buffer): AccountState {
   };
 }
 
-export function encodeRecord(r: TxnRecord): Buffer {
+/** Writes the stored form of a transaction record (one MessagePack array). */
+export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   const s = r.response;
-  return packr.pack([
-    RECORD_FORMAT,
-    r.key,
-    r.tombstone,
-    r.txnClass,
-    r.amount,
-    r.currency,
-    r.proc,
-    r.stan,
-    s.rc,
-    s.rrn,
-    s.authCode ?? null,
-    s.amount ?? null,
-    s.balance ?? null,
-    r.state,
-    r.approvedAmount,
-    r.postedAmount,
-    r.reversedRc ?? null,
-    r.countedDay,
-    r.countedAmount,
-    r.atMs,
-    r.holdExpiresAtMs,
-    s.error ?? null,
-  ]);
+  w.arrayHeader(22);
+  w.number(RECORD_FORMAT);
+  w.str(r.key);
+  w.bool(r.tombstone);
+  w.str(r.txnClass);
+  w.number(r.amount);
+  w.str(r.currency);
+  w.str(r.proc);
+  w.number(r.stan);
+  w.str(s.rc);
+  w.str(s.rrn);
+  w.strOrNil(s.authCode);
+  w.numberOrNil(s.amount);
+  w.numberOrNil(s.balance);
+  w.str(r.state);
+  w.number(r.approvedAmount);
+  w.number(r.postedAmount);
+  w.strOrNil(r.reversedRc);
+  w.number(r.countedDay);
+  w.number(r.countedAmount);
+  w.number(r.atMs);
+  w.number(r.holdExpiresAtMs);
+  w.strOrNil(s.error);
+}
+
+export function encodeRecord(r: TxnRecord): Buffer {
+  return encodeWith(writeRecord, r);
 }
 
 export function decodeRecord(data: Buffer): TxnRecord {
@@ -128,19 +145,25 @@ export interface JournalEntry {
   readonly atMs: number;
 }
 
+/** Writes one journal record (one MessagePack array). */
+export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): void {
+  w.arrayHeader(10);
+  w.number(JOURNAL_FORMAT);
+  w.str(e.kind);
+  w.str(pan);
+  w.number(e.amount);
+  w.str(e.currency);
+  w.str(e.proc);
+  w.str(e.key);
+  w.strOrNil(e.origKey);
+  w.str(e.rrn);
+  w.number(e.atMs);
+}
+
 export function encodeJournal(pan: string, e: LedgerEffect): Buffer {
-  return packr.pack([
-    JOURNAL_FORMAT,
-    e.kind,
-    pan,
-    e.amount,
-    e.currency,
-    e.proc,
-    e.key,
-    e.origKey ?? null,
-    e.rrn,
-    e.atMs,
-  ]);
+  const w = new MsgpackWriter(256);
+  writeJournal(w, pan, e);
+  return Buffer.from(w.view());
 }
 
 /** The records of one journal stream entry, in the order they were decided. */

@@ -1,6 +1,9 @@
-import { CommitBatch } from '../../store/commit-batch.js';
+import { CommitBatch, HSET_PAIRS_MAX } from '../../store/commit-batch.js';
 import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT, logPartitionOf } from '../../store/keys.js';
-import { encodeAccount, encodeJournal, encodeRecord } from '../state-codec.js';
+import { MsgpackWriter } from '../../store/msgpack-writer.js';
+import { writeAccount, writeJournal, writeRecord } from '../state-codec.js';
+import type { TxnRecord } from '../txn-record.js';
+import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
 export interface BuiltCommit {
@@ -10,27 +13,30 @@ export interface BuiltCommit {
   readonly blob: Buffer;
 }
 
+// Reused by every commit this thread builds (buildCommit is synchronous and
+// pack() returns an owned copy), so a commit allocates only its blob.
+const cb = new CommitBatch();
+const journals = Array.from({ length: LOG_PARTITION_COUNT }, () => new MsgpackWriter(4 * 1024));
+
 /**
  * Turns a closed batch into the commit script's input: the shards' epoch
  * checks, one HSET per account (state and changed records), pruned records,
  * holds placed into their expiry buckets, and per log partition touched one
- * journal entry carrying its effects (one journal record per effect). Takes
- * the actors' dirty records and pruned keys (they belong to this commit now).
+ * journal entry carrying its effects (one journal record per effect). Values
+ * are encoded straight into the blob. Takes the actors' dirty records and
+ * pruned keys (they belong to this commit now).
  */
 export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, workerId: number): BuiltCommit {
-  const cb = new CommitBatch();
+  cb.reset();
   const first = batch.actors[0]!;
   const guardKey = keys.commitGuard(first.shard, `${epoch}.${workerId}.${batch.id}`);
   for (const actor of batch.actors) cb.epoch(keys.epoch(actor.shard));
-  // Holds placed, by bucket key; and each bucket's shard set entry.
+  // Holds placed, by bucket key; and each bucket's partition set entry.
   const holdsPlaced = new Map<string, string[]>();
   const bucketsTouched = new Map<string, Set<string>>();
   for (const actor of batch.actors) {
-    const accountKey = keys.account(actor.shard, actor.pan);
-    const fields: (string | Buffer)[] = [];
-    if (actor.account !== undefined) fields.push('d', encodeAccount(actor.account));
+    writeAccountOps(actor, keys.account(actor.shard, actor.pan));
     for (const record of actor.dirtyRecords) {
-      fields.push(record.key, encodeRecord(record));
       // A hold goes into its expiry bucket when it is placed; closing it needs no index change.
       if (record.state === 'open' && record.reversedRc === undefined && record.holdExpiresAtMs > 0) {
         const bucket = holdBucketOf(record.holdExpiresAtMs);
@@ -46,30 +52,53 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
       }
     }
     actor.dirtyRecords.clear();
-    if (fields.length > 0) cb.hset(accountKey, fields);
-    if (actor.prunedKeys.length > 0) {
-      cb.hdel(accountKey, actor.prunedKeys);
-      actor.prunedKeys = [];
-    }
   }
   for (const [key, members] of holdsPlaced) cb.rpush(key, members);
   for (const [key, buckets] of bucketsTouched) cb.sadd(key, [...buckets]);
-  // One journal entry per log partition touched: the partition's effects in decision order.
-  const journal: Buffer[][] = [];
-  for (const { actor, effect } of batch.effects) {
-    const partition = logPartitionOf(actor.shard);
-    let entry = journal[partition];
-    if (entry === undefined) {
-      entry = [];
-      journal[partition] = entry;
-    }
-    entry.push(encodeJournal(actor.pan, effect));
-  }
+  // One journal entry per log partition touched: the partition's records in decision order.
+  for (const journal of journals) journal.reset();
+  for (const { actor, effect } of batch.effects)
+    writeJournal(journals[logPartitionOf(actor.shard)]!, actor.pan, effect);
   for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
-    const entry = journal[partition];
-    if (entry !== undefined) cb.xadd(keys.journal(partition), Buffer.concat(entry));
+    const journal = journals[partition]!;
+    if (journal.length > 0) cb.xadd(keys.journal(partition), journal.view());
   }
   return { guardKey, blob: cb.pack() };
+}
+
+/** HSET of the account's state and dirty records (chunked), HDEL of its pruned records. */
+function writeAccountOps(actor: Actor, accountKey: string): void {
+  let remaining = (actor.account !== undefined ? 1 : 0) + actor.dirtyRecords.size;
+  let w: MsgpackWriter | undefined;
+  let left = 0;
+  const next = (): MsgpackWriter => {
+    if (w === undefined || left === 0) {
+      left = Math.min(remaining, HSET_PAIRS_MAX);
+      remaining -= left;
+      w = cb.beginHset(accountKey, left);
+    }
+    left--;
+    return w;
+  };
+  if (actor.account !== undefined) {
+    const out = next();
+    out.str('d');
+    const mark = out.beginStr();
+    writeAccount(out, actor.account);
+    out.endStr(mark);
+  }
+  for (const record of actor.dirtyRecords) writeRecordPair(next(), record);
+  if (actor.prunedKeys.length > 0) {
+    cb.hdel(accountKey, actor.prunedKeys);
+    actor.prunedKeys = [];
+  }
+}
+
+function writeRecordPair(w: MsgpackWriter, record: TxnRecord): void {
+  w.str(record.key);
+  const mark = w.beginStr();
+  writeRecord(w, record);
+  w.endStr(mark);
 }
 
 function push<K, T>(map: Map<K, T[]>, key: K, ...values: T[]): void {
