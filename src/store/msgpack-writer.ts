@@ -139,6 +139,13 @@ export class MsgpackWriter {
     this.length += bytes.length;
   }
 
+  /** Bytes that already are one MessagePack value (say, from msgpackr), copied as they are. */
+  raw(encoded: Uint8Array): void {
+    this.ensure(encoded.length);
+    this.buffer.set(encoded, this.length);
+    this.length += encoded.length;
+  }
+
   arrayHeader(count: number): void {
     this.lengthHeader(count, 0x90, 15, -1, 0xdc, 0xdd);
   }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { packWork, transferOf, unpackWork } from '../../src/ledger/worker-codec.js';
-import type { WorkItem } from '../../src/ledger/worker-protocol.js';
+import {
+  packResults,
+  packWork,
+  transferOf,
+  unpackResults,
+  unpackWork,
+} from '../../src/ledger/worker-codec.js';
+import type { WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
+import { txnRequest } from '../helpers/txn-request.js';
 
 function getItems(count: number): WorkItem[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -10,15 +17,61 @@ function getItems(count: number): WorkItem[] {
   }));
 }
 
+const PAN = '4000000000000002';
+
 describe('worker codec', () => {
-  it('round-trips a batch', () => {
-    const items = getItems(3);
+  it('round-trips transactions (every optional field set and unset) mixed with admin and expiry work', () => {
+    const items: WorkItem[] = [
+      {
+        k: 'txn',
+        seq: 1,
+        institution: 'acq-1',
+        req: txnRequest({ txnClass: '0100', id: 7, stan: 1, pan: PAN, amount: 1 }),
+      },
+      {
+        k: 'txn',
+        seq: 2 ** 40,
+        institution: 'acq-ü',
+        role: 'acquirer',
+        req: {
+          ...txnRequest({ txnClass: '0400', id: 'abc', stan: 999_999, pan: PAN, amount: 2 ** 52 }),
+          repeat: true,
+          partial: true,
+          merchant: 'Café',
+          terminal: 'T1',
+          mcc: '5411',
+          origStan: 12,
+          origTime: 1_795_000_000_000,
+        },
+      },
+      ...getItems(2),
+      { k: 'expire', seq: 9, pan: PAN, recordKey: 'acq|1|2' },
+      { k: 'adjust', seq: 10, pan: PAN, amount: -5, reference: 'r-1' },
+    ];
     expect(unpackWork(packWork(items))).toEqual(items);
+  });
+
+  it('round-trips results: transaction responses with and without optional fields, admin outcomes', () => {
+    const results: WorkResult[] = [
+      {
+        seq: 1,
+        k: 'txn',
+        response: { rc: '00', rrn: 'ABCDEF123456', authCode: '123456', amount: 10, balance: 2 ** 45 },
+      },
+      { seq: 2, k: 'txn', response: { rc: '30', rrn: 'ABCDEF123457', error: 'amount: must be an integer' } },
+      { seq: 3, k: 'expire', outcome: 'released' },
+      {
+        seq: 4,
+        k: 'admin',
+        outcome: { ok: false, status: 404, code: 'not_found', message: 'no such account' },
+      },
+    ];
+    expect(unpackResults(packResults(results))).toEqual(results);
   });
 
   it('gives every packed batch its own exact-size buffer, even after a large batch', () => {
     // postMessage copies a view's whole backing buffer: a small batch packed
-    // into msgpackr's grown scratch buffer would drag hundreds of KB along.
+    // into a grown scratch buffer would drag hundreds of KB along.
     packWork(getItems(20_000));
     const small = packWork(getItems(1));
     expect(small.byteOffset).toBe(0);
