@@ -115,7 +115,7 @@ function readTxn(f: unknown[]): TxnItem {
         k: 'txn',
         seq: f[0] as number,
         institution: f[1] as string,
-        role: role as TxnItem['role'] & string,
+        role: role as Role,
         req,
       };
 }

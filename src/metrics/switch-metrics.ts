@@ -1,9 +1,11 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { HotCounter2, HotHistogram1 } from './hot-metrics.js';
 
 /**
- * The metrics of PROTOCOL.md section 8 that the main thread owns. Label
- * children are cached per (mti, rc) so the hot path pays one Map lookup, not
- * prom-client's label hashing. No per-card value is ever a label.
+ * The metrics of PROTOCOL.md section 8 that the main thread owns. The two
+ * recorded per message are hot-metrics.ts counters (one Map lookup and a few
+ * additions, no label hashing); the rest are prom-client's. No per-card value
+ * is ever a label.
  */
 
 export type ConnectionRoleLabel = 'acquirer' | 'issuer' | 'unauthenticated';
@@ -20,31 +22,29 @@ const DURATION_BUCKETS_S = [
 
 export class SwitchMetrics {
   readonly registry = new Registry();
-  private readonly messages: Counter<'mti' | 'rc'>;
-  private readonly duration: Histogram<'mti'>;
+  private readonly messages: HotCounter2;
+  private readonly duration: HotHistogram1;
   private readonly mailboxDepth: Gauge<'worker'>;
   private readonly actorsActive: Gauge<'worker'>;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
-  private readonly messageChildren = new Map<string, { inc(n?: number): void }>();
-  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.messages = new Counter({
-      name: 'switchyard_messages_total',
-      help: 'Responses written, by response MTI and response code.',
-      labelNames: ['mti', 'rc'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'switchyard_request_duration_seconds',
-      help: 'Frame received to response written, by response MTI.',
-      labelNames: ['mti'],
-      buckets: DURATION_BUCKETS_S,
-      registers,
-    });
+    this.messages = new HotCounter2(
+      this.registry,
+      'switchyard_messages_total',
+      'Responses written, by response MTI and response code.',
+      ['mti', 'rc'],
+    );
+    this.duration = new HotHistogram1(
+      this.registry,
+      'switchyard_request_duration_seconds',
+      'Frame received to response written, by response MTI.',
+      'mti',
+      DURATION_BUCKETS_S,
+    );
     new Gauge({
       name: 'switchyard_connections',
       help: 'Open host connections by signed-on role.',
@@ -108,19 +108,8 @@ export class SwitchMetrics {
 
   /** One response written: counts it and, for requests, observes its latency. */
   responseWritten(mti: string, rc: string, durationSeconds: number): void {
-    const key = `${mti}:${rc}`;
-    let counter = this.messageChildren.get(key);
-    if (counter === undefined) {
-      counter = this.messages.labels(mti, rc);
-      this.messageChildren.set(key, counter);
-    }
-    counter.inc();
-    let hist = this.durationChildren.get(mti);
-    if (hist === undefined) {
-      hist = this.duration.labels(mti);
-      this.durationChildren.set(mti, hist);
-    }
-    hist.observe(durationSeconds);
+    this.messages.inc(mti, rc);
+    this.duration.observe(mti, durationSeconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

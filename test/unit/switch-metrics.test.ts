@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { SwitchMetrics } from '../../src/metrics/switch-metrics.js';
+
+function metrics(): SwitchMetrics {
+  return new SwitchMetrics({
+    connectionsByRole: () => ({ acquirer: 2, issuer: 0, unauthenticated: 1 }),
+    inflightRequests: () => 7,
+  });
+}
+
+function linesOf(body: string, name: string): string[] {
+  return body.split('\n').filter((line) => line.startsWith(name));
+}
+
+describe('SwitchMetrics exposition (PROTOCOL.md section 8 names)', () => {
+  it('counts responses by mti and rc', async () => {
+    const m = metrics();
+    m.responseWritten('0210', '00', 0.001);
+    m.responseWritten('0210', '00', 0.002);
+    m.responseWritten('0210', '51', 0.002);
+    m.responseWritten('0110', '00', 0.0001);
+    const { body } = await m.render();
+    expect(body).toContain('# TYPE switchyard_messages_total counter');
+    expect(linesOf(body, 'switchyard_messages_total{').sort()).toEqual([
+      'switchyard_messages_total{mti="0110",rc="00"} 1',
+      'switchyard_messages_total{mti="0210",rc="00"} 2',
+      'switchyard_messages_total{mti="0210",rc="51"} 1',
+    ]);
+  });
+
+  it('exports the request duration histogram with cumulative buckets, sum and count per mti', async () => {
+    const m = metrics();
+    m.responseWritten('0210', '00', 0.00004); // <= 50 us
+    m.responseWritten('0210', '00', 0.001); // exactly on the 1 ms bound: counted in le="0.001"
+    m.responseWritten('0210', '00', 0.003);
+    m.responseWritten('0210', '00', 20); // beyond the last bound: +Inf only
+    const { body } = await m.render();
+    expect(body).toContain('# TYPE switchyard_request_duration_seconds histogram');
+    const lines = linesOf(body, 'switchyard_request_duration_seconds');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="0.00005",mti="0210"} 1');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="0.0005",mti="0210"} 1');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="0.001",mti="0210"} 2');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="0.005",mti="0210"} 3');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="10",mti="0210"} 3');
+    expect(lines).toContain('switchyard_request_duration_seconds_bucket{le="+Inf",mti="0210"} 4');
+    expect(lines).toContain('switchyard_request_duration_seconds_count{mti="0210"} 4');
+    const sum = lines.find((l) => l.startsWith('switchyard_request_duration_seconds_sum{mti="0210"}'));
+    expect(Number(sum?.split(' ')[1])).toBeCloseTo(20.00404, 9);
+  });
+
+  it('keeps the gauges it does not record per message', async () => {
+    const { body } = await metrics().render();
+    expect(body).toContain('switchyard_connections{role="acquirer"} 2');
+    expect(body).toContain('switchyard_inflight_requests 7');
+  });
+});
