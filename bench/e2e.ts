@@ -155,7 +155,7 @@ interface FreshSwitch {
 async function withFreshSwitch<T>(family: SwitchFamily, use: (fresh: FreshSwitch) => Promise<T>): Promise<T> {
   const redis = await startRedis(family.fsync);
   try {
-    const sw = await startSwitch(redis.url);
+    const sw = await startSwitch(redis.url, family.switchConfig ? { config: family.switchConfig } : {});
     try {
       const seeded = await sw.seedAccounts(family.accounts);
       process.stderr.write(

@@ -28,6 +28,8 @@ export interface SwitchFamily {
   readonly fsync: FsyncMode;
   /** Accounts seeded before the runs; the simulator's --pans. */
   readonly accounts: number;
+  /** Switch config overrides for this family (say, the inline ledger); none = what the project ships. */
+  readonly switchConfig?: Readonly<Record<string, unknown>>;
   readonly scenarios: readonly Scenario[];
 }
 
@@ -191,11 +193,38 @@ export function makePlan(kind: RunKind): Plan {
     ceiling: `echo-open-${rate}`,
   }));
 
+  // The same loads with the ledger inline on the main thread (ledger.inline, one owner): on two
+  // cores shared with Redis and the load generator, the thread hand-off can cost more than it gives.
+  const INLINE = { workers: 1, ledger: { inline: true } };
+  const inline: Scenario[] = [
+    {
+      id: 'inline-b64',
+      title: 'inline ledger, TCP b64',
+      load: closed(closedS, ACCOUNTS, b64),
+      ceiling: 'echo-tcp-b64',
+    },
+    {
+      id: 'inline-b1-c64',
+      title: 'inline ledger, TCP, 1 msg/frame, 64 conns',
+      load: closed(closedS, ACCOUNTS, TCP_ONE_PER_FRAME_MANY),
+      ceiling: 'echo-tcp-b1-c64',
+    },
+    {
+      id: 'inline-open-20000',
+      title: 'inline ledger, open loop 20,000/s, TCP, 4 conns',
+      load: openLoop(20_000, openS, ACCOUNTS),
+      ceiling: 'echo-open-20000',
+    },
+  ];
   const always = (id: string, scenarios: Scenario[], accounts = ACCOUNTS): SwitchFamily => ({
     id,
     fsync: 'always',
     accounts,
     scenarios,
+  });
+  const alwaysInline = (id: string, scenarios: Scenario[]): SwitchFamily => ({
+    ...always(id, scenarios),
+    switchConfig: INLINE,
   });
   // Quick: one switch per durability mode and account count (starting switches is most of its time).
   // Full: a family per scenario, and a fresh switch for each of its repeats (see Plan.freshPerRepeat).
@@ -204,11 +233,13 @@ export function makePlan(kind: RunKind): Plan {
         always('always', [...sweep, manyConnections, ws, skew, ...open]),
         { id: 'everysec', fsync: 'everysec', accounts: ACCOUNTS, scenarios: [everysec] },
         always('100k', [large], ACCOUNTS_LARGE),
+        alwaysInline('inline', inline),
       ]
     : [
         ...[...sweep, manyConnections, ws, skew, ...open].map((scenario) => always(scenario.id, [scenario])),
         { id: everysec.id, fsync: 'everysec', accounts: ACCOUNTS, scenarios: [everysec] },
         always(large.id, [large], ACCOUNTS_LARGE),
+        ...inline.map((scenario) => alwaysInline(scenario.id, [scenario])),
       ];
 
   return {

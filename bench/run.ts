@@ -139,7 +139,8 @@ async function main(argv: readonly string[]): Promise<void> {
     writeFileSync(
       join(outDir, file),
       latencyByLoadChart(
-        open,
+        // The chart is the default configuration's curve; variants (inline) are in the table.
+        open.filter((s) => !s.id.startsWith('inline-')),
         echo.filter((e) => e.load.ratePerS !== undefined),
         subtitle,
       ),

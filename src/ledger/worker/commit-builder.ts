@@ -1,5 +1,11 @@
 import { CommitBatch, HSET_PAIRS_MAX } from '../../store/commit-batch.js';
-import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT, logPartitionOf } from '../../store/keys.js';
+import {
+  holdBucketOf,
+  type KeySpace,
+  LOG_PARTITION_COUNT,
+  logPartitionOf,
+  SHARD_COUNT,
+} from '../../store/keys.js';
 import { MsgpackWriter } from '../../store/msgpack-writer.js';
 import { writeAccount, writeJournal, writeRecord } from '../state-codec.js';
 import type { TxnRecord } from '../txn-record.js';
@@ -17,6 +23,17 @@ export interface BuiltCommit {
 // pack() returns an owned copy), so a commit allocates only its blob.
 const cb = new CommitBatch();
 const journals = Array.from({ length: LOG_PARTITION_COUNT }, () => new MsgpackWriter(4 * 1024));
+/** Epoch key strings per shard, per key space (built once, not per commit). */
+const epochKeysOf = new WeakMap<KeySpace, string[]>();
+
+function epochKeys(keys: KeySpace): string[] {
+  let list = epochKeysOf.get(keys);
+  if (list === undefined) {
+    list = Array.from({ length: SHARD_COUNT }, (_, shard) => keys.epoch(shard));
+    epochKeysOf.set(keys, list);
+  }
+  return list;
+}
 
 /**
  * Turns a closed batch into the commit script's input: the shards' epoch
@@ -30,12 +47,14 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
   cb.reset();
   const first = batch.actors[0]!;
   const guardKey = keys.commitGuard(first.shard, `${epoch}.${workerId}.${batch.id}`);
-  for (const actor of batch.actors) cb.epoch(keys.epoch(actor.shard));
+  const epochKeyOf = epochKeys(keys);
+  for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
   // Holds placed, by bucket key; and each bucket's partition set entry.
   const holdsPlaced = new Map<string, string[]>();
   const bucketsTouched = new Map<string, Set<string>>();
   for (const actor of batch.actors) {
-    writeAccountOps(actor, keys.account(actor.shard, actor.pan));
+    actor.accountKey ??= keys.account(actor.shard, actor.pan);
+    writeAccountOps(actor, actor.accountKey);
     for (const record of actor.dirtyRecords) {
       // A hold goes into its expiry bucket when it is placed; closing it needs no index change.
       if (record.state === 'open' && record.reversedRc === undefined && record.holdExpiresAtMs > 0) {
