@@ -391,6 +391,7 @@ export function renderSvg(folded: Folded, title: string): string {
   const summary = summarise(folded);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="${FONT}">`,
+    `<title>${escapeXml(`Flame graph: ${title}`)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${PAD}" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="${PAD}" y="38" fill="#555">${escapeXml(
@@ -463,6 +464,15 @@ function main(argv: readonly string[]): void {
     );
     process.exit(values.help === true ? 0 : 2);
   }
+  renderProfiles(input, values.out, values.label ?? 'flame');
+}
+
+/**
+ * For a directory of .cpuprofile files (or one file): an SVG flame graph and
+ * folded stacks per profile under `out` (default: next to the input), named
+ * `<label>-<index>`, and the summary of each on stdout.
+ */
+export function renderProfiles(input: string, out: string | undefined, label: string): void {
   const isDir = statSync(input).isDirectory();
   const dir = isDir ? input : dirname(input);
   // File-name order is start order within one process (the names carry date, time, pid, thread, seq).
@@ -472,8 +482,7 @@ function main(argv: readonly string[]): void {
         .sort()
     : [basename(input)];
   if (files.length === 0) throw new Error(`no .cpuprofile files in ${input}`);
-  const outDir = values.out ?? dir;
-  const label = values.label ?? 'flame';
+  const outDir = out ?? dir;
   mkdirSync(outDir, { recursive: true });
   files.forEach((file, index) => {
     const folded = fold(parse(readFileSync(join(dir, file), 'utf8')));

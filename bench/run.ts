@@ -30,7 +30,7 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only PART[,PART...]]
 
 const DURABILITY =
   'Each switch family gets a fresh redis-server (AOF on, appendfsync always unless the family says everysec, ' +
-  'no-appendfsync-on-rewrite no, no RDB, noeviction) whose AOF is on the local disk (os.tmpdir()), and a fresh ' +
+  'no-appendfsync-on-rewrite no, no RDB, rdbcompression no, noeviction) whose AOF is on the local disk (os.tmpdir()), and a fresh ' +
   'switch (default workers and limits) pointed at it. Approvals are counted only when answered rc 00, i.e. after ' +
   'the commit script returned.';
 

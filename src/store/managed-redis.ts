@@ -141,6 +141,10 @@ async function launch(
     ['--no-appendfsync-on-rewrite', 'no'],
     ['--maxmemory-policy', 'noeviction'],
     ['--save', ''],
+    // The AOF rewrite writes its base as RDB; LZF-compressing it was ~40% of the rewrite
+    // child's CPU, which competes with the switch on small machines (docs/performance.md).
+    // Disk is the cheaper resource here: the base file is written uncompressed.
+    ['--rdbcompression', 'no'],
   ].flat();
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const output = new OutputTail();

@@ -101,6 +101,7 @@ describe('startManagedRedis', () => {
     expect(await configGet(client, 'bind')).toBe('127.0.0.1');
     expect(await configGet(client, 'protected-mode')).toBe('yes');
     expect(await configGet(client, 'save')).toBe('');
+    expect(await configGet(client, 'rdbcompression')).toBe('no');
     expect(await configGet(client, 'dir')).toBe(realpathSync(join(dataDir, 'redis')));
     expect(Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1])).toBe(redis.pid);
     expect(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8').trim()).toBe(String(redis.pid));

@@ -135,6 +135,8 @@ describe('flame: renderSvg', () => {
   it('draws one titled rect per merged frame, widths from time', () => {
     const titles = [...svg.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]);
     expect(titles).toEqual([
+      // The document's own title first (an SVG is announced by it), then one per frame.
+      'Flame graph: test-0: main thread',
       'all — 12.0 ms (100.0%)',
       '(garbage collector) — 0.50 ms (4.2%)',
       '(program) — 0.50 ms (4.2%)',
