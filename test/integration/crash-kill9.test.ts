@@ -115,7 +115,11 @@ const withoutId = (m: Msg): Msg => {
 
 const streamMs = (row: JournalRow): number => Number(row.streamId.split('-')[0]);
 
-describe(`kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED})`, () => {
+// Both ledger hosts: worker threads (the default) and the inline ledger (ledger.inline).
+describe.each([
+  { mode: 'ledger on worker threads', inline: false },
+  { mode: 'inline ledger', inline: true },
+])(`kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED}), $mode`, ({ inline }) => {
   /** Made in beforeAll (not at collection: a filtered run would skip afterAll and leave it). */
   let dir: string | undefined;
   let redis: RedisHandle | undefined;
@@ -189,6 +193,7 @@ describe(`kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED})`, () 
       redis: { url: redis.url },
       dataDir: join(dir, 'data'),
       clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
+      ledger: { inline },
     };
 
     const pending = new Map<number, Sent>(); // request id -> what it was
