@@ -1,7 +1,7 @@
 import { Packr } from 'msgpackr';
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
-import { MsgpackWriter } from '../store/msgpack-writer.js';
+import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
 import type { LedgerEffect } from './effects.js';
 import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';

@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Role, TxnClass } from '../protocol/mti.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
-import { MsgpackWriter } from '../store/msgpack-writer.js';
+import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { StoredResponse } from './txn-record.js';
 import type { WorkItem, WorkResult } from './worker-protocol.js';
 

@@ -1,5 +1,5 @@
+import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import { COMMIT_OP_VALUES_MAX } from './commit-script.js';
-import { MsgpackWriter } from './msgpack-writer.js';
 
 type Value = string | Buffer;
 

@@ -1,4 +1,5 @@
 import { type Options, Packr, Unpackr } from 'msgpackr';
+import { fastEncode } from './fast-encoder.js';
 
 /**
  * MessagePack exactly as PROTOCOL.md section 1 requires: standard maps (no
@@ -29,6 +30,11 @@ const packr = new Packr(packOptions);
 const unpackr = new Unpackr(unpackOptions);
 
 export function encodePayload(value: unknown): Buffer {
+  return fastEncode(value) ?? encodeWithMsgpackr(value);
+}
+
+/** The general path (anything MessagePack can carry); exported so tests can hold the fast path to it. */
+export function encodeWithMsgpackr(value: unknown): Buffer {
   return packr.pack(wideIntegersAsBigInt(value, 0));
 }
 
@@ -61,7 +67,8 @@ function wideIntegersAsBigInt(value: unknown, depth: number): unknown {
     }
     return out ?? value;
   }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   let out: Record<string, unknown> | undefined;
   const record = value as Record<string, unknown>;
   for (const key in record) {

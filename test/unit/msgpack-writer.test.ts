@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { CommitBatch, HSET_PAIRS_MAX } from '../../src/store/commit-batch.js';
-import { MsgpackWriter } from '../../src/store/msgpack-writer.js';
+import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
 
 /** Seeded: SWITCHYARD_SEED=<int> replays a run; the seed is in the failure message. */
 const SEED = Number(process.env['SWITCHYARD_SEED'] ?? 20_261_126);

@@ -24,6 +24,8 @@ export class Actor {
   prunedKeys: string[] = [];
   /** Record count after the last prune: prune again when it doubles. */
   prunedAtSize = 0;
+  /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
+  touchedAt = 0;
   /** The account's Redis key, built once by the first commit that writes it. */
   accountKey: string | undefined;
 

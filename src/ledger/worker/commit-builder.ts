@@ -6,7 +6,7 @@ import {
   logPartitionOf,
   SHARD_COUNT,
 } from '../../store/keys.js';
-import { MsgpackWriter } from '../../store/msgpack-writer.js';
+import { MsgpackWriter } from '../../wire/msgpack-writer.js';
 import { writeAccount, writeJournal, writeRecord } from '../state-codec.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { Actor } from './actor.js';
@@ -23,6 +23,9 @@ export interface BuiltCommit {
 // pack() returns an owned copy), so a commit allocates only its blob.
 const cb = new CommitBatch();
 const journals = Array.from({ length: LOG_PARTITION_COUNT }, () => new MsgpackWriter(4 * 1024));
+/** Holds placed in this commit by bucket * LOG_PARTITION_COUNT + partition, and each partition's buckets. */
+const holdGroups = new Map<number, string[]>();
+const bucketsOf = Array.from({ length: LOG_PARTITION_COUNT }, () => new Set<number>());
 /** Epoch key strings per shard, per key space (built once, not per commit). */
 const epochKeysOf = new WeakMap<KeySpace, string[]>();
 
@@ -49,9 +52,9 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
   const guardKey = keys.commitGuard(first.shard, `${epoch}.${workerId}.${batch.id}`);
   const epochKeyOf = epochKeys(keys);
   for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
-  // Holds placed, by bucket key; and each bucket's partition set entry.
-  const holdsPlaced = new Map<string, string[]>();
-  const bucketsTouched = new Map<string, Set<string>>();
+  // Holds placed, grouped by (bucket, partition) as a number; each partition's buckets touched.
+  holdGroups.clear();
+  for (const set of bucketsOf) set.clear();
   for (const actor of batch.actors) {
     actor.accountKey ??= keys.account(actor.shard, actor.pan);
     writeAccountOps(actor, actor.accountKey);
@@ -60,20 +63,25 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
       if (record.state === 'open' && record.reversedRc === undefined && record.holdExpiresAtMs > 0) {
         const bucket = holdBucketOf(record.holdExpiresAtMs);
         const partition = logPartitionOf(actor.shard);
-        push(holdsPlaced, keys.holdBucket(partition, bucket), `${actor.pan}#${record.key}`);
-        const setKey = keys.holdBuckets(partition);
-        let set = bucketsTouched.get(setKey);
-        if (set === undefined) {
-          set = new Set();
-          bucketsTouched.set(setKey, set);
+        const group = bucket * LOG_PARTITION_COUNT + partition;
+        let members = holdGroups.get(group);
+        if (members === undefined) {
+          members = [];
+          holdGroups.set(group, members);
         }
-        set.add(String(bucket));
+        members.push(`${actor.pan}#${record.key}`);
+        bucketsOf[partition]!.add(bucket);
       }
     }
     actor.dirtyRecords.clear();
   }
-  for (const [key, members] of holdsPlaced) cb.rpush(key, members);
-  for (const [key, buckets] of bucketsTouched) cb.sadd(key, [...buckets]);
+  for (const [group, members] of holdGroups) {
+    const partition = group % LOG_PARTITION_COUNT;
+    cb.rpush(keys.holdBucket(partition, (group - partition) / LOG_PARTITION_COUNT), members);
+  }
+  bucketsOf.forEach((buckets, partition) => {
+    if (buckets.size > 0) cb.sadd(keys.holdBuckets(partition), [...buckets].map(String));
+  });
   // One journal entry per log partition touched: the partition's records in decision order.
   for (const journal of journals) journal.reset();
   for (const { actor, effect } of batch.effects)
@@ -118,13 +126,4 @@ function writeRecordPair(w: MsgpackWriter, record: TxnRecord): void {
   const mark = w.beginStr();
   writeRecord(w, record);
   w.endStr(mark);
-}
-
-function push<K, T>(map: Map<K, T[]>, key: K, ...values: T[]): void {
-  let list = map.get(key);
-  if (list === undefined) {
-    list = [];
-    map.set(key, list);
-  }
-  list.push(...values);
 }

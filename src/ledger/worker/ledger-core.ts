@@ -104,8 +104,13 @@ export class LedgerCore {
   private held: WorkItem[] = [];
   /** Another owner took our shards: every request is answered 96 until the process is restarted. */
   private fenced = false;
+  /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
+  private touches = 0;
+  /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
+  private readonly recencySlack: number;
 
   constructor(private readonly o: LedgerCoreOptions) {
+    this.recencySlack = Math.floor(o.actorsMax / 8);
     this.epoch = o.epoch;
     this.now = o.nowMs ?? Date.now;
     this.decideCtx = {
@@ -152,13 +157,18 @@ export class LedgerCore {
     let actor = this.actors.get(pan);
     if (actor === undefined) {
       actor = new Actor(pan, shardOf(pan));
+      actor.touchedAt = this.touches;
       this.actors.set(pan, actor);
       this.scheduleLoad(actor);
-    } else {
-      // Map order is recency order: re-insert on use (LRU passivation).
+    } else if (this.touches - actor.touchedAt > this.recencySlack) {
+      // Map order is recency order: re-insert on use (LRU passivation). Only when the actor
+      // was not moved to the back within the last recencySlack uses: a hot account does not
+      // pay a Map delete + insert per message, and the order is off by at most that many uses.
       this.actors.delete(pan);
       this.actors.set(pan, actor);
+      actor.touchedAt = this.touches;
     }
+    this.touches++;
     if (actor.status === 'loading') {
       if (actor.mailbox.length >= MAILBOX_MAX) {
         // Bounded: past the cap the work is answered 96 (retry) instead of queued without limit.

@@ -86,6 +86,32 @@ export class MsgpackWriter {
     }
   }
 
+  /**
+   * A number as the wire contract wants it: like number(), but a safe
+   * integer beyond 32 bits as int64, never float64 (a strict peer
+   * reads float64 as a float). Written from two 32-bit halves: no BigInt.
+   */
+  integer(value: number): void {
+    if (value >>> 0 === value || value >> 0 === value || !Number.isSafeInteger(value)) {
+      this.number(value);
+      return;
+    }
+    this.ensure(9);
+    const b = this.buffer;
+    // value = hi * 2^32 + lo with lo in [0, 2^32): the two's complement halves for negatives too.
+    const hi = Math.floor(value / 0x100000000);
+    const lo = value - hi * 0x100000000;
+    // int64 for both signs, as msgpackr writes a bigint (and every reader accepts).
+    b[this.length++] = 0xd3;
+    b.writeInt32BE(hi, this.length);
+    b.writeUInt32BE(lo, this.length + 4);
+    this.length += 8;
+  }
+
+  mapHeader(count: number): void {
+    this.lengthHeader(count, 0x80, 15, -1, 0xde, 0xdf);
+  }
+
   /** A number, or nil when undefined/null. */
   numberOrNil(value: number | null | undefined): void {
     if (value === undefined || value === null) this.nil();
