@@ -2,15 +2,13 @@
  * The group-commit script: one atomic call per worker batch (DESIGN.md
  * section 1, "write-ahead, group commit").
  *
- * KEYS[1]: the commit guard (set once the batch is applied, so a resent batch
- *          is not applied twice).
- * KEYS[2]: optional: the guard of the commit sent just before this one and
- *          still unanswered. This batch was decided on top of that one's
- *          state, so it applies only if that one did (else -3, nothing
- *          written): two commits can be in flight without a later one ever
- *          landing without its predecessor.
+ * KEYS[1]: the owner's applied sequence (keys.appliedSeq): the number of the
+ *          last batch this owner incarnation applied. Batches of one owner are
+ *          numbered upward and sent in order, so one number per owner does what
+ *          a guard key per batch did, without a key (and a TTL) per commit: a
+ *          resent batch (number <= applied) is not applied again (2).
  * ARGV[1]: the fencing epoch the caller holds for every shard it touches.
- * ARGV[2]: the commit guard's time to live, ms.
+ * ARGV[2]: the applied sequence's time to live, ms (refreshed by every commit).
  * ARGV[3]: the batch, one MessagePack array (decoded here with Redis's
  *          bundled cmsgpack):
  *   [1] epoch keys: each must hold ARGV[1], else nothing is written (-1);
@@ -18,8 +16,14 @@
  *   [2] HSET ops:   {key, field, value, field, value, ...} (accounts and their records)
  *   [3] HDEL ops:   {key, field, ...} (records past the dedupe window)
  *   [4] RPUSH ops:  {key, member, ...} (holds placed, into their expiry bucket)
- *   [5] SADD ops:   {key, member, ...} (the buckets now non-empty, per shard)
+ *   [5] SADD ops:   {key, member, ...} (the buckets now non-empty, per log partition)
  *   [6] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
+ * ARGV[4]: this batch's number (> 0).
+ * ARGV[5]: the number of the batch sent just before this one and still
+ *          unanswered, or 0. This batch was decided on top of that one's
+ *          state, so it applies only if that one did (else -3, nothing
+ *          written): two commits can be in flight without a later one ever
+ *          landing without its predecessor.
  *
  * Why one blob instead of thousands of KEYS/ARGV: encoding and parsing ~40k
  * RESP arguments per batch cost more CPU on both sides than the writes
@@ -34,8 +38,11 @@
  * when an epoch moved on, -3 when the predecessor did not apply.
  */
 export const COMMIT_SCRIPT = `#!lua flags=allow-cross-slot-keys
-if redis.call('EXISTS', KEYS[1]) == 1 then return 2 end
-if KEYS[2] and redis.call('EXISTS', KEYS[2]) == 0 then return -3 end
+local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
+local seq = tonumber(ARGV[4])
+if applied >= seq then return 2 end
+local previous = tonumber(ARGV[5])
+if previous > 0 and applied ~= previous then return -3 end
 local epoch = ARGV[1]
 local b = cmsgpack.unpack(ARGV[3])
 if #b[1] > 0 then
@@ -49,7 +56,7 @@ for _, op in ipairs(b[3]) do redis.call('HDEL', unpack(op)) end
 for _, op in ipairs(b[4]) do redis.call('RPUSH', unpack(op)) end
 for _, op in ipairs(b[5]) do redis.call('SADD', unpack(op)) end
 for _, op in ipairs(b[6]) do redis.call('XADD', op[1], '*', 'd', op[2]) end
-redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[2])
 return 1
 `;
 

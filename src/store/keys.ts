@@ -52,8 +52,14 @@ export interface KeySpace {
   journal(partition: number): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
-  /** Commit guard: set once per applied batch, so a resent batch is not applied twice. */
-  commitGuard(shard: number, batchId: string): string;
+  /**
+   * The last batch sequence number applied by one ledger owner incarnation (a LedgerCore
+   * start: a worker, its restart, a re-fence keeps it). Commits check it, so a resent
+   * batch is not applied twice and a chained batch applies only after its predecessor.
+   */
+  appliedSeq(owner: number): string;
+  /** Counter handing out owner incarnation ids: every LedgerCore start takes a fresh one. */
+  ownerCounter(): string;
   /** Counter handing out fencing epochs (to switch processes, and to workers re-fencing after a failed commit). */
   epochCounter(): string;
   /** Counter leasing rrn source ids: every rrn generator instance takes a fresh one. */
@@ -71,7 +77,8 @@ export function keySpace(prefix = 'sy'): KeySpace {
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     journal: (partition) => `${prefix}:{j${partition}}:journal`,
     epoch: (shard) => `${tag(shard)}:epoch`,
-    commitGuard: (shard, batchId) => `${tag(shard)}:commit:${batchId}`,
+    appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,
+    ownerCounter: () => `${prefix}:owner-counter`,
     epochCounter: () => `${prefix}:epoch-counter`,
     rrnSourceCounter: () => `${prefix}:rrn-source-counter`,
   };

@@ -16,6 +16,7 @@ import { CommitBatch } from '../../src/store/commit-batch.js';
 import {
   COMMIT_ALREADY_APPLIED,
   COMMIT_APPLIED,
+  COMMIT_FENCED,
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../../src/store/commit-script.js';
@@ -54,14 +55,16 @@ interface Harness {
   results: WorkResult[];
   run(items: WorkItem[]): Promise<WorkResult[]>;
   keys: ReturnType<typeof keySpace>;
+  epoch: number;
 }
 
 /** A core with its own key prefix (tests do not see each other's data), fail-fast connections like the worker's. */
 async function newCore(
-  options: { prefix?: string; actorsMax?: number; commitTimeoutMs?: number } = {},
+  options: { prefix?: string; actorsMax?: number; commitTimeoutMs?: number; epoch?: number } = {},
 ): Promise<Harness> {
   const keys = keySpace(options.prefix ?? `t${++prefixSeq}`);
-  const epoch = await claimAllShards(admin, keys);
+  // A given epoch is what a restarted worker gets: the one its predecessor had.
+  const epoch = options.epoch ?? (await claimAllShards(admin, keys));
   const connect = (): Redis =>
     new Redis(redis.url, {
       enableOfflineQueue: false,
@@ -78,6 +81,7 @@ async function newCore(
   const results: WorkResult[] = [];
   const core = new LedgerCore({
     workerId: 0,
+    owner: await admin.incr(keys.ownerCounter()),
     workerCount: 1,
     epoch,
     holdTtlMs: 60_000,
@@ -101,7 +105,7 @@ async function newCore(
     const seqs = new Set(items.map((i) => i.seq));
     return results.filter((r) => seqs.has(r.seq)).sort((a, b) => a.seq - b.seq);
   };
-  return { core, results, run, keys };
+  return { core, results, run, keys, epoch };
 }
 
 let seq = 0;
@@ -224,24 +228,53 @@ describe('LedgerCore against a real Redis', () => {
   it('applies a chained commit only after its predecessor: otherwise -3 and nothing written', async () => {
     const keys = keySpace('chain');
     const epoch = await claimAllShards(admin, keys);
+    const applied = keys.appliedSeq(1);
     const batch = (account: string): Buffer => {
       const cb = new CommitBatch();
       cb.epoch(keys.epoch(0));
       cb.hset(keys.account(0, account), ['d', Buffer.from('state')]);
       return cb.pack();
     };
-    const orphan = await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'));
-    expect(orphan).toBe(COMMIT_PREDECESSOR_MISSING);
-    expect(await admin.exists(keys.account(0, 'A'), 'chain:g2')).toBe(0);
-    expect(await admin.eval(COMMIT_SCRIPT, 1, 'chain:g1', epoch, 60_000, batch('B'))).toBe(COMMIT_APPLIED);
-    expect(await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'))).toBe(
-      COMMIT_APPLIED,
-    );
+    const commit = (seq: number, previous: number, account: string): Promise<unknown> =>
+      admin.eval(COMMIT_SCRIPT, 1, applied, epoch, 60_000, batch(account), seq, previous);
+    // Batch 2 was decided on top of batch 1, which has not applied: refused, nothing written.
+    expect(await commit(2, 1, 'A')).toBe(COMMIT_PREDECESSOR_MISSING);
+    expect(await admin.exists(keys.account(0, 'A'))).toBe(0);
+    expect(await commit(1, 0, 'B')).toBe(COMMIT_APPLIED);
+    expect(await commit(2, 1, 'A')).toBe(COMMIT_APPLIED);
     expect(await admin.exists(keys.account(0, 'A'), keys.account(0, 'B'))).toBe(2);
-    // A resend of an applied commit is recognised and not applied again.
-    expect(await admin.eval(COMMIT_SCRIPT, 2, 'chain:g2', 'chain:g1', epoch, 60_000, batch('A'))).toBe(
-      COMMIT_ALREADY_APPLIED,
-    );
+    expect(await admin.get(applied)).toBe('2');
+    // A resend of an applied commit (the last one or an older one) is recognised and not applied again.
+    await admin.del(keys.account(0, 'A'));
+    expect(await commit(2, 1, 'A')).toBe(COMMIT_ALREADY_APPLIED);
+    expect(await commit(1, 0, 'B')).toBe(COMMIT_ALREADY_APPLIED);
+    expect(await admin.exists(keys.account(0, 'A'))).toBe(0);
+    // A moved epoch refuses the batch before any write.
+    await admin.incr(keys.epoch(0));
+    expect(await commit(3, 0, 'C')).toBe(COMMIT_FENCED);
+    expect(await admin.exists(keys.account(0, 'C'))).toBe(0);
+  });
+
+  it('a restarted owner with the same epoch (a worker restart) writes its commits, numbered from 1 again', async () => {
+    const first = await newCore();
+    const p = pan(900);
+    await first.run([put(p, 10_000)]);
+    await first.run([txn(p, 1, 100)]);
+    // Same epoch, same worker id, batches numbered from 1 again, the same account first in each:
+    // nothing may take its commits for the ones the first core made.
+    const restarted = await newCore({ prefix: first.keys.prefix, epoch: first.epoch });
+    expect(responseOf((await restarted.run([txn(p, 2, 200)]))[0])).toMatchObject({
+      rc: '00',
+      balance: 9_700,
+    });
+    expect(responseOf((await restarted.run([txn(p, 3, 300)]))[0])).toMatchObject({
+      rc: '00',
+      balance: 9_400,
+    });
+    // What Redis holds, read by a third core: the three holds (txn() places holds).
+    const reader = await newCore({ prefix: first.keys.prefix, epoch: first.epoch });
+    const [view] = await reader.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 10_000, held: 600 } });
   });
 
   it('claims every shard with one epoch', async () => {

@@ -12,13 +12,6 @@ import type { TxnRecord } from '../txn-record.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
-export interface BuiltCommit {
-  /** KEYS[1] of the commit script. */
-  readonly guardKey: string;
-  /** ARGV[3] of the commit script. */
-  readonly blob: Buffer;
-}
-
 // Reused by every commit this thread builds (buildCommit is synchronous and
 // pack() returns an owned copy), so a commit allocates only its blob.
 const cb = new CommitBatch();
@@ -39,17 +32,15 @@ function epochKeys(keys: KeySpace): string[] {
 }
 
 /**
- * Turns a closed batch into the commit script's input: the shards' epoch
+ * Turns a closed batch into the commit script's ARGV[3]: the shards' epoch
  * checks, one HSET per account (state and changed records), pruned records,
  * holds placed into their expiry buckets, and per log partition touched one
  * journal entry carrying its effects (one journal record per effect). Values
  * are encoded straight into the blob. Takes the actors' dirty records and
  * pruned keys (they belong to this commit now).
  */
-export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, workerId: number): BuiltCommit {
+export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   cb.reset();
-  const first = batch.actors[0]!;
-  const guardKey = keys.commitGuard(first.shard, `${epoch}.${workerId}.${batch.id}`);
   const epochKeyOf = epochKeys(keys);
   for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
   // Holds placed, grouped by (bucket, partition) as a number; each partition's buckets touched.
@@ -90,7 +81,7 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace, epoch: number, wor
     const journal = journals[partition]!;
     if (journal.length > 0) cb.xadd(keys.journal(partition), journal.view());
   }
-  return { guardKey, blob: cb.pack() };
+  return cb.pack();
 }
 
 /** HSET of the account's state and dirty records (chunked), HDEL of its pruned records. */

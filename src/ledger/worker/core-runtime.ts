@@ -56,8 +56,11 @@ export async function startCoreRuntime(
   const keys = keySpace(data.keyPrefix);
   // A fresh source id per start: a restarted owner never repeats the rrns of the one before.
   const rrnSource = await leaseRrnSource(() => writer.incr(keys.rrnSourceCounter()));
+  // A fresh owner id per start: its commits are numbered under it (see LedgerCoreOptions.owner).
+  const owner = await writer.incr(keys.ownerCounter());
   const core = new LedgerCore({
     workerId: data.workerId,
+    owner,
     workerCount: data.workerCount,
     epoch: data.epoch,
     holdTtlMs: data.holdTtlMs,

@@ -22,8 +22,8 @@ import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin
 import { buildCommit } from './commit-builder.js';
 import { OpenBatch } from './open-batch.js';
 
-/** A commit guard outlives any resend of its batch by a wide margin. */
-const COMMIT_GUARD_TTL_MS = 3_600_000;
+/** An owner's applied sequence outlives any resend, and a quiet day, by a wide margin. */
+const APPLIED_SEQ_TTL_MS = 86_400_000;
 /**
  * Commits with writes a worker keeps at Redis at once. Two let the next
  * batch travel while Redis runs the previous one; the commit script chains
@@ -33,8 +33,8 @@ export const COMMITS_IN_FLIGHT_MAX = 2;
 
 interface InFlight {
   readonly batch: OpenBatch;
-  /** The commit's guard key; undefined for a batch with nothing to write. */
-  readonly guardKey: string | undefined;
+  /** The batch's number as committed; undefined for a batch with nothing to write. */
+  readonly seq: number | undefined;
   /** Redis confirmed it (always true for a batch with nothing to write). */
   ok: boolean;
   readonly startedMs: number;
@@ -47,6 +47,13 @@ const PRUNE_FLOOR = 64;
 
 export interface LedgerCoreOptions {
   readonly workerId: number;
+  /**
+   * This incarnation's owner id (keys.ownerCounter: fresh for every start, a
+   * restart of the same worker included). Its commits are numbered from 1
+   * under it, so a restarted worker holding the same epoch never has its
+   * commits taken for its predecessor's.
+   */
+  readonly owner: number;
   /** Workers in all: this one owns the shards with shard % workerCount === workerId. */
   readonly workerCount: number;
   readonly epoch: number;
@@ -108,9 +115,12 @@ export class LedgerCore {
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
   private readonly recencySlack: number;
+  /** KEYS[1] of every commit: this incarnation's applied sequence. */
+  private readonly appliedKey: string;
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.recencySlack = Math.floor(o.actorsMax / 8);
+    this.appliedKey = o.keys.appliedSeq(o.owner);
     this.epoch = o.epoch;
     this.now = o.nowMs ?? Date.now;
     this.decideCtx = {
@@ -353,7 +363,7 @@ export class LedgerCore {
   private canSend(): boolean {
     if (this.refencing !== undefined) return false;
     let writing = 0;
-    for (const entry of this.inflight) if (entry.guardKey !== undefined) writing++;
+    for (const entry of this.inflight) if (entry.seq !== undefined) writing++;
     return writing < COMMITS_IN_FLIGHT_MAX;
   }
 
@@ -364,18 +374,18 @@ export class LedgerCore {
     if (!batch.hasWrites) {
       // Nothing to persist (replays, reads, unrecorded declines): released in
       // order, after every commit sent before it returned.
-      this.inflight.push({ batch, guardKey: undefined, ok: true, startedMs: 0 });
+      this.inflight.push({ batch, seq: undefined, ok: true, startedMs: 0 });
       this.release();
       return;
     }
-    let previousGuard: string | undefined;
-    for (let i = this.inflight.length - 1; i >= 0 && previousGuard === undefined; i--)
-      previousGuard = this.inflight[i]!.guardKey;
+    let previousSeq: number | undefined;
+    for (let i = this.inflight.length - 1; i >= 0 && previousSeq === undefined; i--)
+      previousSeq = this.inflight[i]!.seq;
     const epoch = this.epoch;
-    const { guardKey, blob } = buildCommit(batch, this.o.keys, epoch, this.o.workerId);
-    const entry: InFlight = { batch, guardKey, ok: false, startedMs: performance.now() };
+    const blob = buildCommit(batch, this.o.keys);
+    const entry: InFlight = { batch, seq: batch.id, ok: false, startedMs: performance.now() };
     this.inflight.push(entry);
-    this.send(guardKey, previousGuard, epoch, blob).then(
+    this.send(batch.id, previousSeq ?? 0, epoch, blob).then(
       (reply) => this.onReply(entry, reply),
       (error: unknown) => {
         if (!this.inflight.includes(entry)) return;
@@ -420,21 +430,25 @@ export class LedgerCore {
     this.passivateIdle();
   }
 
-  private send(
-    guardKey: string,
-    previousGuard: string | undefined,
-    epoch: number,
-    blob: Buffer,
-  ): Promise<unknown> {
+  private send(seq: number, previousSeq: number, epoch: number, blob: Buffer): Promise<unknown> {
     const { writer } = this.o;
-    const keys = previousGuard === undefined ? [guardKey] : [guardKey, previousGuard];
+    const appliedKey = this.appliedKey;
     const call = writer
-      .evalsha(this.commitSha!, keys.length, ...keys, epoch, COMMIT_GUARD_TTL_MS, blob)
+      .evalsha(this.commitSha!, 1, appliedKey, epoch, APPLIED_SEQ_TTL_MS, blob, seq, previousSeq)
       .catch(async (error: unknown) => {
         // A restarted Redis has forgotten the script: load it again and retry once.
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
-        return writer.evalsha(this.commitSha, keys.length, ...keys, epoch, COMMIT_GUARD_TTL_MS, blob);
+        return writer.evalsha(
+          this.commitSha,
+          1,
+          appliedKey,
+          epoch,
+          APPLIED_SEQ_TTL_MS,
+          blob,
+          seq,
+          previousSeq,
+        );
       });
     return withTimeout(call, this.o.commitTimeoutMs, 'commit');
   }
