@@ -179,6 +179,29 @@ describe('LedgerCore against a real Redis', () => {
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 1_000 } });
   });
 
+  it('a stopped core (an inline owner that was killed) re-fences nothing and takes no more work', async () => {
+    const h = await newCore();
+    const p = pan(4);
+    await h.run([put(p, 10_000)]);
+    const counterBefore = await admin.get(h.keys.epochCounter());
+    // A refused write: 96, then the core starts re-fencing, which Redis refuses too (INCR is a write).
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const [failed] = await h.run([txn(p, 30, 100)]);
+      expect(rcOf(failed)).toBe('96');
+      h.core.stop();
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    // Redis takes writes again; a running core would re-fence within a second (back-off <= 1 s).
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await admin.get(h.keys.epochCounter())).toBe(counterBefore);
+    const answered = h.results.length;
+    h.core.handle([txn(p, 31, 100)]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(h.results.length).toBe(answered);
+  });
+
   it('stops writing when another owner moved the shard epochs on (fenced)', async () => {
     const h = await newCore();
     const p = pan(3);

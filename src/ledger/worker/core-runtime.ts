@@ -94,6 +94,7 @@ export async function startCoreRuntime(
     },
     stop: () => {
       stopped = true;
+      core.stop();
       clearInterval(statsTimer);
       writer.disconnect();
       reader.disconnect();

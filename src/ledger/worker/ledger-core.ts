@@ -111,6 +111,8 @@ export class LedgerCore {
   private held: WorkItem[] = [];
   /** Another owner took our shards: every request is answered 96 until the process is restarted. */
   private fenced = false;
+  /** stop() was called: the owner is gone. */
+  private stopped = false;
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
@@ -136,8 +138,18 @@ export class LedgerCore {
     this.commitSha = (await this.o.writer.script('LOAD', COMMIT_SCRIPT)) as string;
   }
 
+  /**
+   * Stops for good (its owner is shutting down or was killed): nothing more
+   * is taken or retried. A worker thread simply ends; an inline owner shares
+   * the main thread, so its re-fence loop must not outlive it.
+   */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Takes a batch of work from the main thread. */
   handle(items: readonly WorkItem[]): void {
+    if (this.stopped) return;
     if (this.refencing !== undefined) {
       for (const item of items) this.held.push(item);
       return;
@@ -484,6 +496,7 @@ export class LedgerCore {
   private async refence(): Promise<void> {
     const { keys, writer, workerId, workerCount } = this.o;
     for (let attempt = 0; ; attempt++) {
+      if (this.stopped) return;
       try {
         const epoch = await writer.incr(keys.epochCounter());
         const args: string[] = [];
