@@ -36,6 +36,7 @@ import {
   requestOf,
 } from '../helpers/crash-workload.js';
 import { admin, at } from '../helpers/harness.js';
+import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { type JournalRow, journalTotals, readJournal } from '../helpers/ledger-journal.js';
 import { responseMti } from '../helpers/messages.js';
 import { removeDir, sleep, trackDir } from '../helpers/processes.js';
@@ -116,500 +117,501 @@ const withoutId = (m: Msg): Msg => {
 const streamMs = (row: JournalRow): number => Number(row.streamId.split('-')[0]);
 
 // Both ledger hosts: worker threads (the default) and the inline ledger (ledger.inline).
-describe.each([
-  { mode: 'ledger on worker threads', inline: false },
-  { mode: 'inline ledger', inline: true },
-])(`kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED}), $mode`, ({ inline }) => {
-  /** Made in beforeAll (not at collection: a filtered run would skip afterAll and leave it). */
-  let dir: string | undefined;
-  let redis: RedisHandle | undefined;
-  let sw: SwitchProcess | undefined;
-  let conns: Conn[] = [];
-  /** Warnings, errors and stderr of every switch process, for the failure report. */
-  const processNotes: string[] = [];
-  const violations: Violation[] = [];
-  const rounds: RoundLog[] = [];
-  const summary: string[] = [];
+describe.each(LEDGER_HOSTS)(
+  `kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED}), $mode`,
+  ({ inline }) => {
+    /** Made in beforeAll (not at collection: a filtered run would skip afterAll and leave it). */
+    let dir: string | undefined;
+    let redis: RedisHandle | undefined;
+    let sw: SwitchProcess | undefined;
+    let conns: Conn[] = [];
+    /** Warnings, errors and stderr of every switch process, for the failure report. */
+    const processNotes: string[] = [];
+    const violations: Violation[] = [];
+    const rounds: RoundLog[] = [];
+    const summary: string[] = [];
 
-  const closeConns = () => {
-    for (const c of conns) c.client.destroy();
-    conns = [];
-  };
-  const retire = async (p: SwitchProcess | undefined) => {
-    if (!p) return;
-    await p.dispose();
-    const notable = p.stdout.filter((l) => /"level":"(warn|error)"/.test(l));
-    if (p.stderr.length > 0 || notable.length > 0) {
-      processNotes.push(`pid ${p.pid}:\n${[...notable.slice(0, 20), ...p.stderr.slice(-20)].join('\n')}`);
-    }
-  };
-
-  const report = (category: Category): string => {
-    const mine = violations.filter((v) => v.category === category);
-    const counts = new Map<Category, number>();
-    for (const v of violations) counts.set(v.category, (counts.get(v.category) ?? 0) + 1);
-    return [
-      `seed ${SEED} (rerun with SWITCHYARD_SEED=${SEED}): ${mine.length} '${category}' violation(s); ` +
-        `all categories ${JSON.stringify(Object.fromEntries(counts))}`,
-      ...mine.slice(0, SHOWN_PER_CATEGORY).map((v) => v.text),
-      mine.length > SHOWN_PER_CATEGORY ? `... ${mine.length - SHOWN_PER_CATEGORY} more` : '',
-      ...summary,
-      'rounds:',
-      ...rounds.map((r) => JSON.stringify(r)),
-      ...processNotes.map((t) => `switch warnings/errors/stderr, ${t}`),
-    ]
-      .filter((l) => l !== '')
-      .join('\n');
-  };
-
-  const expectNone = (category: Category) => {
-    const count = violations.filter((v) => v.category === category).length;
-    expect(count, report(category)).toBe(0);
-  };
-
-  afterAll(async () => {
-    closeConns();
-    await retire(sw);
-    sw = undefined;
-    await redis?.stop();
-    if (dir) removeDir(dir);
-  });
-
-  beforeAll(async () => {
-    const started = Date.now();
-    const rng = new SeededRng(SEED);
-    const killRng = new SeededRng((SEED ^ 0x9e37_79b9) >>> 0);
-    const loadRng = new SeededRng((SEED ^ 0x85eb_ca6b) >>> 0);
-    const killAfter = Array.from({ length: ROUNDS }, () => killRng.int(...KILL_AFTER_MS));
-    const workload = buildWorkload(rng, acq.id, ROUNDS * 6000, Date.now() - 3_600_000);
-    const { accounts, txns } = workload;
-
-    dir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
-    trackDir(dir);
-    redis = await startRedis();
-    const config: ConfigOverrides = {
-      admin: { token: TOKEN },
-      institutions: [institutionEntry(acq)],
-      redis: { url: redis.url },
-      dataDir: join(dir, 'data'),
-      clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
-      ledger: { inline },
+    const closeConns = () => {
+      for (const c of conns) c.client.destroy();
+      conns = [];
     };
-
-    const pending = new Map<number, Sent>(); // request id -> what it was
-    const answers = new Map<number, Answer[]>(); // workload index -> every non-96 answer
-    const finals = new Map<number, Msg>(); // workload index -> first non-96 answer
-    const unanswered = new Set<number>(); // sent, no definitive answer yet
-    /** Left unanswered by a kill: workload index -> when that process was dead. */
-    const lostAtKill = new Map<number, number>();
-    const sentIndices: number[] = [];
-    let crossRestartReplays = 0;
-    let sameProcessReplays = 0;
-    let nextId = 1;
-    let generation = 0;
-    let cursor = 0;
-    let round: RoundLog | undefined;
-
-    const violate = (category: Category, text: string) =>
-      violations.push({ category, text: `[process ${generation}] ${text}` });
-    const who = (i: number) => {
-      const t = txns[i]!;
-      const first = answers.get(i)?.[0];
-      return `#${i} ${t.kind} ${t.key} (first answered in process ${first?.generation}, ${first?.phase}) ${show(finals.get(i))}`;
-    };
-
-    /** Checks and records one answer. */
-    const record = (index: number, msg: Msg, sent: Sent) => {
-      const t = txns[index]!;
-      const rc = msg['rc'];
-      if (rc === '96') {
-        if (round) round.rc96++;
-        return;
-      }
-      const tag = `#${index} ${t.kind} ${t.key} (${sent.phase})`;
-      if (msg['mti'] !== responseMti(t.mti)) violate('answers', `${tag}: answer MTI ${show(msg)}`);
-      if (msg['stan'] !== t.stan) violate('answers', `${tag}: answer stan ${show(msg)}`);
-      if (typeof msg['rrn'] !== 'string' || msg['rrn'].length !== 12) {
-        violate('answers', `${tag}: rrn ${show(msg)}`);
-      }
-      if (['94', '30', '63', '14', '15', '57', '91'].includes(String(rc))) {
-        violate('answers', `${tag}: rc ${String(rc)} cannot happen in this workload: ${show(msg)}`);
-      }
-      if (isApproval(rc)) {
-        const balance = msg['balance'];
-        if (typeof balance !== 'number' || balance < 0) {
-          violate('answers', `${tag}: approval balance (I4) ${show(msg)}`);
-        }
-        if ((t.mti === '0100' || t.mti === '0200') && typeof msg['authCode'] !== 'string') {
-          violate('answers', `${tag}: approval without authCode ${show(msg)}`);
-        }
-      }
-      const list = answers.get(index) ?? [];
-      list.push({ msg, generation: sent.generation, phase: sent.phase });
-      answers.set(index, list);
-      const first = finals.get(index);
-      if (!first) {
-        finals.set(index, msg);
-        unanswered.delete(index);
-        return;
-      }
-      const firstAnswer = list[0]!;
-      if (firstAnswer.generation !== sent.generation) crossRestartReplays++;
-      else sameProcessReplays++;
-      if (show(withoutId(first)) !== show(withoutId(msg))) {
-        violate(
-          'exactly-once',
-          `${tag}: first answer (process ${firstAnswer.generation}, ${firstAnswer.phase}) ${show(first)}, ` +
-            `now ${show(msg)}`,
-        );
+    const retire = async (p: SwitchProcess | undefined) => {
+      if (!p) return;
+      await p.dispose();
+      const notable = p.stdout.filter((l) => /"level":"(warn|error)"/.test(l));
+      if (p.stderr.length > 0 || notable.length > 0) {
+        processNotes.push(`pid ${p.pid}:\n${[...notable.slice(0, 20), ...p.stderr.slice(-20)].join('\n')}`);
       }
     };
 
-    /** Consumes what the connections received so far; returns the answers to our requests. */
-    const drain = (): Array<{ index: number; msg: Msg }> => {
-      const out: Array<{ index: number; msg: Msg }> = [];
-      for (const c of conns) {
-        const received = c.client.received;
-        for (; c.cursor < received.length; c.cursor++) {
-          const msg = received[c.cursor]!;
-          if (msg['mti'] === '0800' || (msg['mti'] === '0810' && msg['code'] !== undefined)) continue;
-          const sent = typeof msg['id'] === 'number' ? pending.get(msg['id']) : undefined;
-          if (!sent) {
-            violate('answers', `unexpected message ${show(msg)}`);
-            continue;
-          }
-          pending.delete(msg['id'] as number);
-          if (round) round.answered++;
-          record(sent.index, msg, sent);
-          out.push({ index: sent.index, msg });
-        }
-      }
-      return out;
+    const report = (category: Category): string => {
+      const mine = violations.filter((v) => v.category === category);
+      const counts = new Map<Category, number>();
+      for (const v of violations) counts.set(v.category, (counts.get(v.category) ?? 0) + 1);
+      return [
+        `seed ${SEED} (rerun with SWITCHYARD_SEED=${SEED}): ${mine.length} '${category}' violation(s); ` +
+          `all categories ${JSON.stringify(Object.fromEntries(counts))}`,
+        ...mine.slice(0, SHOWN_PER_CATEGORY).map((v) => v.text),
+        mine.length > SHOWN_PER_CATEGORY ? `... ${mine.length - SHOWN_PER_CATEGORY} more` : '',
+        ...summary,
+        'rounds:',
+        ...rounds.map((r) => JSON.stringify(r)),
+        ...processNotes.map((t) => `switch warnings/errors/stderr, ${t}`),
+      ]
+        .filter((l) => l !== '')
+        .join('\n');
     };
 
-    /** Sends `indices` in frames of 1..FRAME_MAX messages over random connections. */
-    const send = (indices: readonly number[], phase: string, repeats: boolean) => {
-      let at = 0;
-      while (at < indices.length) {
-        const size = Math.min(indices.length - at, loadRng.int(1, FRAME_MAX));
-        const conn = loadRng.pick(conns);
-        const frame: Msg[] = [];
-        for (const index of indices.slice(at, at + size)) {
-          const id = nextId++;
-          pending.set(id, { index, generation, phase });
-          frame.push(requestOf(txns[index]!, txns, id, repeats && loadRng.chance(0.5)));
-          if (!finals.has(index)) unanswered.add(index);
-        }
-        conn.client.send(size === 1 && loadRng.chance(0.5) ? frame[0] : frame);
-        at += size;
-      }
+    const expectNone = (category: Category) => {
+      const count = violations.filter((v) => v.category === category).length;
+      expect(count, report(category)).toBe(0);
     };
 
-    /** Sends `indices` (as originals or repeats) and waits for a non-96 answer to each. */
-    const settle = async (indices: readonly number[], phase: string) => {
-      if (indices.length === 0) return;
-      const attempts = new Map<number, number>(indices.map((i) => [i, 1]));
-      const retryAt = new Map<number, number>();
-      send(indices, phase, true);
-      const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-      while (attempts.size > 0) {
-        await sleep(5);
-        for (const { index, msg } of drain()) {
-          if (!attempts.has(index)) continue;
-          if (msg['rc'] !== '96') {
-            attempts.delete(index);
-          } else if (attempts.get(index)! >= RETRY_96_MAX) {
-            violate('run', `#${index} still 96 after ${RETRY_96_MAX} attempts (${phase})`);
-            attempts.delete(index);
-          } else {
-            retryAt.set(index, Date.now() + RETRY_96_DELAY_MS);
-          }
-        }
-        const due = [...retryAt].filter(([, when]) => when <= Date.now()).map(([i]) => i);
-        for (const i of due) {
-          retryAt.delete(i);
-          attempts.set(i, attempts.get(i)! + 1);
-        }
-        if (due.length > 0) send(due, `${phase}, after 96`, true);
-        if (!sw?.running()) throw new Error(`switch exited during ${phase}\n${report('run')}`);
-        if (Date.now() > deadline) {
-          violate(
-            'run',
-            `${attempts.size} request(s) got no definitive answer within ${SETTLE_TIMEOUT_MS} ms (${phase}): ` +
-              `${[...attempts.keys()].slice(0, 20).join(', ')}`,
-          );
-          break;
-        }
-      }
-    };
-
-    const start = async () => {
-      generation++;
-      sw = await startSwitch({ config });
-      conns = [
-        { client: await connectSignedOn(at(sw, 'tcp'), acq), cursor: 0 },
-        { client: await connectSignedOn(at(sw, 'ws'), acq), cursor: 0 },
-      ];
-    };
-
-    const killUnderLoad = async (r: RoundLog) => {
-      const sendBurst = (size: number) => {
-        const n = Math.min(txns.length - cursor, size);
-        const slice: number[] = [];
-        for (let k = 0; k < n; k++) slice.push(cursor + k);
-        cursor += n;
-        sentIndices.push(...slice);
-        r.sent += n;
-        send(slice, `round ${r.round} load`, false);
-      };
-      const t0 = Date.now();
-      while (cursor < txns.length && Date.now() - t0 < r.killAfterMs) {
-        sendBurst(loadRng.int(...BURST));
-        await sleep(loadRng.int(...PAUSE_MS));
-        drain();
-      }
-      // Then a flood (a burst every ~1 ms) for 0-25 ms, a last burst, and SIGKILL: requests are
-      // surely in flight, some of them being decided or committed when the process dies.
-      const floodUntil = Date.now() + loadRng.int(...FLOOD_MS);
-      do {
-        sendBurst(loadRng.int(...FLOOD_BURST));
-        await sleep(1);
-      } while (Date.now() < floodUntil);
-      sendBurst(loadRng.int(...FLOOD_BURST));
-      drain();
-      r.pendingAtKill = pending.size;
-      const exit = await sw!.kill9();
-      if (exit.signal !== 'SIGKILL') violate('run', `switch exited before the kill: ${JSON.stringify(exit)}`);
-      const deadAtMs = Date.now();
-      // What reached the client before the connection died still counts as received.
-      await Promise.all(conns.map((c) => Promise.race([c.client.closed, sleep(5000)])));
-      drain();
+    afterAll(async () => {
       closeConns();
-      r.unansweredAfterKill = pending.size;
-      for (const s of pending.values()) if (!lostAtKill.has(s.index)) lostAtKill.set(s.index, deadAtMs);
-      pending.clear(); // their requests are in `unanswered`
       await retire(sw);
       sw = undefined;
-    };
+      await redis?.stop();
+      if (dir) removeDir(dir);
+    });
 
-    /** (b): the model from the final answers against GET /accounts. */
-    const checkAccounts = async (when: string): Promise<ModelResult> => {
-      const m = model(workload, finals);
-      for (const c of m.contradictions) violate('accounts', `${when}: ${c}`);
+    beforeAll(async () => {
+      const started = Date.now();
+      const rng = new SeededRng(SEED);
+      const killRng = new SeededRng((SEED ^ 0x9e37_79b9) >>> 0);
+      const loadRng = new SeededRng((SEED ^ 0x85eb_ca6b) >>> 0);
+      const killAfter = Array.from({ length: ROUNDS }, () => killRng.int(...KILL_AFTER_MS));
+      const workload = buildWorkload(rng, acq.id, ROUNDS * 6000, Date.now() - 3_600_000);
+      const { accounts, txns } = workload;
+
+      dir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
+      trackDir(dir);
+      redis = await startRedis();
+      const config: ConfigOverrides = {
+        admin: { token: TOKEN },
+        institutions: [institutionEntry(acq)],
+        redis: { url: redis.url },
+        dataDir: join(dir, 'data'),
+        clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
+        ledger: { inline },
+      };
+
+      const pending = new Map<number, Sent>(); // request id -> what it was
+      const answers = new Map<number, Answer[]>(); // workload index -> every non-96 answer
+      const finals = new Map<number, Msg>(); // workload index -> first non-96 answer
+      const unanswered = new Set<number>(); // sent, no definitive answer yet
+      /** Left unanswered by a kill: workload index -> when that process was dead. */
+      const lostAtKill = new Map<number, number>();
+      const sentIndices: number[] = [];
+      let crossRestartReplays = 0;
+      let sameProcessReplays = 0;
+      let nextId = 1;
+      let generation = 0;
+      let cursor = 0;
+      let round: RoundLog | undefined;
+
+      const violate = (category: Category, text: string) =>
+        violations.push({ category, text: `[process ${generation}] ${text}` });
+      const who = (i: number) => {
+        const t = txns[i]!;
+        const first = answers.get(i)?.[0];
+        return `#${i} ${t.kind} ${t.key} (first answered in process ${first?.generation}, ${first?.phase}) ${show(finals.get(i))}`;
+      };
+
+      /** Checks and records one answer. */
+      const record = (index: number, msg: Msg, sent: Sent) => {
+        const t = txns[index]!;
+        const rc = msg['rc'];
+        if (rc === '96') {
+          if (round) round.rc96++;
+          return;
+        }
+        const tag = `#${index} ${t.kind} ${t.key} (${sent.phase})`;
+        if (msg['mti'] !== responseMti(t.mti)) violate('answers', `${tag}: answer MTI ${show(msg)}`);
+        if (msg['stan'] !== t.stan) violate('answers', `${tag}: answer stan ${show(msg)}`);
+        if (typeof msg['rrn'] !== 'string' || msg['rrn'].length !== 12) {
+          violate('answers', `${tag}: rrn ${show(msg)}`);
+        }
+        if (['94', '30', '63', '14', '15', '57', '91'].includes(String(rc))) {
+          violate('answers', `${tag}: rc ${String(rc)} cannot happen in this workload: ${show(msg)}`);
+        }
+        if (isApproval(rc)) {
+          const balance = msg['balance'];
+          if (typeof balance !== 'number' || balance < 0) {
+            violate('answers', `${tag}: approval balance (I4) ${show(msg)}`);
+          }
+          if ((t.mti === '0100' || t.mti === '0200') && typeof msg['authCode'] !== 'string') {
+            violate('answers', `${tag}: approval without authCode ${show(msg)}`);
+          }
+        }
+        const list = answers.get(index) ?? [];
+        list.push({ msg, generation: sent.generation, phase: sent.phase });
+        answers.set(index, list);
+        const first = finals.get(index);
+        if (!first) {
+          finals.set(index, msg);
+          unanswered.delete(index);
+          return;
+        }
+        const firstAnswer = list[0]!;
+        if (firstAnswer.generation !== sent.generation) crossRestartReplays++;
+        else sameProcessReplays++;
+        if (show(withoutId(first)) !== show(withoutId(msg))) {
+          violate(
+            'exactly-once',
+            `${tag}: first answer (process ${firstAnswer.generation}, ${firstAnswer.phase}) ${show(first)}, ` +
+              `now ${show(msg)}`,
+          );
+        }
+      };
+
+      /** Consumes what the connections received so far; returns the answers to our requests. */
+      const drain = (): Array<{ index: number; msg: Msg }> => {
+        const out: Array<{ index: number; msg: Msg }> = [];
+        for (const c of conns) {
+          const received = c.client.received;
+          for (; c.cursor < received.length; c.cursor++) {
+            const msg = received[c.cursor]!;
+            if (msg['mti'] === '0800' || (msg['mti'] === '0810' && msg['code'] !== undefined)) continue;
+            const sent = typeof msg['id'] === 'number' ? pending.get(msg['id']) : undefined;
+            if (!sent) {
+              violate('answers', `unexpected message ${show(msg)}`);
+              continue;
+            }
+            pending.delete(msg['id'] as number);
+            if (round) round.answered++;
+            record(sent.index, msg, sent);
+            out.push({ index: sent.index, msg });
+          }
+        }
+        return out;
+      };
+
+      /** Sends `indices` in frames of 1..FRAME_MAX messages over random connections. */
+      const send = (indices: readonly number[], phase: string, repeats: boolean) => {
+        let at = 0;
+        while (at < indices.length) {
+          const size = Math.min(indices.length - at, loadRng.int(1, FRAME_MAX));
+          const conn = loadRng.pick(conns);
+          const frame: Msg[] = [];
+          for (const index of indices.slice(at, at + size)) {
+            const id = nextId++;
+            pending.set(id, { index, generation, phase });
+            frame.push(requestOf(txns[index]!, txns, id, repeats && loadRng.chance(0.5)));
+            if (!finals.has(index)) unanswered.add(index);
+          }
+          conn.client.send(size === 1 && loadRng.chance(0.5) ? frame[0] : frame);
+          at += size;
+        }
+      };
+
+      /** Sends `indices` (as originals or repeats) and waits for a non-96 answer to each. */
+      const settle = async (indices: readonly number[], phase: string) => {
+        if (indices.length === 0) return;
+        const attempts = new Map<number, number>(indices.map((i) => [i, 1]));
+        const retryAt = new Map<number, number>();
+        send(indices, phase, true);
+        const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+        while (attempts.size > 0) {
+          await sleep(5);
+          for (const { index, msg } of drain()) {
+            if (!attempts.has(index)) continue;
+            if (msg['rc'] !== '96') {
+              attempts.delete(index);
+            } else if (attempts.get(index)! >= RETRY_96_MAX) {
+              violate('run', `#${index} still 96 after ${RETRY_96_MAX} attempts (${phase})`);
+              attempts.delete(index);
+            } else {
+              retryAt.set(index, Date.now() + RETRY_96_DELAY_MS);
+            }
+          }
+          const due = [...retryAt].filter(([, when]) => when <= Date.now()).map(([i]) => i);
+          for (const i of due) {
+            retryAt.delete(i);
+            attempts.set(i, attempts.get(i)! + 1);
+          }
+          if (due.length > 0) send(due, `${phase}, after 96`, true);
+          if (!sw?.running()) throw new Error(`switch exited during ${phase}\n${report('run')}`);
+          if (Date.now() > deadline) {
+            violate(
+              'run',
+              `${attempts.size} request(s) got no definitive answer within ${SETTLE_TIMEOUT_MS} ms (${phase}): ` +
+                `${[...attempts.keys()].slice(0, 20).join(', ')}`,
+            );
+            break;
+          }
+        }
+      };
+
+      const start = async () => {
+        generation++;
+        sw = await startSwitch({ config });
+        conns = [
+          { client: await connectSignedOn(at(sw, 'tcp'), acq), cursor: 0 },
+          { client: await connectSignedOn(at(sw, 'ws'), acq), cursor: 0 },
+        ];
+      };
+
+      const killUnderLoad = async (r: RoundLog) => {
+        const sendBurst = (size: number) => {
+          const n = Math.min(txns.length - cursor, size);
+          const slice: number[] = [];
+          for (let k = 0; k < n; k++) slice.push(cursor + k);
+          cursor += n;
+          sentIndices.push(...slice);
+          r.sent += n;
+          send(slice, `round ${r.round} load`, false);
+        };
+        const t0 = Date.now();
+        while (cursor < txns.length && Date.now() - t0 < r.killAfterMs) {
+          sendBurst(loadRng.int(...BURST));
+          await sleep(loadRng.int(...PAUSE_MS));
+          drain();
+        }
+        // Then a flood (a burst every ~1 ms) for 0-25 ms, a last burst, and SIGKILL: requests are
+        // surely in flight, some of them being decided or committed when the process dies.
+        const floodUntil = Date.now() + loadRng.int(...FLOOD_MS);
+        do {
+          sendBurst(loadRng.int(...FLOOD_BURST));
+          await sleep(1);
+        } while (Date.now() < floodUntil);
+        sendBurst(loadRng.int(...FLOOD_BURST));
+        drain();
+        r.pendingAtKill = pending.size;
+        const exit = await sw!.kill9();
+        if (exit.signal !== 'SIGKILL')
+          violate('run', `switch exited before the kill: ${JSON.stringify(exit)}`);
+        const deadAtMs = Date.now();
+        // What reached the client before the connection died still counts as received.
+        await Promise.all(conns.map((c) => Promise.race([c.client.closed, sleep(5000)])));
+        drain();
+        closeConns();
+        r.unansweredAfterKill = pending.size;
+        for (const s of pending.values()) if (!lostAtKill.has(s.index)) lostAtKill.set(s.index, deadAtMs);
+        pending.clear(); // their requests are in `unanswered`
+        await retire(sw);
+        sw = undefined;
+      };
+
+      /** (b): the model from the final answers against GET /accounts. */
+      const checkAccounts = async (when: string): Promise<ModelResult> => {
+        const m = model(workload, finals);
+        for (const c of m.contradictions) violate('accounts', `${when}: ${c}`);
+        for (const a of accounts) {
+          const answer = await admin(sw!, 'GET', `/accounts/${a.pan}`, { token: TOKEN });
+          const body = answer.json as { balance?: number; held?: number; available?: number } | undefined;
+          const want = m.balances.get(a.pan)!;
+          if (answer.status !== 200 || !body) {
+            violate('accounts', `${when}: GET /accounts/${a.pan} -> ${answer.status} ${answer.text}`);
+            continue;
+          }
+          if (body.balance !== want.balance || body.held !== want.held) {
+            violate(
+              'accounts',
+              `${when}: account ${a.pan}: switch balance ${body.balance} held ${body.held}, ` +
+                `model balance ${want.balance} held ${want.held}`,
+            );
+          }
+          if (body.available !== (body.balance ?? 0) - (body.held ?? 0) || (body.available ?? -1) < 0) {
+            violate('accounts', `${when}: account ${a.pan}: available ${body.available} (I4) ${answer.text}`);
+          }
+        }
+        return m;
+      };
+
+      // --- first start: the accounts ---
+      await start();
       for (const a of accounts) {
-        const answer = await admin(sw!, 'GET', `/accounts/${a.pan}`, { token: TOKEN });
-        const body = answer.json as { balance?: number; held?: number; available?: number } | undefined;
+        const body: { currency: string; balance: number; limits?: AccountSpec['limits'] } = {
+          currency: CURRENCY,
+          balance: a.opening,
+        };
+        if (a.limits) body.limits = a.limits;
+        const answer = await admin(sw!, 'PUT', `/accounts/${a.pan}`, { token: TOKEN, body });
+        if (answer.status !== 201) throw new Error(`PUT /accounts/${a.pan}: ${answer.status} ${answer.text}`);
+      }
+
+      // --- ROUNDS x (restart, answer the leftovers, replay the last round, load, kill -9) ---
+      let answeredLastRound: number[] = [];
+      for (let n = 1; n <= ROUNDS; n++) {
+        if (n > 1) await start();
+        const r: RoundLog = {
+          round: n,
+          retransmitted: unanswered.size,
+          replayed: answeredLastRound.length,
+          sent: 0,
+          answered: 0,
+          pendingAtKill: 0,
+          unansweredAfterKill: 0,
+          killAfterMs: killAfter[n - 1]!,
+          rc96: 0,
+        };
+        rounds.push(r);
+        round = r;
+        await settle([...unanswered], `round ${n} retransmit`);
+        await settle(answeredLastRound, `round ${n} replay`);
+        await checkAccounts(`after restart ${n}`);
+        const before = new Set(finals.keys());
+        await killUnderLoad(r);
+        answeredLastRound = [...finals.keys()].filter((i) => !before.has(i));
+        if (r.pendingAtKill === 0) violate('run', `round ${n}: nothing in flight at the kill`);
+      }
+
+      // --- last start: answer everything, replay every key once more, then check it all ---
+      await start();
+      round = undefined;
+      const leftovers = unanswered.size;
+      await settle([...unanswered], 'final retransmit');
+      await settle(answeredLastRound, 'final replay of the last round');
+      await settle(sentIndices, 'final replay of every key');
+      if (unanswered.size > 0) violate('run', `${unanswered.size} request(s) never got a definitive answer`);
+      const m = await checkAccounts('final');
+
+      // Daily count limit (65): approved holds/purchases/cash not reversed stay within it.
+      const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
+      if (dayOf(started) === dayOf(Date.now())) {
+        for (const a of accounts) {
+          const max = a.limits?.dailyCountMax;
+          if (max !== undefined && m.counted.get(a.pan)! > max) {
+            violate(
+              'accounts',
+              `account ${a.pan}: ${m.counted.get(a.pan)} counted approvals, dailyCountMax ${max}`,
+            );
+          }
+        }
+      }
+
+      // (c): the journal against GET /accounts (= the model, checked above) and against the model.
+      const rows = await readJournal(
+        redis.url,
+        accounts.map((a) => a.pan),
+      );
+      const byKey = new Map(txns.map((t) => [t.key, t]));
+      const seen = new Map<string, number>();
+      for (const row of rows) {
+        const k = `${row.pan} ${row.key} ${row.kind}`;
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+        if (seen.get(k) === 2) violate('journal', `two '${row.kind}' effects for key ${row.key} (I3)`);
+        if (row.kind === 'open' || row.kind === 'adjust') continue;
+        const t = byKey.get(row.key);
+        const final = t ? finals.get(t.index) : undefined;
+        if (!t || !final) {
+          violate('journal', `entry for a key never answered: ${JSON.stringify(row)}`);
+        } else if (row.rrn !== final['rrn']) {
+          violate('journal', `${row.kind} of ${who(t.index)} is journaled with rrn ${row.rrn}`);
+        } else if (!isApproval(final['rc'])) {
+          violate('journal', `effect ${row.kind} ${row.amount} for declined ${who(t.index)}`);
+        }
+      }
+      const line = (e: { kind: string; key: string; origKey: string | undefined; amount: number }) =>
+        `${e.kind} ${e.amount} key=${e.key} orig=${e.origKey ?? '-'}`;
+      for (const a of accounts) {
+        const mine = rows.filter((r) => r.pan === a.pan);
+        const totals = journalTotals(mine);
         const want = m.balances.get(a.pan)!;
-        if (answer.status !== 200 || !body) {
-          violate('accounts', `${when}: GET /accounts/${a.pan} -> ${answer.status} ${answer.text}`);
-          continue;
-        }
-        if (body.balance !== want.balance || body.held !== want.held) {
+        if (totals.balance !== want.balance || totals.held !== want.held) {
           violate(
-            'accounts',
-            `${when}: account ${a.pan}: switch balance ${body.balance} held ${body.held}, ` +
-              `model balance ${want.balance} held ${want.held}`,
+            'journal',
+            `journal of ${a.pan}: balance ${totals.balance} held ${totals.held}, ` +
+              `switch/model balance ${want.balance} held ${want.held} (I2)`,
           );
         }
-        if (body.available !== (body.balance ?? 0) - (body.held ?? 0) || (body.available ?? -1) < 0) {
-          violate('accounts', `${when}: account ${a.pan}: available ${body.available} (I4) ${answer.text}`);
-        }
-      }
-      return m;
-    };
-
-    // --- first start: the accounts ---
-    await start();
-    for (const a of accounts) {
-      const body: { currency: string; balance: number; limits?: AccountSpec['limits'] } = {
-        currency: CURRENCY,
-        balance: a.opening,
-      };
-      if (a.limits) body.limits = a.limits;
-      const answer = await admin(sw!, 'PUT', `/accounts/${a.pan}`, { token: TOKEN, body });
-      if (answer.status !== 201) throw new Error(`PUT /accounts/${a.pan}: ${answer.status} ${answer.text}`);
-    }
-
-    // --- ROUNDS x (restart, answer the leftovers, replay the last round, load, kill -9) ---
-    let answeredLastRound: number[] = [];
-    for (let n = 1; n <= ROUNDS; n++) {
-      if (n > 1) await start();
-      const r: RoundLog = {
-        round: n,
-        retransmitted: unanswered.size,
-        replayed: answeredLastRound.length,
-        sent: 0,
-        answered: 0,
-        pendingAtKill: 0,
-        unansweredAfterKill: 0,
-        killAfterMs: killAfter[n - 1]!,
-        rc96: 0,
-      };
-      rounds.push(r);
-      round = r;
-      await settle([...unanswered], `round ${n} retransmit`);
-      await settle(answeredLastRound, `round ${n} replay`);
-      await checkAccounts(`after restart ${n}`);
-      const before = new Set(finals.keys());
-      await killUnderLoad(r);
-      answeredLastRound = [...finals.keys()].filter((i) => !before.has(i));
-      if (r.pendingAtKill === 0) violate('run', `round ${n}: nothing in flight at the kill`);
-    }
-
-    // --- last start: answer everything, replay every key once more, then check it all ---
-    await start();
-    round = undefined;
-    const leftovers = unanswered.size;
-    await settle([...unanswered], 'final retransmit');
-    await settle(answeredLastRound, 'final replay of the last round');
-    await settle(sentIndices, 'final replay of every key');
-    if (unanswered.size > 0) violate('run', `${unanswered.size} request(s) never got a definitive answer`);
-    const m = await checkAccounts('final');
-
-    // Daily count limit (65): approved holds/purchases/cash not reversed stay within it.
-    const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
-    if (dayOf(started) === dayOf(Date.now())) {
-      for (const a of accounts) {
-        const max = a.limits?.dailyCountMax;
-        if (max !== undefined && m.counted.get(a.pan)! > max) {
+        const count = (list: string[]) => {
+          const c = new Map<string, number>();
+          for (const x of list) c.set(x, (c.get(x) ?? 0) + 1);
+          return c;
+        };
+        const actual = count(mine.map(line));
+        const expected = count(m.effects.filter((e) => e.pan === a.pan).map(line));
+        const missing = [...expected].filter(([x, n]) => (actual.get(x) ?? 0) < n).map(([x]) => x);
+        const extra = [...actual].filter(([x, n]) => (expected.get(x) ?? 0) < n).map(([x]) => x);
+        if (missing.length > 0 || extra.length > 0) {
           violate(
-            'accounts',
-            `account ${a.pan}: ${m.counted.get(a.pan)} counted approvals, dailyCountMax ${max}`,
+            'journal',
+            `journal of ${a.pan} differs from the model: missing ${JSON.stringify(missing.slice(0, 10))}, ` +
+              `extra ${JSON.stringify(extra.slice(0, 10))}`,
           );
         }
       }
-    }
 
-    // (c): the journal against GET /accounts (= the model, checked above) and against the model.
-    const rows = await readJournal(
-      redis.url,
-      accounts.map((a) => a.pan),
-    );
-    const byKey = new Map(txns.map((t) => [t.key, t]));
-    const seen = new Map<string, number>();
-    for (const row of rows) {
-      const k = `${row.pan} ${row.key} ${row.kind}`;
-      seen.set(k, (seen.get(k) ?? 0) + 1);
-      if (seen.get(k) === 2) violate('journal', `two '${row.kind}' effects for key ${row.key} (I3)`);
-      if (row.kind === 'open' || row.kind === 'adjust') continue;
-      const t = byKey.get(row.key);
-      const final = t ? finals.get(t.index) : undefined;
-      if (!t || !final) {
-        violate('journal', `entry for a key never answered: ${JSON.stringify(row)}`);
-      } else if (row.rrn !== final['rrn']) {
-        violate('journal', `${row.kind} of ${who(t.index)} is journaled with rrn ${row.rrn}`);
-      } else if (!isApproval(final['rc'])) {
-        violate('journal', `effect ${row.kind} ${row.amount} for declined ${who(t.index)}`);
+      // (d) I1: every approval with an effect is journaled under its key, with its rrn.
+      const rowsByKey = new Map<string, JournalRow[]>();
+      for (const row of rows) rowsByKey.set(row.key, [...(rowsByKey.get(row.key) ?? []), row]);
+      let approvals = 0;
+      for (const [index, final] of finals) {
+        if (!isApproval(final['rc'])) continue;
+        approvals++;
+        const mine = rowsByKey.get(txns[index]!.key) ?? [];
+        if (m.noEffectApprovals.has(index)) {
+          if (mine.length > 0)
+            violate('I1', `no-effect approval ${who(index)} has entries ${JSON.stringify(mine)}`);
+        } else if (!mine.some((r) => r.rrn === final['rrn'])) {
+          violate('I1', `approval ${who(index)} has no journal entry with its rrn: ${JSON.stringify(mine)}`);
+        }
       }
-    }
-    const line = (e: { kind: string; key: string; origKey: string | undefined; amount: number }) =>
-      `${e.kind} ${e.amount} key=${e.key} orig=${e.origKey ?? '-'}`;
-    for (const a of accounts) {
-      const mine = rows.filter((r) => r.pan === a.pan);
-      const totals = journalTotals(mine);
-      const want = m.balances.get(a.pan)!;
-      if (totals.balance !== want.balance || totals.held !== want.held) {
-        violate(
-          'journal',
-          `journal of ${a.pan}: balance ${totals.balance} held ${totals.held}, ` +
-            `switch/model balance ${want.balance} held ${want.held} (I2)`,
-        );
+
+      // An rrn names one transaction (clearing files list items by rrn).
+      const keyOfRrn = new Map<string, number>();
+      for (const [index, final] of finals) {
+        const rrn = String(final['rrn']);
+        const other = keyOfRrn.get(rrn);
+        if (other === undefined) keyOfRrn.set(rrn, index);
+        else violate('rrn', `rrn ${rrn} answered for two keys: ${who(other)} and ${who(index)}`);
       }
-      const count = (list: string[]) => {
-        const c = new Map<string, number>();
-        for (const x of list) c.set(x, (c.get(x) ?? 0) + 1);
-        return c;
-      };
-      const actual = count(mine.map(line));
-      const expected = count(m.effects.filter((e) => e.pan === a.pan).map(line));
-      const missing = [...expected].filter(([x, n]) => (actual.get(x) ?? 0) < n).map(([x]) => x);
-      const extra = [...actual].filter(([x, n]) => (expected.get(x) ?? 0) < n).map(([x]) => x);
-      if (missing.length > 0 || extra.length > 0) {
-        violate(
-          'journal',
-          `journal of ${a.pan} differs from the model: missing ${JSON.stringify(missing.slice(0, 10))}, ` +
-            `extra ${JSON.stringify(extra.slice(0, 10))}`,
-        );
+
+      // Requests whose answer a kill swallowed although their effect was already committed.
+      let committedButLost = 0;
+      for (const [index, deadAtMs] of lostAtKill) {
+        if ((rowsByKey.get(txns[index]!.key) ?? []).some((r) => streamMs(r) <= deadAtMs)) committedButLost++;
       }
-    }
 
-    // (d) I1: every approval with an effect is journaled under its key, with its rrn.
-    const rowsByKey = new Map<string, JournalRow[]>();
-    for (const row of rows) rowsByKey.set(row.key, [...(rowsByKey.get(row.key) ?? []), row]);
-    let approvals = 0;
-    for (const [index, final] of finals) {
-      if (!isApproval(final['rc'])) continue;
-      approvals++;
-      const mine = rowsByKey.get(txns[index]!.key) ?? [];
-      if (m.noEffectApprovals.has(index)) {
-        if (mine.length > 0)
-          violate('I1', `no-effect approval ${who(index)} has entries ${JSON.stringify(mine)}`);
-      } else if (!mine.some((r) => r.rrn === final['rrn'])) {
-        violate('I1', `approval ${who(index)} has no journal entry with its rrn: ${JSON.stringify(mine)}`);
+      const rcCount = new Map<string, number>();
+      for (const [index, final] of finals) {
+        const k = `${txns[index]!.kind}:${String(final['rc'])}`;
+        rcCount.set(k, (rcCount.get(k) ?? 0) + 1);
       }
-    }
+      summary.push(
+        `[crash-kill9] seed ${SEED}: ${rounds.length} kills, ${sentIndices.length} transactions, ` +
+          `${approvals} approvals, ${rows.length} journal entries; in flight at each kill (sent:still ` +
+          `unanswered after) ${rounds.map((r) => `${r.pendingAtKill}:${r.unansweredAfterKill}`).join(' ')}; ` +
+          `answers lost with the effect already committed ${committedButLost}; leftovers at the last start ` +
+          `${leftovers}; replays across a restart ${crossRestartReplays}, within a process ` +
+          `${sameProcessReplays}; 96s ${rounds.reduce((s, r) => s + r.rc96, 0)}; ${Date.now() - started} ms`,
+        `[crash-kill9] outcomes ${JSON.stringify(Object.fromEntries([...rcCount].sort()))}`,
+      );
+      console.log(summary.join('\n'));
+    }, 240_000);
 
-    // An rrn names one transaction (clearing files list items by rrn).
-    const keyOfRrn = new Map<string, number>();
-    for (const [index, final] of finals) {
-      const rrn = String(final['rrn']);
-      const other = keyOfRrn.get(rrn);
-      if (other === undefined) keyOfRrn.set(rrn, index);
-      else violate('rrn', `rrn ${rrn} answered for two keys: ${who(other)} and ${who(index)}`);
-    }
+    it(`ran ${ROUNDS} kills, each with requests in flight; every request got a definitive answer`, () => {
+      expect(rounds.length).toBe(ROUNDS);
+      expectNone('run');
+    });
 
-    // Requests whose answer a kill swallowed although their effect was already committed.
-    let committedButLost = 0;
-    for (const [index, deadAtMs] of lostAtKill) {
-      if ((rowsByKey.get(txns[index]!.key) ?? []).some((r) => streamMs(r) <= deadAtMs)) committedButLost++;
-    }
+    it('every answer is well formed; approvals carry a non-negative balance (I4)', () => {
+      expectNone('answers');
+    });
 
-    const rcCount = new Map<string, number>();
-    for (const [index, final] of finals) {
-      const k = `${txns[index]!.kind}:${String(final['rc'])}`;
-      rcCount.set(k, (rcCount.get(k) ?? 0) + 1);
-    }
-    summary.push(
-      `[crash-kill9] seed ${SEED}: ${rounds.length} kills, ${sentIndices.length} transactions, ` +
-        `${approvals} approvals, ${rows.length} journal entries; in flight at each kill (sent:still ` +
-        `unanswered after) ${rounds.map((r) => `${r.pendingAtKill}:${r.unansweredAfterKill}`).join(' ')}; ` +
-        `answers lost with the effect already committed ${committedButLost}; leftovers at the last start ` +
-        `${leftovers}; replays across a restart ${crossRestartReplays}, within a process ` +
-        `${sameProcessReplays}; 96s ${rounds.reduce((s, r) => s + r.rc96, 0)}; ${Date.now() - started} ms`,
-      `[crash-kill9] outcomes ${JSON.stringify(Object.fromEntries([...rcCount].sort()))}`,
-    );
-    console.log(summary.join('\n'));
-  }, 240_000);
+    it('(a) exactly-once: every later answer for a key equals its first, across restarts', () => {
+      expectNone('exactly-once');
+    });
 
-  it(`ran ${ROUNDS} kills, each with requests in flight; every request got a definitive answer`, () => {
-    expect(rounds.length).toBe(ROUNDS);
-    expectNone('run');
-  });
+    it('(a)(b) after every restart, GET /accounts equals the model of the final answers; available >= 0', () => {
+      expectNone('accounts');
+    });
 
-  it('every answer is well formed; approvals carry a non-negative balance (I4)', () => {
-    expectNone('answers');
-  });
+    it('(c) the journal sums to each balance and held (I2), no key has two effects of one kind (I3), and it holds exactly the expected effects', () => {
+      expectNone('journal');
+    });
 
-  it('(a) exactly-once: every later answer for a key equals its first, across restarts', () => {
-    expectNone('exactly-once');
-  });
+    it('(d) every approval with an effect has its journal entries, with its rrn (I1)', () => {
+      expectNone('I1');
+    });
 
-  it('(a)(b) after every restart, GET /accounts equals the model of the final answers; available >= 0', () => {
-    expectNone('accounts');
-  });
-
-  it('(c) the journal sums to each balance and held (I2), no key has two effects of one kind (I3), and it holds exactly the expected effects', () => {
-    expectNone('journal');
-  });
-
-  it('(d) every approval with an effect has its journal entries, with its rrn (I1)', () => {
-    expectNone('I1');
-  });
-
-  it('no two transaction keys are answered with the same rrn', () => {
-    expectNone('rrn');
-  });
-});
+    it('no two transaction keys are answered with the same rrn', () => {
+      expectNone('rrn');
+    });
+  },
+);
 
 /**
  * The rrn half of the above, made deterministic: rrns are (second, source, sequence in that second)

@@ -14,6 +14,7 @@ import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
+import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { txnRequest } from '../helpers/txn-request.js';
@@ -33,10 +34,7 @@ afterAll(async () => {
 
 const pans = Array.from({ length: 40 }, (_, i) => withLuhnDigit(`42000000${String(i).padStart(7, '0')}`));
 
-describe.each([
-  { mode: 'worker threads', inline: false },
-  { mode: 'inline (main thread)', inline: true },
-])('LedgerEngine owner crash, $mode', ({ inline }) => {
+describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
   let engine: LedgerEngine;
 
   beforeAll(async () => {

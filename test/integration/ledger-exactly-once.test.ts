@@ -21,6 +21,7 @@ import {
   simPan,
   Teller,
 } from '../helpers/ledger.js';
+import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { makePan } from '../helpers/messages.js';
 import { sleep } from '../helpers/processes.js';
 import type { TransportKind } from '../helpers/raw-client.js';
@@ -40,10 +41,7 @@ const accounts = new Accounts(() => stack.sw, TOKEN);
 
 // The whole file runs against the default ledger (worker threads) and the inline one
 // (ledger.inline): exactly-once must not depend on which thread the actors live on.
-describe.each([
-  { mode: 'ledger on worker threads', inline: false },
-  { mode: 'inline ledger (ledger.inline)', inline: true },
-])('$mode', ({ inline }) => {
+describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
   beforeAll(async () => {
     shared = new ClientPool();
     pool = new ClientPool();

@@ -19,6 +19,7 @@ import {
   req,
   Teller,
 } from '../helpers/ledger.js';
+import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { makePan } from '../helpers/messages.js';
 import type { TransportKind } from '../helpers/raw-client.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
@@ -34,10 +35,7 @@ const accounts = new Accounts(() => stack.sw, TOKEN);
 
 // The whole file runs against the default ledger (worker threads) and the inline one
 // (ledger.inline): the same core behind a different host must keep every rule.
-describe.each([
-  { mode: 'ledger on worker threads', inline: false },
-  { mode: 'inline ledger (ledger.inline)', inline: true },
-])('$mode', ({ inline }) => {
+describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
   beforeAll(async () => {
     shared = new ClientPool();
     book = new RrnBook();
