@@ -193,8 +193,8 @@ export function makePlan(kind: RunKind): Plan {
     ceiling: `echo-open-${rate}`,
   }));
 
-  // The same loads with the ledger inline on the main thread (ledger.inline, one owner): on two
-  // cores shared with Redis and the load generator, the thread hand-off can cost more than it gives.
+  // The same loads with the ledger inline on the main thread (ledger.inline, one owner): no thread
+  // hand-off (lower latency at moderate load), one thread for everything (a lower ceiling).
   const INLINE = { workers: 1, ledger: { inline: true } };
   const inline: Scenario[] = [
     {

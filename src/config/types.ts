@@ -80,6 +80,7 @@ export interface LedgerConfig {
   /**
    * Run the shard owners (`workers` of them) on the main thread instead of
    * worker threads: same actors, batches and commits, no thread hand-off.
+   * Lower latency at moderate load, lower ceiling (one thread does it all).
    */
   readonly inline: boolean;
 }

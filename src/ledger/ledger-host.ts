@@ -23,8 +23,10 @@ export interface HostEvents {
  * One owner of a set of shards, as the engine drives it: a worker thread
  * (the default) or, with `ledger.inline`, a LedgerCore on the main thread.
  * Same core, same batches and same commits either way; inline skips the
- * hand-off (pack, postMessage, unpack, a thread wake-up each way), which on a
- * 2-core machine shared with Redis costs more than a second thread gives.
+ * hand-off (pack, postMessage, unpack, a thread wake-up each way), which
+ * lowers latency at moderate load (open loop 20k/s: p50 1.8-2.9 vs 4.9-5.4 ms
+ * here) but leaves one thread to do everything, so workers win at saturation
+ * (docs/performance.md).
  */
 export interface LedgerHost {
   send(items: WorkItem[]): void;
