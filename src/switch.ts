@@ -101,6 +101,7 @@ export class Switch {
         holdTtlMs: config.holdTtlMs,
         dedupeWindowMs: config.dedupeWindowMs,
         actorsMax: config.ledger.actorsMax,
+        recordsPerActorMax: config.ledger.recordsPerActorMax,
         commitTimeoutMs: config.ledger.commitTimeoutMs,
         keyPrefix: keys.prefix,
       },

@@ -27,5 +27,11 @@ export const DEFAULTS = {
   dataDir: '.switchyard',
   workers: 0,
   log: { level: 'info' },
-  ledger: { actorsMax: 1_000_000, commitTimeoutMs: 5_000, holdExpiryIntervalMs: 60_000, inline: false },
+  ledger: {
+    actorsMax: 1_000_000,
+    recordsPerActorMax: 64,
+    commitTimeoutMs: 5_000,
+    holdExpiryIntervalMs: 60_000,
+    inline: false,
+  },
 } as const satisfies Partial<SwitchConfig>;

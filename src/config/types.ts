@@ -73,6 +73,12 @@ export interface SwitchConfig {
 export interface LedgerConfig {
   /** Active account actors per worker before idle ones are passivated (reloaded from Redis on use). */
   readonly actorsMax: number;
+  /**
+   * Transaction records an actor keeps in memory. Older ones (once durable) stay only in the
+   * account hash and are fetched when a duplicate, completion, reversal or expiry needs them.
+   * Bounds memory at about actorsMax x recordsPerActorMax x 1 KB.
+   */
+  readonly recordsPerActorMax: number;
   /** A commit Redis has not confirmed within this is answered 96 and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   /** How often the hold expiry job looks for holds older than holdTtlMs. */

@@ -48,6 +48,7 @@ export const CONFIG_BOUNDS = {
   adminTokenCharsMin: 16,
   actorsMin: 1_000,
   actorsMax: 100_000_000,
+  recordsPerActorMax: 1_000_000,
 } as const;
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -390,13 +391,25 @@ function checkLog(c: Checker, value: unknown): SwitchConfig['log'] | undefined {
 }
 
 function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undefined {
-  const obj = c.object('ledger', value, ['actorsMax', 'commitTimeoutMs', 'holdExpiryIntervalMs', 'inline']);
+  const obj = c.object('ledger', value, [
+    'actorsMax',
+    'recordsPerActorMax',
+    'commitTimeoutMs',
+    'holdExpiryIntervalMs',
+    'inline',
+  ]);
   if (obj === undefined) return undefined;
   const actorsMax = c.integer(
     'ledger.actorsMax',
     obj['actorsMax'],
     CONFIG_BOUNDS.actorsMin,
     CONFIG_BOUNDS.actorsMax,
+  );
+  const recordsPerActorMax = c.integer(
+    'ledger.recordsPerActorMax',
+    obj['recordsPerActorMax'],
+    1,
+    CONFIG_BOUNDS.recordsPerActorMax,
   );
   const commitTimeoutMs = c.integer(
     'ledger.commitTimeoutMs',
@@ -415,12 +428,13 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
   const inline = c.boolean('ledger.inline', obj['inline']);
   if (
     actorsMax === undefined ||
+    recordsPerActorMax === undefined ||
     commitTimeoutMs === undefined ||
     holdExpiryIntervalMs === undefined ||
     inline === undefined
   )
     return undefined;
-  return { actorsMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
+  return { actorsMax, recordsPerActorMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
 }
 
 // ---------------------------------------------------------------- primitives

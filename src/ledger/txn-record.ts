@@ -58,6 +58,11 @@ export interface TxnRecord {
   readonly atMs: number;
   /** For open holds: when the hold expires (epoch ms); 0 otherwise. */
   readonly holdExpiresAtMs: number;
+  /**
+   * The owner's batch that last wrote it (LedgerCore bookkeeping, not stored):
+   * a record may leave memory only once that batch is confirmed durable.
+   */
+  batch?: number;
 }
 
 export function recordKey(institution: string, stan: number, time: number): string {

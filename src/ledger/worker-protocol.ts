@@ -19,6 +19,8 @@ export interface LedgerWorkerData {
   readonly dedupeWindowMs: number;
   /** Active actors kept in memory before idle ones are passivated. */
   readonly actorsMax: number;
+  /** Transaction records an actor keeps in memory (older ones are fetched from Redis when needed). */
+  readonly recordsPerActorMax: number;
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   readonly keyPrefix: string;

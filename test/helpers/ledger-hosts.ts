@@ -1,9 +1,21 @@
 /**
  * The two ways the ledger's shard owners can run (src/ledger/ledger-host.ts):
  * worker threads (the default) and inline on the main thread
- * (`ledger.inline`). Suites that must hold for both iterate over this.
+ * (`ledger.inline`).
  */
 export const LEDGER_HOSTS = [
   { mode: 'ledger on worker threads', inline: false },
   { mode: 'inline ledger (ledger.inline)', inline: true },
+] as const;
+
+/**
+ * Switch configurations the ledger suites must hold for: both hosts, and
+ * worker threads with two records per actor in memory, so duplicates,
+ * completions, reversals and expiries go through the fetch of evicted
+ * records (ledger.recordsPerActorMax).
+ */
+export const LEDGER_VARIANTS = [
+  { mode: 'ledger on worker threads', ledger: { inline: false } },
+  { mode: 'inline ledger (ledger.inline)', ledger: { inline: true } },
+  { mode: 'two records per actor in memory', ledger: { inline: false, recordsPerActorMax: 2 } },
 ] as const;

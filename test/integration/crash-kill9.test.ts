@@ -36,7 +36,7 @@ import {
   requestOf,
 } from '../helpers/crash-workload.js';
 import { admin, at } from '../helpers/harness.js';
-import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
+import { LEDGER_VARIANTS } from '../helpers/ledger-hosts.js';
 import { type JournalRow, journalTotals, readJournal } from '../helpers/ledger-journal.js';
 import { responseMti } from '../helpers/messages.js';
 import { removeDir, sleep, trackDir } from '../helpers/processes.js';
@@ -117,9 +117,9 @@ const withoutId = (m: Msg): Msg => {
 const streamMs = (row: JournalRow): number => Number(row.streamId.split('-')[0]);
 
 // Both ledger hosts: worker threads (the default) and the inline ledger (ledger.inline).
-describe.each(LEDGER_HOSTS)(
+describe.each(LEDGER_VARIANTS)(
   `kill -9 of the switch under load, ${ROUNDS} times (seed ${SEED}), $mode`,
-  ({ inline }) => {
+  ({ ledger }) => {
     /** Made in beforeAll (not at collection: a filtered run would skip afterAll and leave it). */
     let dir: string | undefined;
     let redis: RedisHandle | undefined;
@@ -193,7 +193,7 @@ describe.each(LEDGER_HOSTS)(
         redis: { url: redis.url },
         dataDir: join(dir, 'data'),
         clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
-        ledger: { inline },
+        ledger,
       };
 
       const pending = new Map<number, Sent>(); // request id -> what it was

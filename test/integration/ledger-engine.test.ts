@@ -49,6 +49,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
         holdTtlMs: 60_000,
         dedupeWindowMs: 86_400_000,
         actorsMax: 10_000,
+        recordsPerActorMax: 64,
         commitTimeoutMs: 2_000,
         keyPrefix: keys.prefix,
       },

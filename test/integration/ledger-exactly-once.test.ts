@@ -21,7 +21,7 @@ import {
   simPan,
   Teller,
 } from '../helpers/ledger.js';
-import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
+import { LEDGER_VARIANTS } from '../helpers/ledger-hosts.js';
 import { makePan } from '../helpers/messages.js';
 import { sleep } from '../helpers/processes.js';
 import type { TransportKind } from '../helpers/raw-client.js';
@@ -41,7 +41,7 @@ const accounts = new Accounts(() => stack.sw, TOKEN);
 
 // The whole file runs against the default ledger (worker threads) and the inline one
 // (ledger.inline): exactly-once must not depend on which thread the actors live on.
-describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
+describe.each(LEDGER_VARIANTS)('$mode', ({ ledger }) => {
   beforeAll(async () => {
     shared = new ClientPool();
     pool = new ClientPool();
@@ -52,7 +52,7 @@ describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
         institutions: [institutionEntry(acq), institutionEntry(acq2)],
         workers: 2,
         // The smallest actor table allowed, so the bulk step below can push actors out of memory.
-        ledger: { actorsMax: 1000, commitTimeoutMs: 5000, holdExpiryIntervalMs: 60_000, inline },
+        ledger: { actorsMax: 1000, commitTimeoutMs: 5000, holdExpiryIntervalMs: 60_000, ...ledger },
         log: { level: 'debug' },
       },
     });

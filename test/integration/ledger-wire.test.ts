@@ -19,7 +19,7 @@ import {
   req,
   Teller,
 } from '../helpers/ledger.js';
-import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
+import { LEDGER_VARIANTS } from '../helpers/ledger-hosts.js';
 import { makePan } from '../helpers/messages.js';
 import type { TransportKind } from '../helpers/raw-client.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
@@ -35,7 +35,7 @@ const accounts = new Accounts(() => stack.sw, TOKEN);
 
 // The whole file runs against the default ledger (worker threads) and the inline one
 // (ledger.inline): the same core behind a different host must keep every rule.
-describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
+describe.each(LEDGER_VARIANTS)('$mode', ({ ledger }) => {
   beforeAll(async () => {
     shared = new ClientPool();
     book = new RrnBook();
@@ -44,7 +44,7 @@ describe.each(LEDGER_HOSTS)('$mode', ({ inline }) => {
         admin: { token: TOKEN },
         institutions: [institutionEntry(acq)],
         workers: 2,
-        ledger: { inline },
+        ledger,
         log: { level: 'debug' },
       },
     });

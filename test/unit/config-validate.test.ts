@@ -656,6 +656,7 @@ describe('validateConfig: ledger', () => {
   it('defaults to worker threads with the documented limits', () => {
     expect(ok(valid()).ledger).toEqual({
       actorsMax: 1_000_000,
+      recordsPerActorMax: 64,
       commitTimeoutMs: 5_000,
       holdExpiryIntervalMs: 60_000,
       inline: false,
@@ -664,6 +665,7 @@ describe('validateConfig: ledger', () => {
 
   it.each([
     ['actorsMax', 1_000, 100_000_000, ''],
+    ['recordsPerActorMax', 1, 1_000_000, ''],
     ['commitTimeoutMs', 10, DAY_MS, ' (1 day)'],
     ['holdExpiryIntervalMs', 10, DAY_MS, ' (1 day)'],
   ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {

@@ -11,7 +11,10 @@ import type { WorkItem } from '../worker-protocol.js';
  * synchronously: no await inside a turn.
  */
 export class Actor {
-  /** loading: state being read from Redis (work waits in the mailbox); ready: account exists; absent: no such account. */
+  /**
+   * loading: state (or, when partial, a record) being read from Redis, work waits in the
+   * mailbox; ready: account exists; absent: no such account.
+   */
   status: 'loading' | 'ready' | 'absent' = 'loading';
   account: AccountState | undefined;
   records: RecordMap = new Map();
@@ -24,6 +27,15 @@ export class Actor {
   prunedKeys: string[] = [];
   /** Record count after the last prune: prune again when it doubles. */
   prunedAtSize = 0;
+  /**
+   * Some of its records are only in Redis (evicted to keep the record map
+   * bounded): a key missing from `records` must be fetched before deciding.
+   */
+  partial = false;
+  /** Work taken out of turn while its records are fetched; runs before the mailbox. */
+  head: WorkItem | undefined;
+  /** The item whose missing records were just fetched (so it is not fetched for again). */
+  fetchedFor: WorkItem | undefined;
   /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
   touchedAt = 0;
   /** The account's Redis key, built once by the first commit that writes it. */

@@ -66,6 +66,7 @@ export async function startCoreRuntime(
     holdTtlMs: data.holdTtlMs,
     dedupeWindowMs: data.dedupeWindowMs,
     actorsMax: data.actorsMax,
+    recordsPerActorMax: data.recordsPerActorMax,
     commitTimeoutMs: data.commitTimeoutMs,
     keys,
     writer,

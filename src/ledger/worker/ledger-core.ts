@@ -15,7 +15,7 @@ import type { AccountState } from '../account.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { decodeAccount, decodeRecord } from '../state-codec.js';
-import type { TxnRecord } from '../txn-record.js';
+import { recordKey, type TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
@@ -60,6 +60,11 @@ export interface LedgerCoreOptions {
   readonly holdTtlMs: number;
   readonly dedupeWindowMs: number;
   readonly actorsMax: number;
+  /**
+   * Transaction records an actor keeps in memory; older ones (once durable)
+   * are evicted and fetched from the account hash when a key needs them.
+   */
+  readonly recordsPerActorMax: number;
   readonly commitTimeoutMs: number;
   readonly keys: KeySpace;
   /** Commits (one in flight). */
@@ -113,6 +118,8 @@ export class LedgerCore {
   private fenced = false;
   /** stop() was called: the owner is gone. */
   private stopped = false;
+  /** Every batch up to this id is released: its records are durable in Redis (or gone with a failure). */
+  private confirmedUpTo = 0;
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
@@ -211,6 +218,14 @@ export class LedgerCore {
 
   /** One turn of one actor: synchronous from start to end. */
   private run(actor: Actor, item: WorkItem): void {
+    if (actor.partial && actor.fetchedFor !== item) {
+      const missing = this.missingKeys(actor, item);
+      if (missing.length > 0) {
+        this.fetchRecords(actor, item, missing);
+        return;
+      }
+    }
+    actor.fetchedFor = undefined;
     const batch = this.batch();
     const nowMs = this.now();
     switch (item.k) {
@@ -330,18 +345,112 @@ export class LedgerCore {
     }
     actor.prunedAtSize = 0;
     this.maybePrune(actor, nowMs, undefined);
-    let item = actor.mailbox.shift();
-    while (item !== undefined) {
-      this.mailboxDepth--;
-      this.run(actor, item);
-      item = actor.mailbox.shift();
-    }
+    // Loaded from Redis, so all durable: keep the newest recordsPerActorMax in memory.
+    this.evict(actor);
+    this.drain(actor);
     this.passivateIdle();
+  }
+
+  /** Runs the actor's waiting work (the fetched item first) until it waits on Redis again. */
+  private drain(actor: Actor): void {
+    while (actor.status !== 'loading') {
+      let item = actor.head;
+      if (item !== undefined) actor.head = undefined;
+      else {
+        item = actor.mailbox.shift();
+        if (item === undefined) return;
+        this.mailboxDepth--;
+      }
+      this.run(actor, item);
+    }
+  }
+
+  // --- bounded record maps ----------------------------------------------
+
+  /** Record keys `item` reads that a partial actor does not hold in memory. */
+  private missingKeys(actor: Actor, item: WorkItem): string[] {
+    const keys: string[] = [];
+    const need = (key: string): void => {
+      if (!actor.records.has(key)) keys.push(key);
+    };
+    switch (item.k) {
+      case 'txn': {
+        const { req } = item;
+        need(recordKey(item.institution, req.stan, req.time));
+        if (req.txnClass === '0220' || req.txnClass === '0400')
+          need(recordKey(item.institution, req.origStan, req.origTime));
+        break;
+      }
+      case 'adjust':
+        need(`${ADJUST_KEY_PREFIX}${item.reference}`);
+        break;
+      case 'expire':
+        need(item.recordKey);
+        break;
+      default:
+        break;
+    }
+    return keys;
+  }
+
+  /**
+   * Reads the records `item` needs from the account hash, then runs it and
+   * whatever queued behind it, in order (the actor waits as during activation).
+   */
+  private fetchRecords(actor: Actor, item: WorkItem, missing: string[]): void {
+    actor.status = 'loading';
+    actor.head = item;
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    this.o.reader.hmgetBuffer(actor.accountKey, ...missing).then(
+      (values) => {
+        if (this.actors.get(actor.pan) !== actor) {
+          // Dropped meanwhile (a failed commit): nothing of it was decided; 96, retry.
+          this.failLoad(actor);
+          this.scheduleCommit();
+          return;
+        }
+        missing.forEach((key, i) => {
+          const data = values[i];
+          if (data !== null && data !== undefined && !actor.records.has(key))
+            actor.records.set(key, decodeRecord(data));
+        });
+        actor.status = 'ready';
+        actor.fetchedFor = item;
+        this.drain(actor);
+        this.scheduleCommit();
+      },
+      () => {
+        this.failLoad(actor);
+        this.scheduleCommit();
+      },
+    );
+  }
+
+  /**
+   * Keeps an actor's record map at recordsPerActorMax: drops the oldest
+   * records whose last write is durable (its batch released, not in the open
+   * batch). They stay in the account hash; a key that needs one fetches it.
+   */
+  private evict(actor: Actor): void {
+    const records = actor.records;
+    // Not while it waits on a fetch: the waiting item was checked against what is in memory
+    // now, and must find it there when it runs.
+    if (actor.status === 'loading' || records.size <= this.o.recordsPerActorMax) return;
+    for (const [key, record] of records) {
+      if (records.size <= this.o.recordsPerActorMax) break;
+      if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
+      records.delete(key);
+      actor.partial = true;
+    }
   }
 
   private failLoad(actor: Actor): void {
     if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
     const batch = this.batch();
+    if (actor.head !== undefined) {
+      batch.results.push(this.failedResult(actor.head));
+      actor.head = undefined;
+    }
     for (const item of actor.mailbox.clear()) {
       this.mailboxDepth--;
       batch.results.push(this.failedResult(item));
@@ -438,7 +547,12 @@ export class LedgerCore {
 
   /** Posts the results of the oldest commits that returned, in the order they were decided. */
   private release(): void {
-    while (this.inflight[0]?.ok === true) this.o.post(this.inflight.shift()!.batch.results);
+    while (this.inflight[0]?.ok === true) {
+      const { batch } = this.inflight.shift()!;
+      this.confirmedUpTo = batch.id;
+      for (const actor of batch.actors) this.evict(actor);
+      this.o.post(batch.results);
+    }
     this.passivateIdle();
   }
 

@@ -24,6 +24,7 @@ export class OpenBatch {
 
   addRecord(actor: Actor, record: TxnRecord): void {
     this.join(actor);
+    record.batch = this.id;
     actor.dirtyRecords.add(record);
   }
 
