@@ -89,10 +89,15 @@ export function keySpace(prefix = 'sy'): KeySpace {
  * changing it would move accounts between shards (and their keys).
  */
 export function shardOf(pan: string): number {
+  return fnv1a32(pan) % SHARD_COUNT;
+}
+
+/** FNV-1a over a string's UTF-16 code units, 32 bits, unsigned. */
+export function fnv1a32(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < pan.length; i++) {
-    hash ^= pan.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
-  return (hash >>> 0) % SHARD_COUNT;
+  return hash >>> 0;
 }

@@ -297,6 +297,24 @@ describe('LedgerCore against a real Redis', () => {
     }
   }, 60_000);
 
+  it('answers 96 when an evicted record cannot be read, keeps the actor, and replays once reads work again', async () => {
+    const h = await newCore({ recordsPerActorMax: 2 });
+    const { reader } = cores[cores.length - 1]!;
+    const p = pan(8);
+    await h.run([put(p, 100_000)]);
+    const first = responseOf((await h.run([txn(p, 400, 1_000)]))[0]);
+    for (let i = 1; i <= 4; i++) await h.run([txn(p, 400 + i, 1_000)]);
+    reader.disconnect();
+    // A repeat of the first hold needs its evicted record: 96 (retry), and no second hold.
+    expect(rcOf((await h.run([txn(p, 400, 1_000)]))[0])).toBe('96');
+    // A new key needs no read: decided as usual on the same actor.
+    expect(rcOf((await h.run([txn(p, 410, 1_000)]))[0])).toBe('00');
+    await reader.connect();
+    expect(responseOf((await h.run([txn(p, 400, 1_000)]))[0])).toEqual(first);
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 6 * 1_000 } });
+  });
+
   it('a stopped core (an inline owner that was killed) re-fences nothing and takes no more work', async () => {
     const h = await newCore();
     const p = pan(4);

@@ -7,7 +7,7 @@ import {
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../../store/commit-script.js';
-import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
+import { fnv1a32, type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
 import { maskPan } from '../../util/pan.js';
 import { withTimeout } from '../../util/with-timeout.js';
@@ -218,7 +218,7 @@ export class LedgerCore {
 
   /** One turn of one actor: synchronous from start to end. */
   private run(actor: Actor, item: WorkItem): void {
-    if (actor.partial && actor.fetchedFor !== item) {
+    if (actor.evicted.size > 0 && actor.fetchedFor !== item) {
       const missing = this.missingKeys(actor, item);
       if (missing.length > 0) {
         this.fetchRecords(actor, item, missing);
@@ -367,11 +367,11 @@ export class LedgerCore {
 
   // --- bounded record maps ----------------------------------------------
 
-  /** Record keys `item` reads that a partial actor does not hold in memory. */
+  /** Record keys `item` reads that were evicted from memory (so are in Redis, or a fingerprint collision). */
   private missingKeys(actor: Actor, item: WorkItem): string[] {
     const keys: string[] = [];
     const need = (key: string): void => {
-      if (!actor.records.has(key)) keys.push(key);
+      if (!actor.records.has(key) && actor.evicted.has(keyFingerprint(key))) keys.push(key);
     };
     switch (item.k) {
       case 'txn': {
@@ -420,10 +420,27 @@ export class LedgerCore {
         this.scheduleCommit();
       },
       () => {
-        this.failLoad(actor);
+        // The read failed: the item and those behind it get 96 (retry). The actor stays: it
+        // may have decisions in a batch not yet committed, which a fresh actor loaded from
+        // Redis would not see.
+        actor.status = 'ready';
+        this.answerWaiting(actor);
         this.scheduleCommit();
       },
     );
+  }
+
+  /** Answers 96 to the item taken out of turn and everything in the mailbox. */
+  private answerWaiting(actor: Actor): void {
+    const batch = this.batch();
+    if (actor.head !== undefined) {
+      batch.results.push(this.failedResult(actor.head));
+      actor.head = undefined;
+    }
+    for (const item of actor.mailbox.clear()) {
+      this.mailboxDepth--;
+      batch.results.push(this.failedResult(item));
+    }
   }
 
   /**
@@ -440,21 +457,13 @@ export class LedgerCore {
       if (records.size <= this.o.recordsPerActorMax) break;
       if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
       records.delete(key);
-      actor.partial = true;
+      actor.evicted.add(keyFingerprint(key));
     }
   }
 
   private failLoad(actor: Actor): void {
     if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
-    const batch = this.batch();
-    if (actor.head !== undefined) {
-      batch.results.push(this.failedResult(actor.head));
-      actor.head = undefined;
-    }
-    for (const item of actor.mailbox.clear()) {
-      this.mailboxDepth--;
-      batch.results.push(this.failedResult(item));
-    }
+    this.answerWaiting(actor);
   }
 
   /** Drops idle actors beyond actorsMax, least recently used first. Their state is in Redis. */
@@ -679,6 +688,11 @@ function assertAccountInvariants(account: AccountState): void {
       `invariant: account ${maskPan(account.pan)} balance ${account.balance} held ${account.held}`,
     );
   }
+}
+
+/** A record key's fingerprint in Actor.evicted (a collision costs one needless read, never a wrong answer). */
+function keyFingerprint(key: string): number {
+  return fnv1a32(key);
 }
 
 function assertHeldMatchesOpenHolds(actor: Actor): void {
