@@ -67,9 +67,9 @@ export interface LedgerCoreOptions {
   readonly recordsPerActorMax: number;
   readonly commitTimeoutMs: number;
   readonly keys: KeySpace;
-  /** Commits (one in flight). */
+  /** Commits (at most COMMITS_IN_FLIGHT_MAX in flight, chained). */
   readonly writer: Redis;
-  /** Actor activation reads. */
+  /** Reads: actor activation, and evicted records a key needs. */
   readonly reader: Redis;
   readonly nextRrn: () => string;
   readonly nextAuthCode: () => string;
@@ -88,7 +88,7 @@ export interface LedgerCoreStats {
 /**
  * A ledger worker's brain, free of worker_threads so it can be tested with a
  * real Redis in-process: actors by PAN, activation from Redis, decisions in
- * memory, and group commit with exactly one commit in flight. Results leave
+ * memory, and group commit with at most two chained commits in flight. Results leave
  * only after their batch's commit returned (nothing is approved that is not
  * durable); when a commit fails, its batch and the batch decided on top of it
  * are answered 96 and their actors dropped, to be reloaded from Redis.
