@@ -1,4 +1,6 @@
+import { createRrnGenerator } from '../src/engine/rrn.js';
 import type { AccountState } from '../src/ledger/account.js';
+import { createAuthCodeGenerator } from '../src/ledger/auth-code.js';
 import { type DecideContext, type DecisionSink, decideInto, type RecordMap } from '../src/ledger/decide.js';
 import type { TxnRequest } from '../src/protocol/request.js';
 import { withLuhnDigit } from '../src/util/pan.js';
@@ -7,7 +9,10 @@ import { type MicroResult, measure } from './micro.js';
 /**
  * In-memory actor decisions on one core: decide() over 100,000 accounts,
  * holds and purchases, as an actor runs them (state in memory, records
- * added), without persistence. The ceiling of the ledger's CPU side.
+ * added and the oldest dropped, the real rrn and authCode generators),
+ * without persistence. The ceiling of the ledger's CPU side. Judge it by the
+ * sustained rate: the records live on, and their collections are part of
+ * the cost.
  */
 export function runLedgerBench(durationMs: number): MicroResult[] {
   const ACCOUNTS = 100_000;
@@ -28,19 +33,20 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
       records: new Map(),
     });
   }
-  let rrn = 0;
+  // The generators the ledger runs with (unique rrn and authCode per approval).
   const ctx: DecideContext = {
     nowMs: Date.UTC(2026, 10, 26),
     holdTtlMs: 7 * 86_400_000,
     institution: 'acq-bench',
-    nextRrn: () => String(++rrn).padStart(12, '0'),
-    nextAuthCode: () => 'A00001',
+    nextRrn: createRrnGenerator(1),
+    nextAuthCode: createAuthCodeGenerator(1, 0),
   };
   let stan = 0;
   let time = 1_764_000_000_000;
   const request = (pan: string, txnClass: '0100' | '0200'): TxnRequest => {
     stan = stan === 999_999 ? 1 : stan + 1;
-    if (stan === 1) time++;
+    // Transmission times move on every 64 requests: a busy acquirer's millisecond, not one time for all.
+    if ((stan & 63) === 0) time++;
     return {
       txnClass,
       repeat: false,
@@ -70,16 +76,27 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
     },
   };
   const BATCH = 1_000;
+  // Records an actor keeps per account here: the oldest leaves when a new one comes, so the heap
+  // holds a steady ACCOUNTS * RECORDS_KEPT records, as a busy ledger keeps its recent keys.
+  const RECORDS_KEPT = 8;
   let cursor = 0;
   const run = (txnClass: '0100' | '0200') => (): void => {
     for (let i = 0; i < BATCH; i++) {
       const a = accounts[cursor]!;
       cursor = cursor + 1 === ACCOUNTS ? 0 : cursor + 1;
       decideInto(a.account, a.records, request(a.account.pan, txnClass), ctx, sink);
-      // Keep the record maps bounded so the run measures decisions, not an ever-growing heap.
-      if (a.records.size > 8) a.records.clear();
+      if (a.records.size > RECORDS_KEPT) {
+        for (const key of a.records.keys()) {
+          a.records.delete(key);
+          break;
+        }
+      }
     }
   };
+  // Fill every account's records first: the rounds then measure the steady state, whose
+  // collections (a full old generation of records) the sustained rate pays for.
+  const fill = run('0100');
+  for (let i = 0; i < (ACCOUNTS * RECORDS_KEPT) / BATCH; i++) fill();
   const results = [
     measure('decide 0100 hold, 100k accounts', BATCH, run('0100'), durationMs),
     measure('decide 0200 purchase, 100k accounts', BATCH, run('0200'), durationMs),

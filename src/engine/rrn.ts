@@ -14,33 +14,46 @@
  * meet after 1296 instantiations in between.
  */
 
+import { BASE36_PAIR, base36 } from '../util/base36.js';
+
 const EPOCH_MS = Date.UTC(2024, 0, 1);
 const SEQ_PER_SECOND = 36 ** 4;
 export const RRN_SOURCE_MAX = 36 ** 2 - 1;
 
-export type RrnGenerator = () => string;
+/** Takes the caller's clock reading when it has one (the ledger's batch time), else reads the clock. */
+export type RrnGenerator = (nowMs?: number) => string;
 
 export function createRrnGenerator(sourceId: number, nowMs: () => number = Date.now): RrnGenerator {
   if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > RRN_SOURCE_MAX) {
     throw new RangeError(`rrn source id must be 0..${RRN_SOURCE_MAX}`);
   }
-  const source = sourceId.toString(36).toUpperCase().padStart(2, '0');
+  const source = base36(sourceId, 2);
   let second = -1;
   let prefix = '';
   let seq = 0;
-  return () => {
-    const nowSecond = Math.floor((nowMs() - EPOCH_MS) / 1000);
+  let block = -1;
+  let blockPrefix = '';
+  return (atMs = nowMs()) => {
+    const nowSecond = Math.floor((atMs - EPOCH_MS) / 1000);
     if (nowSecond > second) {
       second = nowSecond;
       seq = 0;
-      prefix = `${second.toString(36).toUpperCase().padStart(6, '0')}${source}`;
+      prefix = base36(second, 6) + source;
+      block = -1;
     } else if (seq >= SEQ_PER_SECOND) {
       second += 1;
       seq = 0;
-      prefix = `${second.toString(36).toUpperCase().padStart(6, '0')}${source}`;
+      prefix = base36(second, 6) + source;
+      block = -1;
     }
     const s = seq++;
-    return `${prefix}${s.toString(36).toUpperCase().padStart(4, '0')}`;
+    const high = (s / 1296) | 0;
+    // The first 10 characters change once per 1,296 rrns: kept, so an rrn is one (flat) concatenation.
+    if (high !== block) {
+      block = high;
+      blockPrefix = prefix + BASE36_PAIR[high]!;
+    }
+    return blockPrefix + BASE36_PAIR[s % 1296]!;
   };
 }
 

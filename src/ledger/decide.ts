@@ -18,7 +18,8 @@ export interface DecideContext {
   readonly holdTtlMs: number;
   /** The acquirer's institution (from the session). */
   readonly institution: string;
-  readonly nextRrn: () => string;
+  /** Given the decision's `nowMs`, so the generator does not read the clock per approval. */
+  readonly nextRrn: (nowMs: number) => string;
   readonly nextAuthCode: () => string;
 }
 
@@ -86,7 +87,7 @@ export function decideInto(
       existing.amount === req.amount &&
       existing.currency === req.currency &&
       existing.proc === contentProc;
-    return same ? existing.response : { rc: RC.duplicateMismatch, rrn: ctx.nextRrn() };
+    return same ? existing.response : { rc: RC.duplicateMismatch, rrn: ctx.nextRrn(ctx.nowMs) };
   }
 
   builder ??= new DecisionBuilder();
@@ -142,7 +143,7 @@ class DecisionBuilder {
    * original), which like every approval carries amount and balance.
    */
   decline(rc: string, reversedRc?: string): StoredResponse {
-    const response: StoredResponse = { rc, rrn: this.ctx.nextRrn() };
+    const response: StoredResponse = { rc, rrn: this.ctx.nextRrn(this.ctx.nowMs) };
     // PROTOCOL.md section 3: a short `error` text on 30 and 12.
     if (rc === RC.invalidTransaction) response.error = INVALID_TRANSACTION_TEXT;
     if (rc === RC.approved) {
@@ -212,9 +213,12 @@ function approvalFields(
   amount: number,
   withAuthCode: boolean,
 ): StoredResponse {
-  const response: StoredResponse = { rc, rrn: d.ctx.nextRrn(), amount, balance: available(d.account) };
-  if (withAuthCode) response.authCode = d.ctx.nextAuthCode();
-  return response;
+  const rrn = d.ctx.nextRrn(d.ctx.nowMs);
+  const balance = available(d.account);
+  // One literal per shape (no property added afterwards): records' responses stay monomorphic.
+  return withAuthCode
+    ? { rc, rrn, authCode: d.ctx.nextAuthCode(), amount, balance }
+    : { rc, rrn, amount, balance };
 }
 
 /**
