@@ -20,7 +20,7 @@ import {
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../../src/store/commit-script.js';
-import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
+import { keySpace, SHARD_COUNT, shardOf } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
@@ -66,6 +66,8 @@ async function newCore(
     recordsPerActorMax?: number;
     commitTimeoutMs?: number;
     epoch?: number;
+    dedupeWindowMs?: number;
+    nowMs?: () => number;
   } = {},
 ): Promise<Harness> {
   const keys = keySpace(options.prefix ?? `t${++prefixSeq}`);
@@ -91,7 +93,8 @@ async function newCore(
     workerCount: 1,
     epoch,
     holdTtlMs: 60_000,
-    dedupeWindowMs: 86_400_000,
+    dedupeWindowMs: options.dedupeWindowMs ?? 86_400_000,
+    ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}),
     actorsMax: options.actorsMax ?? 100_000,
     recordsPerActorMax: options.recordsPerActorMax ?? 10_000,
     commitTimeoutMs: options.commitTimeoutMs ?? 2_000,
@@ -230,19 +233,67 @@ describe('LedgerCore against a real Redis', () => {
     });
   });
 
-  it('SCRATCH declined original evicted then reversed', async () => {
+  it('reverses a declined original that was evicted: 00, no effect, and its repeat still gets the decline', async () => {
     const h = await newCore({ recordsPerActorMax: 2 });
     const p = pan(6);
     await h.run([put(p, 1_000)]);
-    const x = responseOf((await h.run([txn(p, 300, 5_000)]))[0]);
-    expect(x.rc).toBe('51');
+    const declined = responseOf((await h.run([txn(p, 300, 5_000)]))[0]);
+    expect(declined.rc).toBe('51');
     for (let i = 0; i < 5; i++) await h.run([txn(p, 310 + i, 10)]);
-    const r = await h.run([
+    const [reversal] = await h.run([
       txn(p, 320, 5_000, { txnClass: '0400', origStan: 300, origTime: 1_764_000_000_000 + 300 }),
     ]);
-    console.log('reversal', JSON.stringify(r));
-    const replay = responseOf((await h.run([txn(p, 300, 5_000)]))[0]);
-    expect(replay).toEqual(x);
+    expect(responseOf(reversal)).toMatchObject({ rc: '00', amount: 5_000, balance: 1_000 - 5 * 10 });
+    expect(responseOf((await h.run([txn(p, 300, 5_000)]))[0])).toEqual(declined);
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 1_000, held: 5 * 10 } });
+  });
+
+  it('forgets evicted keys past the dedupe window and deletes their records from Redis, open holds excepted', async () => {
+    const windowMs = 80_000;
+    let nowMs = Date.UTC(2026, 10, 26, 12);
+    const h = await newCore({ recordsPerActorMax: 2, dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    const p = pan(9);
+    const accountKey = h.keys.account(shardOf(p), p);
+    await h.run([put(p, 1_000_000)]);
+    const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
+    // Early: an open hold, a hold later reversed, purchases; then enough work to evict them all.
+    const openHold = responseOf((await h.run([txn(p, 500, 7_000)]))[0]);
+    await h.run([txn(p, 501, 3_000)]);
+    await h.run([txn(p, 502, 3_000, { txnClass: '0400', origStan: 501, origTime: 1_764_000_000_000 + 501 })]);
+    for (let i = 0; i < 4; i++) await h.run([txn(p, 510 + i, 100, { txnClass: '0200' })]);
+    expect(await admin.hexists(accountKey, field(510))).toBe(1);
+    type Inner = { actors: Map<string, { records: Map<string, unknown>; evicted: { size: number } }> };
+    const actor = (h.core as unknown as Inner).actors.get(p)!;
+    const evictedEarly = actor.evicted.size;
+    // Seven records, two kept in memory (512, 513): the other five were evicted.
+    expect(evictedEarly).toBe(5);
+    // Past the window (and a generation later), new work evicts into a new generation and drops the old.
+    nowMs += windowMs + windowMs / 8 + 1;
+    for (let i = 0; i < 4; i++) await h.run([txn(p, 600 + i, 100, { txnClass: '0200' })]);
+    nowMs += windowMs / 8 + 1;
+    await h.run([txn(p, 610, 100, { txnClass: '0200' })]);
+    for (const stan of [501, 502, 510, 511])
+      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
+    // 512 and 513 left memory late, in a generation with newer records: kept until that one is past.
+    expect(await admin.hexists(accountKey, field(512))).toBe(1);
+    // The open hold is still in Redis and in the evicted set: a repeat replays it, a completion finds it.
+    expect(await admin.hexists(accountKey, field(500))).toBe(1);
+    // Remembered now: 512, 513, 600, 601 (second generation), 602 (third) and the carried hold;
+    // without expiry all ten evictions would still be there.
+    expect(actor.evicted.size).toBe(evictedEarly + 5 - 4);
+    expect(responseOf((await h.run([txn(p, 500, 7_000)]))[0])).toEqual(openHold);
+    const [completion] = await h.run([
+      txn(p, 620, 6_000, { txnClass: '0220', origStan: 500, origTime: 1_764_000_000_000 + 500 }),
+    ]);
+    expect(rcOf(completion)).toBe('00');
+    // A new key past the window is a new transaction: approved as such.
+    expect(rcOf((await h.run([txn(p, 510, 100, { txnClass: '0200' })]))[0])).toBe('00');
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({
+      ok: true,
+      account: { balance: 1_000_000 - 4 * 100 - 5 * 100 - 6_000 - 100, held: 0 },
+    });
   });
 
   it('decides a random sequence the same with 2 records per actor in memory as with all (seeded)', async () => {

@@ -3,6 +3,7 @@ import type { AccountState } from '../account.js';
 import type { RecordMap } from '../decide.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem } from '../worker-protocol.js';
+import { EvictedKeys } from './evicted-keys.js';
 
 /**
  * One account's actor: its state, its recent transaction records, and a
@@ -28,12 +29,12 @@ export class Actor {
   /** Record count after the last prune: prune again when it doubles. */
   prunedAtSize = 0;
   /**
-   * Fingerprints (keyFingerprint) of the records that are only in Redis,
-   * evicted to keep `records` bounded: a key missing from `records` whose
-   * fingerprint is here must be fetched before deciding. A new key (not here)
-   * needs no read. About 20-40 bytes per evicted record instead of ~1 KB.
+   * The records that are only in Redis, evicted to keep `records` bounded: a
+   * key missing from `records` that may be here must be fetched before
+   * deciding. A new key needs no read. Forgotten (and deleted from Redis)
+   * once past the dedupe window.
    */
-  readonly evicted = new Set<number>();
+  readonly evicted: EvictedKeys;
   /** Work taken out of turn while its records are fetched; runs before the mailbox. */
   head: WorkItem | undefined;
   /** The item whose missing records were just fetched (so it is not fetched for again). */
@@ -43,8 +44,12 @@ export class Actor {
   /** The account's Redis key, built once by the first commit that writes it. */
   accountKey: string | undefined;
 
+  /** `evictedSpanMs`: one generation of evicted keys (EvictedKeys). */
   constructor(
     readonly pan: string,
     readonly shard: number,
-  ) {}
+    evictedSpanMs: number,
+  ) {
+    this.evicted = new EvictedKeys(evictedSpanMs);
+  }
 }

@@ -7,7 +7,7 @@ import {
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../../store/commit-script.js';
-import { fnv1a32, type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
+import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
 import { maskPan } from '../../util/pan.js';
 import { withTimeout } from '../../util/with-timeout.js';
@@ -71,7 +71,7 @@ export interface LedgerCoreOptions {
   readonly writer: Redis;
   /** Reads: actor activation, and evicted records a key needs. */
   readonly reader: Redis;
-  readonly nextRrn: () => string;
+  readonly nextRrn: (nowMs?: number) => string;
   readonly nextAuthCode: () => string;
   readonly post: (results: WorkResult[]) => void;
   readonly log: Logger;
@@ -126,9 +126,12 @@ export class LedgerCore {
   private readonly recencySlack: number;
   /** KEYS[1] of every commit: this incarnation's applied sequence. */
   private readonly appliedKey: string;
+  /** One generation of an actor's evicted keys: an eighth of the dedupe window (at least 1 s). */
+  private readonly evictedSpanMs: number;
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.recencySlack = Math.floor(o.actorsMax / 8);
+    this.evictedSpanMs = Math.max(1_000, Math.floor(o.dedupeWindowMs / 8));
     this.appliedKey = o.keys.appliedSeq(o.owner);
     this.epoch = o.epoch;
     this.now = o.nowMs ?? Date.now;
@@ -185,7 +188,7 @@ export class LedgerCore {
     const pan = item.k === 'txn' ? item.req.pan : item.pan;
     let actor = this.actors.get(pan);
     if (actor === undefined) {
-      actor = new Actor(pan, shardOf(pan));
+      actor = new Actor(pan, shardOf(pan), this.evictedSpanMs);
       actor.touchedAt = this.touches;
       this.actors.set(pan, actor);
       this.scheduleLoad(actor);
@@ -241,6 +244,7 @@ export class LedgerCore {
           return;
         }
         this.maybePrune(actor, nowMs, batch);
+        this.expireEvicted(actor, nowMs, batch);
         const ctx = this.decideCtx;
         ctx.nowMs = nowMs;
         ctx.institution = item.institution;
@@ -281,12 +285,22 @@ export class LedgerCore {
     if (size < PRUNE_FLOOR || size < actor.prunedAtSize * 2) return;
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
     for (const [key, record] of actor.records) {
-      if (record.atMs >= cutoffMs || record.state === 'open' || key.startsWith(ADJUST_KEY_PREFIX)) continue;
+      if (record.atMs >= cutoffMs || outlivesWindow(key, record)) continue;
       actor.records.delete(key);
       actor.prunedKeys.push(key);
     }
     actor.prunedAtSize = actor.records.size;
     if (actor.prunedKeys.length > 0 && batch !== undefined && actor.account !== undefined) batch.join(actor);
+  }
+
+  /** Forgets evicted keys past the dedupe window; the next commit deletes their records from Redis. */
+  private expireEvicted(actor: Actor, nowMs: number, batch: OpenBatch): void {
+    const cutoffMs = nowMs - this.o.dedupeWindowMs;
+    if (!actor.evicted.due(cutoffMs)) return;
+    const deleted = actor.evicted.expire(cutoffMs, nowMs, (key) => actor.records.has(key));
+    if (deleted.length === 0) return;
+    for (const key of deleted) actor.prunedKeys.push(key);
+    if (actor.account !== undefined) batch.join(actor);
   }
 
   // --- activation -----------------------------------------------------
@@ -346,7 +360,7 @@ export class LedgerCore {
     actor.prunedAtSize = 0;
     this.maybePrune(actor, nowMs, undefined);
     // Loaded from Redis, so all durable: keep the newest recordsPerActorMax in memory.
-    this.evict(actor);
+    this.evict(actor, nowMs);
     this.drain(actor);
     this.passivateIdle();
   }
@@ -371,7 +385,7 @@ export class LedgerCore {
   private missingKeys(actor: Actor, item: WorkItem): string[] {
     const keys: string[] = [];
     const need = (key: string): void => {
-      if (!actor.records.has(key) && actor.evicted.has(keyFingerprint(key))) keys.push(key);
+      if (!actor.records.has(key) && actor.evicted.mayHave(key)) keys.push(key);
     };
     switch (item.k) {
       case 'txn': {
@@ -411,8 +425,11 @@ export class LedgerCore {
         }
         missing.forEach((key, i) => {
           const data = values[i];
-          if (data !== null && data !== undefined && !actor.records.has(key))
-            actor.records.set(key, decodeRecord(data));
+          if (data !== null && data !== undefined && !actor.records.has(key)) {
+            const record = decodeRecord(data);
+            actor.records.set(key, record);
+            if (outlivesWindow(key, record)) actor.evicted.returnedKept(key);
+          }
         });
         actor.status = 'ready';
         actor.fetchedFor = item;
@@ -448,7 +465,7 @@ export class LedgerCore {
    * records whose last write is durable (its batch released, not in the open
    * batch). They stay in the account hash; a key that needs one fetches it.
    */
-  private evict(actor: Actor): void {
+  private evict(actor: Actor, nowMs: number): void {
     const records = actor.records;
     // Not while it waits on a fetch: the waiting item was checked against what is in memory
     // now, and must find it there when it runs.
@@ -457,7 +474,7 @@ export class LedgerCore {
       if (records.size <= this.o.recordsPerActorMax) break;
       if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
       records.delete(key);
-      actor.evicted.add(keyFingerprint(key));
+      actor.evicted.add(key, record.atMs, outlivesWindow(key, record), nowMs);
     }
   }
 
@@ -559,7 +576,8 @@ export class LedgerCore {
     while (this.inflight[0]?.ok === true) {
       const { batch } = this.inflight.shift()!;
       this.confirmedUpTo = batch.id;
-      for (const actor of batch.actors) this.evict(actor);
+      const nowMs = this.now();
+      for (const actor of batch.actors) this.evict(actor, nowMs);
       this.o.post(batch.results);
     }
     this.passivateIdle();
@@ -690,9 +708,14 @@ function assertAccountInvariants(account: AccountState): void {
   }
 }
 
-/** A record key's fingerprint in Actor.evicted (a collision costs one needless read, never a wrong answer). */
-function keyFingerprint(key: string): number {
-  return fnv1a32(key);
+/**
+ * Records the window does not end: an open hold (hold expiry and
+ * completions still need it) and an adjustment (its reference is
+ * idempotent for good). Everything else leaves memory and Redis once past
+ * the dedupe window.
+ */
+function outlivesWindow(key: string, record: TxnRecord): boolean {
+  return (record.state === 'open' && record.reversedRc === undefined) || key.startsWith(ADJUST_KEY_PREFIX);
 }
 
 function assertHeldMatchesOpenHolds(actor: Actor): void {

@@ -1,0 +1,108 @@
+import { fnv1a32 } from '../../store/keys.js';
+
+/**
+ * The keys of an actor's records that left memory (evicted to keep its
+ * record map bounded) and are only in the account hash, grouped in
+ * generations by when they left, so the set forgets them once they are past
+ * the dedupe window: memory stays bounded by rate x window even for an actor
+ * that never goes idle, and the records past the window are deleted from
+ * Redis (before, they stayed there until the actor was next activated).
+ *
+ * A lookup is by 32-bit fingerprint (FNV-1a): a key whose fingerprint is
+ * here may be in Redis and is read before deciding; a collision costs one
+ * needless read, never a wrong answer. A generation is dropped only when its
+ * newest record is past the window, so no key in the window is forgotten.
+ *
+ * Records that must outlive the window (open holds, which hold expiry and
+ * completions still need, and adjustments, kept forever) are carried into
+ * the current generation instead of being dropped, unless their record came
+ * back into memory since (memory then governs it, and a later eviction
+ * files it again with its state then): each such return is counted, and
+ * cancels the one entry its eviction filed.
+ */
+export class EvictedKeys {
+  private readonly generations: Generation[] = [];
+  private count = 0;
+  /** Kept keys read back into memory since they were filed, by key (at most one entry each cancels). */
+  private readonly returned = new Map<string, number>();
+
+  /** `spanMs`: how long one generation takes new keys (a fraction of the dedupe window). */
+  constructor(private readonly spanMs: number) {}
+
+  /** Evicted keys remembered (carried keys counted again after each carry). */
+  get size(): number {
+    return this.count;
+  }
+
+  /** True when `key` may be in Redis only (fingerprint match). */
+  mayHave(key: string): boolean {
+    const fp = fnv1a32(key);
+    for (const g of this.generations) if (g.fingerprints.has(fp)) return true;
+    return false;
+  }
+
+  /**
+   * Files an evicted record: `atMs` is when it was recorded (what the window
+   * counts from), `keep` says it must survive the window (open hold, adjustment).
+   */
+  add(key: string, atMs: number, keep: boolean, nowMs: number): void {
+    let current = this.generations[this.generations.length - 1];
+    if (current === undefined || nowMs - current.openedAtMs >= this.spanMs) {
+      current = { openedAtMs: nowMs, newestAtMs: 0, fingerprints: new Set(), dropKeys: [], keepKeys: [] };
+      this.generations.push(current);
+    }
+    current.fingerprints.add(fnv1a32(key));
+    if (atMs > current.newestAtMs) current.newestAtMs = atMs;
+    (keep ? current.keepKeys : current.dropKeys).push(key);
+    this.count++;
+  }
+
+  /** A kept record (open hold, adjustment) was read back into memory: its filed entry is stale. */
+  returnedKept(key: string): void {
+    this.returned.set(key, (this.returned.get(key) ?? 0) + 1);
+  }
+
+  /** True when the oldest generation is wholly past `cutoffMs` (a cheap check per turn). */
+  due(cutoffMs: number): boolean {
+    const oldest = this.generations[0];
+    return oldest !== undefined && oldest !== this.generations[this.generations.length - 1]
+      ? oldest.newestAtMs < cutoffMs
+      : false;
+  }
+
+  /**
+   * Drops the generations wholly past `cutoffMs` (never the current one) and
+   * returns the keys to delete from Redis. `inMemory(key)` says the record is
+   * back in the actor's map: it is neither deleted here nor carried.
+   */
+  expire(cutoffMs: number, nowMs: number, inMemory: (key: string) => boolean): string[] {
+    const deleted: string[] = [];
+    const carried: string[] = [];
+    while (this.due(cutoffMs)) {
+      const g = this.generations.shift()!;
+      this.count -= g.dropKeys.length + g.keepKeys.length;
+      for (const key of g.dropKeys) if (!inMemory(key)) deleted.push(key);
+      for (const key of g.keepKeys) {
+        const returns = this.returned.get(key);
+        if (returns !== undefined) {
+          if (returns > 1) this.returned.set(key, returns - 1);
+          else this.returned.delete(key);
+        } else if (!inMemory(key)) carried.push(key);
+      }
+    }
+    // Carried keys keep no record time of their own here: filed as of now, they are looked at again a window later.
+    for (const key of carried) this.add(key, nowMs, true, nowMs);
+    return deleted;
+  }
+}
+
+interface Generation {
+  readonly openedAtMs: number;
+  /** The newest record time filed here: the generation is past the window when this is. */
+  newestAtMs: number;
+  readonly fingerprints: Set<number>;
+  /** Keys to delete from Redis when the generation is dropped. */
+  readonly dropKeys: string[];
+  /** Keys carried into the current generation when it is dropped. */
+  readonly keepKeys: string[];
+}
