@@ -296,6 +296,28 @@ describe('LedgerCore against a real Redis', () => {
     });
   });
 
+  it('prunes records past the window from Redis when an account with few records is activated again', async () => {
+    const windowMs = 60_000;
+    let nowMs = Date.UTC(2026, 10, 26, 12);
+    const first = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    const p = pan(10);
+    const accountKey = first.keys.account(shardOf(p), p);
+    const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
+    await first.run([put(p, 100_000)]);
+    await first.run([txn(p, 700, 1_000), txn(p, 701, 2_000, { txnClass: '0200' })]);
+    expect(await admin.hexists(accountKey, field(701))).toBe(1);
+    // A day later another owner (a restart) activates the account: three records, far below any floor.
+    nowMs += windowMs + 1;
+    const second = await newCore({ prefix: first.keys.prefix, dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    expect(rcOf((await second.run([txn(p, 702, 500, { txnClass: '0200' })]))[0])).toBe('00');
+    expect(await admin.hexists(accountKey, field(701)), 'the purchase past the window').toBe(0);
+    // The open hold stays (expiry and completion need it); the new purchase is there.
+    expect(await admin.hexists(accountKey, field(700))).toBe(1);
+    expect(await admin.hexists(accountKey, field(702))).toBe(1);
+    const [view] = await second.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 2_500, held: 1_000 } });
+  });
+
   it('decides a random sequence the same with 2 records per actor in memory as with all (seeded)', async () => {
     // Differential: every answer of a core that evicts and fetches records must equal a core
     // that keeps them all. Several groups are in flight at once, so batches are confirmed

@@ -243,8 +243,10 @@ export class LedgerCore {
           });
           return;
         }
-        this.maybePrune(actor, nowMs, batch);
-        this.expireEvicted(actor, nowMs, batch);
+        this.maybePrune(actor, nowMs);
+        this.expireEvicted(actor, nowMs);
+        // Keys pruned here, at activation or from the evicted generations: this batch deletes them.
+        if (actor.prunedKeys.length > 0) batch.join(actor);
         const ctx = this.decideCtx;
         ctx.nowMs = nowMs;
         ctx.institution = item.institution;
@@ -279,10 +281,18 @@ export class LedgerCore {
     }
   }
 
-  /** Forgets records past the dedupe window (open holds and adjustments excepted) once the map has doubled. */
-  private maybePrune(actor: Actor, nowMs: number, batch: OpenBatch | undefined): void {
+  /** Prunes once the record map has doubled since the last prune (pruning is O(records)). */
+  private maybePrune(actor: Actor, nowMs: number): void {
     const size = actor.records.size;
     if (size < PRUNE_FLOOR || size < actor.prunedAtSize * 2) return;
+    this.prune(actor, nowMs);
+  }
+
+  /**
+   * Forgets the records in memory past the dedupe window (open holds and
+   * adjustments excepted); the actor's next commit deletes them from Redis.
+   */
+  private prune(actor: Actor, nowMs: number): void {
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
     for (const [key, record] of actor.records) {
       if (record.atMs >= cutoffMs || outlivesWindow(key, record)) continue;
@@ -290,17 +300,14 @@ export class LedgerCore {
       actor.prunedKeys.push(key);
     }
     actor.prunedAtSize = actor.records.size;
-    if (actor.prunedKeys.length > 0 && batch !== undefined && actor.account !== undefined) batch.join(actor);
   }
 
-  /** Forgets evicted keys past the dedupe window; the next commit deletes their records from Redis. */
-  private expireEvicted(actor: Actor, nowMs: number, batch: OpenBatch): void {
+  /** Forgets evicted keys past the dedupe window; the actor's next commit deletes their records from Redis. */
+  private expireEvicted(actor: Actor, nowMs: number): void {
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
     if (!actor.evicted.due(cutoffMs)) return;
-    const deleted = actor.evicted.expire(cutoffMs, nowMs, (key) => actor.records.has(key));
-    if (deleted.length === 0) return;
-    for (const key of deleted) actor.prunedKeys.push(key);
-    if (actor.account !== undefined) batch.join(actor);
+    for (const key of actor.evicted.expire(cutoffMs, nowMs, (k) => actor.records.has(k)))
+      actor.prunedKeys.push(key);
   }
 
   // --- activation -----------------------------------------------------
@@ -357,8 +364,9 @@ export class LedgerCore {
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
-    actor.prunedAtSize = 0;
-    this.maybePrune(actor, nowMs, undefined);
+    // Every activation prunes, however few the records: otherwise an account used now and then
+    // would keep up to PRUNE_FLOOR records in Redis for good, past any window.
+    this.prune(actor, nowMs);
     // Loaded from Redis, so all durable: keep the newest recordsPerActorMax in memory.
     this.evict(actor, nowMs);
     this.drain(actor);
