@@ -102,6 +102,7 @@ export class Switch {
         dedupeWindowMs: config.dedupeWindowMs,
         actorsMax: config.ledger.actorsMax,
         recordsPerActorMax: config.ledger.recordsPerActorMax,
+        evictedKeysMax: config.ledger.evictedKeysMax,
         commitTimeoutMs: config.ledger.commitTimeoutMs,
         keyPrefix: keys.prefix,
       },

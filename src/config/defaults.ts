@@ -30,6 +30,7 @@ export const DEFAULTS = {
   ledger: {
     actorsMax: 1_000_000,
     recordsPerActorMax: 64,
+    evictedKeysMax: 10_000_000,
     commitTimeoutMs: 5_000,
     holdExpiryIntervalMs: 60_000,
     inline: false,

@@ -79,6 +79,12 @@ export interface LedgerConfig {
    * Bounds memory at about actorsMax x recordsPerActorMax x 1 KB.
    */
   readonly recordsPerActorMax: number;
+  /**
+   * Keys of evicted records an owner remembers (for the dedupe window, ~100 bytes each), so a
+   * new key needs no Redis read. Past it, an actor that evicts a record reads every key not in
+   * memory from Redis until that record is past the window: slower, never wrong.
+   */
+  readonly evictedKeysMax: number;
   /** A commit Redis has not confirmed within this is answered 96 and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   /** How often the hold expiry job looks for holds older than holdTtlMs. */

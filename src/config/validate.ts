@@ -49,6 +49,7 @@ export const CONFIG_BOUNDS = {
   actorsMin: 1_000,
   actorsMax: 100_000_000,
   recordsPerActorMax: 1_000_000,
+  evictedKeysMax: 1_000_000_000,
 } as const;
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -394,6 +395,7 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
   const obj = c.object('ledger', value, [
     'actorsMax',
     'recordsPerActorMax',
+    'evictedKeysMax',
     'commitTimeoutMs',
     'holdExpiryIntervalMs',
     'inline',
@@ -410,6 +412,12 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
     obj['recordsPerActorMax'],
     1,
     CONFIG_BOUNDS.recordsPerActorMax,
+  );
+  const evictedKeysMax = c.integer(
+    'ledger.evictedKeysMax',
+    obj['evictedKeysMax'],
+    0,
+    CONFIG_BOUNDS.evictedKeysMax,
   );
   const commitTimeoutMs = c.integer(
     'ledger.commitTimeoutMs',
@@ -429,12 +437,13 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
   if (
     actorsMax === undefined ||
     recordsPerActorMax === undefined ||
+    evictedKeysMax === undefined ||
     commitTimeoutMs === undefined ||
     holdExpiryIntervalMs === undefined ||
     inline === undefined
   )
     return undefined;
-  return { actorsMax, recordsPerActorMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
+  return { actorsMax, recordsPerActorMax, evictedKeysMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
 }
 
 // ---------------------------------------------------------------- primitives

@@ -21,6 +21,8 @@ export interface LedgerWorkerData {
   readonly actorsMax: number;
   /** Transaction records an actor keeps in memory (older ones are fetched from Redis when needed). */
   readonly recordsPerActorMax: number;
+  /** Evicted keys the owner remembers for all its actors (LedgerConfig.evictedKeysMax). */
+  readonly evictedKeysMax: number;
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   readonly keyPrefix: string;

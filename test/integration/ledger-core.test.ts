@@ -64,6 +64,7 @@ async function newCore(
     prefix?: string;
     actorsMax?: number;
     recordsPerActorMax?: number;
+    evictedKeysMax?: number;
     commitTimeoutMs?: number;
     epoch?: number;
     dedupeWindowMs?: number;
@@ -97,6 +98,7 @@ async function newCore(
     ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}),
     actorsMax: options.actorsMax ?? 100_000,
     recordsPerActorMax: options.recordsPerActorMax ?? 10_000,
+    evictedKeysMax: options.evictedKeysMax ?? 1_000_000,
     commitTimeoutMs: options.commitTimeoutMs ?? 2_000,
     keys,
     writer,
@@ -324,9 +326,11 @@ describe('LedgerCore against a real Redis', () => {
     // (and records evicted) while other work waits on a fetch.
     const seed = Number(process.env['SWITCHYARD_SEED'] ?? 20_261_126);
     const capped = await newCore({ recordsPerActorMax: 2 });
+    // No evicted keys filed at all (ledger.evictedKeysMax 0): every key not in memory is read.
+    const blind = await newCore({ recordsPerActorMax: 2, evictedKeysMax: 0 });
     const full = await newCore({});
     const pans = [pan(7000), pan(7001), pan(7002)];
-    for (const h of [capped, full]) await h.run(pans.map((p) => put(p, 50_000)));
+    for (const h of [capped, blind, full]) await h.run(pans.map((p) => put(p, 50_000)));
     let state = seed >>> 0 || 1;
     const rand = (n: number): number => {
       state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
@@ -359,14 +363,18 @@ describe('LedgerCore against a real Redis', () => {
     for (let wave = 0; wave < 40; wave++) {
       const groups = Array.from({ length: 4 }, makeGroup);
       const a = await Promise.all(groups.map((g) => capped.run(g.map((f) => f()))));
+      const c = await Promise.all(groups.map((g) => blind.run(g.map((f) => f()))));
       const b = await Promise.all(groups.map((g) => full.run(g.map((f) => f()))));
       const rcs = (rs: WorkResult[][]) => rs.map((r) => r.map(rcOf).join(',')).join(' | ');
       expect(rcs(a), `seed ${seed} (SWITCHYARD_SEED), wave ${wave}`).toBe(rcs(b));
+      expect(rcs(c), `seed ${seed} (SWITCHYARD_SEED), wave ${wave}, blind`).toBe(rcs(b));
     }
     for (const p of pans) {
       const [x] = await capped.run([{ k: 'get', seq: ++seq, pan: p }]);
+      const [z] = await blind.run([{ k: 'get', seq: ++seq, pan: p }]);
       const [y] = await full.run([{ k: 'get', seq: ++seq, pan: p }]);
       expect(accountOf(x)).toEqual(accountOf(y));
+      expect(accountOf(z)).toEqual(accountOf(y));
     }
   }, 60_000);
 

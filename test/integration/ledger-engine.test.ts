@@ -50,6 +50,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
         dedupeWindowMs: 86_400_000,
         actorsMax: 10_000,
         recordsPerActorMax: 64,
+        evictedKeysMax: 1_000_000,
         commitTimeoutMs: 2_000,
         keyPrefix: keys.prefix,
       },

@@ -657,6 +657,7 @@ describe('validateConfig: ledger', () => {
     expect(ok(valid()).ledger).toEqual({
       actorsMax: 1_000_000,
       recordsPerActorMax: 64,
+      evictedKeysMax: 10_000_000,
       commitTimeoutMs: 5_000,
       holdExpiryIntervalMs: 60_000,
       inline: false,
@@ -666,6 +667,7 @@ describe('validateConfig: ledger', () => {
   it.each([
     ['actorsMax', 1_000, 100_000_000, ''],
     ['recordsPerActorMax', 1, 1_000_000, ''],
+    ['evictedKeysMax', 0, 1_000_000_000, ''],
     ['commitTimeoutMs', 10, DAY_MS, ' (1 day)'],
     ['holdExpiryIntervalMs', 10, DAY_MS, ' (1 day)'],
   ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {

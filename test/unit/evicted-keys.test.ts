@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { EvictedKeys } from '../../src/ledger/worker/evicted-keys.js';
+import { EvictedKeys, type EvictedKeysBudget } from '../../src/ledger/worker/evicted-keys.js';
 
 const WINDOW_MS = 80_000;
+/** A generation's span: an eighth of the window. */
 const SPAN_MS = 10_000;
+const plenty = (): EvictedKeysBudget => ({ used: 0, max: 1_000_000 });
 
 describe('EvictedKeys', () => {
   it('remembers evicted keys by fingerprint until their generation is wholly past the window', () => {
-    const e = new EvictedKeys(SPAN_MS);
+    const e = new EvictedKeys(WINDOW_MS, plenty());
     e.add('a|1|1', 1_000, false, 5_000);
     e.add('a|2|2', 2_000, false, 6_000);
-    expect(e.mayHave('a|1|1')).toBe(true);
-    expect(e.mayHave('a|3|3')).toBe(false);
+    expect(e.mayHave('a|1|1', 0)).toBe(true);
+    expect(e.mayHave('a|3|3', 0)).toBe(false);
     // The only generation is the current one: never dropped, however old.
     expect(e.due(1_000_000)).toBe(false);
     // A second generation opens a span later; the first is due once its newest record is past.
@@ -18,13 +20,13 @@ describe('EvictedKeys', () => {
     expect(e.due(2_000)).toBe(false);
     expect(e.due(2_001)).toBe(true);
     expect(e.expire(2_001, 90_000, () => false)).toEqual(['a|1|1', 'a|2|2']);
-    expect(e.mayHave('a|1|1')).toBe(false);
-    expect(e.mayHave('a|4|4')).toBe(true);
+    expect(e.mayHave('a|1|1', 0)).toBe(false);
+    expect(e.mayHave('a|4|4', 0)).toBe(true);
     expect(e.size).toBe(1);
   });
 
   it('does not delete a key whose record is back in memory', () => {
-    const e = new EvictedKeys(SPAN_MS);
+    const e = new EvictedKeys(WINDOW_MS, plenty());
     e.add('a|1|1', 0, false, 0);
     e.add('a|2|2', 0, false, 0);
     e.add('a|9|9', 50_000, false, SPAN_MS);
@@ -32,7 +34,7 @@ describe('EvictedKeys', () => {
   });
 
   it('carries kept keys (open holds, adjustments) past the window unless their record came back', () => {
-    const e = new EvictedKeys(SPAN_MS);
+    const e = new EvictedKeys(WINDOW_MS, plenty());
     e.add('hold|1', 0, true, 0);
     e.add('hold|2', 0, true, 0);
     e.add('hold|2', 0, true, 1_000); // evicted again after a read brought it back (below)
@@ -40,16 +42,44 @@ describe('EvictedKeys', () => {
     e.add('new', 40_000, false, SPAN_MS);
     // hold|1 carried; one hold|2 entry cancelled by the return, the other carried.
     expect(e.expire(1_000, 100_000, () => false)).toEqual([]);
-    expect(e.mayHave('hold|1')).toBe(true);
-    expect(e.mayHave('hold|2')).toBe(true);
+    expect(e.mayHave('hold|1', 0)).toBe(true);
+    expect(e.mayHave('hold|2', 0)).toBe(true);
     expect(e.size).toBe(3);
     // Carried as of now (100,000): looked at again only once that is past the window.
     e.add('later', 150_000, false, 150_000);
     expect(e.expire(99_999, 180_000, () => false)).toEqual(['new']);
-    expect(e.mayHave('hold|1')).toBe(true);
+    expect(e.mayHave('hold|1', 0)).toBe(true);
     e.returnedKept('hold|2');
     expect(e.expire(100_001, 200_000, () => false)).toEqual([]);
-    expect(e.mayHave('hold|2')).toBe(false);
-    expect(e.mayHave('hold|1')).toBe(true);
+    expect(e.mayHave('hold|2', 0)).toBe(false);
+    expect(e.mayHave('hold|1', 0)).toBe(true);
+  });
+
+  it('shares one budget across actors: past it an actor goes blind for a window, kept keys are still filed', () => {
+    const budget: EvictedKeysBudget = { used: 0, max: 2 };
+    const a = new EvictedKeys(WINDOW_MS, budget);
+    const b = new EvictedKeys(WINDOW_MS, budget);
+    a.add('a|1|1', 1_000, false, 1_000);
+    b.add('b|1|1', 1_000, false, 1_000);
+    expect(budget.used).toBe(2);
+    expect(b.mayHave('b|9|9', 2_000)).toBe(false);
+    // Budget spent: b's next eviction is not filed, and b reads every key until that record is past.
+    b.add('b|2|2', 5_000, false, 5_000);
+    expect(budget.used).toBe(2);
+    expect(b.active).toBe(true);
+    expect(b.mayHave('b|9|9', 5_000 + WINDOW_MS - 1)).toBe(true);
+    expect(b.mayHave('b|9|9', 5_000 + WINDOW_MS)).toBe(false);
+    expect(b.mayHave('b|1|1', 5_000 + WINDOW_MS)).toBe(true);
+    // a is not blind; an open hold is filed over the budget.
+    expect(a.mayHave('a|9|9', 5_000)).toBe(false);
+    a.add('hold|1', 6_000, true, 6_000);
+    expect(a.mayHave('hold|1', 6_000)).toBe(true);
+    expect(budget.used).toBe(3);
+    // Expiry and release give keys back.
+    a.release();
+    expect(budget.used).toBe(1);
+    a.add('a|5|5', 7_000, false, 7_000);
+    expect(budget.used).toBe(1);
+    expect(a.mayHave('a|5|5', 7_000)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import type { AccountState } from '../account.js';
 import type { RecordMap } from '../decide.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem } from '../worker-protocol.js';
-import { EvictedKeys } from './evicted-keys.js';
+import type { EvictedKeys } from './evicted-keys.js';
 
 /**
  * One account's actor: its state, its recent transaction records, and a
@@ -44,12 +44,11 @@ export class Actor {
   /** The account's Redis key, built once by the first commit that writes it. */
   accountKey: string | undefined;
 
-  /** `evictedSpanMs`: one generation of evicted keys (EvictedKeys). */
   constructor(
     readonly pan: string,
     readonly shard: number,
-    evictedSpanMs: number,
+    evicted: EvictedKeys,
   ) {
-    this.evicted = new EvictedKeys(evictedSpanMs);
+    this.evicted = evicted;
   }
 }

@@ -67,6 +67,7 @@ export async function startCoreRuntime(
     dedupeWindowMs: data.dedupeWindowMs,
     actorsMax: data.actorsMax,
     recordsPerActorMax: data.recordsPerActorMax,
+    evictedKeysMax: data.evictedKeysMax,
     commitTimeoutMs: data.commitTimeoutMs,
     keys,
     writer,

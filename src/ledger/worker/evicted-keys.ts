@@ -19,23 +19,60 @@ import { fnv1a32 } from '../../store/keys.js';
  * back into memory since (memory then governs it, and a later eviction
  * files it again with its state then): each such return is counted, and
  * cancels the one entry its eviction filed.
+ *
+ * The keys of all actors of one owner share a budget (ledger.evictedKeysMax).
+ * When it is spent, an actor evicting a record goes blind: the key is not
+ * filed, and until that record is past the window every key of that actor
+ * not in memory is read from Redis (a new key costs a round trip that finds
+ * nothing; an answer is never wrong). Kept keys are always filed: forgetting
+ * an open hold would answer its completion 25. Records that left blind are
+ * deleted from Redis at the actor's next activation.
  */
 export class EvictedKeys {
   private readonly generations: Generation[] = [];
   private count = 0;
   /** Kept keys read back into memory since they were filed, by key (at most one entry each cancels). */
   private readonly returned = new Map<string, number>();
+  /** Until when every key not in memory must be read (0: not blind). */
+  private blindUntilMs = 0;
+  /** One generation's time span: an eighth of the window, at least 1 s. */
+  private readonly spanMs: number;
 
-  /** `spanMs`: how long one generation takes new keys (a fraction of the dedupe window). */
-  constructor(private readonly spanMs: number) {}
+  /** Set when the actor left memory: its keys went back to the budget, and it files no more. */
+  private released = false;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly budget: EvictedKeysBudget,
+  ) {
+    this.spanMs = Math.max(1_000, Math.floor(windowMs / 8));
+  }
+
+  /** The actor leaves memory: its keys go back to the owner's budget. */
+  release(): void {
+    this.budget.used -= this.count;
+    this.count = 0;
+    this.generations.length = 0;
+    this.returned.clear();
+    this.released = true;
+  }
 
   /** Evicted keys remembered (carried keys counted again after each carry). */
   get size(): number {
     return this.count;
   }
 
-  /** True when `key` may be in Redis only (fingerprint match). */
-  mayHave(key: string): boolean {
+  /** True when some key not in memory may be in Redis (so lookups are needed at all). */
+  get active(): boolean {
+    return this.count > 0 || this.blindUntilMs > 0;
+  }
+
+  /** True when `key` may be in Redis only (fingerprint match, or blind). */
+  mayHave(key: string, nowMs: number): boolean {
+    if (this.blindUntilMs > 0) {
+      if (nowMs < this.blindUntilMs) return true;
+      this.blindUntilMs = 0;
+    }
     const fp = fnv1a32(key);
     for (const g of this.generations) if (g.fingerprints.has(fp)) return true;
     return false;
@@ -46,6 +83,11 @@ export class EvictedKeys {
    * counts from), `keep` says it must survive the window (open hold, adjustment).
    */
   add(key: string, atMs: number, keep: boolean, nowMs: number): void {
+    if (this.released) return;
+    if (!keep && this.budget.used >= this.budget.max) {
+      this.blindUntilMs = Math.max(this.blindUntilMs, atMs + this.windowMs);
+      return;
+    }
     let current = this.generations[this.generations.length - 1];
     if (current === undefined || nowMs - current.openedAtMs >= this.spanMs) {
       current = { openedAtMs: nowMs, newestAtMs: 0, fingerprints: new Set(), dropKeys: [], keepKeys: [] };
@@ -55,6 +97,7 @@ export class EvictedKeys {
     if (atMs > current.newestAtMs) current.newestAtMs = atMs;
     (keep ? current.keepKeys : current.dropKeys).push(key);
     this.count++;
+    this.budget.used++;
   }
 
   /** A kept record (open hold, adjustment) was read back into memory: its filed entry is stale. */
@@ -80,7 +123,9 @@ export class EvictedKeys {
     const carried: string[] = [];
     while (this.due(cutoffMs)) {
       const g = this.generations.shift()!;
-      this.count -= g.dropKeys.length + g.keepKeys.length;
+      const dropped = g.dropKeys.length + g.keepKeys.length;
+      this.count -= dropped;
+      this.budget.used -= dropped;
       for (const key of g.dropKeys) if (!inMemory(key)) deleted.push(key);
       for (const key of g.keepKeys) {
         const returns = this.returned.get(key);
@@ -94,6 +139,12 @@ export class EvictedKeys {
     for (const key of carried) this.add(key, nowMs, true, nowMs);
     return deleted;
   }
+}
+
+/** Evicted keys filed by all actors of one owner, against its limit. */
+export interface EvictedKeysBudget {
+  used: number;
+  readonly max: number;
 }
 
 interface Generation {

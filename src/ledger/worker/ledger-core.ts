@@ -20,6 +20,7 @@ import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
 import { buildCommit } from './commit-builder.js';
+import { EvictedKeys, type EvictedKeysBudget } from './evicted-keys.js';
 import { OpenBatch } from './open-batch.js';
 
 /** An owner's applied sequence outlives any resend, and a quiet day, by a wide margin. */
@@ -65,6 +66,8 @@ export interface LedgerCoreOptions {
    * are evicted and fetched from the account hash when a key needs them.
    */
   readonly recordsPerActorMax: number;
+  /** Evicted keys this owner files for all its actors (EvictedKeys); past it they go blind. */
+  readonly evictedKeysMax: number;
   readonly commitTimeoutMs: number;
   readonly keys: KeySpace;
   /** Commits (at most COMMITS_IN_FLIGHT_MAX in flight, chained). */
@@ -126,12 +129,13 @@ export class LedgerCore {
   private readonly recencySlack: number;
   /** KEYS[1] of every commit: this incarnation's applied sequence. */
   private readonly appliedKey: string;
-  /** One generation of an actor's evicted keys: an eighth of the dedupe window (at least 1 s). */
-  private readonly evictedSpanMs: number;
+
+  /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
+  private readonly evictedBudget: EvictedKeysBudget;
 
   constructor(private readonly o: LedgerCoreOptions) {
+    this.evictedBudget = { used: 0, max: o.evictedKeysMax };
     this.recencySlack = Math.floor(o.actorsMax / 8);
-    this.evictedSpanMs = Math.max(1_000, Math.floor(o.dedupeWindowMs / 8));
     this.appliedKey = o.keys.appliedSeq(o.owner);
     this.epoch = o.epoch;
     this.now = o.nowMs ?? Date.now;
@@ -188,7 +192,7 @@ export class LedgerCore {
     const pan = item.k === 'txn' ? item.req.pan : item.pan;
     let actor = this.actors.get(pan);
     if (actor === undefined) {
-      actor = new Actor(pan, shardOf(pan), this.evictedSpanMs);
+      actor = new Actor(pan, shardOf(pan), new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget));
       actor.touchedAt = this.touches;
       this.actors.set(pan, actor);
       this.scheduleLoad(actor);
@@ -221,7 +225,7 @@ export class LedgerCore {
 
   /** One turn of one actor: synchronous from start to end. */
   private run(actor: Actor, item: WorkItem): void {
-    if (actor.evicted.size > 0 && actor.fetchedFor !== item) {
+    if (actor.evicted.active && actor.fetchedFor !== item) {
       const missing = this.missingKeys(actor, item);
       if (missing.length > 0) {
         this.fetchRecords(actor, item, missing);
@@ -392,8 +396,9 @@ export class LedgerCore {
   /** Record keys `item` reads that were evicted from memory (so are in Redis, or a fingerprint collision). */
   private missingKeys(actor: Actor, item: WorkItem): string[] {
     const keys: string[] = [];
+    const nowMs = this.now();
     const need = (key: string): void => {
-      if (!actor.records.has(key) && actor.evicted.mayHave(key)) keys.push(key);
+      if (!actor.records.has(key) && actor.evicted.mayHave(key, nowMs)) keys.push(key);
     };
     switch (item.k) {
       case 'txn': {
@@ -487,8 +492,15 @@ export class LedgerCore {
   }
 
   private failLoad(actor: Actor): void {
-    if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
+    this.drop(actor);
     this.answerWaiting(actor);
+  }
+
+  /** An actor leaves memory (its state is in Redis); its evicted keys go back to the budget. */
+  private drop(actor: Actor): void {
+    if (this.actors.get(actor.pan) !== actor) return;
+    this.actors.delete(actor.pan);
+    actor.evicted.release();
   }
 
   /** Drops idle actors beyond actorsMax, least recently used first. Their state is in Redis. */
@@ -496,10 +508,10 @@ export class LedgerCore {
     let excess = this.actors.size - this.o.actorsMax;
     if (excess <= 0) return;
     const busy = new Set<number>([this.open?.id ?? -1, ...this.inflight.map((e) => e.batch.id)]);
-    for (const [pan, actor] of this.actors) {
+    for (const actor of this.actors.values()) {
       if (excess <= 0) break;
       if (actor.status === 'loading' || busy.has(actor.batchId)) continue;
-      this.actors.delete(pan);
+      this.drop(actor);
       excess--;
     }
   }
@@ -630,7 +642,7 @@ export class LedgerCore {
     this.inflight = [];
     this.open = undefined;
     for (const b of batches) {
-      for (const actor of b.actors) if (this.actors.get(actor.pan) === actor) this.actors.delete(actor.pan);
+      for (const actor of b.actors) this.drop(actor);
       this.o.post(b.results.map((r) => this.failedResultFor(r)));
     }
     if (!refence) return;
