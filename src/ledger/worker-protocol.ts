@@ -83,6 +83,8 @@ export type FromWorker =
       readonly t: 'stats';
       readonly actorsActive: number;
       readonly mailboxDepth: number;
+      readonly evictedKeys: number;
+      readonly recordReads: number;
       readonly batchSize: number[];
       readonly commitSeconds: number[];
     }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { HotCounter2, HotHistogram1 } from './hot-metrics.js';
 
 /**
@@ -26,6 +26,8 @@ export class SwitchMetrics {
   private readonly duration: HotHistogram1;
   private readonly mailboxDepth: Gauge<'worker'>;
   private readonly actorsActive: Gauge<'worker'>;
+  private readonly evictedKeys: Gauge<'worker'>;
+  private readonly recordReads: Counter<'worker'>;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
 
@@ -67,6 +69,20 @@ export class SwitchMetrics {
       labelNames: ['worker'],
       registers,
     });
+    // Not in PROTOCOL.md section 8 (switchyard's own): the evicted-key budget (ledger.evictedKeysMax)
+    // and what running past it costs, record reads from Redis.
+    this.evictedKeys = new Gauge({
+      name: 'switchyard_ledger_evicted_keys',
+      help: 'Keys of records evicted from actor memory that a ledger worker remembers (ledger.evictedKeysMax).',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.recordReads = new Counter({
+      name: 'switchyard_ledger_record_reads_total',
+      help: 'Transaction records read back from Redis by a ledger worker (evicted from memory, or looked up past the evicted-key budget).',
+      labelNames: ['worker'],
+      registers,
+    });
     this.persistBatchSize = new Histogram({
       name: 'switchyard_persist_batch_size',
       help: 'Work items per group commit.',
@@ -95,6 +111,8 @@ export class SwitchMetrics {
     stats: {
       actorsActive: number;
       mailboxDepth: number;
+      evictedKeys: number;
+      recordReads: number;
       batchSize: readonly number[];
       commitSeconds: readonly number[];
     },
@@ -102,6 +120,8 @@ export class SwitchMetrics {
     const worker = String(workerId);
     this.actorsActive.set({ worker }, stats.actorsActive);
     this.mailboxDepth.set({ worker }, stats.mailboxDepth);
+    this.evictedKeys.set({ worker }, stats.evictedKeys);
+    this.recordReads.inc({ worker }, stats.recordReads);
     for (const size of stats.batchSize) this.persistBatchSize.observe(size);
     for (const seconds of stats.commitSeconds) this.persistDuration.observe(seconds);
   }

@@ -226,6 +226,11 @@ describe('LedgerCore against a real Redis', () => {
       ok: true,
       account: { balance: 100_000 - 600, held: 8 * 1_000 + 500 },
     });
+    // The stats the metrics show: keys filed, and one read per record fetched above: the repeat,
+    // the 94, the completion's and the two reversals' originals.
+    const stats = h.core.takeStats();
+    expect(stats.evictedKeys).toBeGreaterThan(0);
+    expect(stats.recordReads).toBe(5);
     // Redis agrees with memory: 10 holds of 1,000 + 500, one completed for 600 (posted), one reversed.
     const reader = await newCore({ prefix: h.keys.prefix });
     const [view] = await reader.run([{ k: 'get', seq: ++seq, pan: p }]);

@@ -53,4 +53,29 @@ describe('SwitchMetrics exposition (PROTOCOL.md section 8 names)', () => {
     expect(body).toContain('switchyard_connections{role="acquirer"} 2');
     expect(body).toContain('switchyard_inflight_requests 7');
   });
+
+  it('exports per-worker ledger stats: gauges set, record reads added up', async () => {
+    const m = metrics();
+    const stats = { actorsActive: 12, mailboxDepth: 3, evictedKeys: 40, recordReads: 5 };
+    m.workerStats(0, { ...stats, batchSize: [64, 128], commitSeconds: [0.002] });
+    m.workerStats(0, { ...stats, evictedKeys: 38, recordReads: 2, batchSize: [], commitSeconds: [] });
+    m.workerStats(1, { ...stats, evictedKeys: 0, recordReads: 0, batchSize: [], commitSeconds: [] });
+    const { body } = await m.render();
+    expect(linesOf(body, 'switchyard_actors_active{')).toEqual([
+      'switchyard_actors_active{worker="0"} 12',
+      'switchyard_actors_active{worker="1"} 12',
+    ]);
+    expect(linesOf(body, 'switchyard_ledger_evicted_keys{')).toEqual([
+      'switchyard_ledger_evicted_keys{worker="0"} 38',
+      'switchyard_ledger_evicted_keys{worker="1"} 0',
+    ]);
+    expect(body).toContain('# TYPE switchyard_ledger_record_reads_total counter');
+    expect(linesOf(body, 'switchyard_ledger_record_reads_total{')).toEqual([
+      'switchyard_ledger_record_reads_total{worker="0"} 7',
+      'switchyard_ledger_record_reads_total{worker="1"} 0',
+    ]);
+    expect(linesOf(body, 'switchyard_persist_batch_size_count')).toEqual([
+      'switchyard_persist_batch_size_count 2',
+    ]);
+  });
 });

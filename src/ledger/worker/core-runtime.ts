@@ -84,6 +84,8 @@ export async function startCoreRuntime(
       t: 'stats',
       actorsActive: s.actorsActive,
       mailboxDepth: s.mailboxDepth,
+      evictedKeys: s.evictedKeys,
+      recordReads: s.recordReads,
       batchSize: s.batchSizes,
       commitSeconds: s.commitSeconds,
     });

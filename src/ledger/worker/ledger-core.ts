@@ -84,8 +84,23 @@ export interface LedgerCoreOptions {
 export interface LedgerCoreStats {
   actorsActive: number;
   mailboxDepth: number;
+  /** Keys of evicted records filed now (against evictedKeysMax). */
+  evictedKeys: number;
+  /** Records read back from Redis since the last stats (evicted, or looked up blind). */
+  recordReads: number;
   batchSizes: number[];
   commitSeconds: number[];
+}
+
+function emptyStats(): LedgerCoreStats {
+  return {
+    actorsActive: 0,
+    mailboxDepth: 0,
+    evictedKeys: 0,
+    recordReads: 0,
+    batchSizes: [],
+    commitSeconds: [],
+  };
 }
 
 /**
@@ -106,7 +121,7 @@ export class LedgerCore {
   private batchSeq = 0;
   private commitScheduled = false;
   private mailboxDepth = 0;
-  private stats: LedgerCoreStats = { actorsActive: 0, mailboxDepth: 0, batchSizes: [], commitSeconds: [] };
+  private stats: LedgerCoreStats = emptyStats();
   private readonly now: () => number;
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   private commitSha: string | undefined;
@@ -180,7 +195,8 @@ export class LedgerCore {
     const stats = this.stats;
     stats.actorsActive = this.actors.size;
     stats.mailboxDepth = this.mailboxDepth;
-    this.stats = { actorsActive: 0, mailboxDepth: 0, batchSizes: [], commitSeconds: [] };
+    stats.evictedKeys = this.evictedBudget.used;
+    this.stats = emptyStats();
     return stats;
   }
 
@@ -228,6 +244,7 @@ export class LedgerCore {
     if (actor.evicted.active && actor.fetchedFor !== item) {
       const missing = this.missingKeys(actor, item);
       if (missing.length > 0) {
+        this.stats.recordReads += missing.length;
         this.fetchRecords(actor, item, missing);
         return;
       }
