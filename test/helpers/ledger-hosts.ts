@@ -12,10 +12,16 @@ export const LEDGER_HOSTS = [
  * Switch configurations the ledger suites must hold for: both hosts, and
  * worker threads with two records per actor in memory, so duplicates,
  * completions, reversals and expiries go through the fetch of evicted
- * records (ledger.recordsPerActorMax).
+ * records (ledger.recordsPerActorMax), found by their filed keys or, with
+ * no evicted-key budget (ledger.evictedKeysMax 0), by reading every key not
+ * in memory.
  */
 export const LEDGER_VARIANTS = [
   { mode: 'ledger on worker threads', ledger: { inline: false } },
   { mode: 'inline ledger (ledger.inline)', ledger: { inline: true } },
   { mode: 'two records per actor in memory', ledger: { inline: false, recordsPerActorMax: 2 } },
+  {
+    mode: 'two records per actor, no evicted keys filed',
+    ledger: { inline: false, recordsPerActorMax: 2, evictedKeysMax: 0 },
+  },
 ] as const;
