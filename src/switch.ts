@@ -73,6 +73,12 @@ export class Switch {
 
   private async startParts(): Promise<void> {
     const { config, log } = this;
+    // Logged before anything that waits (Redis, workers), so a start that hangs shows where.
+    log.info('starting', {
+      switchId: config.switchId,
+      pid: process.pid,
+      managedRedis: config.redis.url === undefined,
+    });
     let redisUrl = config.redis.url;
     if (redisUrl === undefined) {
       this.dataDirLock = lockDataDir(config.dataDir);
@@ -91,6 +97,7 @@ export class Switch {
       inflightRequests: () => this.registry.inflight,
     });
     const epoch = await claimAllShards(this.redis, keys);
+    log.info('shards claimed', { epoch });
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
     this.engine = new LedgerEngine({
       workers,
