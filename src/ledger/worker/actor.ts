@@ -28,13 +28,6 @@ export class Actor {
   prunedKeys: string[] = [];
   /** Record count after the last prune: prune again when it doubles. */
   prunedAtSize = 0;
-  /**
-   * The records that are only in Redis, evicted to keep `records` bounded: a
-   * key missing from `records` that may be here must be fetched before
-   * deciding. A new key needs no read. Forgotten (and deleted from Redis)
-   * once past the dedupe window.
-   */
-  readonly evicted: EvictedKeys;
   /** Work taken out of turn while its records are fetched; runs before the mailbox. */
   head: WorkItem | undefined;
   /** The item whose missing records were just fetched (so it is not fetched for again). */
@@ -47,8 +40,12 @@ export class Actor {
   constructor(
     readonly pan: string,
     readonly shard: number,
-    evicted: EvictedKeys,
-  ) {
-    this.evicted = evicted;
-  }
+    /**
+     * The records that are only in Redis, evicted to keep `records` bounded: a
+     * key missing from `records` that may be here must be fetched before
+     * deciding. A new key needs no read. Forgotten (and deleted from Redis)
+     * once past the dedupe window.
+     */
+    readonly evicted: EvictedKeys,
+  ) {}
 }

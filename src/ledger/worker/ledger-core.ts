@@ -241,8 +241,9 @@ export class LedgerCore {
 
   /** One turn of one actor: synchronous from start to end. */
   private run(actor: Actor, item: WorkItem): void {
+    const nowMs = this.now();
     if (actor.evicted.active && actor.fetchedFor !== item) {
-      const missing = this.missingKeys(actor, item);
+      const missing = this.missingKeys(actor, item, nowMs);
       if (missing.length > 0) {
         this.stats.recordReads += missing.length;
         this.fetchRecords(actor, item, missing);
@@ -251,7 +252,6 @@ export class LedgerCore {
     }
     actor.fetchedFor = undefined;
     const batch = this.batch();
-    const nowMs = this.now();
     switch (item.k) {
       case 'txn': {
         const account = actor.account;
@@ -411,9 +411,8 @@ export class LedgerCore {
   // --- bounded record maps ----------------------------------------------
 
   /** Record keys `item` reads that were evicted from memory (so are in Redis, or a fingerprint collision). */
-  private missingKeys(actor: Actor, item: WorkItem): string[] {
+  private missingKeys(actor: Actor, item: WorkItem, nowMs: number): string[] {
     const keys: string[] = [];
-    const nowMs = this.now();
     const need = (key: string): void => {
       if (!actor.records.has(key) && actor.evicted.mayHave(key, nowMs)) keys.push(key);
     };
