@@ -1,7 +1,8 @@
 import { createRrnGenerator } from '../src/engine/rrn.js';
 import type { AccountState } from '../src/ledger/account.js';
 import { createAuthCodeGenerator } from '../src/ledger/auth-code.js';
-import { type DecideContext, type DecisionSink, decideInto, type RecordMap } from '../src/ledger/decide.js';
+import { type DecideContext, type DecisionSink, decideInto } from '../src/ledger/decide.js';
+import { RecordIndex } from '../src/ledger/record-index.js';
 import type { TxnRequest } from '../src/protocol/request.js';
 import { withLuhnDigit } from '../src/util/pan.js';
 import { type MicroResult, measure } from './micro.js';
@@ -16,7 +17,7 @@ import { type MicroResult, measure } from './micro.js';
  */
 export function runLedgerBench(durationMs: number): MicroResult[] {
   const ACCOUNTS = 100_000;
-  const accounts: { account: AccountState; records: RecordMap }[] = [];
+  const accounts: { account: AccountState; records: RecordIndex }[] = [];
   for (let i = 0; i < ACCOUNTS; i++) {
     accounts.push({
       account: {
@@ -30,7 +31,7 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
         dayAmount: 0,
         dayCount: 0,
       },
-      records: new Map(),
+      records: new RecordIndex(),
     });
   }
   // The generators the ledger runs with (unique rrn and authCode per approval).
@@ -86,8 +87,8 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
       cursor = cursor + 1 === ACCOUNTS ? 0 : cursor + 1;
       decideInto(a.account, a.records, request(a.account.pan, txnClass), ctx, sink);
       if (a.records.size > RECORDS_KEPT) {
-        for (const key of a.records.keys()) {
-          a.records.delete(key);
+        for (const oldest of a.records.values()) {
+          a.records.delete(oldest);
           break;
         }
       }

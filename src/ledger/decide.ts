@@ -2,8 +2,9 @@ import type { TxnClass } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
 import { type AccountState, available, rollDay, utcDay } from './account.js';
-import type { LedgerEffect } from './effects.js';
-import { recordKey, type StoredResponse, sideRecord, type TxnRecord } from './txn-record.js';
+import { journaled, type LedgerEffect } from './effects.js';
+import type { RecordIndex } from './record-index.js';
+import { type StoredResponse, sideRecord, type TxnRecord } from './txn-record.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -28,13 +29,17 @@ export interface Decision {
   readonly response: StoredResponse;
   /** Records to write (new or changed), in order. Empty for replays and 94. */
   readonly records: TxnRecord[];
-  /** Balance-changing effects to journal, in order. */
-  readonly effects: LedgerEffect[];
+  /** Balance-changing effects to journal, in order, with their keys as journaled. */
+  readonly effects: JournaledEffect[];
   /** The account's fields changed (balance, held, counters). */
   readonly accountChanged: boolean;
 }
 
-export type RecordMap = Map<string, TxnRecord>;
+/** An effect with its keys as strings (what the journal holds): the shape tests and tools read. */
+export type JournaledEffect = Omit<LedgerEffect, 'institution' | 'stan' | 'time' | 'refKey' | 'original'> & {
+  readonly key: string;
+  readonly origKey: string | undefined;
+};
 
 /** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
 export interface DecisionSink {
@@ -49,14 +54,14 @@ const INVALID_TRANSACTION_TEXT = 'not valid for this account or original';
 /** decideInto() collected into arrays: the shape tests and tools read. */
 export function decide(
   account: AccountState,
-  records: RecordMap,
+  records: RecordIndex,
   req: TxnRequest,
   ctx: DecideContext,
 ): Decision {
-  const out = { records: [] as TxnRecord[], effects: [] as LedgerEffect[] };
+  const out = { records: [] as TxnRecord[], effects: [] as JournaledEffect[] };
   const response = decideInto(account, records, req, ctx, {
     record: (r) => out.records.push(r),
-    effect: (e) => out.effects.push(e),
+    effect: (e) => out.effects.push(journaled(e)),
   });
   return { response, records: out.records, effects: out.effects, accountChanged: out.effects.length > 0 };
 }
@@ -71,16 +76,15 @@ let builder: DecisionBuilder | undefined;
  */
 export function decideInto(
   account: AccountState,
-  records: RecordMap,
+  records: RecordIndex,
   req: TxnRequest,
   ctx: DecideContext,
   sink: DecisionSink,
 ): StoredResponse {
-  const key = recordKey(ctx.institution, req.stan, req.time);
   const contentProc: Proc | '' = req.txnClass === '0220' || req.txnClass === '0400' ? '' : req.proc;
 
   // Duplicate handling: same key, same content -> the original response; different content -> 94.
-  const existing = records.get(key);
+  const existing = records.find(ctx.institution, req.stan, req.time);
   if (existing !== undefined && !existing.tombstone) {
     const same =
       existing.txnClass === req.txnClass &&
@@ -91,7 +95,7 @@ export function decideInto(
   }
 
   builder ??= new DecisionBuilder();
-  const d = builder.reset(account, records, req, ctx, key, contentProc, sink);
+  const d = builder.reset(account, records, req, ctx, contentProc, sink);
   // 05: an earlier reversal named this key before it arrived. The 05 record
   // keeps the reversal's 25, so further reversals of it get 25 again.
   if (existing?.tombstone === true) return d.decline(RC.doNotHonour, RC.originalNotFound);
@@ -111,19 +115,17 @@ export function decideInto(
 /** The state of the decision being made, so each rule reads as a line. */
 class DecisionBuilder {
   account!: AccountState;
-  recordMap!: RecordMap;
+  recordMap!: RecordIndex;
   req!: TxnRequest;
   ctx!: DecideContext;
-  key = '';
   contentProc: Proc | '' = '';
   sink!: DecisionSink;
 
   reset(
     account: AccountState,
-    recordMap: RecordMap,
+    recordMap: RecordIndex,
     req: TxnRequest,
     ctx: DecideContext,
-    key: string,
     contentProc: Proc | '',
     sink: DecisionSink,
   ): this {
@@ -131,7 +133,6 @@ class DecisionBuilder {
     this.recordMap = recordMap;
     this.req = req;
     this.ctx = ctx;
-    this.key = key;
     this.contentProc = contentProc;
     this.sink = sink;
     return this;
@@ -166,13 +167,15 @@ class DecisionBuilder {
   ): StoredResponse {
     const { req, ctx } = this;
     const record: TxnRecord = {
-      key: this.key,
+      institution: ctx.institution,
+      stan: req.stan,
+      time: req.time,
+      refKey: undefined,
       tombstone: false,
       txnClass: req.txnClass,
       amount: req.amount,
       currency: req.currency,
       proc: this.contentProc,
-      stan: req.stan,
       response,
       state,
       approvedAmount,
@@ -182,8 +185,10 @@ class DecisionBuilder {
       countedAmount: counted,
       atMs: ctx.nowMs,
       holdExpiresAtMs,
+      batch: undefined,
+      nextSameStan: undefined,
     };
-    this.recordMap.set(this.key, record);
+    this.recordMap.set(record);
     this.sink.record(record);
     return response;
   }
@@ -193,12 +198,16 @@ class DecisionBuilder {
     this.sink.record(record);
   }
 
-  effect(kind: LedgerEffect['kind'], amount: number, origKey: string | undefined, proc: Proc): void {
+  effect(kind: LedgerEffect['kind'], amount: number, original: TxnRecord | undefined, proc: Proc): void {
+    const { req } = this;
     this.sink.effect({
       kind,
       amount,
-      key: this.key,
-      origKey,
+      institution: this.ctx.institution,
+      stan: req.stan,
+      time: req.time,
+      refKey: undefined,
+      original,
       proc,
       currency: this.req.currency,
       atMs: this.ctx.nowMs,
@@ -297,13 +306,8 @@ function decideRefund(d: DecisionBuilder): StoredResponse {
 }
 
 /** Finds the original a 0220/0400 names: same institution and PAN (the account), orig stan/time. */
-function findOriginal(d: DecisionBuilder): {
-  readonly origKey: string;
-  readonly original: TxnRecord | undefined;
-} {
-  const origKey = recordKey(d.ctx.institution, d.req.origStan, d.req.origTime);
-  const original = d.recordMap.get(origKey);
-  return { origKey, original };
+function findOriginal(d: DecisionBuilder): TxnRecord | undefined {
+  return d.recordMap.find(d.ctx.institution, d.req.origStan, d.req.origTime);
 }
 
 function isOriginalClass(txnClass: TxnClass): boolean {
@@ -312,7 +316,7 @@ function isOriginalClass(txnClass: TxnClass): boolean {
 
 function decideCompletion(d: DecisionBuilder): StoredResponse {
   const { account, req } = d;
-  const { original } = findOriginal(d);
+  const original = findOriginal(d);
   if (original === undefined || original.tombstone) return d.decline(RC.originalNotFound);
   // A completion names an authorization that is open: not a 0200 (nor a completion or reversal),
   // not an inquiry, not declined/completed/reversed/expired.
@@ -333,27 +337,26 @@ function decideCompletion(d: DecisionBuilder): StoredResponse {
   original.state = 'completed';
   original.postedAmount = req.amount;
   d.touch(original);
-  d.effect('complete', req.amount, original.key, original.proc as Proc);
-  d.effect('release', original.approvedAmount, original.key, original.proc as Proc);
+  d.effect('complete', req.amount, original, original.proc as Proc);
+  d.effect('release', original.approvedAmount, original, original.proc as Proc);
   return d.finish(approvalFields(d, RC.approved, req.amount, false), 'none', 0, 0);
 }
 
 function decideReversal(d: DecisionBuilder): StoredResponse {
   const { account, req, ctx } = d;
-  const { origKey, original } = findOriginal(d);
+  const original = findOriginal(d);
   if (original === undefined || original.tombstone) {
     // Remember the key: the original arriving later is declined with 05.
     if (original === undefined) {
       const tombstone = sideRecord({
-        key: origKey,
+        key: { institution: ctx.institution, stan: req.origStan, time: req.origTime, refKey: undefined },
         tombstone: true,
         amount: 0,
         currency: req.currency,
-        stan: req.origStan,
         response: { rc: RC.doNotHonour, rrn: '' },
         atMs: ctx.nowMs,
       });
-      d.recordMap.set(origKey, tombstone);
+      d.recordMap.set(tombstone);
       d.touch(tombstone);
     }
     return d.decline(RC.originalNotFound);
@@ -375,15 +378,15 @@ function decideReversal(d: DecisionBuilder): StoredResponse {
     // Reversing a refund debits it back; not subject to limits, but to funds.
     if (available(account) < original.postedAmount) return d.decline(RC.insufficientFunds);
     account.balance -= original.postedAmount;
-    d.effect('debit', original.postedAmount, original.key, proc);
+    d.effect('debit', original.postedAmount, original, proc);
   } else if (original.state === 'open') {
     account.held -= original.approvedAmount;
-    d.effect('release', original.approvedAmount, original.key, proc);
+    d.effect('release', original.approvedAmount, original, proc);
   } else {
     // A posted 0200 purchase/cash, or a completed 0100: credit back what was posted.
     if (!creditFits(account, original.postedAmount)) return d.decline(RC.invalidAmount);
     account.balance += original.postedAmount;
-    d.effect('credit', original.postedAmount, original.key, proc);
+    d.effect('credit', original.postedAmount, original, proc);
   }
   giveBackLimits(account, original, ctx.nowMs);
   original.reversedRc = RC.approved;

@@ -1,4 +1,5 @@
 import type { Proc } from '../protocol/request.js';
+import { type KeyParts, keyOf } from './txn-record.js';
 
 /**
  * One balance change, as journaled (DESIGN.md: journal streams are the
@@ -10,17 +11,50 @@ import type { Proc } from '../protocol/request.js';
  * - expire: held -= amount (a hold released by hold expiry)
  * - adjust: balance += amount (signed; operations' adjustment)
  * - open: balance := amount (an account's opening balance)
+ *
+ * The keys are kept in parts (KeyParts, the original as its record) and
+ * made into strings only when journaled: effectKey / effectOrigKey.
  */
-export interface LedgerEffect {
+export interface LedgerEffect extends KeyParts {
   readonly kind: 'hold' | 'release' | 'expire' | 'debit' | 'credit' | 'complete' | 'adjust' | 'open';
   readonly amount: number;
-  /** The transaction key that caused it (`institution|stan|time`, or the adjust reference). */
-  readonly key: string;
-  /** For completions and reversals: the original's key. */
-  readonly origKey: string | undefined;
+  /** For completions, reversals and expiries: the original's record (its key parts). */
+  readonly original: KeyParts | undefined;
   readonly proc: Proc;
   readonly currency: string;
   readonly atMs: number;
   /** Filled by the actor with the response's rrn before persisting. */
   rrn: string;
+}
+
+/** The key of the transaction (or the reference) that caused it: `institution|stan|time`. */
+export function effectKey(e: LedgerEffect): string {
+  return keyOf(e);
+}
+
+export function effectOrigKey(e: LedgerEffect): string | undefined {
+  return e.original === undefined ? undefined : keyOf(e.original);
+}
+
+/** The effect with its keys as strings, as the journal holds it. */
+export function journaled(e: LedgerEffect): {
+  kind: LedgerEffect['kind'];
+  amount: number;
+  key: string;
+  origKey: string | undefined;
+  proc: Proc;
+  currency: string;
+  atMs: number;
+  rrn: string;
+} {
+  return {
+    kind: e.kind,
+    amount: e.amount,
+    key: effectKey(e),
+    origKey: effectOrigKey(e),
+    proc: e.proc,
+    currency: e.currency,
+    atMs: e.atMs,
+    rrn: e.rrn,
+  };
 }

@@ -3,8 +3,8 @@ import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
-import type { LedgerEffect } from './effects.js';
-import type { OriginalState, StoredResponse, TxnRecord } from './txn-record.js';
+import { effectKey, effectOrigKey, type LedgerEffect } from './effects.js';
+import { keyOf, type OriginalState, parseKey, type StoredResponse, type TxnRecord } from './txn-record.js';
 
 /**
  * Stored forms of accounts, records and journal entries: positional
@@ -74,7 +74,7 @@ export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   const s = r.response;
   w.arrayHeader(22);
   w.number(RECORD_FORMAT);
-  w.str(r.key);
+  w.str(keyOf(r));
   w.bool(r.tombstone);
   w.str(r.txnClass);
   w.number(r.amount);
@@ -109,14 +109,18 @@ export function decodeRecord(data: Buffer): TxnRecord {
   if (typeof f[11] === 'number') response.amount = f[11];
   if (typeof f[12] === 'number') response.balance = f[12];
   if (typeof f[21] === 'string') response.error = f[21];
+  // The stored key carries the parts (stan is also stored on its own, at f[7]).
+  const key = parseKey(f[1] as string);
   return {
-    key: f[1] as string,
+    institution: key.institution,
+    stan: key.stan,
+    time: key.time,
+    refKey: key.refKey,
     tombstone: f[2] as boolean,
     txnClass: f[3] as TxnClass,
     amount: f[4] as number,
     currency: f[5] as string,
     proc: f[6] as Proc | '',
-    stan: f[7] as number,
     response,
     state: f[13] as OriginalState,
     approvedAmount: f[14] as number,
@@ -126,6 +130,8 @@ export function decodeRecord(data: Buffer): TxnRecord {
     countedAmount: f[18] as number,
     atMs: f[19] as number,
     holdExpiresAtMs: f[20] as number,
+    batch: undefined,
+    nextSameStan: undefined,
   };
 }
 
@@ -154,8 +160,8 @@ export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): vo
   w.number(e.amount);
   w.str(e.currency);
   w.str(e.proc);
-  w.str(e.key);
-  w.strOrNil(e.origKey);
+  w.str(effectKey(e));
+  w.strOrNil(effectOrigKey(e));
   w.str(e.rrn);
   w.number(e.atMs);
 }

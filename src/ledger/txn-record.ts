@@ -5,7 +5,7 @@ import type { Proc } from '../protocol/request.js';
  * What the ledger remembers per transaction key (institution, pan, stan,
  * time): the content to compare repeats against, the response to replay
  * field for field, and, for originals, what later completions and reversals
- * need. Keyed within its account by `recordKey` (the PAN is the account's).
+ * need. Kept per account in a RecordIndex (the PAN is the account's).
  */
 
 /** Lifecycle of an original: what a 0220/0400 naming it finds. */
@@ -33,8 +33,18 @@ export interface StoredResponse {
 }
 
 export interface TxnRecord {
-  /** `${institution}|${stan}|${time}` */
-  readonly key: string;
+  /**
+   * The key, in parts (no string kept per record: building, hashing and
+   * keeping `institution|stan|time` strings was the largest cost of keeping
+   * records; docs/performance.md). keyOf() makes the string when one is
+   * needed (Redis field names, the journal). Adjustments have no such key:
+   * `refKey` is theirs, and institution is '' and time 0.
+   */
+  readonly institution: string;
+  readonly stan: number;
+  readonly time: number;
+  /** The key of a record that is not a transaction's (an operations' adjustment); undefined otherwise. */
+  readonly refKey: string | undefined;
   /** A tombstone stands for an original that a reversal named before it arrived. */
   readonly tombstone: boolean;
   readonly txnClass: TxnClass;
@@ -42,7 +52,6 @@ export interface TxnRecord {
   readonly currency: string;
   /** '' on 0220/0400: their proc is the original's, not part of their content. */
   readonly proc: Proc | '';
-  readonly stan: number;
   readonly response: StoredResponse;
   state: OriginalState;
   /** The approved amount of an original (0 when declined). */
@@ -62,35 +71,81 @@ export interface TxnRecord {
    * The owner's batch that last wrote it (LedgerCore bookkeeping, not stored):
    * a record may leave memory only once that batch is confirmed durable.
    */
-  batch?: number;
+  batch: number | undefined;
+  /** RecordIndex bookkeeping (not stored): the next record of the account with the same stan. */
+  nextSameStan: TxnRecord | undefined;
 }
 
 export function recordKey(institution: string, stan: number, time: number): string {
   return `${institution}|${stan}|${time}`;
 }
 
+/** The record's key as stored and journaled: `institution|stan|time`, or an adjustment's reference key. */
+export function keyOf(record: Pick<TxnRecord, 'institution' | 'stan' | 'time' | 'refKey'>): string {
+  return record.refKey ?? recordKey(record.institution, record.stan, record.time);
+}
+
+/** A key's parts: a transaction's (institution, stan, time), or refKey for any other key. */
+export interface KeyParts {
+  readonly institution: string;
+  readonly stan: number;
+  readonly time: number;
+  readonly refKey: string | undefined;
+}
+
 /**
- * A record that is not an original: a tombstone, or an operations'
- * adjustment. The hot path (decide's finish) builds its records literally.
+ * Parses a stored key. Institution ids never contain '|' or start with '#'
+ * (config validation), and stan and time are decimal integers; anything
+ * else (adjustments' `#adj|reference`) is a reference key.
+ */
+export function parseKey(key: string): KeyParts {
+  const second = key.lastIndexOf('|');
+  const first = second > 0 ? key.lastIndexOf('|', second - 1) : -1;
+  if (first > 0 && key.charCodeAt(0) !== 0x23 /* # */) {
+    const stan = decimal(key, first + 1, second);
+    const time = decimal(key, second + 1, key.length);
+    if (stan >= 0 && time >= 0 && key.indexOf('|') === first)
+      return { institution: key.slice(0, first), stan, time, refKey: undefined };
+  }
+  return { institution: '', stan: 0, time: 0, refKey: key };
+}
+
+/** The decimal integer in key[start, end), or -1 when it is not one (or not a safe integer). */
+function decimal(key: string, start: number, end: number): number {
+  if (end <= start || end - start > 16) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = key.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return Number.isSafeInteger(value) && String(value) === key.slice(start, end) ? value : -1;
+}
+
+/**
+ * A record that is not an original: a tombstone (under the original's key
+ * parts), or an operations' adjustment (under its refKey). The hot path
+ * (decide's finish) builds its records literally, in this field order.
  */
 export function sideRecord(fields: {
-  key: string;
+  key: KeyParts;
   tombstone: boolean;
   amount: number;
   currency: string;
-  stan: number;
   response: StoredResponse;
   atMs: number;
 }): TxnRecord {
   return {
-    key: fields.key,
+    institution: fields.key.institution,
+    stan: fields.key.stan,
+    time: fields.key.time,
+    refKey: fields.key.refKey,
     tombstone: fields.tombstone,
     // Not an original: class and proc only matter for content comparison, which never reaches these.
     txnClass: '0200',
     amount: fields.amount,
     currency: fields.currency,
     proc: '',
-    stan: fields.stan,
     response: fields.response,
     state: 'none',
     approvedAmount: 0,
@@ -100,5 +155,7 @@ export function sideRecord(fields: {
     countedAmount: 0,
     atMs: fields.atMs,
     holdExpiresAtMs: 0,
+    batch: undefined,
+    nextSameStan: undefined,
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type AccountLimits, type AccountState, available, utcDay } from '../../src/ledger/account.js';
-import { type DecideContext, type Decision, decide, type RecordMap } from '../../src/ledger/decide.js';
+import { type DecideContext, type Decision, decide, type JournaledEffect } from '../../src/ledger/decide.js';
 import type { LedgerEffect } from '../../src/ledger/effects.js';
+import { RecordIndex } from '../../src/ledger/record-index.js';
 import { recordKey, type TxnRecord } from '../../src/ledger/txn-record.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
 import { txnRequest } from '../helpers/txn-request.js';
@@ -47,7 +48,7 @@ type Req = Partial<TxnRequest>;
 /** One account, its record map and a clock: drives decide() like the actor does. */
 class Ledger {
   readonly account: AccountState;
-  readonly records: RecordMap = new Map();
+  readonly records = new RecordIndex();
   nowMs = T0;
   institution = INST;
   private rrnSeq = 0;
@@ -115,7 +116,7 @@ class Ledger {
   }
 
   record(stan: number, time = T0): TxnRecord | undefined {
-    return this.records.get(recordKey(this.institution, stan, time));
+    return this.records.find(this.institution, stan, time);
   }
 
   /** What the hold-expiry job does to a hold whose time is up (PROTOCOL.md section 5). */
@@ -177,7 +178,7 @@ function fx(
   origKey: string | undefined,
   proc: Proc,
   atMs = T0,
-): LedgerEffect {
+): JournaledEffect {
   return { kind, amount, key, origKey, proc, currency: 'EUR', atMs, rrn: '' };
 }
 
@@ -194,7 +195,9 @@ describe('decide: 0100 authorization holds', () => {
     expect(d.accountChanged).toBe(true);
     expect(d.records).toHaveLength(1);
     expect(d.records[0]).toMatchObject({
-      key: keyOf(1),
+      institution: INST,
+      stan: 1,
+      time: T0,
       txnClass: '0100',
       state: 'open',
       approvedAmount: 1000,

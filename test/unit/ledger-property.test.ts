@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AccountState, available, utcDay } from '../../src/ledger/account.js';
-import { type DecideContext, decide, type RecordMap } from '../../src/ledger/decide.js';
-import type { StoredResponse } from '../../src/ledger/txn-record.js';
+import { type DecideContext, decide } from '../../src/ledger/decide.js';
+import { RecordIndex } from '../../src/ledger/record-index.js';
+import { keyOf as recordKeyOf, type StoredResponse } from '../../src/ledger/txn-record.js';
 import type { TxnClass } from '../../src/protocol/mti.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
 import { type Expectation, LedgerModel, type ModelLimits } from '../model/ledger-model.js';
@@ -256,7 +257,7 @@ interface Sent {
 
 interface Book {
   readonly state: AccountState;
-  readonly records: RecordMap;
+  readonly records: RecordIndex;
   readonly opening: number;
   /** Running sums of the effects decide() returned (and the expiry job's releases). */
   credits: number;
@@ -294,7 +295,7 @@ class Run {
           dayAmount: 0,
           dayCount: 0,
         },
-        records: new Map(),
+        records: new RecordIndex(),
         opening: spec.opening,
         credits: 0,
         debits: 0,
@@ -490,7 +491,7 @@ class Run {
         book.state.held -= record.approvedAmount;
         book.releases += record.approvedAmount;
         record.state = 'expired';
-        released.push(record.key);
+        released.push(recordKeyOf(record));
       }
       const expected = this.model.expireHolds(book.state.pan, this.nowMs);
       if (released.length > 0) coverage.set('expired', (coverage.get('expired') ?? 0) + 1);

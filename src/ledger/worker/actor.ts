@@ -1,6 +1,6 @@
 import { RingQueue } from '../../util/ring-queue.js';
 import type { AccountState } from '../account.js';
-import type { RecordMap } from '../decide.js';
+import { RecordIndex } from '../record-index.js';
 import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem } from '../worker-protocol.js';
 import type { EvictedKeys } from './evicted-keys.js';
@@ -18,7 +18,7 @@ export class Actor {
    */
   status: 'loading' | 'ready' | 'absent' = 'loading';
   account: AccountState | undefined;
-  records: RecordMap = new Map();
+  records = new RecordIndex();
   /** Records changed since the open batch began: written with the account at commit. */
   readonly dirtyRecords = new Set<TxnRecord>();
   readonly mailbox = new RingQueue<WorkItem>();

@@ -2,7 +2,7 @@ import { RC } from '../../protocol/rc.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
-import { sideRecord } from '../txn-record.js';
+import { type KeyParts, parseKey, sideRecord } from '../txn-record.js';
 import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
@@ -34,12 +34,32 @@ function notFound(): AdminOutcome {
 function effect(
   kind: LedgerEffect['kind'],
   amount: number,
-  key: string,
+  key: KeyParts,
   currency: string,
   nowMs: number,
 ): LedgerEffect {
-  return { kind, amount, key, origKey: undefined, proc: '00', currency, atMs: nowMs, rrn: '' };
+  return {
+    kind,
+    amount,
+    institution: key.institution,
+    stan: key.stan,
+    time: key.time,
+    refKey: key.refKey,
+    original: undefined,
+    proc: '00',
+    currency,
+    atMs: nowMs,
+    rrn: '',
+  };
 }
+
+/** The key parts of a reference key (an adjustment's or an opening's). */
+function refKeyParts(refKey: string): KeyParts {
+  return { institution: '', stan: 0, time: 0, refKey };
+}
+
+/** The journal key of an account's opening balance. */
+const OPEN_KEY = refKeyParts('#open');
 
 export function runGet(actor: Actor): AdminOutcome {
   return actor.account === undefined ? notFound() : { ok: true, account: viewOf(actor.account) };
@@ -68,7 +88,7 @@ export function runPut(
     actor.status = 'ready';
     batch.join(actor);
     // The opening balance is a balance change like any other: journaled.
-    batch.addEffect(actor, effect('open', item.balance, '#open', item.currency, nowMs));
+    batch.addEffect(actor, effect('open', item.balance, OPEN_KEY, item.currency, nowMs));
     return { ok: true, created: true, account: viewOf(account) };
   }
   if (item.createOnly) return { ok: true, created: false, account: viewOf(existing) };
@@ -94,8 +114,8 @@ export function runAdjust(
 ): AdminOutcome {
   const account = actor.account;
   if (account === undefined) return notFound();
-  const key = `${ADJUST_KEY_PREFIX}${item.reference}`;
-  const previous = actor.records.get(key);
+  const key = refKeyParts(`${ADJUST_KEY_PREFIX}${item.reference}`);
+  const previous = actor.records.findParts(key);
   if (previous !== undefined) {
     if (previous.amount === item.amount) return { ok: true, account: viewOf(account) };
     return {
@@ -127,11 +147,10 @@ export function runAdjust(
     tombstone: false,
     amount: item.amount,
     currency: account.currency,
-    stan: 0,
     response: { rc: RC.approved, rrn: '' },
     atMs: nowMs,
   });
-  actor.records.set(key, record);
+  actor.records.set(record);
   batch.join(actor);
   batch.addRecord(actor, record);
   batch.addEffect(actor, effect('adjust', item.amount, key, account.currency, nowMs));
@@ -141,7 +160,8 @@ export function runAdjust(
 /** Releases a hold whose time is up, through its actor. */
 export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): ExpireOutcome {
   const account = actor.account;
-  const record = actor.records.get(recordKey);
+  const key = parseKey(recordKey);
+  const record = actor.records.findParts(key);
   // Completed, reversed or expired meanwhile (or an account/record that is gone): nothing to release.
   if (
     account === undefined ||
@@ -157,8 +177,8 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
   batch.join(actor);
   batch.addRecord(actor, record);
   batch.addEffect(actor, {
-    ...effect('expire', record.approvedAmount, recordKey, account.currency, nowMs),
-    origKey: recordKey,
+    ...effect('expire', record.approvedAmount, key, account.currency, nowMs),
+    original: record,
     proc: record.proc === '' ? '00' : record.proc,
     rrn: record.response.rrn,
   });

@@ -8,7 +8,7 @@ import {
 } from '../../store/keys.js';
 import { MsgpackWriter } from '../../wire/msgpack-writer.js';
 import { writeAccount, writeJournal, writeRecord } from '../state-codec.js';
-import type { TxnRecord } from '../txn-record.js';
+import { keyOf, type TxnRecord } from '../txn-record.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -60,7 +60,7 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
           members = [];
           holdGroups.set(group, members);
         }
-        members.push(`${actor.pan}#${record.key}`);
+        members.push(`${actor.pan}#${keyOf(record)}`);
         bucketsOf[partition]!.add(bucket);
       }
     }
@@ -113,7 +113,7 @@ function writeAccountOps(actor: Actor, accountKey: string): void {
 }
 
 function writeRecordPair(w: MsgpackWriter, record: TxnRecord): void {
-  w.str(record.key);
+  w.str(keyOf(record));
   const mark = w.beginStr();
   writeRecord(w, record);
   w.endStr(mark);

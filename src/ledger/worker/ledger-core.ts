@@ -15,7 +15,7 @@ import type { AccountState } from '../account.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { decodeAccount, decodeRecord } from '../state-codec.js';
-import { recordKey, type TxnRecord } from '../txn-record.js';
+import { keyOf, recordKey, type TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
@@ -315,10 +315,10 @@ export class LedgerCore {
    */
   private prune(actor: Actor, nowMs: number): void {
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
-    for (const [key, record] of actor.records) {
-      if (record.atMs >= cutoffMs || outlivesWindow(key, record)) continue;
-      actor.records.delete(key);
-      actor.prunedKeys.push(key);
+    for (const record of actor.records.values()) {
+      if (record.atMs >= cutoffMs || outlivesWindow(record)) continue;
+      actor.records.delete(record);
+      actor.prunedKeys.push(keyOf(record));
     }
     actor.prunedAtSize = actor.records.size;
   }
@@ -380,8 +380,7 @@ export class LedgerCore {
       actor.status = 'absent';
     } else {
       actor.account = decodeAccount(data);
-      for (const field of Object.keys(hash))
-        if (field !== 'd') actor.records.set(field, decodeRecord(hash[field]!));
+      for (const field of Object.keys(hash)) if (field !== 'd') actor.records.set(decodeRecord(hash[field]!));
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
@@ -416,12 +415,18 @@ export class LedgerCore {
     const need = (key: string): void => {
       if (!actor.records.has(key) && actor.evicted.mayHave(key, nowMs)) keys.push(key);
     };
+    // A transaction's keys are looked up by parts: the string is made only for one not in memory.
+    const needTxn = (institution: string, stan: number, time: number): void => {
+      if (actor.records.find(institution, stan, time) !== undefined) return;
+      const key = recordKey(institution, stan, time);
+      if (actor.evicted.mayHave(key, nowMs)) keys.push(key);
+    };
     switch (item.k) {
       case 'txn': {
         const { req } = item;
-        need(recordKey(item.institution, req.stan, req.time));
+        needTxn(item.institution, req.stan, req.time);
         if (req.txnClass === '0220' || req.txnClass === '0400')
-          need(recordKey(item.institution, req.origStan, req.origTime));
+          needTxn(item.institution, req.origStan, req.origTime);
         break;
       }
       case 'adjust':
@@ -456,8 +461,8 @@ export class LedgerCore {
           const data = values[i];
           if (data !== null && data !== undefined && !actor.records.has(key)) {
             const record = decodeRecord(data);
-            actor.records.set(key, record);
-            if (outlivesWindow(key, record)) actor.evicted.returnedKept(key);
+            actor.records.set(record);
+            if (outlivesWindow(record)) actor.evicted.returnedKept(key);
           }
         });
         actor.status = 'ready';
@@ -499,11 +504,11 @@ export class LedgerCore {
     // Not while it waits on a fetch: the waiting item was checked against what is in memory
     // now, and must find it there when it runs.
     if (actor.status === 'loading' || records.size <= this.o.recordsPerActorMax) return;
-    for (const [key, record] of records) {
+    for (const record of records.values()) {
       if (records.size <= this.o.recordsPerActorMax) break;
       if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
-      records.delete(key);
-      actor.evicted.add(key, record.atMs, outlivesWindow(key, record), nowMs);
+      records.delete(record);
+      actor.evicted.add(keyOf(record), record.atMs, outlivesWindow(record), nowMs);
     }
   }
 
@@ -750,8 +755,11 @@ function assertAccountInvariants(account: AccountState): void {
  * idempotent for good). Everything else leaves memory and Redis once past
  * the dedupe window.
  */
-function outlivesWindow(key: string, record: TxnRecord): boolean {
-  return (record.state === 'open' && record.reversedRc === undefined) || key.startsWith(ADJUST_KEY_PREFIX);
+function outlivesWindow(record: TxnRecord): boolean {
+  return (
+    (record.state === 'open' && record.reversedRc === undefined) ||
+    (record.refKey?.startsWith(ADJUST_KEY_PREFIX) ?? false)
+  );
 }
 
 function assertHeldMatchesOpenHolds(actor: Actor): void {
