@@ -1,6 +1,6 @@
-import { createRrnGenerator } from '../src/engine/rrn.js';
+import { RrnSource } from '../src/engine/rrn.js';
 import type { AccountState } from '../src/ledger/account.js';
-import { createAuthCodeGenerator } from '../src/ledger/auth-code.js';
+import { AuthCodeSource } from '../src/ledger/auth-code.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../src/ledger/decide.js';
 import { RecordIndex } from '../src/ledger/record-index.js';
 import type { TxnRequest } from '../src/protocol/request.js';
@@ -39,8 +39,8 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
     nowMs: Date.UTC(2026, 10, 26),
     holdTtlMs: 7 * 86_400_000,
     institution: 'acq-bench',
-    nextRrn: createRrnGenerator(1),
-    nextAuthCode: createAuthCodeGenerator(1, 0),
+    rrns: new RrnSource(1),
+    authCodes: new AuthCodeSource(1, 0),
   };
   let stan = 0;
   let time = 1_764_000_000_000;

@@ -1,3 +1,6 @@
+import { BASE36_PAIR, base36 } from '../util/base36.js';
+import type { CodeSource } from '../util/code-source.js';
+
 /**
  * Retrieval reference numbers: 12 characters, unique per switch.
  *
@@ -14,8 +17,6 @@
  * meet after 1296 instantiations in between.
  */
 
-import { BASE36_PAIR, base36 } from '../util/base36.js';
-
 const EPOCH_MS = Date.UTC(2024, 0, 1);
 const SEQ_PER_SECOND = 36 ** 4;
 export const RRN_SOURCE_MAX = 36 ** 2 - 1;
@@ -23,37 +24,57 @@ export const RRN_SOURCE_MAX = 36 ** 2 - 1;
 /** Takes the caller's clock reading when it has one (the ledger's batch time), else reads the clock. */
 export type RrnGenerator = (nowMs?: number) => string;
 
-export function createRrnGenerator(sourceId: number, nowMs: () => number = Date.now): RrnGenerator {
-  if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > RRN_SOURCE_MAX) {
-    throw new RangeError(`rrn source id must be 0..${RRN_SOURCE_MAX}`);
+/**
+ * The rrns of one source as a CodeSource (the ledger's hot path keeps them
+ * as head and tail): head is the first 10 characters (second, source, the
+ * sequence's high pair), tail the sequence's low pair.
+ */
+export class RrnSource implements CodeSource {
+  head = '';
+  tail = -1;
+  private readonly source: string;
+  private second = -1;
+  private prefix = '';
+  private seq = 0;
+  private block = -1;
+
+  constructor(sourceId: number) {
+    if (!Number.isInteger(sourceId) || sourceId < 0 || sourceId > RRN_SOURCE_MAX) {
+      throw new RangeError(`rrn source id must be 0..${RRN_SOURCE_MAX}`);
+    }
+    this.source = base36(sourceId, 2);
   }
-  const source = base36(sourceId, 2);
-  let second = -1;
-  let prefix = '';
-  let seq = 0;
-  let block = -1;
-  let blockPrefix = '';
-  return (atMs = nowMs()) => {
-    const nowSecond = Math.floor((atMs - EPOCH_MS) / 1000);
-    if (nowSecond > second) {
-      second = nowSecond;
-      seq = 0;
-      prefix = base36(second, 6) + source;
-      block = -1;
-    } else if (seq >= SEQ_PER_SECOND) {
-      second += 1;
-      seq = 0;
-      prefix = base36(second, 6) + source;
-      block = -1;
+
+  next(nowMs: number): void {
+    const nowSecond = Math.floor((nowMs - EPOCH_MS) / 1000);
+    if (nowSecond > this.second) {
+      this.second = nowSecond;
+      this.startSecond();
+    } else if (this.seq >= SEQ_PER_SECOND) {
+      this.second += 1;
+      this.startSecond();
     }
-    const s = seq++;
+    const s = this.seq++;
     const high = (s / 1296) | 0;
-    // The first 10 characters change once per 1,296 rrns: kept, so an rrn is one (flat) concatenation.
-    if (high !== block) {
-      block = high;
-      blockPrefix = prefix + BASE36_PAIR[high]!;
+    if (high !== this.block) {
+      this.block = high;
+      this.head = this.prefix + BASE36_PAIR[high]!;
     }
-    return blockPrefix + BASE36_PAIR[s % 1296]!;
+    this.tail = s % 1296;
+  }
+
+  private startSecond(): void {
+    this.seq = 0;
+    this.prefix = base36(this.second, 6) + this.source;
+    this.block = -1;
+  }
+}
+
+export function createRrnGenerator(sourceId: number, nowMs: () => number = Date.now): RrnGenerator {
+  const source = new RrnSource(sourceId);
+  return (atMs = nowMs()) => {
+    source.next(atMs);
+    return source.head + BASE36_PAIR[source.tail]!;
   };
 }
 

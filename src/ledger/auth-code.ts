@@ -1,4 +1,5 @@
 import { BASE36_DIGIT, BASE36_PAIR } from '../util/base36.js';
+import type { CodeSource } from '../util/code-source.js';
 
 /**
  * Authorization codes: 6 upper-case base-36 characters. The first is the
@@ -9,22 +10,34 @@ import { BASE36_DIGIT, BASE36_PAIR } from '../util/base36.js';
 const SEQ_SPACE = 36 ** 5;
 const PAIR_SPACE = 36 * 36;
 
-export function createAuthCodeGenerator(
-  workerId: number,
-  seed = Math.floor(Math.random() * SEQ_SPACE),
-): () => string {
-  const lead = BASE36_DIGIT[workerId % 36]!;
-  let seq = seed % SEQ_SPACE;
-  // The first 4 characters change once per 1,296 codes: kept, so a code is one concatenation.
-  let block = -1;
-  let prefix = '';
-  return () => {
-    seq = (seq + 1) % SEQ_SPACE;
-    const high = (seq / PAIR_SPACE) | 0;
-    if (high !== block) {
-      block = high;
-      prefix = lead + BASE36_DIGIT[(high / PAIR_SPACE) | 0]! + BASE36_PAIR[high % PAIR_SPACE]!;
+/** The codes of one worker as a CodeSource: head is the first 4 characters, tail the last pair. */
+export class AuthCodeSource implements CodeSource {
+  head = '';
+  tail = -1;
+  private readonly lead: string;
+  private seq: number;
+  private block = -1;
+
+  constructor(workerId: number, seed = Math.floor(Math.random() * SEQ_SPACE)) {
+    this.lead = BASE36_DIGIT[workerId % 36]!;
+    this.seq = seed % SEQ_SPACE;
+  }
+
+  next(): void {
+    this.seq = (this.seq + 1) % SEQ_SPACE;
+    const high = (this.seq / PAIR_SPACE) | 0;
+    if (high !== this.block) {
+      this.block = high;
+      this.head = this.lead + BASE36_DIGIT[(high / PAIR_SPACE) | 0]! + BASE36_PAIR[high % PAIR_SPACE]!;
     }
-    return prefix + BASE36_PAIR[seq % PAIR_SPACE]!;
+    this.tail = this.seq % PAIR_SPACE;
+  }
+}
+
+export function createAuthCodeGenerator(workerId: number, seed?: number): () => string {
+  const source = new AuthCodeSource(workerId, seed);
+  return () => {
+    source.next();
+    return source.head + BASE36_PAIR[source.tail]!;
   };
 }

@@ -1,10 +1,12 @@
 import type { TxnClass } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
+import type { CodeSource } from '../util/code-source.js';
 import { type AccountState, available, rollDay, utcDay } from './account.js';
 import { journaled, type LedgerEffect } from './effects.js';
 import type { RecordIndex } from './record-index.js';
-import { type StoredResponse, sideRecord, type TxnRecord } from './txn-record.js';
+import { fieldsOf, type ResponseFields, StoredResponse } from './stored-response.js';
+import { sideRecord, type TxnRecord } from './txn-record.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -19,14 +21,14 @@ export interface DecideContext {
   readonly holdTtlMs: number;
   /** The acquirer's institution (from the session). */
   readonly institution: string;
-  /** Given the decision's `nowMs`, so the generator does not read the clock per approval. */
-  readonly nextRrn: (nowMs: number) => string;
-  readonly nextAuthCode: () => string;
+  /** rrn and authCode generators, moved on with the decision's `nowMs` (no clock read per approval). */
+  readonly rrns: CodeSource;
+  readonly authCodes: CodeSource;
 }
 
 export interface Decision {
   /** Fields to send back (the caller adds mti, id, stan). */
-  readonly response: StoredResponse;
+  readonly response: ResponseFields;
   /** Records to write (new or changed), in order. Empty for replays and 94. */
   readonly records: TxnRecord[];
   /** Balance-changing effects to journal, in order, with their keys as journaled. */
@@ -63,7 +65,12 @@ export function decide(
     record: (r) => out.records.push(r),
     effect: (e) => out.effects.push(journaled(e)),
   });
-  return { response, records: out.records, effects: out.effects, accountChanged: out.effects.length > 0 };
+  return {
+    response: fieldsOf(response),
+    records: out.records,
+    effects: out.effects,
+    accountChanged: out.effects.length > 0,
+  };
 }
 
 // One builder, reset per decision: decisions are synchronous and never nest,
@@ -91,7 +98,18 @@ export function decideInto(
       existing.amount === req.amount &&
       existing.currency === req.currency &&
       existing.proc === contentProc;
-    return same ? existing.response : { rc: RC.duplicateMismatch, rrn: ctx.nextRrn(ctx.nowMs) };
+    if (same) return existing.response;
+    ctx.rrns.next(ctx.nowMs);
+    return new StoredResponse(
+      RC.duplicateMismatch,
+      ctx.rrns.head,
+      ctx.rrns.tail,
+      undefined,
+      -1,
+      undefined,
+      undefined,
+      undefined,
+    );
   }
 
   builder ??= new DecisionBuilder();
@@ -144,13 +162,20 @@ class DecisionBuilder {
    * original), which like every approval carries amount and balance.
    */
   decline(rc: string, reversedRc?: string): StoredResponse {
-    const response: StoredResponse = { rc, rrn: this.ctx.nextRrn(this.ctx.nowMs) };
-    // PROTOCOL.md section 3: a short `error` text on 30 and 12.
-    if (rc === RC.invalidTransaction) response.error = INVALID_TRANSACTION_TEXT;
-    if (rc === RC.approved) {
-      response.amount = this.req.amount;
-      response.balance = available(this.account);
-    }
+    const { rrns } = this.ctx;
+    rrns.next(this.ctx.nowMs);
+    const approved = rc === RC.approved;
+    const response = new StoredResponse(
+      rc,
+      rrns.head,
+      rrns.tail,
+      undefined,
+      -1,
+      approved ? this.req.amount : undefined,
+      approved ? available(this.account) : undefined,
+      // PROTOCOL.md section 3: a short `error` text on 30 and 12.
+      rc === RC.invalidTransaction ? INVALID_TRANSACTION_TEXT : undefined,
+    );
     // Set before the record goes to the sink, which may encode it at once.
     this.finish(response, 'declined', 0, 0, 0, 0, reversedRc);
     return response;
@@ -222,12 +247,25 @@ function approvalFields(
   amount: number,
   withAuthCode: boolean,
 ): StoredResponse {
-  const rrn = d.ctx.nextRrn(d.ctx.nowMs);
-  const balance = available(d.account);
-  // One literal per shape (no property added afterwards): records' responses stay monomorphic.
-  return withAuthCode
-    ? { rc, rrn, authCode: d.ctx.nextAuthCode(), amount, balance }
-    : { rc, rrn, amount, balance };
+  const { rrns, authCodes, nowMs } = d.ctx;
+  rrns.next(nowMs);
+  let authHead: string | undefined;
+  let authTail = -1;
+  if (withAuthCode) {
+    authCodes.next(nowMs);
+    authHead = authCodes.head;
+    authTail = authCodes.tail;
+  }
+  return new StoredResponse(
+    rc,
+    rrns.head,
+    rrns.tail,
+    authHead,
+    authTail,
+    amount,
+    available(d.account),
+    undefined,
+  );
 }
 
 /**
@@ -353,7 +391,7 @@ function decideReversal(d: DecisionBuilder): StoredResponse {
         tombstone: true,
         amount: 0,
         currency: req.currency,
-        response: { rc: RC.doNotHonour, rrn: '' },
+        response: StoredResponse.of({ rc: RC.doNotHonour, rrn: '' }),
         atMs: ctx.nowMs,
       });
       d.recordMap.set(tombstone);

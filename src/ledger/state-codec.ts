@@ -4,7 +4,8 @@ import type { Proc } from '../protocol/request.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
 import { effectKey, effectOrigKey, type LedgerEffect } from './effects.js';
-import { keyOf, type OriginalState, parseKey, type StoredResponse, type TxnRecord } from './txn-record.js';
+import { StoredResponse } from './stored-response.js';
+import { keyOf, type OriginalState, parseKey, type TxnRecord } from './txn-record.js';
 
 /**
  * Stored forms of accounts, records and journal entries: positional
@@ -82,8 +83,8 @@ export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   w.str(r.proc);
   w.number(r.stan);
   w.str(s.rc);
-  w.str(s.rrn);
-  w.strOrNil(s.authCode);
+  w.code(s.rrnHead, s.rrnTail);
+  w.codeOrNil(s.authHead, s.authTail);
   w.numberOrNil(s.amount);
   w.numberOrNil(s.balance);
   w.str(r.state);
@@ -104,11 +105,16 @@ export function encodeRecord(r: TxnRecord): Buffer {
 export function decodeRecord(data: Buffer): TxnRecord {
   const f = packr.unpack(data) as unknown[];
   if (f[0] !== RECORD_FORMAT) throw new Error(`unknown record format ${String(f[0])}`);
-  const response: StoredResponse = { rc: f[8] as string, rrn: f[9] as string };
-  if (typeof f[10] === 'string') response.authCode = f[10];
-  if (typeof f[11] === 'number') response.amount = f[11];
-  if (typeof f[12] === 'number') response.balance = f[12];
-  if (typeof f[21] === 'string') response.error = f[21];
+  const response = new StoredResponse(
+    f[8] as string,
+    f[9] as string,
+    -1,
+    typeof f[10] === 'string' ? f[10] : undefined,
+    -1,
+    typeof f[11] === 'number' ? f[11] : undefined,
+    typeof f[12] === 'number' ? f[12] : undefined,
+    typeof f[21] === 'string' ? f[21] : undefined,
+  );
   // The stored key carries the parts (stan is also stored on its own, at f[7]).
   const key = parseKey(f[1] as string);
   return {

@@ -1,5 +1,6 @@
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
+import type { StoredResponse } from './stored-response.js';
 
 /**
  * What the ledger remembers per transaction key (institution, pan, stan,
@@ -22,15 +23,6 @@ export type OriginalState =
   | 'posted'
   /** Not an original (completion, reversal, inquiry, tombstone). */
   | 'none';
-
-export interface StoredResponse {
-  rc: string;
-  rrn: string;
-  authCode?: string;
-  amount?: number;
-  balance?: number;
-  error?: string;
-}
 
 export interface TxnRecord {
   /**

@@ -2,7 +2,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { Role, TxnClass } from '../protocol/mti.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
-import type { StoredResponse } from './txn-record.js';
+import { type ResponseFields, StoredResponse } from './stored-response.js';
 import type { WorkItem, WorkResult } from './worker-protocol.js';
 
 /**
@@ -120,20 +120,29 @@ function readTxn(f: unknown[]): TxnItem {
       };
 }
 
-function writeTxnResult(seq: number, r: StoredResponse): void {
+function writeTxnResult(seq: number, r: ResponseFields): void {
   const w = writer;
   w.arrayHeader(7);
   w.number(seq);
   w.str(r.rc);
-  w.str(r.rrn);
-  w.strOrNil(r.authCode);
+  // A ledger's own responses keep rrn and authCode in parts: written without making the strings.
+  if (r instanceof StoredResponse) {
+    w.code(r.rrnHead, r.rrnTail);
+    w.codeOrNil(r.authHead, r.authTail);
+  } else {
+    w.str(r.rrn);
+    w.strOrNil(r.authCode);
+  }
   w.numberOrNil(r.amount);
   w.numberOrNil(r.balance);
   w.strOrNil(r.error);
 }
 
 function readTxnResult(f: unknown[]): WorkResult {
-  const response: StoredResponse = { rc: f[1] as string, rrn: f[2] as string };
+  const response: { -readonly [K in keyof ResponseFields]: ResponseFields[K] } = {
+    rc: f[1] as string,
+    rrn: f[2] as string,
+  };
   if (typeof f[3] === 'string') response.authCode = f[3];
   if (typeof f[4] === 'number') response.amount = f[4];
   if (typeof f[5] === 'number') response.balance = f[5];

@@ -1,7 +1,7 @@
 import type { Role } from '../protocol/mti.js';
 import type { TxnRequest } from '../protocol/request.js';
 import type { AccountLimits, AccountStatus, AccountView } from './account.js';
-import type { StoredResponse } from './txn-record.js';
+import type { ResponseFields } from './stored-response.js';
 
 /**
  * The main thread <-> ledger worker protocol, typed in one place (the habit
@@ -62,7 +62,7 @@ export type AdminOutcome =
   | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
 
 export type WorkResult =
-  | { readonly seq: number; readonly k: 'txn'; readonly response: StoredResponse }
+  | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
   | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome };
 

@@ -1,3 +1,6 @@
+import { BASE36_PAIR } from '../util/base36.js';
+import { codeString } from '../util/code-source.js';
+
 /**
  * A small streaming MessagePack writer into one growable buffer, for the
  * commit path: the commit blob and the account, record and journal encodings
@@ -150,6 +153,41 @@ export class MsgpackWriter {
     this.ensure(bytes);
     this.buffer.write(value, this.length, bytes, 'utf8');
     this.length += bytes;
+  }
+
+  /**
+   * An identifier kept as (head, tail) (util/code-source.ts), written as the
+   * one string it stands for without making that string.
+   */
+  code(head: string, tail: number): void {
+    const chars = head.length + 2;
+    if (tail < 0 || chars >= 32) {
+      this.str(codeString(head, tail));
+      return;
+    }
+    this.ensure(1 + chars);
+    const b = this.buffer;
+    const start = this.length;
+    let at = start + 1;
+    for (let i = 0; i < head.length; i++) {
+      const c = head.charCodeAt(i);
+      if (c >= 0x80) {
+        this.str(codeString(head, tail));
+        return;
+      }
+      b[at++] = c;
+    }
+    const pair = BASE36_PAIR[tail]!;
+    b[at++] = pair.charCodeAt(0);
+    b[at++] = pair.charCodeAt(1);
+    b[start] = 0xa0 | chars;
+    this.length = at;
+  }
+
+  /** code(), or nil when there is no identifier (head undefined). */
+  codeOrNil(head: string | undefined, tail: number): void {
+    if (head === undefined) this.nil();
+    else this.code(head, tail);
   }
 
   strOrNil(value: string | null | undefined): void {

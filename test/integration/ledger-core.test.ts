@@ -6,9 +6,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRrnGenerator } from '../../src/engine/rrn.js';
-import { createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
-import type { StoredResponse } from '../../src/ledger/txn-record.js';
+import { RrnSource } from '../../src/engine/rrn.js';
+import { AuthCodeSource } from '../../src/ledger/auth-code.js';
+import { fieldsOf, type ResponseFields } from '../../src/ledger/stored-response.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
 import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
@@ -103,8 +103,8 @@ async function newCore(
     keys,
     writer,
     reader,
-    nextRrn: createRrnGenerator(7),
-    nextAuthCode: createAuthCodeGenerator(0, 1),
+    rrns: new RrnSource(7),
+    authCodes: new AuthCodeSource(0, 1),
     post: (items) => results.push(...items),
     log: silentLogger,
   });
@@ -145,9 +145,10 @@ function rcOf(result: WorkResult | undefined): string | undefined {
   return result?.k === 'txn' ? result.response.rc : undefined;
 }
 
-function responseOf(result: WorkResult | undefined): StoredResponse {
+/** The response's fields as they go on the wire (a core keeps rrn and authCode in parts). */
+function responseOf(result: WorkResult | undefined): ResponseFields {
   if (result?.k !== 'txn') throw new Error(`not a transaction result: ${JSON.stringify(result)}`);
-  return result.response;
+  return fieldsOf(result.response);
 }
 
 function accountOf(result: WorkResult | undefined): AdminOutcome {
@@ -196,7 +197,7 @@ describe('LedgerCore against a real Redis', () => {
     const p = pan(5);
     await h.run([put(p, 100_000)]);
     // Ten holds, each its own batch: once a batch is confirmed, older records leave memory.
-    const holds: StoredResponse[] = [];
+    const holds: ResponseFields[] = [];
     for (let i = 0; i < 10; i++) holds.push(responseOf((await h.run([txn(p, 100 + i, 1_000)]))[0]));
     expect(holds.every((r) => r.rc === '00')).toBe(true);
     const actor = (

@@ -5,6 +5,7 @@ import type { LedgerEffect } from '../../src/ledger/effects.js';
 import { RecordIndex } from '../../src/ledger/record-index.js';
 import { recordKey, type TxnRecord } from '../../src/ledger/txn-record.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
+import { stringCodeSource } from '../../src/util/code-source.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 /**
@@ -74,8 +75,8 @@ class Ledger {
       nowMs: this.nowMs,
       holdTtlMs: TTL_MS,
       institution: this.institution,
-      nextRrn: () => `RRN${String(++this.rrnSeq).padStart(9, '0')}`,
-      nextAuthCode: () => `A${String(++this.authSeq).padStart(5, '0')}`,
+      rrns: stringCodeSource(() => `RRN${String(++this.rrnSeq).padStart(9, '0')}`),
+      authCodes: stringCodeSource(() => `A${String(++this.authSeq).padStart(5, '0')}`),
     };
   }
 

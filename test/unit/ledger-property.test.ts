@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { type AccountState, available, utcDay } from '../../src/ledger/account.js';
 import { type DecideContext, decide } from '../../src/ledger/decide.js';
 import { RecordIndex } from '../../src/ledger/record-index.js';
-import { keyOf as recordKeyOf, type StoredResponse } from '../../src/ledger/txn-record.js';
+import type { ResponseFields as StoredResponse } from '../../src/ledger/stored-response.js';
+import { keyOf as recordKeyOf } from '../../src/ledger/txn-record.js';
 import type { TxnClass } from '../../src/protocol/mti.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
+import { stringCodeSource } from '../../src/util/code-source.js';
 import { type Expectation, LedgerModel, type ModelLimits } from '../model/ledger-model.js';
 
 /**
@@ -529,8 +531,8 @@ class Run {
       nowMs: this.nowMs,
       holdTtlMs: HOLD_TTL_MS,
       institution,
-      nextRrn: () => `R${String(++this.rrnSeq).padStart(11, '0')}`,
-      nextAuthCode: () => `A${String(++this.authSeq).padStart(5, '0')}`,
+      rrns: stringCodeSource(() => `R${String(++this.rrnSeq).padStart(11, '0')}`),
+      authCodes: stringCodeSource(() => `A${String(++this.authSeq).padStart(5, '0')}`),
     };
     const d = decide(book.state, book.records, req, ctx);
     const r = d.response;

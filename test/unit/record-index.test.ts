@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecordIndex } from '../../src/ledger/record-index.js';
+import { StoredResponse } from '../../src/ledger/stored-response.js';
 import { keyOf, parseKey, recordKey, sideRecord, type TxnRecord } from '../../src/ledger/txn-record.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 
@@ -9,7 +10,7 @@ function txn(institution: string, stan: number, time: number, amount = 0): TxnRe
     tombstone: false,
     amount,
     currency: 'EUR',
-    response: { rc: '00', rrn: '' },
+    response: StoredResponse.of({ rc: '00', rrn: '' }),
     atMs: 0,
   });
 }
@@ -20,7 +21,7 @@ function adjustment(refKey: string, amount = 0): TxnRecord {
     tombstone: false,
     amount,
     currency: 'EUR',
-    response: { rc: '00', rrn: '' },
+    response: StoredResponse.of({ rc: '00', rrn: '' }),
     atMs: 0,
   });
 }

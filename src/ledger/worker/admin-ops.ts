@@ -2,6 +2,7 @@ import { RC } from '../../protocol/rc.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
+import { StoredResponse } from '../stored-response.js';
 import { type KeyParts, parseKey, sideRecord } from '../txn-record.js';
 import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
@@ -147,7 +148,7 @@ export function runAdjust(
     tombstone: false,
     amount: item.amount,
     currency: account.currency,
-    response: { rc: RC.approved, rrn: '' },
+    response: StoredResponse.of({ rc: RC.approved, rrn: '' }),
     atMs: nowMs,
   });
   actor.records.set(record);

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { createRrnGenerator, leaseRrnSource } from '../../engine/rrn.js';
+import { leaseRrnSource, RrnSource } from '../../engine/rrn.js';
 import { keySpace } from '../../store/keys.js';
 import type { Logger } from '../../util/log.js';
-import { createAuthCodeGenerator } from '../auth-code.js';
+import { AuthCodeSource } from '../auth-code.js';
 import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker-protocol.js';
 import { LedgerCore } from './ledger-core.js';
 
@@ -72,8 +72,8 @@ export async function startCoreRuntime(
     keys,
     writer,
     reader,
-    nextRrn: createRrnGenerator(rrnSource),
-    nextAuthCode: createAuthCodeGenerator(data.workerId),
+    rrns: new RrnSource(rrnSource),
+    authCodes: new AuthCodeSource(data.workerId),
     post,
     log,
   });

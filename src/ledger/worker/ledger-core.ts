@@ -8,6 +8,7 @@ import {
   COMMIT_SCRIPT,
 } from '../../store/commit-script.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
+import { type CodeSource, codeString } from '../../util/code-source.js';
 import type { Logger } from '../../util/log.js';
 import { maskPan } from '../../util/pan.js';
 import { withTimeout } from '../../util/with-timeout.js';
@@ -74,8 +75,9 @@ export interface LedgerCoreOptions {
   readonly writer: Redis;
   /** Reads: actor activation, and evicted records a key needs. */
   readonly reader: Redis;
-  readonly nextRrn: (nowMs?: number) => string;
-  readonly nextAuthCode: () => string;
+  /** This owner's rrn and authCode generators (an RrnSource with its leased source id, an AuthCodeSource). */
+  readonly rrns: CodeSource;
+  readonly authCodes: CodeSource;
   readonly post: (results: WorkResult[]) => void;
   readonly log: Logger;
   readonly nowMs?: () => number;
@@ -158,8 +160,8 @@ export class LedgerCore {
       nowMs: 0,
       holdTtlMs: o.holdTtlMs,
       institution: '',
-      nextRrn: o.nextRrn,
-      nextAuthCode: o.nextAuthCode,
+      rrns: o.rrns,
+      authCodes: o.authCodes,
     };
   }
 
@@ -260,7 +262,7 @@ export class LedgerCore {
           batch.results.push({
             seq: item.seq,
             k: 'txn',
-            response: { rc: RC.invalidCard, rrn: this.o.nextRrn() },
+            response: { rc: RC.invalidCard, rrn: this.nextRrn() },
           });
           return;
         }
@@ -695,10 +697,17 @@ export class LedgerCore {
     }
   }
 
+  /** An rrn as a string, for the answers decided outside decide() (14, 96). */
+  private nextRrn(): string {
+    const { rrns } = this.o;
+    rrns.next(this.now());
+    return codeString(rrns.head, rrns.tail);
+  }
+
   private failedResultFor(result: WorkResult): WorkResult {
     switch (result.k) {
       case 'txn':
-        return { seq: result.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.o.nextRrn() } };
+        return { seq: result.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
       case 'admin':
         return { seq: result.seq, k: 'admin', outcome: storeUnavailable() };
       case 'expire':
@@ -708,7 +717,7 @@ export class LedgerCore {
 
   private failedResult(item: WorkItem): WorkResult {
     if (item.k === 'txn')
-      return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.o.nextRrn() } };
+      return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
     if (item.k === 'expire') return { seq: item.seq, k: 'expire', outcome: 'retry' };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
