@@ -3,9 +3,9 @@ import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
-import { effectKey, effectOrigKey, type LedgerEffect } from './effects.js';
+import type { LedgerEffect } from './effects.js';
 import { StoredResponse } from './stored-response.js';
-import { keyOf, type OriginalState, parseKey, type TxnRecord } from './txn-record.js';
+import { type KeyParts, type OriginalState, parseKey, type TxnRecord } from './txn-record.js';
 
 /**
  * Stored forms of accounts, records and journal entries: positional
@@ -70,12 +70,21 @@ export function decodeAccount(data: Buffer): AccountState {
   };
 }
 
+/**
+ * Writes a key as the string keyOf() makes (after `prefix`), from its parts:
+ * the hot path stores and journals keys without making the strings.
+ */
+export function writeKey(w: MsgpackWriter, key: KeyParts, prefix = ''): void {
+  if (key.refKey !== undefined) w.str(prefix === '' ? key.refKey : prefix + key.refKey);
+  else w.txnKey(prefix, key.institution, key.stan, key.time);
+}
+
 /** Writes the stored form of a transaction record (one MessagePack array). */
 export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   const s = r.response;
   w.arrayHeader(22);
   w.number(RECORD_FORMAT);
-  w.str(keyOf(r));
+  writeKey(w, r);
   w.bool(r.tombstone);
   w.str(r.txnClass);
   w.number(r.amount);
@@ -166,8 +175,9 @@ export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): vo
   w.number(e.amount);
   w.str(e.currency);
   w.str(e.proc);
-  w.str(effectKey(e));
-  w.strOrNil(effectOrigKey(e));
+  writeKey(w, e);
+  if (e.original === undefined) w.nil();
+  else writeKey(w, e.original);
   w.str(e.rrn);
   w.number(e.atMs);
 }

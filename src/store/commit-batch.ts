@@ -82,6 +82,16 @@ export class CommitBatch {
     chunked(this.rpushes, key, values);
   }
 
+  /**
+   * Opens RPUSH key with `values` values (at most COMMIT_OP_VALUES_MAX): the
+   * caller writes exactly that many with the returned writer, before any
+   * other call on this batch.
+   */
+  beginRpush(key: string, values: number): MsgpackWriter {
+    if (values < 1 || values > COMMIT_OP_VALUES_MAX) throw new RangeError(`RPUSH of ${values} values`);
+    return this.rpushes.op(key, values);
+  }
+
   sadd(key: string, members: readonly string[]): void {
     chunked(this.sadds, key, members);
   }

@@ -184,6 +184,43 @@ export class MsgpackWriter {
     this.length = at;
   }
 
+  /**
+   * The string `${prefix}${institution}|${stan}|${time}` (a record key, or
+   * a hold member with its `pan#` prefix), written from its parts without
+   * making it: the ledger keeps keys in parts (record-index.ts), and making
+   * the string for every Redis field, hold member and journal record cost
+   * more than keeping it had. stan and time are non-negative safe integers.
+   */
+  txnKey(prefix: string, institution: string, stan: number, time: number): void {
+    const stanDigits = decimalDigits(stan);
+    const timeDigits = decimalDigits(time);
+    const chars = prefix.length + institution.length + 2 + stanDigits + timeDigits;
+    if (chars >= 0x100 || stanDigits === 0 || timeDigits === 0) {
+      this.str(`${prefix}${institution}|${stan}|${time}`);
+      return;
+    }
+    this.ensure(2 + chars);
+    const b = this.buffer;
+    const start = this.length;
+    let at = start + (chars < 32 ? 1 : 2);
+    at = asciiInto(b, at, prefix);
+    if (at >= 0) at = asciiInto(b, at, institution);
+    if (at < 0) {
+      this.str(`${prefix}${institution}|${stan}|${time}`);
+      return;
+    }
+    b[at++] = 0x7c; // |
+    at = digitsInto(b, at, stan, stanDigits);
+    b[at++] = 0x7c;
+    at = digitsInto(b, at, time, timeDigits);
+    if (chars < 32) b[start] = 0xa0 | chars;
+    else {
+      b[start] = 0xd9;
+      b[start + 1] = chars;
+    }
+    this.length = at;
+  }
+
   /** code(), or nil when there is no identifier (head undefined). */
   codeOrNil(head: string | undefined, tail: number): void {
     if (head === undefined) this.nil();
@@ -259,4 +296,51 @@ export class MsgpackWriter {
     this.buffer.copy(next, 0, 0, this.length);
     this.buffer = next;
   }
+}
+
+/**
+ * Decimal digits of a non-negative safe integer; 0 when it is not one.
+ * Digits are taken 8 at a time in small-integer arithmetic: a double's
+ * `%` is a call into C (it made writing keys cost more than keeping them).
+ */
+function decimalDigits(value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) return 0;
+  return value < 1e8 ? smallDigits(value) : smallDigits(Math.floor(value / 1e8)) + 8;
+}
+
+/** Digits of 0 <= v < 2^31. */
+function smallDigits(v: number): number {
+  let digits = 1;
+  for (let rest = v; rest >= 10; rest = (rest / 10) | 0) digits++;
+  return digits;
+}
+
+/** Writes the `digits` decimal digits of `value` (decimalDigits) at `at`; returns the offset after them. */
+function digitsInto(b: Buffer, at: number, value: number, digits: number): number {
+  if (value < 1e8) return smallInto(b, at, value, digits);
+  const high = Math.floor(value / 1e8);
+  smallInto(b, at, high, digits - 8);
+  return smallInto(b, at + digits - 8, value - high * 1e8, 8);
+}
+
+/** Writes 0 <= v < 2^31 as exactly `digits` digits (zero-padded) at `at`. */
+function smallInto(b: Buffer, at: number, v: number, digits: number): number {
+  let rest = v;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const quotient = (rest / 10) | 0;
+    b[i] = 48 + rest - quotient * 10;
+    rest = quotient;
+  }
+  return at + digits;
+}
+
+/** Copies an ASCII string's bytes to `at`; returns the offset after them, or -1 at a non-ASCII character. */
+function asciiInto(b: Buffer, at: number, text: string): number {
+  let out = at;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return -1;
+    b[out++] = code;
+  }
+  return out;
 }

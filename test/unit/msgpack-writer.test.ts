@@ -130,3 +130,45 @@ describe('CommitBatch', () => {
     expect(unpackr.unpack(cb.pack())).toEqual([[], [], [], [], [], []]);
   });
 });
+
+describe('MsgpackWriter.txnKey', () => {
+  const bytes = (write: (w: MsgpackWriter) => void): Buffer => {
+    const w = new MsgpackWriter(8);
+    write(w);
+    return Buffer.from(w.view());
+  };
+
+  it('writes the bytes of str() of the key string, for any parts (seeded)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('', '4000001234567899#', 'x'.repeat(40)),
+        fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/),
+        fc.integer({ min: 0, max: 999_999 }),
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 31 }),
+          fc.maxSafeInteger().map((n) => Math.abs(n)),
+        ),
+        (prefix, institution, stan, time) => {
+          expect(bytes((w) => w.txnKey(prefix, institution, stan, time))).toEqual(
+            bytes((w) => w.str(`${prefix}${institution}|${stan}|${time}`)),
+          );
+        },
+      ),
+      { seed: SEED, numRuns: 2_000 },
+    );
+  });
+
+  it.each([
+    ['', 'acq', 1, 0],
+    ['', 'acq', 999_999, Number.MAX_SAFE_INTEGER],
+    ['', 'é-not-ascii', 5, 6],
+    ['p#', 'a'.repeat(250), 12, 1_764_115_200_123],
+  ])(
+    'falls back to the string where the fast path does not apply: %j %j %i %i',
+    (prefix, institution, stan, time) => {
+      expect(bytes((w) => w.txnKey(prefix, institution, stan, time))).toEqual(
+        bytes((w) => w.str(`${prefix}${institution}|${stan}|${time}`)),
+      );
+    },
+  );
+});

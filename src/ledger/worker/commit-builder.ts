@@ -1,4 +1,5 @@
 import { CommitBatch, HSET_PAIRS_MAX } from '../../store/commit-batch.js';
+import { COMMIT_OP_VALUES_MAX } from '../../store/commit-script.js';
 import {
   holdBucketOf,
   type KeySpace,
@@ -7,8 +8,8 @@ import {
   SHARD_COUNT,
 } from '../../store/keys.js';
 import { MsgpackWriter } from '../../wire/msgpack-writer.js';
-import { writeAccount, writeJournal, writeRecord } from '../state-codec.js';
-import { keyOf, type TxnRecord } from '../txn-record.js';
+import { writeAccount, writeJournal, writeKey, writeRecord } from '../state-codec.js';
+import type { TxnRecord } from '../txn-record.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -16,8 +17,12 @@ import type { OpenBatch } from './open-batch.js';
 // pack() returns an owned copy), so a commit allocates only its blob.
 const cb = new CommitBatch();
 const journals = Array.from({ length: LOG_PARTITION_COUNT }, () => new MsgpackWriter(4 * 1024));
-/** Holds placed in this commit by bucket * LOG_PARTITION_COUNT + partition, and each partition's buckets. */
-const holdGroups = new Map<number, string[]>();
+/**
+ * Holds placed in this commit by bucket * LOG_PARTITION_COUNT + partition
+ * (each member `pan#key`, written from the actor's prefix and the record's
+ * key parts), and each partition's buckets.
+ */
+const holdGroups = new Map<number, { readonly prefixes: string[]; readonly records: TxnRecord[] }>();
 const bucketsOf = Array.from({ length: LOG_PARTITION_COUNT }, () => new Set<number>());
 /** Epoch key strings per shard, per key space (built once, not per commit). */
 const epochKeysOf = new WeakMap<KeySpace, string[]>();
@@ -57,18 +62,25 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
         const group = bucket * LOG_PARTITION_COUNT + partition;
         let members = holdGroups.get(group);
         if (members === undefined) {
-          members = [];
+          members = { prefixes: [], records: [] };
           holdGroups.set(group, members);
         }
-        members.push(`${actor.pan}#${keyOf(record)}`);
+        actor.holdMemberPrefix ??= `${actor.pan}#`;
+        members.prefixes.push(actor.holdMemberPrefix);
+        members.records.push(record);
         bucketsOf[partition]!.add(bucket);
       }
     }
     actor.dirtyRecords.clear();
   }
-  for (const [group, members] of holdGroups) {
+  for (const [group, { prefixes, records }] of holdGroups) {
     const partition = group % LOG_PARTITION_COUNT;
-    cb.rpush(keys.holdBucket(partition, (group - partition) / LOG_PARTITION_COUNT), members);
+    const bucketKey = keys.holdBucket(partition, (group - partition) / LOG_PARTITION_COUNT);
+    for (let start = 0; start < records.length; start += COMMIT_OP_VALUES_MAX) {
+      const end = Math.min(records.length, start + COMMIT_OP_VALUES_MAX);
+      const w = cb.beginRpush(bucketKey, end - start);
+      for (let i = start; i < end; i++) writeKey(w, records[i]!, prefixes[i]!);
+    }
   }
   bucketsOf.forEach((buckets, partition) => {
     if (buckets.size > 0) cb.sadd(keys.holdBuckets(partition), [...buckets].map(String));
@@ -113,7 +125,7 @@ function writeAccountOps(actor: Actor, accountKey: string): void {
 }
 
 function writeRecordPair(w: MsgpackWriter, record: TxnRecord): void {
-  w.str(keyOf(record));
+  writeKey(w, record);
   const mark = w.beginStr();
   writeRecord(w, record);
   w.endStr(mark);

@@ -419,7 +419,8 @@ export class LedgerCore {
     };
     // A transaction's keys are looked up by parts: the string is made only for one not in memory.
     const needTxn = (institution: string, stan: number, time: number): void => {
-      if (actor.records.find(institution, stan, time) !== undefined) return;
+      // Nothing evicted (the usual case): nothing to look for, and no key string to make.
+      if (!actor.evicted.active || actor.records.find(institution, stan, time) !== undefined) return;
       const key = recordKey(institution, stan, time);
       if (actor.evicted.mayHave(key, nowMs)) keys.push(key);
     };
