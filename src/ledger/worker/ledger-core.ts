@@ -382,7 +382,8 @@ export class LedgerCore {
       actor.status = 'absent';
     } else {
       actor.account = decodeAccount(data);
-      for (const field of Object.keys(hash)) if (field !== 'd') actor.records.set(decodeRecord(hash[field]!));
+      for (const field of Object.keys(hash))
+        if (field !== 'd') actor.records.set(decodeRecord(hash[field]!, field));
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
@@ -463,7 +464,7 @@ export class LedgerCore {
         missing.forEach((key, i) => {
           const data = values[i];
           if (data !== null && data !== undefined && !actor.records.has(key)) {
-            const record = decodeRecord(data);
+            const record = decodeRecord(data, key);
             actor.records.set(record);
             if (outlivesWindow(record)) actor.evicted.returnedKept(key);
           }

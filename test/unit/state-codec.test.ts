@@ -1,0 +1,85 @@
+import { pack } from 'msgpackr';
+import { describe, expect, it } from 'vitest';
+import { decodeRecord, encodeRecord } from '../../src/ledger/state-codec.js';
+import { fieldsOf, StoredResponse } from '../../src/ledger/stored-response.js';
+import { keyOf, parseKey, type TxnRecord } from '../../src/ledger/txn-record.js';
+
+const KEY = 'acq-1|4711|1764115200123';
+const T0 = 1_764_115_200_500;
+
+function hold(): TxnRecord {
+  const key = parseKey(KEY);
+  return {
+    institution: key.institution,
+    stan: key.stan,
+    time: key.time,
+    refKey: undefined,
+    tombstone: false,
+    txnClass: '0100',
+    amount: 1_250,
+    currency: 'EUR',
+    proc: '00',
+    response: new StoredResponse('00', '1IK7NI0700', 37, '0ABC', 5, 1_250, 8_750, undefined),
+    state: 'open',
+    approvedAmount: 1_250,
+    postedAmount: 0,
+    reversedRc: undefined,
+    countedDay: 20_417,
+    countedAmount: 1_250,
+    atMs: T0,
+    holdExpiresAtMs: T0 + 604_800_000,
+    batch: undefined,
+    nextSameStan: undefined,
+  };
+}
+
+/** What the tests compare: the record's stored content, responses as their wire fields. */
+function content(r: TxnRecord): unknown {
+  const { response, batch: _batch, nextSameStan: _next, ...rest } = r;
+  return { ...rest, key: keyOf(r), response: fieldsOf(response) };
+}
+
+describe('stored records', () => {
+  it('round-trip (format 3: the key is the hash field, not stored again)', () => {
+    const record = hold();
+    const bytes = encodeRecord(record);
+    expect(content(decodeRecord(bytes, KEY))).toEqual(content(record));
+    expect(bytes.includes(Buffer.from(KEY))).toBe(false);
+  });
+
+  it('decode format 2 as stored before (key and stan inside the value)', () => {
+    const formatTwo = pack([
+      2,
+      KEY,
+      false,
+      '0100',
+      1_250,
+      'EUR',
+      '00',
+      4711,
+      '00',
+      '1IK7NI0700Z1',
+      '0ABC05',
+      1_250,
+      8_750,
+      'open',
+      1_250,
+      0,
+      null,
+      20_417,
+      1_250,
+      T0,
+      T0 + 604_800_000,
+      null,
+    ]);
+    const decoded = decodeRecord(formatTwo, KEY);
+    expect(content(decoded)).toEqual({
+      ...(content(hold()) as object),
+      response: { rc: '00', rrn: '1IK7NI0700Z1', authCode: '0ABC05', amount: 1_250, balance: 8_750 },
+    });
+  });
+
+  it('refuses an unknown format', () => {
+    expect(() => decodeRecord(pack([9, null]), KEY)).toThrow(/unknown record format 9/);
+  });
+});
