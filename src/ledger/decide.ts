@@ -6,7 +6,7 @@ import { type AccountState, available, rollDay, utcDay } from './account.js';
 import { journaled, type LedgerEffect } from './effects.js';
 import type { RecordIndex } from './record-index.js';
 import { fieldsOf, type ResponseFields, StoredResponse } from './stored-response.js';
-import { sideRecord, type TxnRecord } from './txn-record.js';
+import { responseOf, sideRecord, type TxnRecord } from './txn-record.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -98,7 +98,7 @@ export function decideInto(
       existing.amount === req.amount &&
       existing.currency === req.currency &&
       existing.proc === contentProc;
-    if (same) return existing.response;
+    if (same) return responseOf(existing);
     ctx.rrns.next(ctx.nowMs);
     return new StoredResponse(
       RC.duplicateMismatch,
@@ -201,7 +201,14 @@ class DecisionBuilder {
       amount: req.amount,
       currency: req.currency,
       proc: this.contentProc,
-      response,
+      rc: response.rc,
+      rrnHead: response.rrnHead,
+      rrnTail: response.rrnTail,
+      authHead: response.authHead,
+      authTail: response.authTail,
+      respAmount: response.amount,
+      respBalance: response.balance,
+      error: response.error,
       state,
       approvedAmount,
       postedAmount,

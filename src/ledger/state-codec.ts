@@ -4,7 +4,6 @@ import type { Proc } from '../protocol/request.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import type { AccountLimits, AccountState, AccountStatus } from './account.js';
 import type { LedgerEffect } from './effects.js';
-import { StoredResponse } from './stored-response.js';
 import { type KeyParts, type OriginalState, parseKey, type TxnRecord } from './txn-record.js';
 
 /**
@@ -87,7 +86,6 @@ export function writeKey(w: MsgpackWriter, key: KeyParts, prefix = ''): void {
 
 /** Writes the stored form of a transaction record (one MessagePack array). */
 export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
-  const s = r.response;
   w.arrayHeader(22);
   w.number(RECORD_FORMAT);
   w.nil(); // the key: the field name (format 3)
@@ -97,11 +95,11 @@ export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   w.str(r.currency);
   w.str(r.proc);
   w.nil(); // stan: in the key (format 3)
-  w.str(s.rc);
-  w.code(s.rrnHead, s.rrnTail);
-  w.codeOrNil(s.authHead, s.authTail);
-  w.numberOrNil(s.amount);
-  w.numberOrNil(s.balance);
+  w.str(r.rc);
+  w.code(r.rrnHead, r.rrnTail);
+  w.codeOrNil(r.authHead, r.authTail);
+  w.numberOrNil(r.respAmount);
+  w.numberOrNil(r.respBalance);
   w.str(r.state);
   w.number(r.approvedAmount);
   w.number(r.postedAmount);
@@ -110,7 +108,7 @@ export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   w.number(r.countedAmount);
   w.number(r.atMs);
   w.number(r.holdExpiresAtMs);
-  w.strOrNil(s.error);
+  w.strOrNil(r.error);
 }
 
 export function encodeRecord(r: TxnRecord): Buffer {
@@ -122,16 +120,6 @@ export function decodeRecord(data: Buffer, storedKey: string): TxnRecord {
   const f = packr.unpack(data) as unknown[];
   if (f[0] !== RECORD_FORMAT && f[0] !== RECORD_FORMAT_WITH_KEY)
     throw new Error(`unknown record format ${String(f[0])}`);
-  const response = new StoredResponse(
-    f[8] as string,
-    f[9] as string,
-    -1,
-    typeof f[10] === 'string' ? f[10] : undefined,
-    -1,
-    typeof f[11] === 'number' ? f[11] : undefined,
-    typeof f[12] === 'number' ? f[12] : undefined,
-    typeof f[21] === 'string' ? f[21] : undefined,
-  );
   // The key carries the parts (format 2 also stored it at f[1], and stan at f[7]).
   const key = parseKey(storedKey);
   return {
@@ -144,7 +132,15 @@ export function decodeRecord(data: Buffer, storedKey: string): TxnRecord {
     amount: f[4] as number,
     currency: f[5] as string,
     proc: f[6] as Proc | '',
-    response,
+    // Codes decoded whole: head is the code, tail -1 (util/code-source.ts).
+    rc: f[8] as string,
+    rrnHead: f[9] as string,
+    rrnTail: -1,
+    authHead: typeof f[10] === 'string' ? f[10] : undefined,
+    authTail: -1,
+    respAmount: typeof f[11] === 'number' ? f[11] : undefined,
+    respBalance: typeof f[12] === 'number' ? f[12] : undefined,
+    error: typeof f[21] === 'string' ? f[21] : undefined,
     state: f[13] as OriginalState,
     approvedAmount: f[14] as number,
     postedAmount: f[15] as number,

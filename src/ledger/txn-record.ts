@@ -1,6 +1,6 @@
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
-import type { StoredResponse } from './stored-response.js';
+import { StoredResponse } from './stored-response.js';
 
 /**
  * What the ledger remembers per transaction key (institution, pan, stan,
@@ -44,7 +44,19 @@ export interface TxnRecord {
   readonly currency: string;
   /** '' on 0220/0400: their proc is the original's, not part of their content. */
   readonly proc: Proc | '';
-  readonly response: StoredResponse;
+  /**
+   * The response, replayed field for field: StoredResponse's fields, kept
+   * inline rather than as an object of its own (one object per kept record,
+   * not two; responseOf() makes the StoredResponse).
+   */
+  readonly rc: string;
+  readonly rrnHead: string;
+  readonly rrnTail: number;
+  readonly authHead: string | undefined;
+  readonly authTail: number;
+  readonly respAmount: number | undefined;
+  readonly respBalance: number | undefined;
+  readonly error: string | undefined;
   state: OriginalState;
   /** The approved amount of an original (0 when declined). */
   readonly approvedAmount: number;
@@ -66,6 +78,20 @@ export interface TxnRecord {
   batch: number | undefined;
   /** RecordIndex bookkeeping (not stored): the next record of the account with the same stan. */
   nextSameStan: TxnRecord | undefined;
+}
+
+/** The record's response (a new StoredResponse over its fields). */
+export function responseOf(r: TxnRecord): StoredResponse {
+  return new StoredResponse(
+    r.rc,
+    r.rrnHead,
+    r.rrnTail,
+    r.authHead,
+    r.authTail,
+    r.respAmount,
+    r.respBalance,
+    r.error,
+  );
 }
 
 export function recordKey(institution: string, stan: number, time: number): string {
@@ -138,7 +164,14 @@ export function sideRecord(fields: {
     amount: fields.amount,
     currency: fields.currency,
     proc: '',
-    response: fields.response,
+    rc: fields.response.rc,
+    rrnHead: fields.response.rrnHead,
+    rrnTail: fields.response.rrnTail,
+    authHead: fields.response.authHead,
+    authTail: fields.response.authTail,
+    respAmount: fields.response.amount,
+    respBalance: fields.response.balance,
+    error: fields.response.error,
     state: 'none',
     approvedAmount: 0,
     postedAmount: 0,

@@ -1,8 +1,8 @@
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord } from '../../src/ledger/state-codec.js';
-import { fieldsOf, StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, type TxnRecord } from '../../src/ledger/txn-record.js';
+import { fieldsOf } from '../../src/ledger/stored-response.js';
+import { keyOf, parseKey, responseOf, type TxnRecord } from '../../src/ledger/txn-record.js';
 
 const KEY = 'acq-1|4711|1764115200123';
 const T0 = 1_764_115_200_500;
@@ -19,7 +19,14 @@ function hold(): TxnRecord {
     amount: 1_250,
     currency: 'EUR',
     proc: '00',
-    response: new StoredResponse('00', '1IK7NI0700', 37, '0ABC', 5, 1_250, 8_750, undefined),
+    rc: '00',
+    rrnHead: '1IK7NI0700',
+    rrnTail: 37,
+    authHead: '0ABC',
+    authTail: 5,
+    respAmount: 1_250,
+    respBalance: 8_750,
+    error: undefined,
     state: 'open',
     approvedAmount: 1_250,
     postedAmount: 0,
@@ -35,8 +42,20 @@ function hold(): TxnRecord {
 
 /** What the tests compare: the record's stored content, responses as their wire fields. */
 function content(r: TxnRecord): unknown {
-  const { response, batch: _batch, nextSameStan: _next, ...rest } = r;
-  return { ...rest, key: keyOf(r), response: fieldsOf(response) };
+  const {
+    rc: _rc,
+    rrnHead: _rrnHead,
+    rrnTail: _rrnTail,
+    authHead: _authHead,
+    authTail: _authTail,
+    respAmount: _respAmount,
+    respBalance: _respBalance,
+    error: _error,
+    batch: _batch,
+    nextSameStan: _next,
+    ...rest
+  } = r;
+  return { ...rest, key: keyOf(r), response: fieldsOf(responseOf(r)) };
 }
 
 describe('stored records', () => {

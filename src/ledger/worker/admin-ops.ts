@@ -1,4 +1,5 @@
 import { RC } from '../../protocol/rc.js';
+import { codeString } from '../../util/code-source.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
@@ -181,7 +182,7 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
     ...effect('expire', record.approvedAmount, key, account.currency, nowMs),
     original: record,
     proc: record.proc === '' ? '00' : record.proc,
-    rrn: record.response.rrn,
+    rrn: codeString(record.rrnHead, record.rrnTail),
   });
   return 'released';
 }
