@@ -1,4 +1,6 @@
 import { fnv1a32 } from '../../store/keys.js';
+import { type KeyParts, keyOf } from '../txn-record.js';
+import { KeyList } from './key-list.js';
 
 /**
  * The keys of an actor's records that left memory (evicted to keep its
@@ -8,9 +10,12 @@ import { fnv1a32 } from '../../store/keys.js';
  * that never goes idle, and the records past the window are deleted from
  * Redis (before, they stayed there until the actor was next activated).
  *
- * A lookup is by 32-bit fingerprint (FNV-1a): a key whose fingerprint is
+ * A lookup is by 32-bit fingerprint (FNV-1a over the key's parts, kept
+ * as a signed integer so a Set holds it inline): a key whose fingerprint is
  * here may be in Redis and is read before deciding; a collision costs one
- * needless read, never a wrong answer. A generation is dropped only when its
+ * needless read, never a wrong answer. The keys themselves, needed only to
+ * delete their records when the generation expires, are kept in parts,
+ * packed (KeyList): no string or object per key. A generation is dropped only when its
  * newest record is past the window, so no key in the window is forgotten.
  *
  * Records that must outlive the window (open holds, which hold expiry and
@@ -68,12 +73,20 @@ export class EvictedKeys {
   }
 
   /** True when `key` may be in Redis only (fingerprint match, or blind). */
-  mayHave(key: string, nowMs: number): boolean {
+  mayHave(key: KeyParts, nowMs: number): boolean {
+    return this.mayHaveFingerprint(fingerprintOf(key), nowMs);
+  }
+
+  /** mayHave() of a transaction's key, from its parts (no object per lookup). */
+  mayHaveTxn(institution: string, stan: number, time: number, nowMs: number): boolean {
+    return this.mayHaveFingerprint(txnFingerprint(institution, stan, time), nowMs);
+  }
+
+  private mayHaveFingerprint(fp: number, nowMs: number): boolean {
     if (this.blindUntilMs > 0) {
       if (nowMs < this.blindUntilMs) return true;
       this.blindUntilMs = 0;
     }
-    const fp = fnv1a32(key);
     for (const g of this.generations) if (g.fingerprints.has(fp)) return true;
     return false;
   }
@@ -82,7 +95,7 @@ export class EvictedKeys {
    * Files an evicted record: `atMs` is when it was recorded (what the window
    * counts from), `keep` says it must survive the window (open hold, adjustment).
    */
-  add(key: string, atMs: number, keep: boolean, nowMs: number): void {
+  add(key: KeyParts, atMs: number, keep: boolean, nowMs: number): void {
     if (this.released) return;
     if (!keep && this.budget.used >= this.budget.max) {
       this.blindUntilMs = Math.max(this.blindUntilMs, atMs + this.windowMs);
@@ -90,12 +103,21 @@ export class EvictedKeys {
     }
     let current = this.generations[this.generations.length - 1];
     if (current === undefined || nowMs - current.openedAtMs >= this.spanMs) {
-      current = { openedAtMs: nowMs, newestAtMs: 0, fingerprints: new Set(), dropKeys: [], keepKeys: [] };
+      current = {
+        openedAtMs: nowMs,
+        newestAtMs: 0,
+        fingerprints: new Set(),
+        dropKeys: new KeyList(),
+        keepKeys: undefined,
+      };
       this.generations.push(current);
     }
-    current.fingerprints.add(fnv1a32(key));
+    current.fingerprints.add(fingerprintOf(key));
     if (atMs > current.newestAtMs) current.newestAtMs = atMs;
-    (keep ? current.keepKeys : current.dropKeys).push(key);
+    if (keep) {
+      current.keepKeys ??= new KeyList();
+      current.keepKeys.push(key);
+    } else current.dropKeys.push(key);
     this.count++;
     this.budget.used++;
   }
@@ -118,20 +140,26 @@ export class EvictedKeys {
    * returns the keys to delete from Redis. `inMemory(key)` says the record is
    * back in the actor's map: it is neither deleted here nor carried.
    */
-  expire(cutoffMs: number, nowMs: number, inMemory: (key: string) => boolean): string[] {
+  expire(cutoffMs: number, nowMs: number, inMemory: (key: KeyParts) => boolean): string[] {
     const deleted: string[] = [];
-    const carried: string[] = [];
+    const carried: KeyParts[] = [];
     while (this.due(cutoffMs)) {
       const g = this.generations.shift()!;
-      const dropped = g.dropKeys.length + g.keepKeys.length;
+      const keep = g.keepKeys;
+      const dropped = g.dropKeys.length + (keep?.length ?? 0);
       this.count -= dropped;
       this.budget.used -= dropped;
-      for (const key of g.dropKeys) if (!inMemory(key)) deleted.push(key);
-      for (const key of g.keepKeys) {
-        const returns = this.returned.get(key);
+      for (let i = 0; i < g.dropKeys.length; i++) {
+        const key = g.dropKeys.at(i);
+        if (!inMemory(key)) deleted.push(keyOf(key));
+      }
+      for (let i = 0; i < (keep?.length ?? 0); i++) {
+        const key = keep!.at(i);
+        const text = keyOf(key);
+        const returns = this.returned.get(text);
         if (returns !== undefined) {
-          if (returns > 1) this.returned.set(key, returns - 1);
-          else this.returned.delete(key);
+          if (returns > 1) this.returned.set(text, returns - 1);
+          else this.returned.delete(text);
         } else if (!inMemory(key)) carried.push(key);
       }
     }
@@ -153,7 +181,34 @@ interface Generation {
   newestAtMs: number;
   readonly fingerprints: Set<number>;
   /** Keys to delete from Redis when the generation is dropped. */
-  readonly dropKeys: string[];
-  /** Keys carried into the current generation when it is dropped. */
-  readonly keepKeys: string[];
+  readonly dropKeys: KeyList;
+  /** Keys carried into the current generation when it is dropped (created by the first). */
+  keepKeys: KeyList | undefined;
+}
+
+const FNV_PRIME = 0x01000193;
+
+/**
+ * A key's 32-bit FNV-1a fingerprint over its parts (the institution's
+ * characters, then stan and the time's two 32-bit halves), as a signed
+ * integer: a V8 small integer, which a Set holds inline (an unsigned value
+ * of 2^31 or more would be a heap number of its own).
+ */
+export function fingerprintOf(key: KeyParts): number {
+  return key.refKey !== undefined
+    ? fnv1a32(key.refKey) | 0
+    : txnFingerprint(key.institution, key.stan, key.time);
+}
+
+function txnFingerprint(institution: string, stan: number, time: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < institution.length; i++) {
+    hash ^= institution.charCodeAt(i);
+    hash = Math.imul(hash, FNV_PRIME);
+  }
+  hash = Math.imul(hash ^ stan, FNV_PRIME);
+  const high = Math.floor(time / 0x1_0000_0000);
+  hash = Math.imul(hash ^ (time - high * 0x1_0000_0000), FNV_PRIME);
+  hash = Math.imul(hash ^ high, FNV_PRIME);
+  return hash | 0;
 }

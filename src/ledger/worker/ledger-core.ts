@@ -16,7 +16,7 @@ import type { AccountState } from '../account.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { decodeAccount, decodeRecord } from '../state-codec.js';
-import { keyOf, recordKey, type TxnRecord } from '../txn-record.js';
+import { keyOf, parseKey, recordKey, type TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
 import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
@@ -329,7 +329,7 @@ export class LedgerCore {
   private expireEvicted(actor: Actor, nowMs: number): void {
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
     if (!actor.evicted.due(cutoffMs)) return;
-    for (const key of actor.evicted.expire(cutoffMs, nowMs, (k) => actor.records.has(k)))
+    for (const key of actor.evicted.expire(cutoffMs, nowMs, (k) => actor.records.findParts(k) !== undefined))
       actor.prunedKeys.push(key);
   }
 
@@ -416,14 +416,15 @@ export class LedgerCore {
   private missingKeys(actor: Actor, item: WorkItem, nowMs: number): string[] {
     const keys: string[] = [];
     const need = (key: string): void => {
-      if (!actor.records.has(key) && actor.evicted.mayHave(key, nowMs)) keys.push(key);
+      const parts = parseKey(key);
+      if (actor.records.findParts(parts) === undefined && actor.evicted.mayHave(parts, nowMs)) keys.push(key);
     };
     // A transaction's keys are looked up by parts: the string is made only for one not in memory.
     const needTxn = (institution: string, stan: number, time: number): void => {
       // Nothing evicted (the usual case): nothing to look for, and no key string to make.
       if (!actor.evicted.active || actor.records.find(institution, stan, time) !== undefined) return;
-      const key = recordKey(institution, stan, time);
-      if (actor.evicted.mayHave(key, nowMs)) keys.push(key);
+      if (actor.evicted.mayHaveTxn(institution, stan, time, nowMs))
+        keys.push(recordKey(institution, stan, time));
     };
     switch (item.k) {
       case 'txn': {
@@ -512,7 +513,7 @@ export class LedgerCore {
       if (records.size <= this.o.recordsPerActorMax) break;
       if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
       records.delete(record);
-      actor.evicted.add(keyOf(record), record.atMs, outlivesWindow(record), nowMs);
+      actor.evicted.add(record, record.atMs, outlivesWindow(record), nowMs);
     }
   }
 
