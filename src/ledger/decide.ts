@@ -38,9 +38,13 @@ export interface Decision {
 }
 
 /** An effect with its keys as strings (what the journal holds): the shape tests and tools read. */
-export type JournaledEffect = Omit<LedgerEffect, 'institution' | 'stan' | 'time' | 'refKey' | 'original'> & {
+export type JournaledEffect = Omit<
+  LedgerEffect,
+  'institution' | 'stan' | 'time' | 'refKey' | 'original' | 'rrnHead' | 'rrnTail'
+> & {
   readonly key: string;
   readonly origKey: string | undefined;
+  readonly rrn: string;
 };
 
 /** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
@@ -243,7 +247,8 @@ class DecisionBuilder {
       proc,
       currency: this.req.currency,
       atMs: this.ctx.nowMs,
-      rrn: '',
+      rrnHead: '',
+      rrnTail: -1,
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { Proc } from '../protocol/request.js';
+import { codeString } from '../util/code-source.js';
 import { type KeyParts, keyOf } from './txn-record.js';
 
 /**
@@ -23,8 +24,12 @@ export interface LedgerEffect extends KeyParts {
   readonly proc: Proc;
   readonly currency: string;
   readonly atMs: number;
-  /** Filled by the actor with the response's rrn before persisting. */
-  rrn: string;
+  /**
+   * The rrn of the response that caused it, as head and tail
+   * (util/code-source.ts): filled by the actor before persisting.
+   */
+  rrnHead: string;
+  rrnTail: number;
 }
 
 /** The key of the transaction (or the reference) that caused it: `institution|stan|time`. */
@@ -55,6 +60,6 @@ export function journaled(e: LedgerEffect): {
     proc: e.proc,
     currency: e.currency,
     atMs: e.atMs,
-    rrn: e.rrn,
+    rrn: codeString(e.rrnHead, e.rrnTail),
   };
 }

@@ -182,7 +182,7 @@ export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): vo
   writeKey(w, e);
   if (e.original === undefined) w.nil();
   else writeKey(w, e.original);
-  w.str(e.rrn);
+  w.code(e.rrnHead, e.rrnTail);
   w.number(e.atMs);
 }
 

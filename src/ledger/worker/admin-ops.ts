@@ -1,5 +1,4 @@
 import { RC } from '../../protocol/rc.js';
-import { codeString } from '../../util/code-source.js';
 import { type AccountState, type AccountView, available, utcDay } from '../account.js';
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
@@ -51,7 +50,8 @@ function effect(
     proc: '00',
     currency,
     atMs: nowMs,
-    rrn: '',
+    rrnHead: '',
+    rrnTail: -1,
   };
 }
 
@@ -182,7 +182,8 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
     ...effect('expire', record.approvedAmount, key, account.currency, nowMs),
     original: record,
     proc: record.proc === '' ? '00' : record.proc,
-    rrn: codeString(record.rrnHead, record.rrnTail),
+    rrnHead: record.rrnHead,
+    rrnTail: record.rrnTail,
   });
   return 'released';
 }

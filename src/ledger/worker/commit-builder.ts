@@ -87,8 +87,10 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   });
   // One journal entry per log partition touched: the partition's records in decision order.
   for (const journal of journals) journal.reset();
-  for (const { actor, effect } of batch.effects)
+  batch.effects.forEach((effect, i) => {
+    const actor = batch.effectActors[i]!;
     writeJournal(journals[logPartitionOf(actor.shard)]!, actor.pan, effect);
+  });
   for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
     const journal = journals[partition]!;
     if (journal.length > 0) cb.xadd(keys.journal(partition), journal.view());

@@ -280,8 +280,11 @@ export class LedgerCore {
         const response = decideInto(account, actor.records, item.req, ctx, sink);
         assertAccountInvariants(account);
         // Journal entries carry the rrn of the response that caused them.
-        for (let i = effectsBefore; i < batch.effects.length; i++)
-          batch.effects[i]!.effect.rrn = response.rrn;
+        for (let i = effectsBefore; i < batch.effects.length; i++) {
+          const effect = batch.effects[i]!;
+          effect.rrnHead = response.rrnHead;
+          effect.rrnTail = response.rrnTail;
+        }
         batch.results.push({ seq: item.seq, k: 'txn', response });
         return;
       }

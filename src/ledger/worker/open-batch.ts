@@ -11,7 +11,9 @@ import type { Actor } from './actor.js';
 export class OpenBatch {
   readonly results: WorkResult[] = [];
   readonly actors: Actor[] = [];
-  readonly effects: { readonly actor: Actor; readonly effect: LedgerEffect }[] = [];
+  /** Effects to journal, in decision order, and the actor of each (parallel arrays: no pair object per effect). */
+  readonly effects: LedgerEffect[] = [];
+  readonly effectActors: Actor[] = [];
 
   constructor(readonly id: number) {}
 
@@ -30,7 +32,8 @@ export class OpenBatch {
 
   addEffect(actor: Actor, effect: LedgerEffect): void {
     this.join(actor);
-    this.effects.push({ actor, effect });
+    this.effects.push(effect);
+    this.effectActors.push(actor);
   }
 
   get hasWrites(): boolean {
