@@ -3,17 +3,18 @@ import { createRrnGenerator } from '../src/engine/rrn.js';
 import { createAuthCodeGenerator } from '../src/ledger/auth-code.js';
 
 /**
- * What keeping records costs, by layout: an experiment for the ledger's next
- * data layout, not part of `npm run bench`. Per simulated decision it builds
+ * What keeping records costs, by layout: the experiment that chose the
+ * ledger's record layout (docs/performance.md, changes 20-24), not part of
+ * `npm run bench`. Per simulated decision it builds
  * what an actor keeps for one approval and files it in the account's map,
  * dropping the oldest beyond 8 per account, over 100,000 accounts (the
  * in-memory benchmark's shape), with no rules at all. It prints the
  * sustained rate after filling every map, GC included.
  *
- *   node dist/bench/record-layout.js objects   # today: record + response objects, string key, rrn/authCode strings
+ *   node dist/bench/record-layout.js objects   # before change 20: record + response objects, string key, rrn/authCode strings
  *   node dist/bench/record-layout.js strkey    # one object, rrn/authCode as numbers, string key
  *   node dist/bench/record-layout.js strcodes  # one object keyed by stan (a Smi), rrn/authCode strings
- *   node dist/bench/record-layout.js numeric   # one object keyed by stan, numbers only
+ *   node dist/bench/record-layout.js numeric   # one object keyed by stan, numbers only (closest to today's)
  */
 const MODES = ['objects', 'strkey', 'strcodes', 'numeric'] as const;
 type Mode = (typeof MODES)[number];
