@@ -11,10 +11,12 @@ export interface ResponseFields {
 }
 
 /**
- * A response as a record keeps it, to replay field for field. The rrn and
- * authCode are kept as their generators made them, a shared head and a
- * tail number (CodeSource), so an approval kept in memory holds no string
- * of its own; `rrn` and `authCode` make the strings when read.
+ * A ledger's response: what decide() returns and a worker result carries
+ * until it is written out. The rrn and authCode are kept as their
+ * generators made them, a shared head and a tail number (CodeSource), and
+ * written from those parts (MsgpackWriter.code); `rrn` and `authCode` make
+ * the strings when read. A record keeps the same fields inline (TxnRecord;
+ * responseOf() makes one of these from them).
  */
 export class StoredResponse implements ResponseFields {
   constructor(
