@@ -20,7 +20,7 @@ export class Actor {
   account: AccountState | undefined;
   records = new RecordIndex();
   /** Records changed since the open batch began: written with the account at commit. */
-  readonly dirtyRecords = new Set<TxnRecord>();
+  readonly dirtyRecords: TxnRecord[] = [];
   readonly mailbox = new RingQueue<WorkItem>();
   /** Id of the last batch this actor joined (so a batch lists it once). */
   batchId = 0;

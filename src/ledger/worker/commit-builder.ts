@@ -71,7 +71,8 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
         bucketsOf[partition]!.add(bucket);
       }
     }
-    actor.dirtyRecords.clear();
+    // Emptied in place: a Set's clear() allocated a new table per actor per commit.
+    actor.dirtyRecords.length = 0;
   }
   for (const [group, { prefixes, records }] of holdGroups) {
     const partition = group % LOG_PARTITION_COUNT;
@@ -100,7 +101,7 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
 
 /** HSET of the account's state and dirty records (chunked), HDEL of its pruned records. */
 function writeAccountOps(actor: Actor, accountKey: string): void {
-  let remaining = (actor.account !== undefined ? 1 : 0) + actor.dirtyRecords.size;
+  let remaining = (actor.account !== undefined ? 1 : 0) + actor.dirtyRecords.length;
   let w: MsgpackWriter | undefined;
   let left = 0;
   const next = (): MsgpackWriter => {

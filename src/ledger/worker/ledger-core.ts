@@ -189,7 +189,10 @@ export class LedgerCore {
       this.o.post(items.map((item) => this.failedResult(item)));
       return;
     }
-    for (let i = 0; i < items.length; i++) this.dispatch(items[i]!);
+    // One clock reading for the whole hand-off: its items arrived together (a read per item
+    // was ~2% of a worker).
+    const nowMs = this.now();
+    for (let i = 0; i < items.length; i++) this.dispatch(items[i]!, nowMs);
     this.scheduleCommit();
   }
 
@@ -206,7 +209,7 @@ export class LedgerCore {
     return this.actors.size;
   }
 
-  private dispatch(item: WorkItem): void {
+  private dispatch(item: WorkItem, nowMs: number): void {
     const pan = item.k === 'txn' ? item.req.pan : item.pan;
     let actor = this.actors.get(pan);
     if (actor === undefined) {
@@ -233,7 +236,7 @@ export class LedgerCore {
       this.mailboxDepth++;
       return;
     }
-    this.run(actor, item);
+    this.run(actor, item, nowMs);
   }
 
   private batch(): OpenBatch {
@@ -241,9 +244,8 @@ export class LedgerCore {
     return this.open;
   }
 
-  /** One turn of one actor: synchronous from start to end. */
-  private run(actor: Actor, item: WorkItem): void {
-    const nowMs = this.now();
+  /** One turn of one actor: synchronous from start to end, at the caller's clock reading. */
+  private run(actor: Actor, item: WorkItem, nowMs: number): void {
     if (actor.evicted.active && actor.fetchedFor !== item) {
       const missing = this.missingKeys(actor, item, nowMs);
       if (missing.length > 0) {
@@ -395,12 +397,12 @@ export class LedgerCore {
     this.prune(actor, nowMs);
     // Loaded from Redis, so all durable: keep the newest recordsPerActorMax in memory.
     this.evict(actor, nowMs);
-    this.drain(actor);
+    this.drain(actor, nowMs);
     this.passivateIdle();
   }
 
   /** Runs the actor's waiting work (the fetched item first) until it waits on Redis again. */
-  private drain(actor: Actor): void {
+  private drain(actor: Actor, nowMs: number): void {
     while (actor.status !== 'loading') {
       let item = actor.head;
       if (item !== undefined) actor.head = undefined;
@@ -409,7 +411,7 @@ export class LedgerCore {
         if (item === undefined) return;
         this.mailboxDepth--;
       }
-      this.run(actor, item);
+      this.run(actor, item, nowMs);
     }
   }
 
@@ -475,7 +477,7 @@ export class LedgerCore {
         });
         actor.status = 'ready';
         actor.fetchedFor = item;
-        this.drain(actor);
+        this.drain(actor, this.now());
         this.scheduleCommit();
       },
       () => {
@@ -514,7 +516,8 @@ export class LedgerCore {
     if (actor.status === 'loading' || records.size <= this.o.recordsPerActorMax) return;
     for (const record of records.values()) {
       if (records.size <= this.o.recordsPerActorMax) break;
-      if ((record.batch ?? 0) > this.confirmedUpTo || actor.dirtyRecords.has(record)) continue;
+      // Not durable yet: written by a batch not released (the open one included).
+      if ((record.batch ?? 0) > this.confirmedUpTo) continue;
       records.delete(record);
       actor.evicted.add(record, record.atMs, outlivesWindow(record), nowMs);
     }

@@ -24,10 +24,12 @@ export class OpenBatch {
     this.actors.push(actor);
   }
 
+  /** A record to write with this batch (once per batch: its `batch` says it is listed already). */
   addRecord(actor: Actor, record: TxnRecord): void {
     this.join(actor);
+    if (record.batch === this.id) return;
     record.batch = this.id;
-    actor.dirtyRecords.add(record);
+    actor.dirtyRecords.push(record);
   }
 
   addEffect(actor: Actor, effect: LedgerEffect): void {
