@@ -78,10 +78,6 @@ export class CommitBatch {
     chunked(this.hdels, key, fields);
   }
 
-  rpush(key: string, values: readonly string[]): void {
-    chunked(this.rpushes, key, values);
-  }
-
   /**
    * Opens RPUSH key with `values` values (at most COMMIT_OP_VALUES_MAX): the
    * caller writes exactly that many with the returned writer, before any

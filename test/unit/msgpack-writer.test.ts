@@ -114,7 +114,9 @@ describe('CommitBatch', () => {
     const pairs = Array.from({ length: HSET_PAIRS_MAX + 1 }, (_, i) => [`f${i}`, `v${i}`]).flat();
     cb.hset('acct', pairs);
     cb.hdel('acct', ['old']);
-    cb.rpush('bucket', ['a#1', 'b#2']);
+    const members = cb.beginRpush('bucket', 2);
+    members.str('a#1');
+    members.str('b#2');
     cb.sadd('buckets', ['17']);
     cb.xadd('journal', Buffer.from([1, 2, 3]));
     const [epochs, hsets, hdels, rpushes, sadds, xadds] = unpackr.unpack(cb.pack()) as unknown[][];
