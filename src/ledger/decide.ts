@@ -3,7 +3,7 @@ import { RC } from '../protocol/rc.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
 import type { CodeSource } from '../util/code-source.js';
 import { type AccountState, available, rollDay, utcDay } from './account.js';
-import { journaled, type LedgerEffect } from './effects.js';
+import { type JournaledEffect, journaled, type LedgerEffect } from './effects.js';
 import type { RecordIndex } from './record-index.js';
 import { fieldsOf, type ResponseFields, StoredResponse } from './stored-response.js';
 import { responseOf, sideRecord, type TxnRecord } from './txn-record.js';
@@ -36,16 +36,6 @@ export interface Decision {
   /** The account's fields changed (balance, held, counters). */
   readonly accountChanged: boolean;
 }
-
-/** An effect with its keys as strings (what the journal holds): the shape tests and tools read. */
-export type JournaledEffect = Omit<
-  LedgerEffect,
-  'institution' | 'stan' | 'time' | 'refKey' | 'original' | 'rrnHead' | 'rrnTail'
-> & {
-  readonly key: string;
-  readonly origKey: string | undefined;
-  readonly rrn: string;
-};
 
 /** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
 export interface DecisionSink {

@@ -14,7 +14,7 @@ import { type KeyParts, keyOf } from './txn-record.js';
  * - open: balance := amount (an account's opening balance)
  *
  * The keys are kept in parts (KeyParts, the original as its record) and
- * made into strings only when journaled: effectKey / effectOrigKey.
+ * made into strings only where written: writeKey (state-codec) for the journal, journaled() for tests and tools.
  */
 export interface LedgerEffect extends KeyParts {
   readonly kind: 'hold' | 'release' | 'expire' | 'debit' | 'credit' | 'complete' | 'adjust' | 'open';
@@ -32,31 +32,19 @@ export interface LedgerEffect extends KeyParts {
   rrnTail: number;
 }
 
-/** The key of the transaction (or the reference) that caused it: `institution|stan|time`. */
-export function effectKey(e: LedgerEffect): string {
-  return keyOf(e);
-}
+/** An effect with its keys and rrn as strings (what the journal holds): the shape tests and tools read. */
+export type JournaledEffect = Omit<LedgerEffect, keyof KeyParts | 'original' | 'rrnHead' | 'rrnTail'> & {
+  readonly key: string;
+  readonly origKey: string | undefined;
+  readonly rrn: string;
+};
 
-export function effectOrigKey(e: LedgerEffect): string | undefined {
-  return e.original === undefined ? undefined : keyOf(e.original);
-}
-
-/** The effect with its keys as strings, as the journal holds it. */
-export function journaled(e: LedgerEffect): {
-  kind: LedgerEffect['kind'];
-  amount: number;
-  key: string;
-  origKey: string | undefined;
-  proc: Proc;
-  currency: string;
-  atMs: number;
-  rrn: string;
-} {
+export function journaled(e: LedgerEffect): JournaledEffect {
   return {
     kind: e.kind,
     amount: e.amount,
-    key: effectKey(e),
-    origKey: effectOrigKey(e),
+    key: keyOf(e),
+    origKey: e.original === undefined ? undefined : keyOf(e.original),
     proc: e.proc,
     currency: e.currency,
     atMs: e.atMs,

@@ -104,8 +104,4 @@ export class RecordIndex {
     }
     yield* this.byRef.values();
   }
-
-  [Symbol.iterator](): IterableIterator<TxnRecord> {
-    return this.values();
-  }
 }

@@ -98,17 +98,22 @@ export function recordKey(institution: string, stan: number, time: number): stri
   return `${institution}|${stan}|${time}`;
 }
 
-/** The record's key as stored and journaled: `institution|stan|time`, or an adjustment's reference key. */
-export function keyOf(record: Pick<TxnRecord, 'institution' | 'stan' | 'time' | 'refKey'>): string {
-  return record.refKey ?? recordKey(record.institution, record.stan, record.time);
-}
-
 /** A key's parts: a transaction's (institution, stan, time), or refKey for any other key. */
 export interface KeyParts {
   readonly institution: string;
   readonly stan: number;
   readonly time: number;
   readonly refKey: string | undefined;
+}
+
+/** A key as stored and journaled: `institution|stan|time`, or a reference key (records are KeyParts too). */
+export function keyOf(key: KeyParts): string {
+  return key.refKey ?? recordKey(key.institution, key.stan, key.time);
+}
+
+/** The parts of a reference key (an adjustment's, an account opening's). */
+export function refKeyParts(refKey: string): KeyParts {
+  return { institution: '', stan: 0, time: 0, refKey };
 }
 
 /**
@@ -125,7 +130,7 @@ export function parseKey(key: string): KeyParts {
     if (stan >= 0 && time >= 0 && key.indexOf('|') === first)
       return { institution: key.slice(0, first), stan, time, refKey: undefined };
   }
-  return { institution: '', stan: 0, time: 0, refKey: key };
+  return refKeyParts(key);
 }
 
 /** The decimal integer in key[start, end), or -1 when it is not one (or not a safe integer). */

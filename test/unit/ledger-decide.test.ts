@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AccountLimits, type AccountState, available, utcDay } from '../../src/ledger/account.js';
-import { type DecideContext, type Decision, decide, type JournaledEffect } from '../../src/ledger/decide.js';
-import type { LedgerEffect } from '../../src/ledger/effects.js';
+import { type DecideContext, type Decision, decide } from '../../src/ledger/decide.js';
+import type { JournaledEffect, LedgerEffect } from '../../src/ledger/effects.js';
 import { RecordIndex } from '../../src/ledger/record-index.js';
 import { recordKey, type TxnRecord } from '../../src/ledger/txn-record.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';

@@ -3,7 +3,7 @@ import { type AccountState, type AccountView, available, utcDay } from '../accou
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { StoredResponse } from '../stored-response.js';
-import { type KeyParts, parseKey, sideRecord } from '../txn-record.js';
+import { type KeyParts, parseKey, refKeyParts, sideRecord } from '../txn-record.js';
 import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
@@ -53,11 +53,6 @@ function effect(
     rrnHead: '',
     rrnTail: -1,
   };
-}
-
-/** The key parts of a reference key (an adjustment's or an opening's). */
-function refKeyParts(refKey: string): KeyParts {
-  return { institution: '', stan: 0, time: 0, refKey };
 }
 
 /** The journal key of an account's opening balance. */

@@ -1,4 +1,4 @@
-import type { KeyParts } from '../txn-record.js';
+import { type KeyParts, refKeyParts } from '../txn-record.js';
 
 const CAPACITY_FIRST = 4;
 
@@ -34,7 +34,7 @@ export class KeyList {
   at(i: number): KeyParts {
     const refKey = this.refKeys?.get(i);
     return refKey !== undefined
-      ? { institution: '', stan: 0, time: 0, refKey }
+      ? refKeyParts(refKey)
       : { institution: this.institutions[i]!, stan: this.stans[i]!, time: this.times[i]!, refKey: undefined };
   }
 
