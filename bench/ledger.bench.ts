@@ -2,7 +2,8 @@ import { RrnSource } from '../src/engine/rrn.js';
 import type { AccountState } from '../src/ledger/account.js';
 import { AuthCodeSource } from '../src/ledger/auth-code.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../src/ledger/decide.js';
-import { RecordIndex } from '../src/ledger/record-index.js';
+import { type Evictor, RecordIndex } from '../src/ledger/record-index.js';
+import type { TxnRecord } from '../src/ledger/txn-record.js';
 import type { TxnRequest } from '../src/protocol/request.js';
 import { withLuhnDigit } from '../src/util/pan.js';
 import { type MicroResult, measure } from './micro.js';
@@ -11,7 +12,8 @@ import { type MicroResult, measure } from './micro.js';
  * In-memory actor decisions on one core: decide() over 100,000 accounts,
  * holds and purchases, as an actor runs them (state in memory, records
  * added and the oldest dropped, the real rrn and authCode generators),
- * without persistence. The ceiling of the ledger's CPU side. Judge it by the
+ * without persistence (records are sealed per batch of 1,000, as a commit
+ * seals them). The ceiling of the ledger's CPU side. Judge it by the
  * sustained rate: the records live on, and their collections are part of
  * the cost.
  */
@@ -66,10 +68,16 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
       origTime: 0,
     };
   };
-  // What an actor's batch keeps per decision, without the batch: counts only.
+  // What an actor's batch keeps per decision: its records, sealed when the batch "commits"
+  // (as LedgerCore seals them once the commit is built); effects are counted only.
   let written = 0;
+  const batchRecords: TxnRecord[] = [];
+  const batchIndexes: RecordIndex[] = [];
+  let current: RecordIndex | undefined;
   const sink: DecisionSink = {
-    record: () => {
+    record: (record) => {
+      batchRecords.push(record);
+      batchIndexes.push(current!);
       written++;
     },
     effect: () => {
@@ -80,19 +88,20 @@ export function runLedgerBench(durationMs: number): MicroResult[] {
   // Records an actor keeps per account here: the oldest leaves when a new one comes, so the heap
   // holds a steady ACCOUNTS * RECORDS_KEPT records, as a busy ledger keeps its recent keys.
   const RECORDS_KEPT = 8;
+  // An actor evicts the oldest durable records; here every sealed one is (no commit to wait for).
+  const evictOldest: Evictor = { evictable: (record) => record.batch === undefined, evicted: () => {} };
   let cursor = 0;
   const run = (txnClass: '0100' | '0200') => (): void => {
     for (let i = 0; i < BATCH; i++) {
       const a = accounts[cursor]!;
       cursor = cursor + 1 === ACCOUNTS ? 0 : cursor + 1;
+      current = a.records;
       decideInto(a.account, a.records, request(a.account.pan, txnClass), ctx, sink);
-      if (a.records.size > RECORDS_KEPT) {
-        for (const oldest of a.records.values()) {
-          a.records.delete(oldest);
-          break;
-        }
-      }
+      a.records.evict(RECORDS_KEPT, evictOldest);
     }
+    for (let i = 0; i < batchRecords.length; i++) batchIndexes[i]!.seal(batchRecords[i]!);
+    batchRecords.length = 0;
+    batchIndexes.length = 0;
   };
   // Fill every account's records first: the rounds then measure the steady state, whose
   // collections (a full old generation of records) the sustained rate pays for.

@@ -219,8 +219,13 @@ class DecisionBuilder {
     return response;
   }
 
-  /** Saves a change to an existing record (the original a 0220/0400 acted on). */
+  /**
+   * Saves a change to an existing record (the original a 0220/0400 acted
+   * on, or a new tombstone): back into the index (a sealed record was found
+   * as a copy), and to the sink.
+   */
   touch(record: TxnRecord): void {
+    this.recordMap.set(record);
     this.sink.record(record);
   }
 
@@ -396,7 +401,6 @@ function decideReversal(d: DecisionBuilder): StoredResponse {
         response: StoredResponse.of({ rc: RC.doNotHonour, rrn: '' }),
         atMs: ctx.nowMs,
       });
-      d.recordMap.set(tombstone);
       d.touch(tombstone);
     }
     return d.decline(RC.originalNotFound);

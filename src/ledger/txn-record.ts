@@ -77,7 +77,7 @@ export interface TxnRecord {
    */
   batch: number | undefined;
   /** RecordIndex bookkeeping (not stored): the next record of the account with the same stan. */
-  nextSameStan: TxnRecord | undefined;
+  nextSameStan: TxnRecord | number | undefined;
 }
 
 /** The record's response (a new StoredResponse over its fields). */

@@ -1,6 +1,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Role, TxnClass } from '../protocol/mti.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
+import { Interner } from '../util/interner.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import { type ResponseFields, StoredResponse } from './stored-response.js';
 import type { WorkItem, WorkResult } from './worker-protocol.js';
@@ -90,17 +91,20 @@ function writeTxn(item: TxnItem): void {
   w.number(r.origTime);
 }
 
+/** Values a worker's records keep, one string each (see Interner). */
+const shared = new Interner();
+
 function readTxn(f: unknown[]): TxnItem {
   const req: TxnRequest = {
-    txnClass: f[3] as TxnClass,
+    txnClass: shared.of(f[3] as string) as TxnClass,
     repeat: f[4] as boolean,
     id: f[5] as number | string,
     stan: f[6] as number,
     time: f[7] as number,
     pan: f[8] as string,
     amount: f[9] as number,
-    currency: f[10] as string,
-    proc: f[11] as Proc,
+    currency: shared.of(f[10] as string),
+    proc: shared.of(f[11] as string) as Proc,
     partial: f[12] as boolean,
     merchant: optional(f[13]),
     terminal: optional(f[14]),
@@ -110,11 +114,11 @@ function readTxn(f: unknown[]): TxnItem {
   };
   const role = optional(f[2]);
   return role === undefined
-    ? { k: 'txn', seq: f[0] as number, institution: f[1] as string, req }
+    ? { k: 'txn', seq: f[0] as number, institution: shared.of(f[1] as string), req }
     : {
         k: 'txn',
         seq: f[0] as number,
-        institution: f[1] as string,
+        institution: shared.of(f[1] as string),
         role: role as Role,
         req,
       };

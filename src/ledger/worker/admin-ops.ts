@@ -171,6 +171,8 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
   if (record.holdExpiresAtMs > nowMs) return 'retry';
   account.held -= record.approvedAmount;
   record.state = 'expired';
+  // A sealed record is found as a copy: the changed copy goes back into the index.
+  actor.records.set(record);
   batch.join(actor);
   batch.addRecord(actor, record);
   batch.addEffect(actor, {

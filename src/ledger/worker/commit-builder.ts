@@ -70,6 +70,8 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
         members.records.push(record);
         bucketsOf[partition]!.add(bucket);
       }
+      // Written into this commit: nothing changes it now but a later decision, so it is packed.
+      actor.records.seal(record);
     }
     // Emptied in place: a Set's clear() allocated a new table per actor per commit.
     actor.dirtyRecords.length = 0;

@@ -15,6 +15,7 @@ import { withTimeout } from '../../util/with-timeout.js';
 import type { AccountState } from '../account.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
+import type { Evictor } from '../record-index.js';
 import { decodeAccount, decodeRecord } from '../state-codec.js';
 import { keyOf, parseKey, recordKey, type TxnRecord } from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
@@ -140,6 +141,8 @@ export class LedgerCore {
   private stopped = false;
   /** Every batch up to this id is released: its records are durable in Redis (or gone with a failure). */
   private confirmedUpTo = 0;
+  /** One for every eviction (set per call): no closure per decision. */
+  private readonly evictor = new DurableEvictor();
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
@@ -334,7 +337,7 @@ export class LedgerCore {
   private expireEvicted(actor: Actor, nowMs: number): void {
     const cutoffMs = nowMs - this.o.dedupeWindowMs;
     if (!actor.evicted.due(cutoffMs)) return;
-    for (const key of actor.evicted.expire(cutoffMs, nowMs, (k) => actor.records.findParts(k) !== undefined))
+    for (const key of actor.evicted.expire(cutoffMs, nowMs, (k) => actor.records.includesParts(k)))
       actor.prunedKeys.push(key);
   }
 
@@ -388,7 +391,7 @@ export class LedgerCore {
     } else {
       actor.account = decodeAccount(data);
       for (const field of Object.keys(hash))
-        if (field !== 'd') actor.records.set(decodeRecord(hash[field]!, field));
+        if (field !== 'd') actor.records.setDurable(decodeRecord(hash[field]!, field));
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
@@ -422,12 +425,12 @@ export class LedgerCore {
     const keys: string[] = [];
     const need = (key: string): void => {
       const parts = parseKey(key);
-      if (actor.records.findParts(parts) === undefined && actor.evicted.mayHave(parts, nowMs)) keys.push(key);
+      if (!actor.records.includesParts(parts) && actor.evicted.mayHave(parts, nowMs)) keys.push(key);
     };
     // A transaction's keys are looked up by parts: the string is made only for one not in memory.
     const needTxn = (institution: string, stan: number, time: number): void => {
       // Nothing evicted (the usual case): nothing to look for, and no key string to make.
-      if (!actor.evicted.active || actor.records.find(institution, stan, time) !== undefined) return;
+      if (!actor.evicted.active || actor.records.includes(institution, stan, time)) return;
       if (actor.evicted.mayHaveTxn(institution, stan, time, nowMs))
         keys.push(recordKey(institution, stan, time));
     };
@@ -471,7 +474,7 @@ export class LedgerCore {
           const data = values[i];
           if (data !== null && data !== undefined && !actor.records.has(key)) {
             const record = decodeRecord(data, key);
-            actor.records.set(record);
+            actor.records.setDurable(record);
             if (outlivesWindow(record)) actor.evicted.returnedKept(key);
           }
         });
@@ -514,13 +517,11 @@ export class LedgerCore {
     // Not while it waits on a fetch: the waiting item was checked against what is in memory
     // now, and must find it there when it runs.
     if (actor.status === 'loading' || records.size <= this.o.recordsPerActorMax) return;
-    for (const record of records.values()) {
-      if (records.size <= this.o.recordsPerActorMax) break;
-      // Not durable yet: written by a batch not released (the open one included).
-      if ((record.batch ?? 0) > this.confirmedUpTo) continue;
-      records.delete(record);
-      actor.evicted.add(record, record.atMs, outlivesWindow(record), nowMs);
-    }
+    const evictor = this.evictor;
+    evictor.actor = actor;
+    evictor.confirmedUpTo = this.confirmedUpTo;
+    evictor.nowMs = nowMs;
+    records.evict(this.o.recordsPerActorMax, evictor);
   }
 
   private failLoad(actor: Actor): void {
@@ -732,6 +733,22 @@ export class LedgerCore {
   }
 }
 
+/** Evicts records whose last write is durable, filing their keys with the actor's evicted keys. */
+class DurableEvictor implements Evictor {
+  actor!: Actor;
+  confirmedUpTo = 0;
+  nowMs = 0;
+
+  evictable(record: Readonly<TxnRecord>): boolean {
+    // Not durable yet: written by a batch not released (the open one included).
+    return (record.batch ?? 0) <= this.confirmedUpTo;
+  }
+
+  evicted(record: Readonly<TxnRecord>): void {
+    this.actor.evicted.add(record, record.atMs, outlivesWindow(record), this.nowMs);
+  }
+}
+
 class BatchSink implements DecisionSink {
   actor!: Actor;
   batch!: OpenBatch;
@@ -773,7 +790,7 @@ function assertAccountInvariants(account: AccountState): void {
  * idempotent for good). Everything else leaves memory and Redis once past
  * the dedupe window.
  */
-function outlivesWindow(record: TxnRecord): boolean {
+function outlivesWindow(record: Readonly<TxnRecord>): boolean {
   return (
     (record.state === 'open' && record.reversedRc === undefined) ||
     (record.refKey?.startsWith(ADJUST_KEY_PREFIX) ?? false)
