@@ -212,7 +212,6 @@ class DecisionBuilder {
       atMs: ctx.nowMs,
       holdExpiresAtMs,
       batch: undefined,
-      nextSameStan: undefined,
     };
     this.recordMap.set(record);
     this.sink.record(record);

@@ -10,11 +10,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * heads) in one array, a fixed stride of each per slot. A kept record is no
  * object of its own: with ~64 records per actor and 100,000 actors, records
  * kept as objects were most of what the garbage collector walked and moved,
- * and halved the ledger's decision rate (docs/performance.md, change 28).
+ * and held the ledger's decision rate down (docs/performance.md, change 28).
  *
- * Slots of the same stan are chained (`NEXT`); free slots are chained the
- * same way from `free`. This class knows slots only; RecordIndex decides
- * what is packed.
+ * Found by key through an open-addressing table (Int32Array, linear
+ * probing on the stan, deletion by backward shift): no Map, whose tables
+ * were reallocated as keys came and went. Slots are also linked oldest
+ * first (eviction's order) and free slots chained for reuse. This class
+ * knows slots only; RecordIndex decides what is packed.
  */
 
 // Number fields, per slot.
@@ -34,9 +36,10 @@ const COUNTED_AMOUNT = 11;
 const AT_MS = 12;
 const HOLD_EXPIRES_AT_MS = 13;
 const BATCH = 14;
-/** The next slot of the same stan, or of the free list; -1 ends a chain. */
-const NEXT = 15;
-const NUM_STRIDE = 16;
+/** Age order: the next newer and older slot (-1 ends). A free slot's NEWER is the next free one. */
+const NEWER = 15;
+const OLDER = 16;
+const NUM_STRIDE = 17;
 
 // String fields, per slot.
 const INSTITUTION = 0;
@@ -57,12 +60,22 @@ export class PackedRecords {
   private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
   private str: (string | undefined)[] = new Array(SLOTS_INITIAL * STR_STRIDE).fill(undefined);
   private capacity = SLOTS_INITIAL;
+  /** slot + 1 per entry, 0 empty; at least twice the capacity, a power of two. */
+  private table = new Int32Array(SLOTS_INITIAL * 2);
+  private tableShift = 32 - Math.log2(SLOTS_INITIAL * 2);
   /** Slots ever used (those at and above it are free and unchained). */
   private used = 0;
   private free = -1;
+  private oldestSlot = -1;
+  private newestSlot = -1;
+  private count = 0;
 
-  /** Packs a transaction record (not a reference-keyed one) into a new slot, chained before `next`. */
-  add(r: TxnRecord, next: number): number {
+  get size(): number {
+    return this.count;
+  }
+
+  /** Packs a transaction record (not a reference-keyed one) into a new slot, the newest. */
+  add(r: TxnRecord): number {
     const slot = this.take();
     const n = this.num;
     const o = slot * NUM_STRIDE;
@@ -81,7 +94,11 @@ export class PackedRecords {
     n[o + AT_MS] = r.atMs;
     n[o + HOLD_EXPIRES_AT_MS] = r.holdExpiresAtMs;
     n[o + BATCH] = r.batch ?? Number.NaN;
-    n[o + NEXT] = next;
+    n[o + NEWER] = -1;
+    n[o + OLDER] = this.newestSlot;
+    if (this.newestSlot >= 0) n[this.newestSlot * NUM_STRIDE + NEWER] = slot;
+    else this.oldestSlot = slot;
+    this.newestSlot = slot;
     const s = this.str;
     const p = slot * STR_STRIDE;
     s[p + INSTITUTION] = r.institution;
@@ -94,30 +111,72 @@ export class PackedRecords {
     s[p + ERROR] = r.error;
     s[p + STATE] = r.state;
     s[p + REVERSED_RC] = r.reversedRc;
+    let at = this.home(r.stan);
+    while (this.table[at] !== 0) at = (at + 1) & (this.table.length - 1);
+    this.table[at] = slot + 1;
+    this.count++;
     return slot;
+  }
+
+  /** The slot of the transaction (institution, stan, time), or -1. */
+  find(institution: string, stan: number, time: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    for (let at = this.home(stan); table[at] !== 0; at = (at + 1) & mask) {
+      const slot = table[at]! - 1;
+      const o = slot * NUM_STRIDE;
+      if (
+        this.num[o + STAN] === stan &&
+        this.num[o + TIME] === time &&
+        this.str[slot * STR_STRIDE + INSTITUTION] === institution
+      )
+        return slot;
+    }
+    return -1;
+  }
+
+  /** Frees a slot: out of the table and the age order. */
+  remove(slot: number): void {
+    const table = this.table;
+    const mask = table.length - 1;
+    const n = this.num;
+    const o = slot * NUM_STRIDE;
+    let hole = this.home(n[o + STAN]!);
+    while (table[hole] !== slot + 1) hole = (hole + 1) & mask;
+    // Backward shift: entries after the hole that may not sit before their home move into it.
+    table[hole] = 0;
+    for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
+      const home = this.home(n[(table[at]! - 1) * NUM_STRIDE + STAN]!);
+      const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
+      if (stays) continue;
+      table[hole] = table[at]!;
+      table[at] = 0;
+      hole = at;
+    }
+    const newer = n[o + NEWER]!;
+    const older = n[o + OLDER]!;
+    if (newer >= 0) n[newer * NUM_STRIDE + OLDER] = older;
+    else this.newestSlot = older;
+    if (older >= 0) n[older * NUM_STRIDE + NEWER] = newer;
+    else this.oldestSlot = newer;
+    n[o + NEWER] = this.free;
+    this.free = slot;
+    this.count--;
+  }
+
+  /** The oldest slot, or -1. */
+  oldest(): number {
+    return this.oldestSlot;
+  }
+
+  /** The next newer slot than `slot` (in the table), or -1. */
+  newer(slot: number): number {
+    return this.num[slot * NUM_STRIDE + NEWER]!;
   }
 
   /** A new object with the slot's record (a copy: changing it changes nothing here). */
   record(slot: number): TxnRecord {
     return new SealedRecordCopy(this.num, this.str, slot);
-  }
-
-  /** True when the slot holds the transaction (institution, stan, time). */
-  isKey(slot: number, institution: string, stan: number, time: number): boolean {
-    const o = slot * NUM_STRIDE;
-    return (
-      this.num[o + STAN] === stan &&
-      this.num[o + TIME] === time &&
-      this.str[slot * STR_STRIDE + INSTITUTION] === institution
-    );
-  }
-
-  next(slot: number): number {
-    return this.num[slot * NUM_STRIDE + NEXT]!;
-  }
-
-  setNext(slot: number, next: number): void {
-    this.num[slot * NUM_STRIDE + NEXT] = next;
   }
 
   /**
@@ -132,20 +191,20 @@ export class PackedRecords {
     return sharedView;
   }
 
-  /**
-   * Frees a slot (already unchained). Its strings stay until the slot is
-   * reused: they are shared ones (institution, currency, rc, code heads),
-   * and clearing ten entries per eviction cost more than keeping them.
-   */
-  release(slot: number): void {
-    this.num[slot * NUM_STRIDE + NEXT] = this.free;
-    this.free = slot;
+  /** Where the stan's probe starts (Fibonacci hashing: the multiply's high bits). */
+  private home(stan: number): number {
+    return Math.imul(stan, 0x9e3779b1) >>> this.tableShift;
   }
 
+  /**
+   * A free slot. A freed slot's strings stay until it is reused: they are
+   * shared ones (institution, currency, rc, code heads), and clearing ten
+   * entries per eviction cost more than keeping them.
+   */
   private take(): number {
     if (this.free >= 0) {
       const slot = this.free;
-      this.free = this.num[slot * NUM_STRIDE + NEXT]!;
+      this.free = this.num[slot * NUM_STRIDE + NEWER]!;
       return slot;
     }
     if (this.used === this.capacity) this.grow();
@@ -162,6 +221,18 @@ export class PackedRecords {
     const str = new Array<string | undefined>(this.capacity * STR_STRIDE).fill(undefined);
     for (let i = 0; i < this.str.length; i++) str[i] = this.str[i];
     this.str = str;
+    let tableSize = this.table.length;
+    while (tableSize < this.capacity * 2) tableSize *= 2;
+    if (tableSize === this.table.length) return;
+    // Every used slot is in the table (none free: growth only comes when none is).
+    this.table = new Int32Array(tableSize);
+    this.tableShift = 32 - Math.log2(tableSize);
+    const mask = tableSize - 1;
+    for (let slot = 0; slot < this.used; slot++) {
+      let at = this.home(num[slot * NUM_STRIDE + STAN]!);
+      while (this.table[at] !== 0) at = (at + 1) & mask;
+      this.table[at] = slot + 1;
+    }
   }
 }
 
@@ -210,7 +281,6 @@ class SealedRecordCopy {
     this.atMs = n[o + AT_MS]!;
     this.holdExpiresAtMs = n[o + HOLD_EXPIRES_AT_MS]!;
     this.batch = orUndefined(batch);
-    this.nextSameStan = undefined;
   }
 }
 
@@ -298,9 +368,6 @@ class SealedRecordView implements Readonly<TxnRecord> {
   }
   get batch(): number | undefined {
     return orUndefined(this.n[this.o + BATCH]!);
-  }
-  get nextSameStan(): undefined {
-    return undefined;
   }
 }
 

@@ -3,25 +3,20 @@ import { type KeyParts, parseKey, type TxnRecord } from './txn-record.js';
 
 /**
  * One account's transaction records in memory, found by key parts without
- * a key string: a Map by stan (a small integer: no allocation, no string
- * hashing), each entry the head of a short chain of the records that share
- * the stan (another institution or transmission time; rare within one
- * account's recent records). Records with a reference key (adjustments)
- * live in a Map by that key.
+ * a key string.
  *
  * A record is live (its object, which the open batch may still change) until
- * seal() packs it (PackedRecords: no object per kept record). The ledger
- * seals a record once its batch's commit is built. A sealed record is found
- * as a new copy per lookup: a caller that changes one must set() it back,
- * which makes it live again. Records never sealed behave as plain objects.
+ * seal() packs it into PackedRecords (no object per kept record, found
+ * through a typed-array hash on the stan). The ledger seals a record once
+ * its batch's commit is built, so only a batch's worth is live at a time. A
+ * sealed record is found as a new copy per lookup: a caller that changes
+ * one must set() it back, which makes it live again. Records never sealed
+ * (as in tests of decide() alone) stay live objects, found by a scan.
+ * Records with a reference key (adjustments) live in a Map by that key,
+ * never sealed.
  *
- * A stan's chain is its live objects (linked by nextSameStan), then its
- * sealed slots (a slot number ends the objects; PackedRecords links the
- * slots). Sealing changes a chain in place, so the Map's entries stay put.
- *
- * Iteration (values()) is roughly oldest first: stans in the order they
- * first arrived, then the reference keys. Eviction only needs "old before
- * new" as a preference; nothing depends on the exact order.
+ * Iteration (values()) and eviction go oldest first among the sealed
+ * records (packing order), then live ones, then the reference keys.
  */
 
 /** What an eviction asks and tells (RecordIndex.evict). */
@@ -32,49 +27,39 @@ export interface Evictor {
   evicted(record: Readonly<TxnRecord>): void;
 }
 
-/** A chain link: a live record, a sealed slot (>= 0), or the end (undefined, or -1 after a slot). */
-type Link = TxnRecord | number | undefined;
-
 export class RecordIndex {
-  private readonly byStan = new Map<number, TxnRecord | number>();
-  private readonly byRef = new Map<string, TxnRecord>();
+  private readonly live: TxnRecord[] = [];
   private readonly packed = new PackedRecords();
-  private count = 0;
+  private byRef: Map<string, TxnRecord> | undefined;
 
   get size(): number {
-    return this.count;
+    return this.live.length + this.packed.size + (this.byRef?.size ?? 0);
   }
 
   /** The record of the transaction (institution, stan, time), if in memory (a sealed one as a copy). */
   find(institution: string, stan: number, time: number): TxnRecord | undefined {
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object'; link = link.nextSameStan) {
-      if (link.time === time && link.institution === institution) return link;
-    }
-    const slot = this.findSlot(link, institution, stan, time);
+    const at = this.liveAt(institution, stan, time);
+    if (at >= 0) return this.live[at];
+    const slot = this.packed.find(institution, stan, time);
     return slot < 0 ? undefined : this.packed.record(slot);
   }
 
   /** Whether the transaction's record is in memory (makes no copy of a sealed one). */
   includes(institution: string, stan: number, time: number): boolean {
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object'; link = link.nextSameStan) {
-      if (link.time === time && link.institution === institution) return true;
-    }
-    return this.findSlot(link, institution, stan, time) >= 0;
+    return this.liveAt(institution, stan, time) >= 0 || this.packed.find(institution, stan, time) >= 0;
   }
 
   /** Whether the record under a key's parts is in memory (makes no copy). */
   includesParts(key: KeyParts): boolean {
     return key.refKey !== undefined
-      ? this.byRef.has(key.refKey)
+      ? (this.byRef?.has(key.refKey) ?? false)
       : this.includes(key.institution, key.stan, key.time);
   }
 
   /** The record under a key's parts. */
   findParts(key: KeyParts): TxnRecord | undefined {
     return key.refKey !== undefined
-      ? this.byRef.get(key.refKey)
+      ? this.byRef?.get(key.refKey)
       : this.find(key.institution, key.stan, key.time);
   }
 
@@ -90,28 +75,19 @@ export class RecordIndex {
   /** Adds a record (live), in place of the one under the same key if there is one. */
   set(record: TxnRecord): void {
     if (record.refKey !== undefined) {
-      if (!this.byRef.has(record.refKey)) this.count++;
+      this.byRef ??= new Map();
       this.byRef.set(record.refKey, record);
       return;
     }
-    const { stan } = record;
-    let previous: TxnRecord | undefined;
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object'; link = link.nextSameStan) {
-      if (link.time === record.time && link.institution === record.institution) {
-        // Same key: the new record takes the old one's place in the chain.
-        record.nextSameStan = link.nextSameStan;
-        this.relink(stan, previous, -1, record);
-        return;
-      }
-      previous = link;
+    const at = this.liveAt(record.institution, record.stan, record.time);
+    if (at >= 0) {
+      this.live[at] = record;
+      return;
     }
-    // Not live. A sealed record under this key gives way to the new one.
-    const sealed = this.unlinkSlot(stan, previous, link, record.institution, record.time);
-    if (!sealed) this.count++;
-    // Live records go before the sealed ones: at the chain's head.
-    record.nextSameStan = this.byStan.get(stan);
-    this.byStan.set(stan, record);
+    // A sealed record under this key gives way to the new one.
+    const slot = this.packed.find(record.institution, record.stan, record.time);
+    if (slot >= 0) this.packed.remove(slot);
+    this.live.push(record);
   }
 
   /** Adds a record read back from Redis (durable: sealed at once). */
@@ -127,25 +103,8 @@ export class RecordIndex {
    * record: nothing to do.
    */
   seal(record: TxnRecord): void {
-    if (record.refKey !== undefined) return;
-    const { stan } = record;
-    let previous: TxnRecord | undefined;
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object' && link !== record; link = link.nextSameStan) previous = link;
-    if (link !== record) return;
-    // The last live record after it, and the first sealed slot.
-    let last: TxnRecord | undefined;
-    let tail: Link = record.nextSameStan;
-    for (; typeof tail === 'object'; tail = tail.nextSameStan) last = tail;
-    const slot = this.packed.add(record, tail ?? -1);
-    if (last !== undefined) {
-      // Live records follow it: they take its place, and the slot goes after them.
-      last.nextSameStan = slot;
-      this.relink(stan, previous, -1, record.nextSameStan);
-    } else {
-      this.relink(stan, previous, -1, slot);
-    }
-    record.nextSameStan = undefined;
+    if (record.refKey !== undefined || !this.unlinkLive(record)) return;
+    this.packed.add(record);
   }
 
   /**
@@ -155,36 +114,17 @@ export class RecordIndex {
    */
   delete(record: TxnRecord): boolean {
     if (record.refKey !== undefined) {
-      if (this.byRef.get(record.refKey) !== record) return false;
+      if (this.byRef?.get(record.refKey) !== record) return false;
       this.byRef.delete(record.refKey);
-      this.count--;
       return true;
     }
-    const { stan } = record;
-    let previous: TxnRecord | undefined;
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object'; link = link.nextSameStan) {
-      if (link === record) {
-        // Left as it was: an iteration standing on this record goes on to the next.
-        this.relink(stan, previous, -1, link.nextSameStan);
-        this.count--;
-        return true;
-      }
-      // Another live record under its key: a copy of an older one, not this.
-      if (link.time === record.time && link.institution === record.institution) return false;
-      previous = link;
-    }
-    if (!this.unlinkSlot(stan, previous, link, record.institution, record.time)) return false;
-    this.count--;
+    if (this.unlinkLive(record)) return true;
+    // Another live record under its key: a copy of an older one, not this.
+    if (this.liveAt(record.institution, record.stan, record.time) >= 0) return false;
+    const slot = this.packed.find(record.institution, record.stan, record.time);
+    if (slot < 0) return false;
+    this.packed.remove(slot);
     return true;
-  }
-
-  /** Frees the sealed record under the key (which is there). */
-  private removeSealed(institution: string, stan: number, time: number): void {
-    let previous: TxnRecord | undefined;
-    let link: Link = this.byStan.get(stan);
-    for (; typeof link === 'object'; link = link.nextSameStan) previous = link;
-    if (this.unlinkSlot(stan, previous, link, institution, time)) this.count--;
   }
 
   /**
@@ -194,92 +134,75 @@ export class RecordIndex {
    * actor evicts one record per decision once full.
    */
   evict(sizeMax: number, evictor: Evictor): void {
-    if (this.count <= sizeMax) return;
-    for (const head of this.byStan.values()) {
-      let link: Link = head;
-      while (typeof link === 'object') {
-        const record: TxnRecord = link;
-        link = record.nextSameStan;
-        if (!evictor.evictable(record)) continue;
-        this.delete(record);
-        evictor.evicted(record);
-        if (this.count <= sizeMax) return;
+    if (this.size <= sizeMax) return;
+    const packed = this.packed;
+    for (let slot = packed.oldest(); slot >= 0; ) {
+      const next = packed.newer(slot);
+      const view = packed.view(slot);
+      if (evictor.evictable(view)) {
+        // Told first: the view reads the slot, which remove() frees.
+        evictor.evicted(view);
+        packed.remove(slot);
+        if (this.size <= sizeMax) return;
       }
-      for (let slot = link ?? -1; slot >= 0; ) {
-        const next = this.packed.next(slot);
-        const view = this.packed.view(slot);
-        if (evictor.evictable(view)) {
-          // Told first: the view reads the slot, which the delete frees.
-          evictor.evicted(view);
-          const { institution, stan, time } = this.packed.view(slot);
-          this.removeSealed(institution, stan, time);
-          if (this.count <= sizeMax) return;
-        }
-        slot = next;
-      }
+      slot = next;
     }
+    for (let i = 0; i < this.live.length; ) {
+      const record = this.live[i]!;
+      if (!evictor.evictable(record)) {
+        i++;
+        continue;
+      }
+      this.live.splice(i, 1);
+      evictor.evicted(record);
+      if (this.size <= sizeMax) return;
+    }
+    if (this.byRef === undefined) return;
     for (const record of this.byRef.values()) {
       if (!evictor.evictable(record)) continue;
-      this.delete(record);
+      this.byRef.delete(record.refKey!);
       evictor.evicted(record);
-      if (this.count <= sizeMax) return;
+      if (this.size <= sizeMax) return;
     }
   }
 
   /**
-   * Every record, roughly oldest first (sealed ones as copies). Deleting
-   * the record just returned (or any earlier one) while iterating is safe.
+   * Every record: sealed ones oldest first (as copies), then live ones, then
+   * reference-keyed ones. Deleting the record just returned (or any earlier
+   * one) while iterating is safe.
    */
   *values(): IterableIterator<TxnRecord> {
-    for (const head of this.byStan.values()) {
-      let link: Link = head;
-      for (; typeof link === 'object'; link = link.nextSameStan) yield link;
-      for (let slot = link ?? -1; slot >= 0; ) {
-        // Read before yielding: deleting the yielded record frees its slot.
-        const next = this.packed.next(slot);
-        yield this.packed.record(slot);
-        slot = next;
-      }
+    const packed = this.packed;
+    for (let slot = packed.oldest(); slot >= 0; ) {
+      // Read before yielding: deleting the yielded record frees its slot.
+      const next = packed.newer(slot);
+      yield packed.record(slot);
+      slot = next;
     }
-    yield* this.byRef.values();
+    // A snapshot: deleting a live record while iterating must not skip the next one.
+    if (this.live.length > 0) yield* this.live.slice();
+    if (this.byRef !== undefined) yield* this.byRef.values();
   }
 
-  /** The slot of the sealed record under the key, from the chain's first slot; -1 when none. */
-  private findSlot(first: Link, institution: string, stan: number, time: number): number {
-    for (let slot = (first as number | undefined) ?? -1; slot >= 0; slot = this.packed.next(slot)) {
-      if (this.packed.isKey(slot, institution, stan, time)) return slot;
+  /** Where the live record under the key is in `live`, or -1 (a batch's worth: a short scan). */
+  private liveAt(institution: string, stan: number, time: number): number {
+    const live = this.live;
+    for (let i = 0; i < live.length; i++) {
+      const r = live[i]!;
+      if (r.stan === stan && r.time === time && r.institution === institution) return i;
     }
     return -1;
   }
 
-  /**
-   * Frees the sealed record under the key, given the chain's last live
-   * record and first slot; false when there is none.
-   */
-  private unlinkSlot(
-    stan: number,
-    lastLive: TxnRecord | undefined,
-    first: Link,
-    institution: string,
-    time: number,
-  ): boolean {
-    let previousSlot = -1;
-    for (let slot = (first as number | undefined) ?? -1; slot >= 0; slot = this.packed.next(slot)) {
-      if (this.packed.isKey(slot, institution, stan, time)) {
-        this.relink(stan, lastLive, previousSlot, this.packed.next(slot));
-        this.packed.release(slot);
+  /** Takes this live object out; false when it is not here. */
+  private unlinkLive(record: TxnRecord): boolean {
+    const live = this.live;
+    for (let i = 0; i < live.length; i++) {
+      if (live[i] === record) {
+        live.splice(i, 1);
         return true;
       }
-      previousSlot = slot;
     }
     return false;
-  }
-
-  /** Points the link before a node (a slot, a live record, or the Map's entry) at `next`. */
-  private relink(stan: number, previous: TxnRecord | undefined, previousSlot: number, next: Link): void {
-    if (previousSlot >= 0) this.packed.setNext(previousSlot, next as number);
-    else if (previous !== undefined) previous.nextSameStan = next === -1 ? undefined : next;
-    else if (next === undefined || next === -1) this.byStan.delete(stan);
-    else this.byStan.set(stan, next);
   }
 }

@@ -150,7 +150,6 @@ export function decodeRecord(data: Buffer, storedKey: string): TxnRecord {
     atMs: f[19] as number,
     holdExpiresAtMs: f[20] as number,
     batch: undefined,
-    nextSameStan: undefined,
   };
 }
 

@@ -76,8 +76,6 @@ export interface TxnRecord {
    * a record may leave memory only once that batch is confirmed durable.
    */
   batch: number | undefined;
-  /** RecordIndex bookkeeping (not stored): the next record of the account with the same stan. */
-  nextSameStan: TxnRecord | number | undefined;
 }
 
 /** The record's response (a new StoredResponse over its fields). */
@@ -186,6 +184,5 @@ export function sideRecord(fields: {
     atMs: fields.atMs,
     holdExpiresAtMs: 0,
     batch: undefined,
-    nextSameStan: undefined,
   };
 }

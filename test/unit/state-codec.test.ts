@@ -36,7 +36,6 @@ function hold(): TxnRecord {
     atMs: T0,
     holdExpiresAtMs: T0 + 604_800_000,
     batch: undefined,
-    nextSameStan: undefined,
   };
 }
 
@@ -52,7 +51,6 @@ function content(r: TxnRecord): unknown {
     respBalance: _respBalance,
     error: _error,
     batch: _batch,
-    nextSameStan: _next,
     ...rest
   } = r;
   return { ...rest, key: keyOf(r), response: fieldsOf(responseOf(r)) };
