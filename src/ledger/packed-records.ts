@@ -54,7 +54,7 @@ const STATE = 8;
 const REVERSED_RC = 9;
 const STR_STRIDE = 10;
 
-const SLOTS_INITIAL = 4;
+const SLOTS_INITIAL = 8;
 
 export class PackedRecords {
   private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
@@ -212,15 +212,17 @@ export class PackedRecords {
   }
 
   private grow(): void {
-    // By half, not double: an actor holds recordsPerActorMax (64) plus a batch or two before
-    // eviction, and doubling would leave most actors with room for 128.
-    this.capacity = Math.ceil(this.capacity * 1.5);
+    // Doubling up to 64 (few copies while an actor fills), then by half: an actor holds
+    // recordsPerActorMax (64) plus a batch or two before eviction, and doubling again would
+    // leave most actors with room for 128.
+    this.capacity = this.capacity < 64 ? this.capacity * 2 : Math.ceil(this.capacity * 1.5);
     const num = new Float64Array(this.capacity * NUM_STRIDE);
     num.set(this.num);
     this.num = num;
-    const str = new Array<string | undefined>(this.capacity * STR_STRIDE).fill(undefined);
-    for (let i = 0; i < this.str.length; i++) str[i] = this.str[i];
-    this.str = str;
+    // The strings' array grows in place (V8 copies its backing store natively).
+    const strLength = this.str.length;
+    this.str.length = this.capacity * STR_STRIDE;
+    this.str.fill(undefined, strLength);
     let tableSize = this.table.length;
     while (tableSize < this.capacity * 2) tableSize *= 2;
     if (tableSize === this.table.length) return;
