@@ -28,12 +28,18 @@ export interface Evictor {
 }
 
 export class RecordIndex {
-  private readonly live: TxnRecord[] = [];
+  /**
+   * Live records in live[0, liveCount); the array never shrinks, so an
+   * actor's one live record per batch costs no new backing store each time
+   * (emptying an array gives its storage back, and the next push allocates).
+   */
+  private readonly live: (TxnRecord | undefined)[] = [];
+  private liveCount = 0;
   private readonly packed = new PackedRecords();
   private byRef: Map<string, TxnRecord> | undefined;
 
   get size(): number {
-    return this.live.length + this.packed.size + (this.byRef?.size ?? 0);
+    return this.liveCount + this.packed.size + (this.byRef?.size ?? 0);
   }
 
   /** The record of the transaction (institution, stan, time), if in memory (a sealed one as a copy). */
@@ -87,7 +93,7 @@ export class RecordIndex {
     // A sealed record under this key gives way to the new one.
     const slot = this.packed.find(record.institution, record.stan, record.time);
     if (slot >= 0) this.packed.remove(slot);
-    this.live.push(record);
+    this.live[this.liveCount++] = record;
   }
 
   /** Adds a record read back from Redis (durable: sealed at once). */
@@ -147,13 +153,13 @@ export class RecordIndex {
       }
       slot = next;
     }
-    for (let i = 0; i < this.live.length; ) {
+    for (let i = 0; i < this.liveCount; ) {
       const record = this.live[i]!;
       if (!evictor.evictable(record)) {
         i++;
         continue;
       }
-      this.live.splice(i, 1);
+      this.removeLiveAt(i);
       evictor.evicted(record);
       if (this.size <= sizeMax) return;
     }
@@ -180,26 +186,34 @@ export class RecordIndex {
       slot = next;
     }
     // A snapshot: deleting a live record while iterating must not skip the next one.
-    if (this.live.length > 0) yield* this.live.slice();
+    if (this.liveCount > 0) yield* this.live.slice(0, this.liveCount) as TxnRecord[];
     if (this.byRef !== undefined) yield* this.byRef.values();
   }
 
   /** Where the live record under the key is in `live`, or -1 (a batch's worth: a short scan). */
   private liveAt(institution: string, stan: number, time: number): number {
     const live = this.live;
-    for (let i = 0; i < live.length; i++) {
+    for (let i = 0; i < this.liveCount; i++) {
       const r = live[i]!;
       if (r.stan === stan && r.time === time && r.institution === institution) return i;
     }
     return -1;
   }
 
+  /** Closes the gap in place (splice would allocate the array of what it removed, once per seal). */
+  private removeLiveAt(at: number): void {
+    const live = this.live;
+    const last = --this.liveCount;
+    for (let i = at; i < last; i++) live[i] = live[i + 1];
+    live[last] = undefined;
+  }
+
   /** Takes this live object out; false when it is not here. */
   private unlinkLive(record: TxnRecord): boolean {
     const live = this.live;
-    for (let i = 0; i < live.length; i++) {
+    for (let i = 0; i < this.liveCount; i++) {
       if (live[i] === record) {
-        live.splice(i, 1);
+        this.removeLiveAt(i);
         return true;
       }
     }
