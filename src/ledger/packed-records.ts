@@ -15,43 +15,42 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * Found by key through an open-addressing table (Int32Array, linear
  * probing on the stan, deletion by backward shift): no Map, whose tables
  * were reallocated as keys came and went. Slots are also linked oldest
- * first (eviction's order) and free slots chained for reuse. This class
- * knows slots only; RecordIndex decides what is packed.
+ * first (eviction's order) and free slots chained for reuse, the links
+ * beside the table. This class knows slots only; RecordIndex decides what
+ * is packed.
  */
 
-// Number fields, per slot.
+// Number fields, per slot. What eviction reads (key, batch, time) comes first, so that it
+// is one cache line of a slot that is otherwise cold.
 const STAN = 0;
 const TIME = 1;
-const TOMBSTONE = 2;
-const AMOUNT = 3;
-const RRN_TAIL = 4;
-const AUTH_TAIL = 5;
-/** NaN stands for undefined (respAmount, respBalance, batch). */
-const RESP_AMOUNT = 6;
-const RESP_BALANCE = 7;
-const APPROVED_AMOUNT = 8;
-const POSTED_AMOUNT = 9;
-const COUNTED_DAY = 10;
-const COUNTED_AMOUNT = 11;
-const AT_MS = 12;
-const HOLD_EXPIRES_AT_MS = 13;
-const BATCH = 14;
-/** Age order: the next newer and older slot (-1 ends). A free slot's NEWER is the next free one. */
-const NEWER = 15;
-const OLDER = 16;
-const NUM_STRIDE = 17;
+/** NaN stands for undefined (batch, respAmount, respBalance). */
+const BATCH = 2;
+const AT_MS = 3;
+const APPROVED_AMOUNT = 4;
+const HOLD_EXPIRES_AT_MS = 5;
+const TOMBSTONE = 6;
+const AMOUNT = 7;
+const RRN_TAIL = 8;
+const AUTH_TAIL = 9;
+const RESP_AMOUNT = 10;
+const RESP_BALANCE = 11;
+const POSTED_AMOUNT = 12;
+const COUNTED_DAY = 13;
+const COUNTED_AMOUNT = 14;
+const NUM_STRIDE = 15;
 
-// String fields, per slot.
+// String fields, per slot (eviction's first, as above).
 const INSTITUTION = 0;
-const TXN_CLASS = 1;
-const CURRENCY = 2;
-const PROC = 3;
-const RC = 4;
-const RRN_HEAD = 5;
-const AUTH_HEAD = 6;
-const ERROR = 7;
-const STATE = 8;
-const REVERSED_RC = 9;
+const STATE = 1;
+const REVERSED_RC = 2;
+const TXN_CLASS = 3;
+const CURRENCY = 4;
+const PROC = 5;
+const RC = 6;
+const RRN_HEAD = 7;
+const AUTH_HEAD = 8;
+const ERROR = 9;
 const STR_STRIDE = 10;
 
 const SLOTS_INITIAL = 8;
@@ -60,8 +59,17 @@ export class PackedRecords {
   private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
   private str: (string | undefined)[] = new Array(SLOTS_INITIAL * STR_STRIDE).fill(undefined);
   private capacity = SLOTS_INITIAL;
-  /** slot + 1 per entry, 0 empty; at least twice the capacity, a power of two. */
-  private table = new Int32Array(SLOTS_INITIAL * 2);
+  /**
+   * The index, in one Int32Array (one region of memory per actor, apart from
+   * the records): the table, `tableSize` pairs of (slot + 1, stan), 0 an
+   * empty pair, a power of two at least twice the capacity; then two links
+   * per slot, the next newer and the next older slot (-1 ends; a free
+   * slot's newer link chains the free slots). The stan kept in the table
+   * lets a probe pass other stans, and deletion move entries, without
+   * reading their records (each a cache miss on a busy switch).
+   */
+  private meta = new Int32Array(SLOTS_INITIAL * 2 * 2 + SLOTS_INITIAL * 2);
+  private tableSize = SLOTS_INITIAL * 2;
   private tableShift = 32 - Math.log2(SLOTS_INITIAL * 2);
   /** Slots ever used (those at and above it are free and unchained). */
   private used = 0;
@@ -94,11 +102,6 @@ export class PackedRecords {
     n[o + AT_MS] = r.atMs;
     n[o + HOLD_EXPIRES_AT_MS] = r.holdExpiresAtMs;
     n[o + BATCH] = r.batch ?? Number.NaN;
-    n[o + NEWER] = -1;
-    n[o + OLDER] = this.newestSlot;
-    if (this.newestSlot >= 0) n[this.newestSlot * NUM_STRIDE + NEWER] = slot;
-    else this.oldestSlot = slot;
-    this.newestSlot = slot;
     const s = this.str;
     const p = slot * STR_STRIDE;
     s[p + INSTITUTION] = r.institution;
@@ -111,19 +114,26 @@ export class PackedRecords {
     s[p + ERROR] = r.error;
     s[p + STATE] = r.state;
     s[p + REVERSED_RC] = r.reversedRc;
-    let at = this.home(r.stan);
-    while (this.table[at] !== 0) at = (at + 1) & (this.table.length - 1);
-    this.table[at] = slot + 1;
+    const m = this.meta;
+    const links = this.tableSize * 2;
+    m[links + slot * 2] = -1;
+    m[links + slot * 2 + 1] = this.newestSlot;
+    if (this.newestSlot >= 0) m[links + this.newestSlot * 2] = slot;
+    else this.oldestSlot = slot;
+    this.newestSlot = slot;
+    this.insert(slot, r.stan);
     this.count++;
     return slot;
   }
 
   /** The slot of the transaction (institution, stan, time), or -1. */
   find(institution: string, stan: number, time: number): number {
-    const table = this.table;
-    const mask = table.length - 1;
-    for (let at = this.home(stan); table[at] !== 0; at = (at + 1) & mask) {
-      const slot = table[at]! - 1;
+    const m = this.meta;
+    const mask = this.tableSize - 1;
+    const stan32 = stan | 0;
+    for (let at = this.home(stan); m[at * 2] !== 0; at = (at + 1) & mask) {
+      if (m[at * 2 + 1] !== stan32) continue;
+      const slot = m[at * 2]! - 1;
       const o = slot * NUM_STRIDE;
       if (
         this.num[o + STAN] === stan &&
@@ -137,29 +147,29 @@ export class PackedRecords {
 
   /** Frees a slot: out of the table and the age order. */
   remove(slot: number): void {
-    const table = this.table;
-    const mask = table.length - 1;
-    const n = this.num;
-    const o = slot * NUM_STRIDE;
-    let hole = this.home(n[o + STAN]!);
-    while (table[hole] !== slot + 1) hole = (hole + 1) & mask;
+    const m = this.meta;
+    const mask = this.tableSize - 1;
+    let hole = this.home(this.num[slot * NUM_STRIDE + STAN]!);
+    while (m[hole * 2] !== slot + 1) hole = (hole + 1) & mask;
     // Backward shift: entries after the hole that may not sit before their home move into it.
-    table[hole] = 0;
-    for (let at = (hole + 1) & mask; table[at] !== 0; at = (at + 1) & mask) {
-      const home = this.home(n[(table[at]! - 1) * NUM_STRIDE + STAN]!);
+    m[hole * 2] = 0;
+    for (let at = (hole + 1) & mask; m[at * 2] !== 0; at = (at + 1) & mask) {
+      const home = this.home(m[at * 2 + 1]!);
       const stays = hole <= at ? hole < home && home <= at : hole < home || home <= at;
       if (stays) continue;
-      table[hole] = table[at]!;
-      table[at] = 0;
+      m[hole * 2] = m[at * 2]!;
+      m[hole * 2 + 1] = m[at * 2 + 1]!;
+      m[at * 2] = 0;
       hole = at;
     }
-    const newer = n[o + NEWER]!;
-    const older = n[o + OLDER]!;
-    if (newer >= 0) n[newer * NUM_STRIDE + OLDER] = older;
+    const links = this.tableSize * 2;
+    const newer = m[links + slot * 2]!;
+    const older = m[links + slot * 2 + 1]!;
+    if (newer >= 0) m[links + newer * 2 + 1] = older;
     else this.newestSlot = older;
-    if (older >= 0) n[older * NUM_STRIDE + NEWER] = newer;
+    if (older >= 0) m[links + older * 2] = newer;
     else this.oldestSlot = newer;
-    n[o + NEWER] = this.free;
+    m[links + slot * 2] = this.free;
     this.free = slot;
     this.count--;
   }
@@ -171,7 +181,7 @@ export class PackedRecords {
 
   /** The next newer slot than `slot` (in the table), or -1. */
   newer(slot: number): number {
-    return this.num[slot * NUM_STRIDE + NEWER]!;
+    return this.meta[this.tableSize * 2 + slot * 2]!;
   }
 
   /** A new object with the slot's record (a copy: changing it changes nothing here). */
@@ -196,6 +206,16 @@ export class PackedRecords {
     return Math.imul(stan, 0x9e3779b1) >>> this.tableShift;
   }
 
+  /** Puts the slot into the table, at the first empty pair from its stan's home. */
+  private insert(slot: number, stan: number): void {
+    const m = this.meta;
+    const mask = this.tableSize - 1;
+    let at = this.home(stan);
+    while (m[at * 2] !== 0) at = (at + 1) & mask;
+    m[at * 2] = slot + 1;
+    m[at * 2 + 1] = stan | 0;
+  }
+
   /**
    * A free slot. A freed slot's strings stay until it is reused: they are
    * shared ones (institution, currency, rc, code heads), and clearing ten
@@ -204,7 +224,7 @@ export class PackedRecords {
   private take(): number {
     if (this.free >= 0) {
       const slot = this.free;
-      this.free = this.num[slot * NUM_STRIDE + NEWER]!;
+      this.free = this.meta[this.tableSize * 2 + slot * 2]!;
       return slot;
     }
     if (this.used === this.capacity) this.grow();
@@ -212,6 +232,8 @@ export class PackedRecords {
   }
 
   private grow(): void {
+    const oldMeta = this.meta;
+    const oldLinks = this.tableSize * 2;
     // Doubling up to 64 (few copies while an actor fills), then by half: an actor holds
     // recordsPerActorMax (64) plus a batch or two before eviction, and doubling again would
     // leave most actors with room for 128.
@@ -223,18 +245,18 @@ export class PackedRecords {
     const strLength = this.str.length;
     this.str.length = this.capacity * STR_STRIDE;
     this.str.fill(undefined, strLength);
-    let tableSize = this.table.length;
+    let tableSize = this.tableSize;
     while (tableSize < this.capacity * 2) tableSize *= 2;
-    if (tableSize === this.table.length) return;
-    // Every used slot is in the table (none free: growth only comes when none is).
-    this.table = new Int32Array(tableSize);
-    this.tableShift = 32 - Math.log2(tableSize);
-    const mask = tableSize - 1;
-    for (let slot = 0; slot < this.used; slot++) {
-      let at = this.home(num[slot * NUM_STRIDE + STAN]!);
-      while (this.table[at] !== 0) at = (at + 1) & mask;
-      this.table[at] = slot + 1;
+    this.meta = new Int32Array(tableSize * 2 + this.capacity * 2);
+    // The links move with the table's end; no slot is free (growth only comes when none is).
+    this.meta.set(oldMeta.subarray(oldLinks, oldLinks + this.used * 2), tableSize * 2);
+    if (tableSize === this.tableSize) {
+      this.meta.set(oldMeta.subarray(0, oldLinks));
+      return;
     }
+    this.tableSize = tableSize;
+    this.tableShift = 32 - Math.log2(tableSize);
+    for (let slot = 0; slot < this.used; slot++) this.insert(slot, num[slot * NUM_STRIDE + STAN]!);
   }
 }
 
