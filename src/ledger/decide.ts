@@ -107,7 +107,7 @@ export function decideInto(
   }
 
   builder ??= new DecisionBuilder();
-  const d = builder.reset(account, records, req, ctx, contentProc, sink);
+  const d = builder.reset(account, records, req, ctx, contentProc, sink, existing !== undefined);
   // 05: an earlier reversal named this key before it arrived. The 05 record
   // keeps the reversal's 25, so further reversals of it get 25 again.
   if (existing?.tombstone === true) return d.decline(RC.doNotHonour, RC.originalNotFound);
@@ -132,6 +132,11 @@ class DecisionBuilder {
   ctx!: DecideContext;
   contentProc: Proc | '' = '';
   sink!: DecisionSink;
+  /**
+   * A record may be under the request's key already (a tombstone found, or
+   * one this decision wrote): the new one replaces it.
+   */
+  replaces = false;
 
   reset(
     account: AccountState,
@@ -140,6 +145,7 @@ class DecisionBuilder {
     ctx: DecideContext,
     contentProc: Proc | '',
     sink: DecisionSink,
+    replaces: boolean,
   ): this {
     this.account = account;
     this.recordMap = recordMap;
@@ -147,6 +153,7 @@ class DecisionBuilder {
     this.ctx = ctx;
     this.contentProc = contentProc;
     this.sink = sink;
+    this.replaces = replaces;
     return this;
   }
 
@@ -213,7 +220,9 @@ class DecisionBuilder {
       holdExpiresAtMs,
       batch: undefined,
     };
-    this.recordMap.set(record);
+    // decideInto looked the key up already: a new key needs no second look.
+    if (this.replaces) this.recordMap.set(record);
+    else this.recordMap.setNew(record);
     this.sink.record(record);
     return response;
   }
@@ -225,6 +234,8 @@ class DecisionBuilder {
    */
   touch(record: TxnRecord): void {
     this.recordMap.set(record);
+    // Under the request's own key, possibly (a reversal naming itself leaves its tombstone there).
+    this.replaces = true;
     this.sink.record(record);
   }
 

@@ -96,6 +96,11 @@ export class RecordIndex {
     this.live[this.liveCount++] = record;
   }
 
+  /** Adds a live record under a key the caller knows is not here (decide() looked it up). */
+  setNew(record: TxnRecord): void {
+    this.live[this.liveCount++] = record;
+  }
+
   /** Adds a record read back from Redis (durable: sealed at once). */
   setDurable(record: TxnRecord): void {
     this.set(record);
