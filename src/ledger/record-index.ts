@@ -31,7 +31,7 @@ export class RecordIndex {
   /**
    * Live records in live[0, liveCount); the array never shrinks, so an
    * actor's one live record per batch costs no new backing store each time
-   * (emptying an array gives its storage back, and the next push allocates).
+   * (shrinking an array can give its storage back, and the next push allocates anew).
    */
   private readonly live: (TxnRecord | undefined)[] = [];
   private liveCount = 0;
