@@ -20,38 +20,95 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * is packed.
  */
 
-// Number fields, per slot. What eviction reads (key, batch, time) comes first, so that it
-// is one cache line of a slot that is otherwise cold.
+// Number fields, per slot. What eviction reads (key, batch, time, state) comes first, so
+// that it is one cache line of a slot that is otherwise cold.
 const STAN = 0;
 const TIME = 1;
 /** NaN stands for undefined (batch, respAmount, respBalance). */
 const BATCH = 2;
 const AT_MS = 3;
-const APPROVED_AMOUNT = 4;
-const HOLD_EXPIRES_AT_MS = 5;
-const TOMBSTONE = 6;
-const AMOUNT = 7;
-const RRN_TAIL = 8;
-const AUTH_TAIL = 9;
-const RESP_AMOUNT = 10;
-const RESP_BALANCE = 11;
-const POSTED_AMOUNT = 12;
-const COUNTED_DAY = 13;
-const COUNTED_AMOUNT = 14;
-const NUM_STRIDE = 15;
+/** Two string codes (StringCodes) per field: low 16 bits and high 16 bits. */
+const INSTITUTION_STATE = 4;
+const REVERSED_RC_TXN_CLASS = 5;
+const APPROVED_AMOUNT = 6;
+const HOLD_EXPIRES_AT_MS = 7;
+const TOMBSTONE = 8;
+const AMOUNT = 9;
+const RRN_TAIL = 10;
+const AUTH_TAIL = 11;
+const RESP_AMOUNT = 12;
+const RESP_BALANCE = 13;
+const POSTED_AMOUNT = 14;
+const COUNTED_DAY = 15;
+const COUNTED_AMOUNT = 16;
+const CURRENCY_PROC = 17;
+const RC_ERROR = 18;
+const NUM_STRIDE = 19;
 
-// String fields, per slot (eviction's first, as above).
-const INSTITUTION = 0;
-const STATE = 1;
-const REVERSED_RC = 2;
-const TXN_CLASS = 3;
-const CURRENCY = 4;
-const PROC = 5;
-const RC = 6;
-const RRN_HEAD = 7;
-const AUTH_HEAD = 8;
-const ERROR = 9;
-const STR_STRIDE = 10;
+// String fields, per slot: the code heads, too many distinct values to code.
+const RRN_HEAD = 0;
+const AUTH_HEAD = 1;
+const STR_STRIDE = 2;
+
+/**
+ * Codes for the strings a record repeats (institution, state, rc, class,
+ * currency, proc, error): one table per worker, code 0 for undefined. Held
+ * in the slot's numbers, they spare a slot eight references (a cache line
+ * of a cold slot when it is written, and one when eviction reads it).
+ * Bounded by what validation lets through: configured institutions, 3-letter
+ * currencies (17,576 at most), 2-character response codes and a handful of
+ * classes, procs, states and error texts, well inside 16 bits.
+ */
+const CODE_MAX = 0xffff;
+const codeStrings: (string | undefined)[] = [undefined];
+const codeOfString = new Map<string, number>();
+
+/** The code of a string, given one if it has none yet. */
+function codeOf(value: string | undefined): number {
+  if (value === undefined) return 0;
+  let code = codeOfString.get(value);
+  if (code === undefined) {
+    if (codeStrings.length > CODE_MAX) throw new Error('invariant: more distinct record strings than codes');
+    code = codeStrings.length;
+    codeStrings.push(value);
+    codeOfString.set(value, code);
+  }
+  return code;
+}
+
+/** A field's last string and its code: a field's values repeat, so most lookups end here. */
+class FieldCode {
+  private last: string | undefined = undefined;
+  private lastCode = 0;
+
+  of(value: string | undefined): number {
+    if (value === this.last) return this.lastCode;
+    this.lastCode = codeOf(value);
+    this.last = value;
+    return this.lastCode;
+  }
+}
+
+const institutionCode = new FieldCode();
+const stateCode = new FieldCode();
+const reversedRcCode = new FieldCode();
+const txnClassCode = new FieldCode();
+const currencyCode = new FieldCode();
+const procCode = new FieldCode();
+const rcCode = new FieldCode();
+const errorCode = new FieldCode();
+
+function pair(low: number, high: number): number {
+  return low | (high << 16);
+}
+
+function lowString(value: number): string | undefined {
+  return codeStrings[value & 0xffff];
+}
+
+function highString(value: number): string | undefined {
+  return codeStrings[value >>> 16];
+}
 
 const SLOTS_INITIAL = 8;
 
@@ -102,18 +159,14 @@ export class PackedRecords {
     n[o + AT_MS] = r.atMs;
     n[o + HOLD_EXPIRES_AT_MS] = r.holdExpiresAtMs;
     n[o + BATCH] = r.batch ?? Number.NaN;
+    n[o + INSTITUTION_STATE] = pair(institutionCode.of(r.institution), stateCode.of(r.state));
+    n[o + REVERSED_RC_TXN_CLASS] = pair(reversedRcCode.of(r.reversedRc), txnClassCode.of(r.txnClass));
+    n[o + CURRENCY_PROC] = pair(currencyCode.of(r.currency), procCode.of(r.proc));
+    n[o + RC_ERROR] = pair(rcCode.of(r.rc), errorCode.of(r.error));
     const s = this.str;
     const p = slot * STR_STRIDE;
-    s[p + INSTITUTION] = r.institution;
-    s[p + TXN_CLASS] = r.txnClass;
-    s[p + CURRENCY] = r.currency;
-    s[p + PROC] = r.proc;
-    s[p + RC] = r.rc;
     s[p + RRN_HEAD] = r.rrnHead;
     s[p + AUTH_HEAD] = r.authHead;
-    s[p + ERROR] = r.error;
-    s[p + STATE] = r.state;
-    s[p + REVERSED_RC] = r.reversedRc;
     const m = this.meta;
     const links = this.tableSize * 2;
     m[links + slot * 2] = -1;
@@ -138,7 +191,7 @@ export class PackedRecords {
       if (
         this.num[o + STAN] === stan &&
         this.num[o + TIME] === time &&
-        this.str[slot * STR_STRIDE + INSTITUTION] === institution
+        lowString(this.num[o + INSTITUTION_STATE]!) === institution
       )
         return slot;
     }
@@ -279,27 +332,31 @@ class SealedRecordCopy {
     const respAmount = n[o + RESP_AMOUNT]!;
     const respBalance = n[o + RESP_BALANCE]!;
     const batch = n[o + BATCH]!;
-    this.institution = s[p + INSTITUTION]!;
+    const institutionState = n[o + INSTITUTION_STATE]!;
+    const reversedRcTxnClass = n[o + REVERSED_RC_TXN_CLASS]!;
+    const currencyProc = n[o + CURRENCY_PROC]!;
+    const rcError = n[o + RC_ERROR]!;
+    this.institution = lowString(institutionState)!;
     this.stan = n[o + STAN]!;
     this.time = n[o + TIME]!;
     this.refKey = undefined;
     this.tombstone = n[o + TOMBSTONE] === 1;
-    this.txnClass = s[p + TXN_CLASS] as TxnClass;
+    this.txnClass = highString(reversedRcTxnClass) as TxnClass;
     this.amount = n[o + AMOUNT]!;
-    this.currency = s[p + CURRENCY]!;
-    this.proc = s[p + PROC] as Proc | '';
-    this.rc = s[p + RC]!;
+    this.currency = lowString(currencyProc)!;
+    this.proc = (highString(currencyProc) ?? '') as Proc | '';
+    this.rc = lowString(rcError)!;
     this.rrnHead = s[p + RRN_HEAD]!;
     this.rrnTail = n[o + RRN_TAIL]!;
     this.authHead = s[p + AUTH_HEAD];
     this.authTail = n[o + AUTH_TAIL]!;
     this.respAmount = orUndefined(respAmount);
     this.respBalance = orUndefined(respBalance);
-    this.error = s[p + ERROR];
-    this.state = s[p + STATE] as OriginalState;
+    this.error = highString(rcError);
+    this.state = highString(institutionState) as OriginalState;
     this.approvedAmount = n[o + APPROVED_AMOUNT]!;
     this.postedAmount = n[o + POSTED_AMOUNT]!;
-    this.reversedRc = s[p + REVERSED_RC];
+    this.reversedRc = lowString(reversedRcTxnClass);
     this.countedDay = n[o + COUNTED_DAY]!;
     this.countedAmount = n[o + COUNTED_AMOUNT]!;
     this.atMs = n[o + AT_MS]!;
@@ -316,7 +373,7 @@ class SealedRecordView implements Readonly<TxnRecord> {
   p = 0;
 
   get institution(): string {
-    return this.s[this.p + INSTITUTION]!;
+    return lowString(this.n[this.o + INSTITUTION_STATE]!)!;
   }
   get stan(): number {
     return this.n[this.o + STAN]!;
@@ -331,19 +388,19 @@ class SealedRecordView implements Readonly<TxnRecord> {
     return this.n[this.o + TOMBSTONE] === 1;
   }
   get txnClass(): TxnClass {
-    return this.s[this.p + TXN_CLASS] as TxnClass;
+    return highString(this.n[this.o + REVERSED_RC_TXN_CLASS]!) as TxnClass;
   }
   get amount(): number {
     return this.n[this.o + AMOUNT]!;
   }
   get currency(): string {
-    return this.s[this.p + CURRENCY]!;
+    return lowString(this.n[this.o + CURRENCY_PROC]!)!;
   }
   get proc(): Proc | '' {
-    return this.s[this.p + PROC] as Proc | '';
+    return (highString(this.n[this.o + CURRENCY_PROC]!) ?? '') as Proc | '';
   }
   get rc(): string {
-    return this.s[this.p + RC]!;
+    return lowString(this.n[this.o + RC_ERROR]!)!;
   }
   get rrnHead(): string {
     return this.s[this.p + RRN_HEAD]!;
@@ -364,10 +421,10 @@ class SealedRecordView implements Readonly<TxnRecord> {
     return orUndefined(this.n[this.o + RESP_BALANCE]!);
   }
   get error(): string | undefined {
-    return this.s[this.p + ERROR];
+    return highString(this.n[this.o + RC_ERROR]!);
   }
   get state(): OriginalState {
-    return this.s[this.p + STATE] as OriginalState;
+    return highString(this.n[this.o + INSTITUTION_STATE]!) as OriginalState;
   }
   get approvedAmount(): number {
     return this.n[this.o + APPROVED_AMOUNT]!;
@@ -376,7 +433,7 @@ class SealedRecordView implements Readonly<TxnRecord> {
     return this.n[this.o + POSTED_AMOUNT]!;
   }
   get reversedRc(): string | undefined {
-    return this.s[this.p + REVERSED_RC];
+    return lowString(this.n[this.o + REVERSED_RC_TXN_CLASS]!);
   }
   get countedDay(): number {
     return this.n[this.o + COUNTED_DAY]!;
