@@ -1,5 +1,6 @@
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
+import { base36, parseBase36 } from '../util/base36.js';
 import type { OriginalState, TxnRecord } from './txn-record.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -43,11 +44,22 @@ const COUNTED_DAY = 15;
 const COUNTED_AMOUNT = 16;
 const CURRENCY_PROC = 17;
 const RC_ERROR = 18;
-const NUM_STRIDE = 19;
+/**
+ * The rrn and authCode heads read as base-36 numbers (RRN_HEAD_WIDTH and
+ * AUTH_HEAD_WIDTH digits, as the ledger's generators make them); NaN when a
+ * head is not of that form (then it is in the slot's strings), and -1 for
+ * no authCode.
+ */
+const RRN_HEAD = 19;
+const AUTH_HEAD = 20;
+const NUM_STRIDE = 21;
 
-// String fields, per slot: the code heads, too many distinct values to code.
-const RRN_HEAD = 0;
-const AUTH_HEAD = 1;
+const RRN_HEAD_WIDTH = 10;
+const AUTH_HEAD_WIDTH = 4;
+
+// String fields, per slot, for heads of another form only (tests' generators, old data).
+const RRN_HEAD_STR = 0;
+const AUTH_HEAD_STR = 1;
 const STR_STRIDE = 2;
 
 /**
@@ -98,6 +110,36 @@ const procCode = new FieldCode();
 const rcCode = new FieldCode();
 const errorCode = new FieldCode();
 
+/** A head's number (parseBase36), the last one kept: a head is shared by 1,296 identifiers. */
+class HeadNumber {
+  private last: string | undefined = undefined;
+  private lastValue = Number.NaN;
+
+  constructor(private readonly width: number) {}
+
+  of(head: string): number {
+    if (head === this.last) return this.lastValue;
+    const value = parseBase36(head, this.width);
+    this.last = head;
+    this.lastValue = value < 0 ? Number.NaN : value;
+    return this.lastValue;
+  }
+}
+
+const rrnHeadNumber = new HeadNumber(RRN_HEAD_WIDTH);
+const authHeadNumber = new HeadNumber(AUTH_HEAD_WIDTH);
+
+/** A head back as a string: from its number, or from the slot's strings. */
+function headString(
+  value: number,
+  width: number,
+  strings: readonly (string | undefined)[] | undefined,
+  at: number,
+): string | undefined {
+  if (value === -1) return undefined;
+  return Number.isNaN(value) ? strings?.[at] : base36(value, width);
+}
+
 function pair(low: number, high: number): number {
   return low | (high << 16);
 }
@@ -114,7 +156,8 @@ const SLOTS_INITIAL = 8;
 
 export class PackedRecords {
   private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
-  private str: (string | undefined)[] = new Array(SLOTS_INITIAL * STR_STRIDE).fill(undefined);
+  /** Heads of another form than the generators' (rare): made on the first one. */
+  private str: (string | undefined)[] | undefined;
   private capacity = SLOTS_INITIAL;
   /**
    * The index, in one Int32Array (one region of memory per actor, apart from
@@ -163,10 +206,15 @@ export class PackedRecords {
     n[o + REVERSED_RC_TXN_CLASS] = pair(reversedRcCode.of(r.reversedRc), txnClassCode.of(r.txnClass));
     n[o + CURRENCY_PROC] = pair(currencyCode.of(r.currency), procCode.of(r.proc));
     n[o + RC_ERROR] = pair(rcCode.of(r.rc), errorCode.of(r.error));
-    const s = this.str;
-    const p = slot * STR_STRIDE;
-    s[p + RRN_HEAD] = r.rrnHead;
-    s[p + AUTH_HEAD] = r.authHead;
+    const rrnHead = rrnHeadNumber.of(r.rrnHead);
+    n[o + RRN_HEAD] = rrnHead;
+    const authHead = r.authHead === undefined ? -1 : authHeadNumber.of(r.authHead);
+    n[o + AUTH_HEAD] = authHead;
+    if (Number.isNaN(rrnHead) || Number.isNaN(authHead)) {
+      this.str ??= new Array<string | undefined>(this.capacity * STR_STRIDE).fill(undefined);
+      this.str[slot * STR_STRIDE + RRN_HEAD_STR] = r.rrnHead;
+      this.str[slot * STR_STRIDE + AUTH_HEAD_STR] = r.authHead;
+    }
     const m = this.meta;
     const links = this.tableSize * 2;
     m[links + slot * 2] = -1;
@@ -294,10 +342,12 @@ export class PackedRecords {
     const num = new Float64Array(this.capacity * NUM_STRIDE);
     num.set(this.num);
     this.num = num;
-    // The strings' array grows in place (V8 copies its backing store natively).
-    const strLength = this.str.length;
-    this.str.length = this.capacity * STR_STRIDE;
-    this.str.fill(undefined, strLength);
+    if (this.str !== undefined) {
+      // Grown in place (V8 copies its backing store natively).
+      const strLength = this.str.length;
+      this.str.length = this.capacity * STR_STRIDE;
+      this.str.fill(undefined, strLength);
+    }
     let tableSize = this.tableSize;
     while (tableSize < this.capacity * 2) tableSize *= 2;
     this.meta = new Int32Array(tableSize * 2 + this.capacity * 2);
@@ -326,7 +376,7 @@ export class PackedRecords {
 interface SealedRecordCopy extends Mutable<TxnRecord> {}
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every field.
 class SealedRecordCopy {
-  constructor(n: Float64Array, s: readonly (string | undefined)[], slot: number) {
+  constructor(n: Float64Array, s: readonly (string | undefined)[] | undefined, slot: number) {
     const o = slot * NUM_STRIDE;
     const p = slot * STR_STRIDE;
     const respAmount = n[o + RESP_AMOUNT]!;
@@ -346,9 +396,9 @@ class SealedRecordCopy {
     this.currency = lowString(currencyProc)!;
     this.proc = (highString(currencyProc) ?? '') as Proc | '';
     this.rc = lowString(rcError)!;
-    this.rrnHead = s[p + RRN_HEAD]!;
+    this.rrnHead = headString(n[o + RRN_HEAD]!, RRN_HEAD_WIDTH, s, p + RRN_HEAD_STR)!;
     this.rrnTail = n[o + RRN_TAIL]!;
-    this.authHead = s[p + AUTH_HEAD];
+    this.authHead = headString(n[o + AUTH_HEAD]!, AUTH_HEAD_WIDTH, s, p + AUTH_HEAD_STR);
     this.authTail = n[o + AUTH_TAIL]!;
     this.respAmount = orUndefined(respAmount);
     this.respBalance = orUndefined(respBalance);
@@ -368,7 +418,7 @@ class SealedRecordCopy {
 /** A slot seen in place: getters over the packed arrays (see PackedRecords.view). */
 class SealedRecordView implements Readonly<TxnRecord> {
   n = new Float64Array(0);
-  s: readonly (string | undefined)[] = [];
+  s: readonly (string | undefined)[] | undefined = undefined;
   o = 0;
   p = 0;
 
@@ -403,13 +453,13 @@ class SealedRecordView implements Readonly<TxnRecord> {
     return lowString(this.n[this.o + RC_ERROR]!)!;
   }
   get rrnHead(): string {
-    return this.s[this.p + RRN_HEAD]!;
+    return headString(this.n[this.o + RRN_HEAD]!, RRN_HEAD_WIDTH, this.s, this.p + RRN_HEAD_STR)!;
   }
   get rrnTail(): number {
     return this.n[this.o + RRN_TAIL]!;
   }
   get authHead(): string | undefined {
-    return this.s[this.p + AUTH_HEAD];
+    return headString(this.n[this.o + AUTH_HEAD]!, AUTH_HEAD_WIDTH, this.s, this.p + AUTH_HEAD_STR);
   }
   get authTail(): number {
     return this.n[this.o + AUTH_TAIL]!;

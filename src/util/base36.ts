@@ -20,3 +20,20 @@ export const BASE36_PAIR: readonly string[] = Array.from(
 export function base36(value: number, width: number): string {
   return value.toString(36).toUpperCase().padStart(width, '0');
 }
+
+/**
+ * The value of `text` read as `width` upper-case base-36 digits (as base36()
+ * writes them), or -1 when it is not exactly that. Up to 10 digits the
+ * value is an exact integer in a double (36^10 < 2^53).
+ */
+export function parseBase36(text: string, width: number): number {
+  if (text.length !== width || width > 10) return -1;
+  let value = 0;
+  for (let i = 0; i < width; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 90 ? c - 55 : -1;
+    if (digit < 0) return -1;
+    value = value * 36 + digit;
+  }
+  return value;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RrnSource } from '../../src/engine/rrn.js';
 import { AuthCodeSource, createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
+import { base36, parseBase36 } from '../../src/util/base36.js';
 import { codeString, stringCodeSource } from '../../src/util/code-source.js';
 import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
 
@@ -55,5 +56,28 @@ describe('code sources', () => {
 
   it('codeOrNil writes nil without a head', () => {
     expect(bytesOf((w) => w.codeOrNil(undefined, 3))).toEqual(Buffer.from([0xc0]));
+  });
+});
+
+describe('parseBase36', () => {
+  it('reads exactly `width` upper-case base-36 digits, as base36() writes them', () => {
+    for (const [value, width] of [
+      [0, 4],
+      [35, 1],
+      [36 ** 4 - 1, 4],
+      [36 ** 10 - 1, 10],
+      [1_234_567_890_123, 10],
+    ] as const) {
+      expect(parseBase36(base36(value, width), width)).toBe(value);
+    }
+    for (const [text, width] of [
+      ['ABC', 4],
+      ['ABCDE', 4],
+      ['abcd', 4],
+      ['AB-D', 4],
+      ['00000000000', 11],
+    ] as const) {
+      expect(parseBase36(text, width), text).toBe(-1);
+    }
   });
 });

@@ -208,6 +208,37 @@ describe('RecordIndex sealing', () => {
     expect(index.find('other', 100, 5_000)).toBeUndefined();
   });
 
+  it("keeps rrn and authCode heads of any form: the generators' as numbers, others as strings", () => {
+    const index = new RecordIndex();
+    const heads: [string, string | undefined][] = [
+      ['1IK7NI0700', '0ABC'], // the generators' widths (10 and 4 base-36 digits)
+      ['0000000000', '0000'], // leading zeros survive
+      ['ZZZZZZZZZZ', 'ZZZZ'], // the largest values
+      ['R00000000001', 'AB'], // a test generator's whole rrn; a short authCode
+      ['1ik7ni0700', 'abcd'], // lower case is not the generators' form
+      ['', undefined], // empty head, no authCode
+      ['1IK7NI07-0', '0AB!'],
+    ];
+    const originals = heads.map(([rrnHead, authHead], i) => ({
+      ...full('acq', 500 + i, 9_000, 2 * i + 1),
+      rrnHead,
+      authHead,
+    }));
+    for (const r of originals) index.set(r);
+    for (const r of originals) index.seal(r);
+    for (const r of originals) {
+      const copy = index.find('acq', r.stan, r.time)!;
+      expect({ rrnHead: copy.rrnHead, authHead: copy.authHead }).toEqual({
+        rrnHead: r.rrnHead,
+        authHead: r.authHead,
+      });
+    }
+    // Through eviction's view as well.
+    const seen: [string, string | undefined][] = [];
+    index.evict(0, { evictable: () => true, evicted: (r) => seen.push([r.rrnHead, r.authHead]) });
+    expect(seen).toEqual(heads);
+  });
+
   it('changes a sealed record only when its changed copy is set back (live again), then sealed anew', () => {
     const index = new RecordIndex();
     const hold = full('acq', 7, 1_000, 1);
