@@ -90,7 +90,7 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
     },
   };
   const BATCH = 1_000;
-  // Records an actor keeps per account here: the oldest leaves when a new one comes, so the heap
+  // Records an actor keeps per account here: the oldest leaves when a new one comes, so memory
   // holds a steady ACCOUNTS * RECORDS_KEPT records, as a busy ledger keeps its recent keys.
   const RECORDS_KEPT = 8;
   // An actor evicts the oldest durable records; here every sealed one is (no commit to wait for).
@@ -108,8 +108,8 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
     batchRecords.length = 0;
     batchIndexes.length = 0;
   };
-  // Fill every account's records first: the rounds then measure the steady state, whose
-  // collections (a full old generation of records) the sustained rate pays for.
+  // Fill every account's records first: the rounds then measure the steady state (full record
+  // arrays, and the collections of what each decision allocates), which the sustained rate pays for.
   const fill = run('0100');
   for (let i = 0; i < (ACCOUNTS * RECORDS_KEPT) / BATCH; i++) fill();
   const results = [

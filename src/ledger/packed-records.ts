@@ -6,9 +6,9 @@ import type { OriginalState, TxnRecord } from './txn-record.js';
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * One account's durable transaction records, packed: numbers in one
- * Float64Array and strings (shared ones: institution, currency, rc, code
- * heads) in one array, a fixed stride of each per slot. A kept record is no
+ * One account's durable transaction records, packed: one Float64Array, a
+ * fixed stride of numbers per slot, strings included as codes (below) and
+ * the rrn and authCode heads as base-36 numbers. A kept record is no
  * object of its own: with ~64 records per actor and 100,000 actors, records
  * kept as objects were most of what the garbage collector walked and moved,
  * and held the ledger's decision rate down (docs/performance.md, change 28).
@@ -28,7 +28,7 @@ const TIME = 1;
 /** NaN stands for undefined (batch, respAmount, respBalance). */
 const BATCH = 2;
 const AT_MS = 3;
-/** Two string codes (StringCodes) per field: low 16 bits and high 16 bits. */
+/** Two string codes (codeOf) per field: low 16 bits and high 16 bits. */
 const INSTITUTION_STATE = 4;
 const REVERSED_RC_TXN_CLASS = 5;
 const APPROVED_AMOUNT = 6;
@@ -318,9 +318,8 @@ export class PackedRecords {
   }
 
   /**
-   * A free slot. A freed slot's strings stay until it is reused: they are
-   * shared ones (institution, currency, rc, code heads), and clearing ten
-   * entries per eviction cost more than keeping them.
+   * A free slot. A freed slot keeps what it held until it is reused (its
+   * strings too, if it had heads of another form): nothing reads a free slot.
    */
   private take(): number {
     if (this.free >= 0) {

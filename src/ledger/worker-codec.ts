@@ -1,7 +1,6 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { Role, TxnClass } from '../protocol/mti.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
-import { Interner } from '../util/interner.js';
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
 import { type ResponseFields, StoredResponse } from './stored-response.js';
 import type { WorkItem, WorkResult } from './worker-protocol.js';
@@ -91,23 +90,17 @@ function writeTxn(item: TxnItem): void {
   w.number(r.origTime);
 }
 
-/** Values a worker's records keep, one string each per field (see Interner). */
-const institutions = new Interner();
-const currencies = new Interner();
-const txnClasses = new Interner();
-const procs = new Interner();
-
 function readTxn(f: unknown[]): TxnItem {
   const req: TxnRequest = {
-    txnClass: txnClasses.of(f[3] as string) as TxnClass,
+    txnClass: f[3] as TxnClass,
     repeat: f[4] as boolean,
     id: f[5] as number | string,
     stan: f[6] as number,
     time: f[7] as number,
     pan: f[8] as string,
     amount: f[9] as number,
-    currency: currencies.of(f[10] as string),
-    proc: procs.of(f[11] as string) as Proc,
+    currency: f[10] as string,
+    proc: f[11] as Proc,
     partial: f[12] as boolean,
     merchant: optional(f[13]),
     terminal: optional(f[14]),
@@ -117,11 +110,11 @@ function readTxn(f: unknown[]): TxnItem {
   };
   const role = optional(f[2]);
   return role === undefined
-    ? { k: 'txn', seq: f[0] as number, institution: institutions.of(f[1] as string), req }
+    ? { k: 'txn', seq: f[0] as number, institution: f[1] as string, req }
     : {
         k: 'txn',
         seq: f[0] as number,
-        institution: institutions.of(f[1] as string),
+        institution: f[1] as string,
         role: role as Role,
         req,
       };
