@@ -6,7 +6,7 @@ import { type AccountState, available, rollDay, utcDay } from './account.js';
 import { type JournaledEffect, journaled, type LedgerEffect } from './effects.js';
 import type { RecordIndex } from './record-index.js';
 import { fieldsOf, type ResponseFields, StoredResponse } from './stored-response.js';
-import { responseOf, sideRecord, type TxnRecord } from './txn-record.js';
+import { type OriginalState, responseOf, sideRecord, type TxnRecord } from './txn-record.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -124,6 +124,67 @@ export function decideInto(
   }
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * A decision's new record. A class, not an object literal: V8 tracks every
+ * literal's allocation site and, when a collection finds most of a site's
+ * recent objects alive, allocates all its later objects in the old
+ * generation ("pretenuring"). A record lives until its batch's commit is
+ * built, so a young collection at the wrong moment (after a batch, before
+ * its seal) found them alive, and from then on every record of the
+ * process was an old-generation allocation: the in-memory benchmark ran at
+ * half speed in one process out of three or four (docs/performance.md,
+ * change 30). Objects made by `new` have no allocation site.
+ */
+// The fields are TxnRecord's, declared once there (declaration merging); written only here.
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class below.
+interface DecidedRecord extends Mutable<TxnRecord> {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor assigns every field.
+class DecidedRecord {
+  constructor(
+    institution: string,
+    req: TxnRequest,
+    contentProc: Proc | '',
+    response: StoredResponse,
+    state: OriginalState,
+    approvedAmount: number,
+    postedAmount: number,
+    reversedRc: string | undefined,
+    countedDay: number,
+    countedAmount: number,
+    atMs: number,
+    holdExpiresAtMs: number,
+  ) {
+    this.institution = institution;
+    this.stan = req.stan;
+    this.time = req.time;
+    this.refKey = undefined;
+    this.tombstone = false;
+    this.txnClass = req.txnClass;
+    this.amount = req.amount;
+    this.currency = req.currency;
+    this.proc = contentProc;
+    this.rc = response.rc;
+    this.rrnHead = response.rrnHead;
+    this.rrnTail = response.rrnTail;
+    this.authHead = response.authHead;
+    this.authTail = response.authTail;
+    this.respAmount = response.amount;
+    this.respBalance = response.balance;
+    this.error = response.error;
+    this.state = state;
+    this.approvedAmount = approvedAmount;
+    this.postedAmount = postedAmount;
+    this.reversedRc = reversedRc;
+    this.countedDay = countedDay;
+    this.countedAmount = countedAmount;
+    this.atMs = atMs;
+    this.holdExpiresAtMs = holdExpiresAtMs;
+    this.batch = undefined;
+  }
+}
+
 /** The state of the decision being made, so each rule reads as a line. */
 class DecisionBuilder {
   account!: AccountState;
@@ -192,34 +253,20 @@ class DecisionBuilder {
     reversedRc: string | undefined = undefined,
   ): StoredResponse {
     const { req, ctx } = this;
-    const record: TxnRecord = {
-      institution: ctx.institution,
-      stan: req.stan,
-      time: req.time,
-      refKey: undefined,
-      tombstone: false,
-      txnClass: req.txnClass,
-      amount: req.amount,
-      currency: req.currency,
-      proc: this.contentProc,
-      rc: response.rc,
-      rrnHead: response.rrnHead,
-      rrnTail: response.rrnTail,
-      authHead: response.authHead,
-      authTail: response.authTail,
-      respAmount: response.amount,
-      respBalance: response.balance,
-      error: response.error,
+    const record = new DecidedRecord(
+      ctx.institution,
+      req,
+      this.contentProc,
+      response,
       state,
       approvedAmount,
       postedAmount,
       reversedRc,
-      countedDay: counted > 0 ? this.account.day : 0,
-      countedAmount: counted,
-      atMs: ctx.nowMs,
+      counted > 0 ? this.account.day : 0,
+      counted,
+      ctx.nowMs,
       holdExpiresAtMs,
-      batch: undefined,
-    };
+    );
     // decideInto looked the key up already: a new key needs no second look.
     if (this.replaces) this.recordMap.set(record);
     else this.recordMap.setNew(record);
