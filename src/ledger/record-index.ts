@@ -142,7 +142,8 @@ export class RecordIndex {
    * Removes records, oldest first (values() order), while more than
    * `sizeMax` are here: those `evictor` finds evictable, telling it of each.
    * A sealed record is seen as a view (PackedRecords.view), not a copy: an
-   * actor evicts one record per decision once full.
+   * actor evicts one record per decision once full. A `sizeMax` of -1
+   * visits every record (removeWhere).
    */
   evict(sizeMax: number, evictor: Evictor): void {
     if (this.size <= sizeMax) return;
@@ -175,6 +176,15 @@ export class RecordIndex {
       evictor.evicted(record);
       if (this.size <= sizeMax) return;
     }
+  }
+
+  /**
+   * Removes every record `evictor` finds evictable, oldest first, telling
+   * it of each (a sealed one as a view, as evict() does: no copy per
+   * record): pruning what is past the dedupe window.
+   */
+  removeWhere(evictor: Evictor): void {
+    this.evict(-1, evictor);
   }
 
   /**

@@ -304,6 +304,44 @@ describe('LedgerCore against a real Redis', () => {
     });
   });
 
+  it('prunes in memory and from Redis once an actor holds 64 records: past the window go, open holds stay', async () => {
+    const windowMs = 60_000;
+    let nowMs = Date.UTC(2026, 10, 26, 12);
+    const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    const p = pan(11);
+    const accountKey = h.keys.account(shardOf(p), p);
+    const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
+    await h.run([put(p, 1_000_000)]);
+    // Early: two open holds, a hold reversed (its reversal too) and 36 purchases (40 records).
+    await h.run([txn(p, 800, 1_000), txn(p, 801, 2_000), txn(p, 802, 3_000)]);
+    await h.run([txn(p, 803, 3_000, { txnClass: '0400', origStan: 802, origTime: 1_764_000_000_000 + 802 })]);
+    await h.run(Array.from({ length: 36 }, (_, i) => txn(p, 810 + i, 100, { txnClass: '0200' })));
+    // Past the window: 24 more reach 64 records; the next decision prunes.
+    nowMs += windowMs + 1;
+    await h.run(Array.from({ length: 24 }, (_, i) => txn(p, 900 + i, 100, { txnClass: '0200' })));
+    type Inner = { actors: Map<string, { records: { size: number } }> };
+    const actor = (h.core as unknown as Inner).actors.get(p)!;
+    expect(actor.records.size).toBe(64);
+    await h.run([txn(p, 950, 100, { txnClass: '0200' })]);
+    // Left: the two open holds and the 25 recent purchases.
+    expect(actor.records.size).toBe(27);
+    for (const stan of [802, 803, 810, 845])
+      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
+    for (const stan of [800, 801, 900, 923, 950])
+      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} kept`).toBe(1);
+    // A pruned key is a new transaction now; the holds still complete.
+    expect(rcOf((await h.run([txn(p, 810, 100, { txnClass: '0200' })]))[0])).toBe('00');
+    const [completion] = await h.run([
+      txn(p, 960, 500, { txnClass: '0220', origStan: 800, origTime: 1_764_000_000_000 + 800 }),
+    ]);
+    expect(rcOf(completion)).toBe('00');
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({
+      ok: true,
+      account: { balance: 1_000_000 - 36 * 100 - 25 * 100 - 100 - 500, held: 2_000 },
+    });
+  });
+
   it('prunes records past the window from Redis when an account with few records is activated again', async () => {
     const windowMs = 60_000;
     let nowMs = Date.UTC(2026, 10, 26, 12);

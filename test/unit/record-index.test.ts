@@ -294,6 +294,27 @@ describe('RecordIndex sealing', () => {
     expect(new Set([...index.values()].map((r) => r.stan))).toEqual(new Set([10, 11, 12, 15]));
   });
 
+  it('removes every record the test selects, sealed, live and reference-keyed alike, telling of each', () => {
+    const index = new RecordIndex();
+    const records = Array.from({ length: 6 }, (_, v) => full('acq', 10 + v, 2_000, v + 1));
+    for (const r of records) index.set(r);
+    for (const r of records.slice(0, 3)) index.seal(r);
+    index.set(adjustment('adj:1', 5));
+    index.set(adjustment('adj:2', 6));
+    const seen: string[] = [];
+    // Odd stans (sealed 11, live 13 and 15) and the adjustment of amount 5.
+    index.removeWhere({
+      evictable: (r) => (r.refKey === undefined ? r.stan % 2 === 1 : r.amount === 5),
+      evicted: (r) => seen.push(keyOf(r)),
+    });
+    expect(seen).toEqual(['acq|11|2000', 'acq|13|2000', 'acq|15|2000', 'adj:1']);
+    expect(index.size).toBe(4);
+    expect([...index.values()].map(keyOf)).toEqual(['acq|10|2000', 'acq|12|2000', 'acq|14|2000', 'adj:2']);
+    // Nothing selected: nothing goes.
+    index.removeWhere({ evictable: () => false, evicted: () => expect.unreachable() });
+    expect(index.size).toBe(4);
+  });
+
   it('agrees with a Map by key over random sets, seals, copies set back, deletes and evictions', () => {
     const seed = seedFromEnv(0x5ea1_0001);
     console.log(`record-index sealing seed ${seed}`);
@@ -338,8 +359,20 @@ describe('RecordIndex sealing', () => {
         });
         const left = [...model.values()].filter((r) => evictable(r)).length;
         expect(model.size <= sizeMax || left === 0, at).toBe(true);
+      } else if (op < 9) {
+        // Pruning: every record the test selects goes, whatever its size.
+        const pruned = (r: { readonly postedAmount: number }): boolean => r.postedAmount % 4 === 1;
+        index.removeWhere({
+          evictable: pruned,
+          evicted: (r) => {
+            expect(pruned(r), at).toBe(true);
+            expect(fields(r), at).toStrictEqual(model.get(keyOf(r)));
+            model.delete(keyOf(r));
+          },
+        });
+        expect([...model.values()].filter(pruned), at).toEqual([]);
       } else {
-        // Drop every other record while iterating, as pruning does.
+        // Drop every other record while iterating.
         let i = 0;
         for (const r of index.values()) {
           if (i++ % 2 === 0) {

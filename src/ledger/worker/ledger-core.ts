@@ -143,6 +143,8 @@ export class LedgerCore {
   private confirmedUpTo = 0;
   /** One for every eviction (set per call): no closure per decision. */
   private readonly evictor = new DurableEvictor();
+  /** For every prune (set per call). */
+  private readonly pruner = new WindowPruner();
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
@@ -324,12 +326,10 @@ export class LedgerCore {
    * adjustments excepted); the actor's next commit deletes them from Redis.
    */
   private prune(actor: Actor, nowMs: number): void {
-    const cutoffMs = nowMs - this.o.dedupeWindowMs;
-    for (const record of actor.records.values()) {
-      if (record.atMs >= cutoffMs || outlivesWindow(record)) continue;
-      actor.records.delete(record);
-      actor.prunedKeys.push(keyOf(record));
-    }
+    const pruner = this.pruner;
+    pruner.actor = actor;
+    pruner.cutoffMs = nowMs - this.o.dedupeWindowMs;
+    actor.records.removeWhere(pruner);
     actor.prunedAtSize = actor.records.size;
   }
 
@@ -746,6 +746,26 @@ class DurableEvictor implements Evictor {
 
   evicted(record: Readonly<TxnRecord>): void {
     this.actor.evicted.add(record, record.atMs, outlivesWindow(record), this.nowMs);
+  }
+}
+
+/**
+ * Prunes records past the dedupe window (open holds and adjustments
+ * excepted), filing their keys for the actor's next commit to delete. Sees
+ * sealed records as views: pruning every record of every actor as a copy
+ * was 4% of a worker's time while actors filled (each prunes once it
+ * reaches PRUNE_FLOOR records).
+ */
+class WindowPruner implements Evictor {
+  actor!: Actor;
+  cutoffMs = 0;
+
+  evictable(record: Readonly<TxnRecord>): boolean {
+    return record.atMs < this.cutoffMs && !outlivesWindow(record);
+  }
+
+  evicted(record: Readonly<TxnRecord>): void {
+    this.actor.prunedKeys.push(keyOf(record));
   }
 }
 
