@@ -2,6 +2,7 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ROLES } from '../protocol/mti.js';
 import { PUBLIC_KEY_BYTES } from '../protocol/signon.js';
+import type { Mutable } from '../util/mutable.js';
 import { DEFAULTS } from './defaults.js';
 import type {
   InstitutionConfig,
@@ -79,8 +80,6 @@ const TOP_KEYS = [
 ] as const satisfies readonly (keyof SwitchConfig)[];
 
 type Json = Record<string, unknown>;
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 export function validateConfig(raw: unknown, options: ValidateOptions): ValidationResult {
   if (!isPlainObject(raw)) {
     return { ok: false, problems: [`(root): must be an object, got ${typeName(raw)}`] };

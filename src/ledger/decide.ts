@@ -2,6 +2,7 @@ import type { TxnClass } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { Proc, TxnRequest } from '../protocol/request.js';
 import type { CodeSource } from '../util/code-source.js';
+import type { Mutable } from '../util/mutable.js';
 import { type AccountState, available, rollDay, utcDay } from './account.js';
 import { type JournaledEffect, journaled, type LedgerEffect } from './effects.js';
 import type { RecordIndex } from './record-index.js';
@@ -123,8 +124,6 @@ export function decideInto(
       return decideReversal(d);
   }
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * A decision's new record. A class, not an object literal: V8 tracks every

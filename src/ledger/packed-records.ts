@@ -1,9 +1,8 @@
 import type { TxnClass } from '../protocol/mti.js';
 import type { Proc } from '../protocol/request.js';
 import { base36, parseBase36 } from '../util/base36.js';
+import type { Mutable } from '../util/mutable.js';
 import type { OriginalState, TxnRecord } from './txn-record.js';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * One account's durable transaction records, packed: one Float64Array, a
