@@ -8,6 +8,8 @@ export interface MicroResult {
   /** All rounds together: every operation over the whole measuring time, GC included. */
   readonly sustainedOpsPerSecond: number;
   readonly iterations: number;
+  /** When the benchmark was repeated on fresh threads: each run's sustained rate (the row is the median run). */
+  readonly sustainedRuns?: readonly number[];
 }
 
 /**

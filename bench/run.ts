@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { latencyByLoadChart, throughputByBatchChart } from './chart.js';
 import { runCodecBench } from './codec.bench.js';
 import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from './e2e.js';
-import { runLedgerBenchOnWorker } from './ledger-thread.js';
+import { runLedgerBenchRepeated } from './ledger-thread.js';
 import { describeMachine, describeRevision } from './machine.js';
 import { formatTable } from './micro.js';
 import { makePlan, type RunKind } from './plan.js';
@@ -78,11 +78,11 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const codec = wants('micro') ? runCodecBench(plan.microMs) : [];
   // Twice as long: the sustained rate (GC included) needs a few old-generation collections per run.
-  // Each on a thread of its own, as the ledger runs (ledger-thread.ts).
+  // Each on a thread of its own, as the ledger runs, repeated as the end-to-end rows are (ledger-thread.ts).
   const ledger = wants('micro')
     ? [
-        ...(await runLedgerBenchOnWorker(plan.microMs * 2, 100_000)),
-        ...(await runLedgerBenchOnWorker(plan.microMs * 2, 1_000)),
+        ...(await runLedgerBenchRepeated(plan.microMs * 2, 100_000, plan.repeats)),
+        ...(await runLedgerBenchRepeated(plan.microMs * 2, 1_000, plan.repeats)),
       ]
     : [];
   if (codec.length > 0) say(`codec and framing (one core):\n${formatTable(codec)}\n`);
