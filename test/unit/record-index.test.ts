@@ -109,7 +109,7 @@ describe('RecordIndex', () => {
           model.delete(key);
         } else expect(index.delete(record)).toBe(false);
       } else {
-        // Drop every other record while iterating, as eviction and pruning do.
+        // Drop every other record while iterating (values() allows it).
         let i = 0;
         for (const r of index.values()) {
           if (i++ % 2 === 0) {
