@@ -110,12 +110,14 @@ async function newCore(
   });
   await core.init();
   cores.push({ core, writer, reader });
+  // Waits for this call's own seqs: several runs may be in flight at once, and counting all
+  // results would let one return on another's answers (a race the differential test hit).
   const run = async (items: WorkItem[]): Promise<WorkResult[]> => {
-    const before = results.length;
-    core.handle(items);
-    await waitFor(() => results.length >= before + items.length, 10_000);
     const seqs = new Set(items.map((i) => i.seq));
-    return results.filter((r) => seqs.has(r.seq)).sort((a, b) => a.seq - b.seq);
+    const mine = (): WorkResult[] => results.filter((r) => seqs.has(r.seq));
+    core.handle(items);
+    await waitFor(() => mine().length >= items.length, 10_000);
+    return mine().sort((a, b) => a.seq - b.seq);
   };
   return { core, results, run, keys, epoch };
 }
