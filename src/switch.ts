@@ -8,6 +8,7 @@ import { RouteTable } from './engine/route-table.js';
 import { createRrnGenerator, leaseRrnSource } from './engine/rrn.js';
 import { HoldExpiry } from './ledger/hold-expiry.js';
 import { LedgerEngine } from './ledger/ledger-engine.js';
+import { RecordSweep } from './ledger/record-sweep.js';
 import { SwitchMetrics } from './metrics/switch-metrics.js';
 import { Connection } from './net/connection.js';
 import type { ConnectionContext } from './net/connection-context.js';
@@ -47,6 +48,7 @@ export class Switch {
   private redis: Redis | undefined;
   private engine: LedgerEngine | undefined;
   private holdExpiry: HoldExpiry | undefined;
+  private recordSweep: RecordSweep | undefined;
   private jobsRedis: RedisClient | undefined;
   private registry: ConnectionRegistry;
   private listening = false;
@@ -133,6 +135,15 @@ export class Switch {
       log,
     });
     await this.holdExpiry.start();
+    this.recordSweep = new RecordSweep({
+      connection: this.jobsRedis,
+      keys,
+      ledger: this.engine,
+      everyMs: config.ledger.recordSweepIntervalMs,
+      accountsPerPassMax: config.ledger.recordSweepAccountsMax,
+      log,
+    });
+    await this.recordSweep.start();
 
     const routes = new RouteTable(config.routes);
     const authenticator = new Authenticator(config.institutions);
@@ -216,6 +227,7 @@ export class Switch {
     this.registry.stopHeartbeat();
     await Promise.all(closingListeners);
     await this.holdExpiry?.close();
+    await this.recordSweep?.close();
     await this.engine?.close();
     await this.admin?.close();
     this.jobsRedis?.disconnect();

@@ -33,6 +33,8 @@ export const DEFAULTS = {
     evictedKeysMax: 10_000_000,
     commitTimeoutMs: 5_000,
     holdExpiryIntervalMs: 60_000,
+    recordSweepIntervalMs: 60_000,
+    recordSweepAccountsMax: 10_000,
     inline: false,
   },
 } as const satisfies Partial<SwitchConfig>;

@@ -90,6 +90,16 @@ export interface LedgerConfig {
   /** How often the hold expiry job looks for holds older than holdTtlMs. */
   readonly holdExpiryIntervalMs: number;
   /**
+   * How often the record sweep runs: it deletes records past the dedupe window from
+   * accounts nobody uses any more (active accounts prune their own).
+   */
+  readonly recordSweepIntervalMs: number;
+  /**
+   * Account hashes one sweep pass looks at, at most; passes go round the keyspace in turn,
+   * so a full cycle takes accounts / recordSweepAccountsMax x recordSweepIntervalMs.
+   */
+  readonly recordSweepAccountsMax: number;
+  /**
    * Run the shard owners (`workers` of them) on the main thread instead of
    * worker threads: same actors, batches and commits, no thread hand-off.
    * Lower latency at moderate load, lower ceiling (one thread does it all).

@@ -51,6 +51,7 @@ export const CONFIG_BOUNDS = {
   actorsMax: 100_000_000,
   recordsPerActorMax: 1_000_000,
   evictedKeysMax: 1_000_000_000,
+  recordSweepAccountsMax: 10_000_000,
 } as const;
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
@@ -397,6 +398,8 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
     'evictedKeysMax',
     'commitTimeoutMs',
     'holdExpiryIntervalMs',
+    'recordSweepIntervalMs',
+    'recordSweepAccountsMax',
     'inline',
   ]);
   if (obj === undefined) return undefined;
@@ -432,6 +435,19 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
     CONFIG_BOUNDS.timeoutMsMax,
     '(1 day)',
   );
+  const recordSweepIntervalMs = c.integer(
+    'ledger.recordSweepIntervalMs',
+    obj['recordSweepIntervalMs'],
+    10,
+    CONFIG_BOUNDS.timeoutMsMax,
+    '(1 day)',
+  );
+  const recordSweepAccountsMax = c.integer(
+    'ledger.recordSweepAccountsMax',
+    obj['recordSweepAccountsMax'],
+    1,
+    CONFIG_BOUNDS.recordSweepAccountsMax,
+  );
   const inline = c.boolean('ledger.inline', obj['inline']);
   if (
     actorsMax === undefined ||
@@ -439,10 +455,21 @@ function checkLedger(c: Checker, value: unknown): SwitchConfig['ledger'] | undef
     evictedKeysMax === undefined ||
     commitTimeoutMs === undefined ||
     holdExpiryIntervalMs === undefined ||
+    recordSweepIntervalMs === undefined ||
+    recordSweepAccountsMax === undefined ||
     inline === undefined
   )
     return undefined;
-  return { actorsMax, recordsPerActorMax, evictedKeysMax, commitTimeoutMs, holdExpiryIntervalMs, inline };
+  return {
+    actorsMax,
+    recordsPerActorMax,
+    evictedKeysMax,
+    commitTimeoutMs,
+    holdExpiryIntervalMs,
+    recordSweepIntervalMs,
+    recordSweepAccountsMax,
+    inline,
+  };
 }
 
 // ---------------------------------------------------------------- primitives

@@ -1,5 +1,5 @@
-import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ScheduledJob } from '../jobs/scheduled-job.js';
 import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
 import type { Logger } from '../util/log.js';
 import type { LedgerEngine } from './ledger-engine.js';
@@ -28,26 +28,23 @@ export interface HoldExpiryOptions {
  * closed meanwhile -> nothing to do.
  */
 export class HoldExpiry {
-  private readonly queue: Queue;
-  private worker: Worker | undefined;
+  private readonly job: ScheduledJob;
 
   constructor(private readonly o: HoldExpiryOptions) {
-    this.queue = new Queue(HOLD_EXPIRY_QUEUE, { connection: o.connection, prefix: `${o.keys.prefix}:bull` });
+    this.job = new ScheduledJob({
+      connection: o.connection,
+      keyPrefix: o.keys.prefix,
+      queueName: HOLD_EXPIRY_QUEUE,
+      schedulerId: SCHEDULER_ID,
+      jobName: 'expire-holds',
+      everyMs: o.everyMs,
+      log: o.log,
+      run: () => this.runOnce(),
+    });
   }
 
-  async start(): Promise<void> {
-    // The one place the scheduler is upserted: same id, so a restart updates it, never duplicates it.
-    await this.queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { every: this.o.everyMs },
-      { name: 'expire-holds', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
-    this.worker = new Worker(HOLD_EXPIRY_QUEUE, async () => this.runOnce(), {
-      connection: this.o.connection,
-      prefix: `${this.o.keys.prefix}:bull`,
-      concurrency: 1,
-    });
-    this.worker.on('failed', (_job, error) => this.o.log.warn('hold expiry pass failed', { error }));
+  start(): Promise<void> {
+    return this.job.start();
   }
 
   /**
@@ -97,8 +94,7 @@ export class HoldExpiry {
     return released;
   }
 
-  async close(): Promise<void> {
-    await this.worker?.close();
-    await this.queue.close();
+  close(): Promise<void> {
+    return this.job.close();
   }
 }

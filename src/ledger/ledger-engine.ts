@@ -11,6 +11,7 @@ import type {
   AdminOutcome,
   ExpireOutcome,
   LedgerWorkerData,
+  SweepOutcome,
   WorkItem,
   WorkResult,
 } from './worker-protocol.js';
@@ -34,7 +35,8 @@ export interface LedgerEngineOptions {
 type Pending =
   | { readonly k: 'txn'; readonly ctx: TxnContext }
   | { readonly k: 'admin'; readonly resolve: (outcome: AdminOutcome) => void }
-  | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void };
+  | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void }
+  | { readonly k: 'sweep'; readonly resolve: (outcome: SweepOutcome) => void };
 
 class WorkerSlot {
   worker: LedgerHost | undefined;
@@ -118,6 +120,14 @@ export class LedgerEngine implements TransactionEngine {
     });
   }
 
+  /** Asks the owning actor to delete the account's records past the dedupe window from Redis. */
+  sweep(pan: string): Promise<SweepOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      this.enqueue(pan, { k: 'sweep', seq, pan }, { k: 'sweep', resolve });
+    });
+  }
+
   /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
   async crashWorker(index: number): Promise<void> {
     await this.slots[index]?.worker?.kill();
@@ -182,6 +192,7 @@ export class LedgerEngine implements TransactionEngine {
         ctx.replyTo.deliver(response, ctx.receivedAtMs);
       } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
       else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.outcome);
+      else if (result.k === 'sweep' && pending.k === 'sweep') pending.resolve(result.outcome);
     }
     if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
   }

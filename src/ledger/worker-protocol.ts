@@ -55,7 +55,8 @@ export type WorkItem =
       readonly amount: number;
       readonly reference: string;
     }
-  | { readonly k: 'expire'; readonly seq: number; readonly pan: string; readonly recordKey: string };
+  | { readonly k: 'expire'; readonly seq: number; readonly pan: string; readonly recordKey: string }
+  | { readonly k: 'sweep'; readonly seq: number; readonly pan: string };
 
 export type AdminOutcome =
   | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
@@ -64,7 +65,8 @@ export type AdminOutcome =
 export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
-  | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome };
+  | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome }
+  | { readonly seq: number; readonly k: 'sweep'; readonly outcome: SweepOutcome };
 
 /**
  * What happened to a hold the expiry job asked about: released now; closed
@@ -72,6 +74,13 @@ export type WorkResult =
  * yet, or the worker could not answer), so its bucket is kept for a later pass.
  */
 export type ExpireOutcome = 'released' | 'closed' | 'retry';
+
+/**
+ * What the record sweep did to one account: how many of its records past the
+ * dedupe window are now deleted from Redis (durably: answered after the
+ * commit), or retry (the worker could not answer; the next cycle asks again).
+ */
+export type SweepOutcome = number | 'retry';
 
 /** `items` are packed with worker-codec.ts (packWork / packResults). */
 export type ToWorker = { readonly t: 'work'; readonly items: Uint8Array } | { readonly t: 'stop' };

@@ -36,6 +36,12 @@ export interface KeySpace {
    * HSET, and activation reads them with one HGETALL.
    */
   account(shard: number, pan: string): string;
+  /** SCAN MATCH pattern of every account hash (the record sweep walks them). */
+  accountPattern(): string;
+  /** The PAN of an account hash's key, or undefined for any other key. */
+  panOfAccountKey(key: string): string | undefined;
+  /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
+  sweepCursor(): string;
   /**
    * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
    * `${pan}#${recordKey}`. Appended once when a hold is placed; never edited (the expiry
@@ -68,11 +74,24 @@ export interface KeySpace {
   readonly prefix: string;
 }
 
+const ACCOUNT_INFIX = '}:acct:';
+
+/** A literal for a Redis MATCH glob: its special characters escaped. */
+function globEscaped(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
 export function keySpace(prefix = 'sy'): KeySpace {
   const tag = (shard: number): string => `${prefix}:{${shard}}`;
   return {
     prefix,
     account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
+    accountPattern: () => `${globEscaped(prefix)}:{*}:acct:*`,
+    panOfAccountKey: (key) => {
+      const at = key.lastIndexOf(ACCOUNT_INFIX);
+      return at > 0 && key.startsWith(`${prefix}:{`) ? key.slice(at + ACCOUNT_INFIX.length) : undefined;
+    },
+    sweepCursor: () => `${prefix}:record-sweep-cursor`,
     holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     journal: (partition) => `${prefix}:{j${partition}}:journal`,

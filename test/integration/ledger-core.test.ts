@@ -366,6 +366,103 @@ describe('LedgerCore against a real Redis', () => {
     expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 2_500, held: 1_000 } });
   });
 
+  describe('the record sweep', () => {
+    const windowMs = 60_000;
+    const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
+    const sweep = (p: string): WorkItem => ({ k: 'sweep', seq: ++seq, pan: p });
+    const outcomeOf = (result: WorkResult | undefined) =>
+      result?.k === 'sweep' ? result.outcome : undefined;
+    type Inner = { actors: Map<string, unknown> };
+    const inMemory = (h: Harness, p: string): boolean => (h.core as unknown as Inner).actors.has(p);
+
+    it('deletes an idle account’s records past the window from Redis, keeps its open hold, and leaves memory again', async () => {
+      let nowMs = Date.UTC(2026, 10, 26, 12);
+      const first = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+      const p = pan(20);
+      const accountKey = first.keys.account(shardOf(p), p);
+      await first.run([put(p, 100_000)]);
+      await first.run([
+        txn(p, 700, 1_000),
+        txn(p, 701, 2_000, { txnClass: '0200' }),
+        txn(p, 702, 300, { txnClass: '0200' }),
+      ]);
+      // A window later a new owner (a restart) has never seen the account: only the sweep brings it in.
+      nowMs += windowMs + 1;
+      const second = await newCore({
+        prefix: first.keys.prefix,
+        dedupeWindowMs: windowMs,
+        nowMs: () => nowMs,
+      });
+      expect(await admin.hlen(accountKey)).toBe(4);
+      expect(outcomeOf((await second.run([sweep(p)]))[0])).toBe(2);
+      expect(await admin.hexists(accountKey, field(701))).toBe(0);
+      expect(await admin.hexists(accountKey, field(702))).toBe(0);
+      expect(await admin.hexists(accountKey, field(700)), 'the open hold').toBe(1);
+      expect(await admin.hexists(accountKey, 'd')).toBe(1);
+      expect(inMemory(second, p), 'an actor brought in by the sweep only').toBe(false);
+      // Nothing left to delete; the account is as it was, and its hold still completes.
+      expect(outcomeOf((await second.run([sweep(p)]))[0])).toBe(0);
+      const [completion] = await second.run([
+        txn(p, 710, 1_000, { txnClass: '0220', origStan: 700, origTime: 1_764_000_000_000 + 700 }),
+      ]);
+      expect(rcOf(completion)).toBe('00');
+      const [view] = await second.run([{ k: 'get', seq: ++seq, pan: p }]);
+      expect(accountOf(view)).toMatchObject({
+        ok: true,
+        account: { balance: 100_000 - 2_300 - 1_000, held: 0 },
+      });
+    });
+
+    it('prunes an idle actor in memory and keeps it there; records inside the window stay', async () => {
+      let nowMs = Date.UTC(2026, 10, 26, 12);
+      const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+      const p = pan(21);
+      const accountKey = h.keys.account(shardOf(p), p);
+      await h.run([put(p, 100_000)]);
+      await h.run([txn(p, 800, 100, { txnClass: '0200' }), txn(p, 801, 100, { txnClass: '0200' })]);
+      nowMs += windowMs / 2;
+      await h.run([txn(p, 802, 100, { txnClass: '0200' })]);
+      expect(outcomeOf((await h.run([sweep(p)]))[0]), 'nothing is past the window yet').toBe(0);
+      nowMs += windowMs / 2 + 1;
+      expect(outcomeOf((await h.run([sweep(p)]))[0])).toBe(2);
+      expect(await admin.hexists(accountKey, field(800))).toBe(0);
+      expect(await admin.hexists(accountKey, field(801))).toBe(0);
+      expect(await admin.hexists(accountKey, field(802)), 'inside the window').toBe(1);
+      expect(inMemory(h, p)).toBe(true);
+      // The kept record still answers its repeat with the original response.
+      const [repeat] = await h.run([txn(p, 802, 100, { txnClass: '0200', repeat: true })]);
+      expect(rcOf(repeat)).toBe('00');
+      const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+      expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 300 } });
+    });
+
+    it('keeps in memory an account that other work used while its sweep loaded it', async () => {
+      let nowMs = Date.UTC(2026, 10, 26, 12);
+      const first = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+      const p = pan(22);
+      await first.run([put(p, 100_000)]);
+      await first.run([txn(p, 900, 100, { txnClass: '0200' })]);
+      nowMs += windowMs + 1;
+      const second = await newCore({
+        prefix: first.keys.prefix,
+        dedupeWindowMs: windowMs,
+        nowMs: () => nowMs,
+      });
+      const [swept, purchase] = await second.run([sweep(p), txn(p, 901, 100, { txnClass: '0200' })]);
+      expect(outcomeOf(swept)).toBe(1);
+      expect(rcOf(purchase)).toBe('00');
+      expect(inMemory(second, p)).toBe(true);
+    });
+
+    it('answers 0 for an account that does not exist and writes nothing', async () => {
+      const h = await newCore({ dedupeWindowMs: windowMs });
+      const p = pan(23);
+      expect(outcomeOf((await h.run([sweep(p)]))[0])).toBe(0);
+      expect(await admin.exists(h.keys.account(shardOf(p), p))).toBe(0);
+      expect(inMemory(h, p)).toBe(false);
+    });
+  });
+
   it('decides a random sequence the same with 2 records per actor in memory as with all (seeded)', async () => {
     // Differential: every answer of a core that evicts and fetches records must equal a core
     // that keeps them all. Several groups are in flight at once, so batches are confirmed

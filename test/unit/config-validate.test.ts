@@ -660,6 +660,8 @@ describe('validateConfig: ledger', () => {
       evictedKeysMax: 10_000_000,
       commitTimeoutMs: 5_000,
       holdExpiryIntervalMs: 60_000,
+      recordSweepIntervalMs: 60_000,
+      recordSweepAccountsMax: 10_000,
       inline: false,
     });
   });
@@ -670,6 +672,8 @@ describe('validateConfig: ledger', () => {
     ['evictedKeysMax', 0, 1_000_000_000, ''],
     ['commitTimeoutMs', 10, DAY_MS, ' (1 day)'],
     ['holdExpiryIntervalMs', 10, DAY_MS, ' (1 day)'],
+    ['recordSweepIntervalMs', 10, DAY_MS, ' (1 day)'],
+    ['recordSweepAccountsMax', 1, 10_000_000, ''],
   ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {
     const range = `must be an integer from ${min} to ${max}${note}`;
     expect(problemsOf(withValue(`ledger.${key}`, min - 1))).toEqual([

@@ -32,6 +32,8 @@ export class Actor {
   head: WorkItem | undefined;
   /** The item whose missing records were just fetched (so it is not fetched for again). */
   fetchedFor: WorkItem | undefined;
+  /** Brought into memory by the record sweep and used by nothing else since: dropped after it. */
+  sweepOnly = false;
   /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
   touchedAt = 0;
   /** The account's Redis key, built once by the first commit that writes it. */

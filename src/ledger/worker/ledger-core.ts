@@ -152,6 +152,9 @@ export class LedgerCore {
   /** KEYS[1] of every commit: this incarnation's applied sequence. */
   private readonly appliedKey: string;
 
+  /** Actors brought into memory by a record sweep only: dropped once it is durable (passivateSwept). */
+  private swept: Actor[] = [];
+
   /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
   private readonly evictedBudget: EvictedKeysBudget;
 
@@ -221,6 +224,10 @@ export class LedgerCore {
       actor = new Actor(pan, shardOf(pan), new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget));
       actor.touchedAt = this.touches;
       this.actors.set(pan, actor);
+      if (item.k === 'sweep') {
+        actor.sweepOnly = true;
+        this.swept.push(actor);
+      }
       this.scheduleLoad(actor);
     } else if (this.touches - actor.touchedAt > this.recencySlack) {
       // Map order is recency order: re-insert on use (LRU passivation). Only when the actor
@@ -231,6 +238,7 @@ export class LedgerCore {
       actor.touchedAt = this.touches;
     }
     this.touches++;
+    if (item.k !== 'sweep') actor.sweepOnly = false;
     if (actor.status === 'loading') {
       if (actor.mailbox.length >= MAILBOX_MAX) {
         // Bounded: past the cap the work is answered 96 (retry) instead of queued without limit.
@@ -311,7 +319,26 @@ export class LedgerCore {
           outcome: runExpire(actor, item.recordKey, batch, nowMs),
         });
         return;
+      case 'sweep':
+        batch.results.push({ seq: item.seq, k: 'sweep', outcome: this.sweep(actor, batch, nowMs) });
+        return;
     }
+  }
+
+  /**
+   * The record sweep's turn: what a transaction's turn prunes (the records
+   * past the window, the evicted generations past it), however few the
+   * records; the activation that brought an idle account in pruned already.
+   * This batch deletes them, so the answer (after the commit) is durable.
+   */
+  private sweep(actor: Actor, batch: OpenBatch, nowMs: number): number {
+    if (actor.account !== undefined) {
+      this.prune(actor, nowMs);
+      this.expireEvicted(actor, nowMs);
+    }
+    const pruned = actor.prunedKeys.length;
+    if (pruned > 0) batch.join(actor);
+    return pruned;
   }
 
   /** Prunes once the record map has doubled since the last prune (pruning is O(records)). */
@@ -540,13 +567,34 @@ export class LedgerCore {
   private passivateIdle(): void {
     let excess = this.actors.size - this.o.actorsMax;
     if (excess <= 0) return;
-    const busy = new Set<number>([this.open?.id ?? -1, ...this.inflight.map((e) => e.batch.id)]);
+    const busy = this.busyBatches();
     for (const actor of this.actors.values()) {
       if (excess <= 0) break;
       if (actor.status === 'loading' || busy.has(actor.batchId)) continue;
       this.drop(actor);
       excess--;
     }
+  }
+
+  /**
+   * Drops the actors the record sweep brought into memory, once their sweep
+   * is durable (called as batches are released), unless other work used
+   * them meanwhile: a sweep over idle accounts must not push the busy ones
+   * out of memory.
+   */
+  private passivateSwept(): void {
+    const busy = this.busyBatches();
+    this.swept = this.swept.filter((actor) => {
+      if (!actor.sweepOnly || this.actors.get(actor.pan) !== actor) return false;
+      if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
+      this.drop(actor);
+      return false;
+    });
+  }
+
+  /** Ids of the batches not yet released: the open one and those at Redis. */
+  private busyBatches(): Set<number> {
+    return new Set<number>([this.open?.id ?? -1, ...this.inflight.map((e) => e.batch.id)]);
   }
 
   // --- commit -----------------------------------------------------------
@@ -634,6 +682,8 @@ export class LedgerCore {
       this.o.post(batch.results);
     }
     this.passivateIdle();
+    // Here, not at every activation: a pass brings in thousands of actors at once.
+    if (this.swept.length > 0) this.passivateSwept();
   }
 
   private send(seq: number, previousSeq: number, epoch: number, blob: Buffer): Promise<unknown> {
@@ -721,14 +771,15 @@ export class LedgerCore {
       case 'admin':
         return { seq: result.seq, k: 'admin', outcome: storeUnavailable() };
       case 'expire':
-        return { seq: result.seq, k: 'expire', outcome: 'retry' };
+      case 'sweep':
+        return { seq: result.seq, k: result.k, outcome: 'retry' };
     }
   }
 
   private failedResult(item: WorkItem): WorkResult {
     if (item.k === 'txn')
       return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
-    if (item.k === 'expire') return { seq: item.seq, k: 'expire', outcome: 'retry' };
+    if (item.k === 'expire' || item.k === 'sweep') return { seq: item.seq, k: item.k, outcome: 'retry' };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
 }

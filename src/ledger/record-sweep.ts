@@ -1,0 +1,119 @@
+import type { Redis } from 'ioredis';
+import { ScheduledJob } from '../jobs/scheduled-job.js';
+import type { KeySpace } from '../store/keys.js';
+import type { Logger } from '../util/log.js';
+import type { LedgerEngine } from './ledger-engine.js';
+
+export const RECORD_SWEEP_QUEUE = 'switchyard-record-sweep';
+const SCHEDULER_ID = 'record-sweep';
+/** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */
+const SCAN_COUNT = 500;
+
+export interface RecordSweepOptions {
+  readonly connection: Redis;
+  readonly keys: KeySpace;
+  readonly ledger: Pick<LedgerEngine, 'sweep'>;
+  readonly everyMs: number;
+  /** Account keys one pass looks at, at most (it stops after the SCAN step that reaches it). */
+  readonly accountsPerPassMax: number;
+  readonly log: Logger;
+}
+
+export interface SweepPass {
+  /** Account hashes the pass looked at. */
+  readonly accounts: number;
+  /** Of those, the ones with records, handed to their actors. */
+  readonly swept: number;
+  /** Records past the dedupe window deleted from Redis. */
+  readonly deleted: number;
+  /** Accounts whose worker could not answer (asked again on the next cycle). */
+  readonly retries: number;
+  /** The pass finished a cycle over every account (the cursor went back to the start). */
+  readonly cycleDone: boolean;
+}
+
+/**
+ * Deletes records past the dedupe window from accounts that stay idle, as a
+ * BullMQ job scheduler. An actor prunes its own records when it decides, at
+ * activation and from its evicted keys; an account nobody uses again would
+ * keep its last window of records in Redis for good. The job walks the
+ * account hashes with SCAN (a cursor kept in Redis, so passes go round the
+ * keyspace in turn, `accountsPerPassMax` at a time), skips hashes with no
+ * record (HLEN 1: the state only), and asks each other account's owning
+ * actor to sweep (never behind its back). The actor prunes as a
+ * transaction's turn would, open holds and adjustments kept, and its commit
+ * deletes them; an actor brought into memory for this leaves it again.
+ */
+export class RecordSweep {
+  private readonly job: ScheduledJob;
+
+  constructor(private readonly o: RecordSweepOptions) {
+    this.job = new ScheduledJob({
+      connection: o.connection,
+      keyPrefix: o.keys.prefix,
+      queueName: RECORD_SWEEP_QUEUE,
+      schedulerId: SCHEDULER_ID,
+      jobName: 'sweep-records',
+      everyMs: o.everyMs,
+      log: o.log,
+      run: () => this.runOnce(),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.job.start();
+  }
+
+  /**
+   * One pass: SCAN steps from the saved cursor until `accountsPerPassMax`
+   * keys were looked at or the cycle ends. The cursor is saved after each
+   * step's sweeps returned, so a pass cut short (a restart, Redis away)
+   * repeats at most one step, which is harmless: a second sweep finds
+   * nothing left to delete.
+   */
+  async runOnce(): Promise<SweepPass> {
+    const { connection, keys, ledger } = this.o;
+    const startedMs = performance.now();
+    let cursor = (await connection.get(keys.sweepCursor())) ?? '0';
+    let accounts = 0;
+    let swept = 0;
+    let deleted = 0;
+    let retries = 0;
+    do {
+      const [next, found] = await connection.scan(
+        cursor,
+        'MATCH',
+        keys.accountPattern(),
+        'COUNT',
+        SCAN_COUNT,
+      );
+      accounts += found.length;
+      const lengths = connection.pipeline();
+      for (const key of found) lengths.hlen(key);
+      const replies = (await lengths.exec()) ?? [];
+      const pans: string[] = [];
+      found.forEach((key, i) => {
+        const [error, fields] = replies[i] ?? [];
+        const pan = keys.panOfAccountKey(key);
+        // More than the state field: the account has records, perhaps past the window.
+        if (error === null && (fields as number) > 1 && pan !== undefined) pans.push(pan);
+      });
+      const outcomes = await Promise.all(pans.map((pan) => ledger.sweep(pan)));
+      swept += pans.length;
+      for (const outcome of outcomes) {
+        if (outcome === 'retry') retries++;
+        else deleted += outcome;
+      }
+      cursor = next;
+      await connection.set(keys.sweepCursor(), cursor);
+    } while (cursor !== '0' && accounts < this.o.accountsPerPassMax);
+    const pass = { accounts, swept, deleted, retries, passMs: Math.round(performance.now() - startedMs) };
+    if (deleted > 0 || retries > 0) this.o.log.info('swept records past the dedupe window', pass);
+    else this.o.log.debug('record sweep pass', pass);
+    return { accounts, swept, deleted, retries, cycleDone: cursor === '0' };
+  }
+
+  close(): Promise<void> {
+    return this.job.close();
+  }
+}
