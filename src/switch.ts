@@ -142,6 +142,7 @@ export class Switch {
       everyMs: config.ledger.recordSweepIntervalMs,
       accountsPerPassMax: config.ledger.recordSweepAccountsMax,
       log,
+      onPass: (pass) => metrics.recordSweepPass(pass),
     });
     await this.recordSweep.start();
 

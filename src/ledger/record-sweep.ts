@@ -17,6 +17,8 @@ export interface RecordSweepOptions {
   /** Account keys one pass looks at, at most (it stops after the SCAN step that reaches it). */
   readonly accountsPerPassMax: number;
   readonly log: Logger;
+  /** Told every pass (metrics). */
+  readonly onPass?: (pass: SweepPass) => void;
 }
 
 export interface SweepPass {
@@ -107,10 +109,12 @@ export class RecordSweep {
       cursor = next;
       await connection.set(keys.sweepCursor(), cursor);
     } while (cursor !== '0' && accounts < this.o.accountsPerPassMax);
-    const pass = { accounts, swept, deleted, retries, passMs: Math.round(performance.now() - startedMs) };
-    if (deleted > 0 || retries > 0) this.o.log.info('swept records past the dedupe window', pass);
-    else this.o.log.debug('record sweep pass', pass);
-    return { accounts, swept, deleted, retries, cycleDone: cursor === '0' };
+    const pass: SweepPass = { accounts, swept, deleted, retries, cycleDone: cursor === '0' };
+    this.o.onPass?.(pass);
+    const logged = { ...pass, passMs: Math.round(performance.now() - startedMs) };
+    if (deleted > 0 || retries > 0) this.o.log.info('swept records past the dedupe window', logged);
+    else this.o.log.debug('record sweep pass', logged);
+    return pass;
   }
 
   close(): Promise<void> {

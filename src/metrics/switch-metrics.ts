@@ -28,6 +28,9 @@ export class SwitchMetrics {
   private readonly actorsActive: Gauge<'worker'>;
   private readonly evictedKeys: Gauge<'worker'>;
   private readonly recordReads: Counter<'worker'>;
+  private readonly sweptAccounts: Counter;
+  private readonly sweptRecords: Counter;
+  private readonly sweepRetries: Counter;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
 
@@ -83,6 +86,22 @@ export class SwitchMetrics {
       labelNames: ['worker'],
       registers,
     });
+    // switchyard's own too: the record sweep (docs/ledger.md), so that an SRE can see it keep up.
+    this.sweptAccounts = new Counter({
+      name: 'switchyard_ledger_sweep_accounts_total',
+      help: 'Account hashes the record sweep looked at (a full cycle is every account once).',
+      registers,
+    });
+    this.sweptRecords = new Counter({
+      name: 'switchyard_ledger_sweep_deleted_records_total',
+      help: 'Transaction records past the dedupe window the record sweep deleted from Redis.',
+      registers,
+    });
+    this.sweepRetries = new Counter({
+      name: 'switchyard_ledger_sweep_retries_total',
+      help: 'Accounts the record sweep could not sweep (worker unavailable); asked again next cycle.',
+      registers,
+    });
     this.persistBatchSize = new Histogram({
       name: 'switchyard_persist_batch_size',
       help: 'Work items per group commit.',
@@ -124,6 +143,13 @@ export class SwitchMetrics {
     this.recordReads.inc({ worker }, stats.recordReads);
     for (const size of stats.batchSize) this.persistBatchSize.observe(size);
     for (const seconds of stats.commitSeconds) this.persistDuration.observe(seconds);
+  }
+
+  /** One pass of the record sweep. */
+  recordSweepPass(pass: { accounts: number; deleted: number; retries: number }): void {
+    this.sweptAccounts.inc(pass.accounts);
+    this.sweptRecords.inc(pass.deleted);
+    this.sweepRetries.inc(pass.retries);
   }
 
   /** One response written: counts it and, for requests, observes its latency. */

@@ -11,7 +11,7 @@ import { RecordSweep, type SweepPass } from '../../src/ledger/record-sweep.js';
 import type { SweepOutcome } from '../../src/ledger/worker-protocol.js';
 import { keySpace, shardOf } from '../../src/store/keys.js';
 import { silentLogger } from '../../src/util/log.js';
-import { at, ClientPool } from '../helpers/harness.js';
+import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { sleep, waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
@@ -179,5 +179,9 @@ describe('the record sweep in a running switch', () => {
     await t.expect(req('0200', { pan: spender, amount: 300 }), { rc: '00', amount: 300, balance: 9_400 });
     await accounts.expectState(spender, { balance: 9_400, held: 0 });
     await accounts.expectState(holder, { balance: 9_350, held: 0 });
+    // Three records deleted, once each: the two purchases and the holder's purchase.
+    const metrics = await admin(stack.sw, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/^switchyard_ledger_sweep_deleted_records_total 3$/m);
+    expect(metrics.text).toMatch(/^switchyard_ledger_sweep_retries_total 0$/m);
   });
 });

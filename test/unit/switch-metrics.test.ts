@@ -54,6 +54,23 @@ describe('SwitchMetrics exposition (PROTOCOL.md section 8 names)', () => {
     expect(body).toContain('switchyard_inflight_requests 7');
   });
 
+  it('adds up the record sweep passes', async () => {
+    const m = metrics();
+    m.recordSweepPass({ accounts: 500, deleted: 3, retries: 0 });
+    m.recordSweepPass({ accounts: 120, deleted: 0, retries: 2 });
+    const { body } = await m.render();
+    expect(body).toContain('# TYPE switchyard_ledger_sweep_accounts_total counter');
+    expect(linesOf(body, 'switchyard_ledger_sweep_accounts_total')).toEqual([
+      'switchyard_ledger_sweep_accounts_total 620',
+    ]);
+    expect(linesOf(body, 'switchyard_ledger_sweep_deleted_records_total')).toEqual([
+      'switchyard_ledger_sweep_deleted_records_total 3',
+    ]);
+    expect(linesOf(body, 'switchyard_ledger_sweep_retries_total')).toEqual([
+      'switchyard_ledger_sweep_retries_total 2',
+    ]);
+  });
+
   it('exports per-worker ledger stats: gauges set, record reads added up', async () => {
     const m = metrics();
     const stats = { actorsActive: 12, mailboxDepth: 3, evictedKeys: 40, recordReads: 5 };
