@@ -2,19 +2,21 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../util/log.js';
 
-export interface ScheduledJobOptions {
+/** What a background job's options carry for its scheduler (HoldExpiryOptions, RecordSweepOptions). */
+export interface ScheduledJobBase {
   /** BullMQ's connection: one that waits out Redis outages (maxRetriesPerRequest null). */
   readonly connection: Redis;
-  /** The switch's key prefix: the queue's keys go under `${keyPrefix}:bull`. */
-  readonly keyPrefix: string;
+  /** The switch's key space: the queue's keys go under `${prefix}:bull`. */
+  readonly keys: { readonly prefix: string };
+  readonly everyMs: number;
+  readonly log: Logger;
+}
+
+export interface ScheduledJobNames {
   readonly queueName: string;
   /** The scheduler's id: upserted under it, so a restart updates the schedule, never duplicates it. */
   readonly schedulerId: string;
   readonly jobName: string;
-  readonly everyMs: number;
-  readonly log: Logger;
-  /** One pass of the job; a throw is logged (`scheduled job failed`) and the next pass runs as usual. */
-  readonly run: () => Promise<unknown>;
 }
 
 /**
@@ -26,23 +28,30 @@ export class ScheduledJob {
   private readonly queue: Queue;
   private worker: Worker | undefined;
 
-  constructor(private readonly o: ScheduledJobOptions) {
-    this.queue = new Queue(o.queueName, { connection: o.connection, prefix: `${o.keyPrefix}:bull` });
+  /** `run` is one pass; a throw is logged (`scheduled job failed`) and the next pass runs as usual. */
+  constructor(
+    private readonly o: ScheduledJobBase,
+    private readonly names: ScheduledJobNames,
+    private readonly run: () => Promise<unknown>,
+  ) {
+    this.queue = new Queue(names.queueName, { connection: o.connection, prefix: `${o.keys.prefix}:bull` });
   }
 
   async start(): Promise<void> {
-    const { o } = this;
+    const { o, names } = this;
     await this.queue.upsertJobScheduler(
-      o.schedulerId,
+      names.schedulerId,
       { every: o.everyMs },
-      { name: o.jobName, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      { name: names.jobName, opts: { removeOnComplete: 100, removeOnFail: 100 } },
     );
-    this.worker = new Worker(o.queueName, async () => o.run(), {
+    this.worker = new Worker(names.queueName, async () => this.run(), {
       connection: o.connection,
-      prefix: `${o.keyPrefix}:bull`,
+      prefix: `${o.keys.prefix}:bull`,
       concurrency: 1,
     });
-    this.worker.on('failed', (_job, error) => o.log.warn('scheduled job failed', { job: o.jobName, error }));
+    this.worker.on('failed', (_job, error) =>
+      o.log.warn('scheduled job failed', { job: names.jobName, error }),
+    );
   }
 
   async close(): Promise<void> {

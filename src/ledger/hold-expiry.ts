@@ -1,7 +1,5 @@
-import type { Redis } from 'ioredis';
-import { ScheduledJob } from '../jobs/scheduled-job.js';
+import { ScheduledJob, type ScheduledJobBase } from '../jobs/scheduled-job.js';
 import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
-import type { Logger } from '../util/log.js';
 import type { LedgerEngine } from './ledger-engine.js';
 import type { ExpireOutcome } from './worker-protocol.js';
 
@@ -10,12 +8,9 @@ export const HOLDS_PER_PASS_MAX = 200_000;
 export const HOLD_EXPIRY_QUEUE = 'switchyard-hold-expiry';
 const SCHEDULER_ID = 'hold-expiry';
 
-export interface HoldExpiryOptions {
-  readonly connection: Redis;
+export interface HoldExpiryOptions extends ScheduledJobBase {
   readonly keys: KeySpace;
   readonly ledger: LedgerEngine;
-  readonly everyMs: number;
-  readonly log: Logger;
   readonly nowMs?: () => number;
 }
 
@@ -31,16 +26,8 @@ export class HoldExpiry {
   private readonly job: ScheduledJob;
 
   constructor(private readonly o: HoldExpiryOptions) {
-    this.job = new ScheduledJob({
-      connection: o.connection,
-      keyPrefix: o.keys.prefix,
-      queueName: HOLD_EXPIRY_QUEUE,
-      schedulerId: SCHEDULER_ID,
-      jobName: 'expire-holds',
-      everyMs: o.everyMs,
-      log: o.log,
-      run: () => this.runOnce(),
-    });
+    const names = { queueName: HOLD_EXPIRY_QUEUE, schedulerId: SCHEDULER_ID, jobName: 'expire-holds' };
+    this.job = new ScheduledJob(o, names, () => this.runOnce());
   }
 
   start(): Promise<void> {

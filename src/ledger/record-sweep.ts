@@ -1,7 +1,5 @@
-import type { Redis } from 'ioredis';
-import { ScheduledJob } from '../jobs/scheduled-job.js';
+import { ScheduledJob, type ScheduledJobBase } from '../jobs/scheduled-job.js';
 import type { KeySpace } from '../store/keys.js';
-import type { Logger } from '../util/log.js';
 import type { LedgerEngine } from './ledger-engine.js';
 
 export const RECORD_SWEEP_QUEUE = 'switchyard-record-sweep';
@@ -9,14 +7,11 @@ const SCHEDULER_ID = 'record-sweep';
 /** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */
 const SCAN_COUNT = 500;
 
-export interface RecordSweepOptions {
-  readonly connection: Redis;
+export interface RecordSweepOptions extends ScheduledJobBase {
   readonly keys: KeySpace;
   readonly ledger: Pick<LedgerEngine, 'sweep'>;
-  readonly everyMs: number;
   /** Account keys one pass looks at, at most (it stops after the SCAN step that reaches it). */
   readonly accountsPerPassMax: number;
-  readonly log: Logger;
   /** Told every pass (metrics). */
   readonly onPass?: (pass: SweepPass) => void;
 }
@@ -50,16 +45,8 @@ export class RecordSweep {
   private readonly job: ScheduledJob;
 
   constructor(private readonly o: RecordSweepOptions) {
-    this.job = new ScheduledJob({
-      connection: o.connection,
-      keyPrefix: o.keys.prefix,
-      queueName: RECORD_SWEEP_QUEUE,
-      schedulerId: SCHEDULER_ID,
-      jobName: 'sweep-records',
-      everyMs: o.everyMs,
-      log: o.log,
-      run: () => this.runOnce(),
-    });
+    const names = { queueName: RECORD_SWEEP_QUEUE, schedulerId: SCHEDULER_ID, jobName: 'sweep-records' };
+    this.job = new ScheduledJob(o, names, () => this.runOnce());
   }
 
   start(): Promise<void> {
