@@ -454,6 +454,25 @@ describe('LedgerCore against a real Redis', () => {
       expect(inMemory(second, p)).toBe(true);
     });
 
+    it('does not drop an actor the sweep is still loading when another batch is released', async () => {
+      const [idle, busy] = [pan(24), pan(25)];
+      // A first owner leaves a record on the idle account; the core under test starts after it.
+      const first = await newCore({ dedupeWindowMs: windowMs });
+      await first.run([put(idle, 10_000), txn(idle, 950, 100, { txnClass: '0200' })]);
+      const h = await newCore({ prefix: first.keys.prefix, dedupeWindowMs: windowMs });
+      const { reader } = cores[cores.length - 1]!;
+      await h.run([put(busy, 10_000)]);
+      // The reader connection is held up (a blocking pop queues the activation read behind it),
+      // while the writer commits the busy account's purchase and its batch is released.
+      const blocked = reader.blpop(`${h.keys.prefix}:never`, 0.5);
+      const [swept, purchase] = await h.run([sweep(idle), txn(busy, 951, 100, { txnClass: '0200' })]);
+      await blocked;
+      expect(rcOf(purchase)).toBe('00');
+      expect(outcomeOf(swept), 'the sweep was answered').toBe(0);
+      expect(inMemory(h, idle)).toBe(false);
+      expect(inMemory(h, busy)).toBe(true);
+    });
+
     it('answers 0 for an account that does not exist and writes nothing', async () => {
       const h = await newCore({ dedupeWindowMs: windowMs });
       const p = pan(23);
@@ -471,9 +490,13 @@ describe('LedgerCore against a real Redis', () => {
     const capped = await newCore({ recordsPerActorMax: 2 });
     // No evicted keys filed at all (ledger.evictedKeysMax 0): every key not in memory is read.
     const blind = await newCore({ recordsPerActorMax: 2, evictedKeysMax: 0 });
+    // One actor in memory for three accounts (passivated and reactivated all the time), and
+    // record sweeps in between: inside the window a sweep deletes nothing and changes no answer,
+    // whether it finds the actor in memory, brings it in, or races other work for it.
+    const churned = await newCore({ recordsPerActorMax: 2, actorsMax: 1 });
     const full = await newCore({});
     const pans = [pan(7000), pan(7001), pan(7002)];
-    for (const h of [capped, blind, full]) await h.run(pans.map((p) => put(p, 50_000)));
+    for (const h of [capped, blind, churned, full]) await h.run(pans.map((p) => put(p, 50_000)));
     let state = seed >>> 0 || 1;
     const rand = (n: number): number => {
       state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
@@ -503,21 +526,43 @@ describe('LedgerCore against a real Redis', () => {
       }
       return group;
     };
+    /** The group with 0-2 sweeps of random accounts put in at random places. */
+    const withSweeps = (group: (() => WorkItem)[]): (() => WorkItem)[] => {
+      const out = [...group];
+      for (let n = rand(3); n > 0; n--) {
+        const p = pans[rand(pans.length)]!;
+        out.splice(rand(out.length + 1), 0, () => ({ k: 'sweep', seq: ++seq, pan: p }));
+      }
+      return out;
+    };
+    let sweeps = 0;
     for (let wave = 0; wave < 40; wave++) {
       const groups = Array.from({ length: 4 }, makeGroup);
+      const swept = groups.map(withSweeps);
       const a = await Promise.all(groups.map((g) => capped.run(g.map((f) => f()))));
       const c = await Promise.all(groups.map((g) => blind.run(g.map((f) => f()))));
+      const d = await Promise.all(swept.map((g) => churned.run(g.map((f) => f()))));
       const b = await Promise.all(groups.map((g) => full.run(g.map((f) => f()))));
-      const rcs = (rs: WorkResult[][]) => rs.map((r) => r.map(rcOf).join(',')).join(' | ');
+      const rcs = (rs: WorkResult[][]) =>
+        rs.map((r) => r.flatMap((x) => (x.k === 'txn' ? [rcOf(x)] : [])).join(',')).join(' | ');
       expect(rcs(a), `seed ${seed} (SWITCHYARD_SEED), wave ${wave}`).toBe(rcs(b));
       expect(rcs(c), `seed ${seed} (SWITCHYARD_SEED), wave ${wave}, blind`).toBe(rcs(b));
+      expect(rcs(d), `seed ${seed} (SWITCHYARD_SEED), wave ${wave}, churned`).toBe(rcs(b));
+      for (const r of d.flat())
+        if (r.k === 'sweep') {
+          expect(r.outcome, 'a sweep inside the window deletes nothing').toBe(0);
+          sweeps++;
+        }
     }
+    expect(sweeps, 'sweeps ran').toBeGreaterThan(20);
     for (const p of pans) {
       const [x] = await capped.run([{ k: 'get', seq: ++seq, pan: p }]);
       const [z] = await blind.run([{ k: 'get', seq: ++seq, pan: p }]);
+      const [w] = await churned.run([{ k: 'get', seq: ++seq, pan: p }]);
       const [y] = await full.run([{ k: 'get', seq: ++seq, pan: p }]);
       expect(accountOf(x)).toEqual(accountOf(y));
       expect(accountOf(z)).toEqual(accountOf(y));
+      expect(accountOf(w)).toEqual(accountOf(y));
     }
   }, 60_000);
 
