@@ -85,7 +85,8 @@ export function keySpace(prefix = 'sy'): KeySpace {
   const tag = (shard: number): string => `${prefix}:{${shard}}`;
   return {
     prefix,
-    account: (shard, pan) => `${tag(shard)}:acct:${pan}`,
+    // Built and parsed (panOfAccountKey) with the same infix, so the two cannot drift apart.
+    account: (shard, pan) => `${prefix}:{${shard}${ACCOUNT_INFIX}${pan}`,
     accountPattern: () => `${globEscaped(prefix)}:{*}:acct:*`,
     panOfAccountKey: (key) => {
       const at = key.lastIndexOf(ACCOUNT_INFIX);
