@@ -131,6 +131,7 @@ export class Switch {
       connection: this.jobsRedis,
       keys,
       ledger: this.engine,
+      holdTtlMs: config.holdTtlMs,
       everyMs: config.ledger.holdExpiryIntervalMs,
       log,
     });

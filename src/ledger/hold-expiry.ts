@@ -1,26 +1,62 @@
 import { ScheduledJob, type ScheduledJobBase } from '../jobs/scheduled-job.js';
 import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
 import type { LedgerEngine } from './ledger-engine.js';
-import type { ExpireOutcome } from './worker-protocol.js';
+import { decodeJournalEntry } from './state-codec.js';
+import type { ExpireOutcome, NotDueYet } from './worker-protocol.js';
 
-/** Holds handled per pass at most: bounds one pass's memory and time; the rest waits for the next pass. */
+/** Holds asked about per pass at most: bounds one pass's memory and time; the rest waits for the next pass. */
 export const HOLDS_PER_PASS_MAX = 200_000;
+/** Journal entries per XRANGE (each one commit's effects for one log partition): bounds one reply. */
+export const JOURNAL_ENTRIES_PER_READ = 256;
 export const HOLD_EXPIRY_QUEUE = 'switchyard-hold-expiry';
 const SCHEDULER_ID = 'hold-expiry';
 
 export interface HoldExpiryOptions extends ScheduledJobBase {
   readonly keys: KeySpace;
-  readonly ledger: LedgerEngine;
+  readonly ledger: Pick<LedgerEngine, 'expire'>;
+  /** PROTOCOL.md `holdTtlMs`: how long after its commit a hold is due. */
+  readonly holdTtlMs: number;
   readonly nowMs?: () => number;
+}
+
+/** What one pass did: holds asked about, and how many of them it released. */
+interface Tally {
+  asked: number;
+  released: number;
+}
+
+/** A hold placed, as a journal entry records it. */
+interface PlacedHold {
+  /** Its journal entry's position in the read. */
+  readonly entry: number;
+  readonly pan: string;
+  readonly key: string;
+}
+
+function isNotDue(outcome: ExpireOutcome): outcome is NotDueYet {
+  return typeof outcome === 'object';
 }
 
 /**
  * Releases holds older than holdTtlMs (PROTOCOL.md section 5) as a BullMQ job
- * scheduler. Holds are listed in per-log-partition expiry buckets (HOLD_BUCKET_MS
- * wide) when they are placed; the job reads the buckets that are entirely in
- * the past and asks each hold's owning actor to release it (never behind its
- * back). The actor decides: still open and due -> released and journaled;
- * closed meanwhile -> nothing to do.
+ * scheduler, through each hold's owning actor (never behind its back): the
+ * actor decides, still open and due -> released and journaled; closed
+ * meanwhile -> nothing to do.
+ *
+ * The holds are found in the journal, which every commit writes anyway: a
+ * hold placed is a `hold` effect in its log partition's stream. So a commit
+ * writes no index of its holds (an RPUSH per hold and an SADD per bucket
+ * cost ~10% of the durable approval rate; docs/performance.md, change 33).
+ * Per log partition the job keeps a cursor (the last entry id it read) and
+ * reads on from it up to the entries committed holdTtlMs ago by the stream
+ * ids' clock: every hold in those is due, unless its record says otherwise
+ * (placed with a longer holdTtlMs than today's, or a Redis clock ahead of the
+ * switch's). Those few are filed into an expiry bucket by the record's time,
+ * which the second half of a pass reads, as it reads the buckets earlier
+ * builds filed every hold into.
+ *
+ * The journal must therefore be kept for at least holdTtlMs plus a pass
+ * (nothing trims it today; whatever trims it later must respect the cursors).
  */
 export class HoldExpiry {
   private readonly job: ScheduledJob;
@@ -35,16 +71,119 @@ export class HoldExpiry {
   }
 
   /**
-   * One pass: every log partition's due buckets (entirely in the past), each hold
-   * handed to its actor. A bucket is deleted only when none of its holds
-   * needs a retry, so a worker restart mid-pass loses nothing: the next pass
-   * asks again, and holds already released answer 'closed'. Returns how many
-   * holds were released.
+   * One pass: each log partition's journal from its cursor up to holdTtlMs
+   * ago, then the due expiry buckets. A cursor moves past an entry only when
+   * each of its holds was answered (released, closed, or filed for later),
+   * and a bucket is deleted only when each of its holds was, so a worker
+   * restart mid-pass loses nothing: the next pass asks again, and holds
+   * already released answer 'closed'. Returns how many holds were released.
    */
   async runOnce(): Promise<number> {
     const nowMs = (this.o.nowMs ?? Date.now)();
-    const dueBefore = holdBucketOf(nowMs);
+    const tally: Tally = { asked: 0, released: 0 };
+    const { connection, keys } = this.o;
+    const cursors = await connection.mget(
+      Array.from({ length: LOG_PARTITION_COUNT }, (_, partition) => keys.holdExpiryCursor(partition)),
+    );
+    for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
+      await this.readJournal(partition, cursors[partition] ?? undefined, nowMs - this.o.holdTtlMs, tally);
+    }
+    await this.readBuckets(nowMs, tally);
+    if (tally.released > 0) this.o.log.info('released expired holds', { released: tally.released });
+    return tally.released;
+  }
+
+  close(): Promise<void> {
+    return this.job.close();
+  }
+
+  /** The partition's journal entries after `cursor` and committed at or before `horizonMs`. */
+  private async readJournal(
+    partition: number,
+    cursor: string | undefined,
+    horizonMs: number,
+    tally: Tally,
+  ): Promise<void> {
+    const { connection, keys } = this.o;
+    const journalKey = keys.journal(partition);
+    let after = cursor;
+    while (tally.asked < HOLDS_PER_PASS_MAX) {
+      const entries = await connection.xrangeBuffer(
+        journalKey,
+        after === undefined ? '-' : `(${after}`,
+        String(horizonMs),
+        'COUNT',
+        JOURNAL_ENTRIES_PER_READ,
+      );
+      if (entries.length === 0) return;
+      const ids = entries.map(([id]) => id.toString());
+      const holds = this.holdsIn(entries, ids, partition);
+      const outcomes = await Promise.all(holds.map((hold) => this.o.ledger.expire(hold.pan, hold.key)));
+      tally.asked += holds.length;
+      // The cursor stops before the first entry with a hold the ledger could not answer.
+      let answered = entries.length;
+      outcomes.forEach((outcome, i) => {
+        if (outcome === 'retry') answered = Math.min(answered, holds[i]!.entry);
+      });
+      const later: { hold: PlacedHold; dueAtMs: number }[] = [];
+      outcomes.forEach((outcome, i) => {
+        const hold = holds[i]!;
+        if (hold.entry >= answered) return;
+        if (outcome === 'released') tally.released++;
+        else if (isNotDue(outcome)) later.push({ hold, dueAtMs: outcome.dueAtMs });
+      });
+      // Filed before the cursor moves past them: a crash in between files them twice, which is harmless.
+      await this.file(partition, later);
+      if (answered > 0) {
+        after = ids[answered - 1]!;
+        await connection.set(keys.holdExpiryCursor(partition), after);
+      }
+      if (answered < entries.length || entries.length < JOURNAL_ENTRIES_PER_READ) return;
+    }
+  }
+
+  /** The holds placed in `entries`; an entry that cannot be read is logged and passed over. */
+  private holdsIn(entries: [Buffer, Buffer[]][], ids: readonly string[], partition: number): PlacedHold[] {
+    const holds: PlacedHold[] = [];
+    entries.forEach(([, fields], entry) => {
+      // XADD key * d <data>: the fields are ['d', data].
+      const data = fields[0]?.toString() === 'd' ? fields[1] : undefined;
+      try {
+        if (data === undefined) throw new Error('no d field');
+        for (const effect of decodeJournalEntry(data)) {
+          if (effect.kind === 'hold') holds.push({ entry, pan: effect.pan, key: effect.key });
+        }
+      } catch (error) {
+        this.o.log.warn('journal entry not readable; hold expiry passes over it', {
+          partition,
+          entry: ids[entry],
+          error: String(error),
+        });
+      }
+    });
+    return holds;
+  }
+
+  /** Files holds not due yet into the expiry bucket of their time. */
+  private async file(
+    partition: number,
+    later: readonly { hold: PlacedHold; dueAtMs: number }[],
+  ): Promise<void> {
+    if (later.length === 0) return;
+    const { connection, keys } = this.o;
+    const filing = connection.multi();
+    for (const { hold, dueAtMs } of later) {
+      const bucket = holdBucketOf(dueAtMs);
+      filing.rpush(keys.holdBucket(partition, bucket), `${hold.pan}#${hold.key}`);
+      filing.sadd(keys.holdBuckets(partition), String(bucket));
+    }
+    await filing.exec();
+  }
+
+  /** Every log partition's due buckets (entirely in the past), each hold handed to its actor. */
+  private async readBuckets(nowMs: number, tally: Tally): Promise<void> {
     const { connection, keys, ledger } = this.o;
+    const dueBefore = holdBucketOf(nowMs);
     const listing = connection.pipeline();
     for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++)
       listing.smembers(keys.holdBuckets(partition));
@@ -57,13 +196,11 @@ export class HoldExpiry {
         if (bucket < dueBefore) due.push({ partition, bucket });
       }
     });
-    let released = 0;
-    let handled = 0;
     for (const { partition, bucket } of due) {
-      if (handled >= HOLDS_PER_PASS_MAX) break;
+      if (tally.asked >= HOLDS_PER_PASS_MAX) return;
       const key = keys.holdBucket(partition, bucket);
       const members = await connection.lrange(key, 0, -1);
-      handled += members.length;
+      tally.asked += members.length;
       const outcomes = await Promise.all(
         members.map((member) => {
           const cut = member.indexOf('#');
@@ -72,16 +209,11 @@ export class HoldExpiry {
             : Promise.resolve<ExpireOutcome>('closed');
         }),
       );
-      released += outcomes.filter((o) => o === 'released').length;
-      if (outcomes.every((o) => o !== 'retry')) {
+      tally.released += outcomes.filter((o) => o === 'released').length;
+      // A hold of a bucket in the past that is not due (a clock behind the job's) keeps its bucket too.
+      if (outcomes.every((o) => o === 'released' || o === 'closed')) {
         await connection.multi().del(key).srem(keys.holdBuckets(partition), String(bucket)).exec();
       }
     }
-    if (released > 0) this.o.log.info('released expired holds', { released });
-    return released;
-  }
-
-  close(): Promise<void> {
-    return this.job.close();
   }
 }

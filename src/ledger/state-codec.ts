@@ -76,12 +76,12 @@ export function decodeAccount(data: Buffer): AccountState {
 }
 
 /**
- * Writes a key as the string keyOf() makes (after `prefix`), from its parts:
+ * Writes a key as the string keyOf() makes, from its parts:
  * the hot path stores and journals keys without making the strings.
  */
-export function writeKey(w: MsgpackWriter, key: KeyParts, prefix = ''): void {
-  if (key.refKey !== undefined) w.str(prefix === '' ? key.refKey : prefix + key.refKey);
-  else w.txnKey(prefix, key.institution, key.stan, key.time);
+export function writeKey(w: MsgpackWriter, key: KeyParts): void {
+  if (key.refKey !== undefined) w.str(key.refKey);
+  else w.txnKey('', key.institution, key.stan, key.time);
 }
 
 /** Writes the stored form of a transaction record (one MessagePack array). */

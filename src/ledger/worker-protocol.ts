@@ -70,10 +70,17 @@ export type WorkResult =
 
 /**
  * What happened to a hold the expiry job asked about: released now; closed
- * already (completed, reversed, expired: nothing to do); or retry (not due
- * yet, or the worker could not answer), so its bucket is kept for a later pass.
+ * already (completed, reversed, expired: nothing to do); not due yet (its
+ * record's expiry, placed with a longer holdTtlMs than today's, or judged by
+ * a clock behind the job's), so the job files it for then; or retry (the
+ * worker could not answer), so the job asks again on a later pass.
  */
-export type ExpireOutcome = 'released' | 'closed' | 'retry';
+export type ExpireOutcome = 'released' | 'closed' | 'retry' | NotDueYet;
+
+export interface NotDueYet {
+  /** When the hold expires (epoch ms), as its record says. */
+  readonly dueAtMs: number;
+}
 
 /**
  * What the record sweep did to one account: how many of its records past the

@@ -28,7 +28,7 @@ class Section {
 /**
  * Builds one call of the commit script (commit-script.ts): the ops of a batch
  * written straight into the sections the script walks (epoch keys, HSET, HDEL,
- * RPUSH, SADD, XADD), then joined into one blob. Values can be written in
+ * XADD), then joined into one blob. Values can be written in
  * place (beginHset + the writer), so a record or account is encoded once,
  * into the blob itself. Reusable: reset() between commits.
  */
@@ -37,10 +37,8 @@ export class CommitBatch {
   private readonly seenEpochKeys = new Set<string>();
   private readonly hsets = new Section();
   private readonly hdels = new Section();
-  private readonly rpushes = new Section();
-  private readonly sadds = new Section();
   private readonly xadds = new Section();
-  private readonly sections = [this.epochs, this.hsets, this.hdels, this.rpushes, this.sadds, this.xadds];
+  private readonly sections = [this.epochs, this.hsets, this.hdels, this.xadds];
 
   reset(): void {
     for (const section of this.sections) section.reset();
@@ -76,20 +74,6 @@ export class CommitBatch {
 
   hdel(key: string, fields: readonly string[]): void {
     chunked(this.hdels, key, fields);
-  }
-
-  /**
-   * Opens RPUSH key with `values` values (at most COMMIT_OP_VALUES_MAX): the
-   * caller writes exactly that many with the returned writer, before any
-   * other call on this batch.
-   */
-  beginRpush(key: string, values: number): MsgpackWriter {
-    if (values < 1 || values > COMMIT_OP_VALUES_MAX) throw new RangeError(`RPUSH of ${values} values`);
-    return this.rpushes.op(key, values);
-  }
-
-  sadd(key: string, members: readonly string[]): void {
-    chunked(this.sadds, key, members);
   }
 
   /** XADD key * d <data>. */

@@ -15,9 +15,9 @@
  *                   read with one MGET (at most SHARD_COUNT keys, under unpack's limit)
  *   [2] HSET ops:   {key, field, value, field, value, ...} (accounts and their records)
  *   [3] HDEL ops:   {key, field, ...} (records past the dedupe window)
- *   [4] RPUSH ops:  {key, member, ...} (holds placed, into their expiry bucket)
- *   [5] SADD ops:   {key, member, ...} (the buckets now non-empty, per log partition)
- *   [6] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
+ *   [4] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
+ *                   Hold expiry reads the holds placed from these entries (hold-expiry.ts): a
+ *                   commit writes no index of its holds.
  * ARGV[4]: this batch's number (> 0).
  * ARGV[5]: the number of the batch sent just before this one and still
  *          unanswered, or 0. This batch was decided on top of that one's
@@ -53,9 +53,7 @@ if #b[1] > 0 then
 end
 for _, op in ipairs(b[2]) do redis.call('HSET', unpack(op)) end
 for _, op in ipairs(b[3]) do redis.call('HDEL', unpack(op)) end
-for _, op in ipairs(b[4]) do redis.call('RPUSH', unpack(op)) end
-for _, op in ipairs(b[5]) do redis.call('SADD', unpack(op)) end
-for _, op in ipairs(b[6]) do redis.call('XADD', op[1], '*', 'd', op[2]) end
+for _, op in ipairs(b[4]) do redis.call('XADD', op[1], '*', 'd', op[2]) end
 redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[2])
 return 1
 `;
@@ -65,5 +63,5 @@ export const COMMIT_ALREADY_APPLIED = 2;
 export const COMMIT_FENCED = -1;
 export const COMMIT_PREDECESSOR_MISSING = -3;
 
-/** Values per HSET/HDEL/RPUSH/SADD op: well under Lua's unpack limit (~8000). */
+/** Values per HSET/HDEL op: well under Lua's unpack limit (~8000). */
 export const COMMIT_OP_VALUES_MAX = 2_000;

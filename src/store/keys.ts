@@ -44,13 +44,16 @@ export interface KeySpace {
   sweepCursor(): string;
   /**
    * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
-   * `${pan}#${recordKey}`. Appended once when a hold is placed; never edited (the expiry
-   * job asks the owning actor whether each is still open). Cheaper than a sorted set by
-   * a wide margin.
+   * `${pan}#${recordKey}`, filed by the expiry job for holds its journal pass found not
+   * due yet (placed with a longer holdTtlMs than today's), and by builds before 2026-11-27
+   * for every hold they placed. Never edited (the job asks the owning actor whether each
+   * is still open).
    */
   holdBucket(partition: number, bucket: number): string;
   /** The log partition's set of non-empty hold buckets (bucket numbers), so the expiry job never scans. */
   holdBuckets(partition: number): string;
+  /** The id of the last journal entry of the log partition that hold expiry has read (a stream id). */
+  holdExpiryCursor(partition: number): string;
   /**
    * The log partition's journal stream: one entry per commit touching the partition,
    * holding that commit's balance effects for the partition's shards, in order.
@@ -95,6 +98,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
     sweepCursor: () => `${prefix}:record-sweep-cursor`,
     holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
+    holdExpiryCursor: (partition) => `${prefix}:{j${partition}}:hold-expiry-cursor`,
     journal: (partition) => `${prefix}:{j${partition}}:journal`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,

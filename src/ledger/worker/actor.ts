@@ -38,8 +38,6 @@ export class Actor {
   touchedAt = 0;
   /** The account's Redis key, built once by the first commit that writes it. */
   accountKey: string | undefined;
-  /** `pan#`, the start of its holds' members in the hold-expiry buckets (built once, by the first hold). */
-  holdMemberPrefix: string | undefined;
 
   constructor(
     readonly pan: string,

@@ -168,7 +168,7 @@ export function runExpire(actor: Actor, recordKey: string, batch: OpenBatch, now
   ) {
     return 'closed';
   }
-  if (record.holdExpiresAtMs > nowMs) return 'retry';
+  if (record.holdExpiresAtMs > nowMs) return { dueAtMs: record.holdExpiresAtMs };
   account.held -= record.approvedAmount;
   record.state = 'expired';
   // A sealed record is found as a copy: the changed copy goes back into the index.

@@ -1,0 +1,232 @@
+/**
+ * Hold expiry's passes (src/ledger/hold-expiry.ts) against a real redis-server, with a ledger
+ * that only records what it is asked: the holds are found in the journal streams (entries
+ * written here as commits write them, with chosen ids so that "committed holdTtlMs ago" is
+ * exact), read on from a saved cursor, never past an entry whose hold the ledger could not
+ * answer, holds not due yet filed into an expiry bucket, unreadable entries passed over, and
+ * the buckets earlier builds filed every hold into still read. The end-to-end behaviour (holds
+ * released through the wire, across a restart) is in ledger-hold-expiry.test.ts.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LedgerEffect } from '../../src/ledger/effects.js';
+import { HoldExpiry, JOURNAL_ENTRIES_PER_READ } from '../../src/ledger/hold-expiry.js';
+import { encodeJournal } from '../../src/ledger/state-codec.js';
+import type { ExpireOutcome } from '../../src/ledger/worker-protocol.js';
+import { holdBucketOf, keySpace } from '../../src/store/keys.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
+import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+
+const TTL_MS = 60_000;
+/** Stream ids are `<ms>-<n>`: entries here are committed at T0 + i seconds. */
+const T0 = 1_800_000_000_000;
+
+let redis: RedisHandle;
+let r: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  r = new Redis(redis.url);
+});
+
+afterAll(async () => {
+  r?.disconnect();
+  await redis?.stop();
+});
+
+function effect(kind: LedgerEffect['kind'], stan: number): LedgerEffect {
+  return {
+    kind,
+    amount: 100,
+    institution: 'acq',
+    stan,
+    time: 1_764_000_000_000,
+    refKey: undefined,
+    original: undefined,
+    proc: '00',
+    currency: 'USD',
+    atMs: T0,
+    rrnHead: 'r',
+    rrnTail: stan,
+  };
+}
+
+/** The `pan#key` a hold of `stan` on `pan` is asked about as. */
+const holdOf = (pan: string, stan: number): string => `${pan}#acq|${stan}|1764000000000`;
+
+/** A journal entry committed at T0 + `second` s: the effects of several accounts, concatenated. */
+async function commit(prefix: string, partition: number, second: number, effects: [string, LedgerEffect][]) {
+  const data = Buffer.concat(effects.map(([pan, e]) => encodeJournal(pan, e)));
+  await r.xadd(keySpace(prefix).journal(partition), `${T0 + second * 1000}-0`, 'd', data);
+}
+
+function expiryOf(prefix: string, answer: (hold: string) => ExpireOutcome, log = silentLogger) {
+  const asked: string[] = [];
+  const clock = { nowMs: T0 };
+  const expiry = new HoldExpiry({
+    connection: r,
+    keys: keySpace(prefix),
+    ledger: {
+      expire: async (pan: string, key: string) => {
+        const hold = `${pan}#${key}`;
+        asked.push(hold);
+        return answer(hold);
+      },
+    },
+    holdTtlMs: TTL_MS,
+    everyMs: 60_000,
+    nowMs: () => clock.nowMs,
+    log,
+  });
+  return { expiry, asked, clock };
+}
+
+describe('hold expiry reads the journal', () => {
+  it('asks about the holds committed holdTtlMs ago or earlier, once each, and nothing else', async () => {
+    const prefix = 'he1';
+    await commit(prefix, 3, 0, [
+      ['4000000000000001', effect('hold', 1)],
+      ['4000000000000002', effect('debit', 2)],
+      ['4000000000000003', effect('hold', 3)],
+    ]);
+    await commit(prefix, 3, 10, [['4000000000000001', effect('release', 1)]]);
+    await commit(prefix, 5, 20, [['4000000000000005', effect('hold', 5)]]);
+    await commit(prefix, 3, 30, [['4000000000000006', effect('hold', 6)]]);
+    const { expiry, asked, clock } = expiryOf(prefix, () => 'released');
+
+    clock.nowMs = T0 + TTL_MS - 1;
+    expect(await expiry.runOnce()).toBe(0);
+    expect(asked, 'nothing is due a millisecond early').toEqual([]);
+
+    clock.nowMs = T0 + TTL_MS + 20_000;
+    expect(await expiry.runOnce()).toBe(3);
+    expect(asked.sort()).toEqual(
+      [holdOf('4000000000000001', 1), holdOf('4000000000000003', 3), holdOf('4000000000000005', 5)].sort(),
+    );
+    expect(await r.get(keySpace(prefix).holdExpiryCursor(3))).toBe(`${T0 + 10_000}-0`);
+    expect(await r.get(keySpace(prefix).holdExpiryCursor(5))).toBe(`${T0 + 20_000}-0`);
+
+    asked.length = 0;
+    expect(await expiry.runOnce()).toBe(0);
+    expect(asked, 'a second pass asks nothing again').toEqual([]);
+
+    clock.nowMs = T0 + TTL_MS + 30_000;
+    expect(await expiry.runOnce()).toBe(1);
+    expect(asked).toEqual([holdOf('4000000000000006', 6)]);
+  });
+
+  it('reads on over many entries in one pass', async () => {
+    const prefix = 'he2';
+    const entries = JOURNAL_ENTRIES_PER_READ * 2 + 17;
+    for (let i = 0; i < entries; i++) {
+      await commit(prefix, 0, i / 1000, [[`40000000${String(i).padStart(8, '0')}`, effect('hold', i)]]);
+    }
+    const { expiry, asked, clock } = expiryOf(prefix, () => 'closed');
+    clock.nowMs = T0 + TTL_MS + 1_000;
+    expect(await expiry.runOnce()).toBe(0);
+    expect(asked).toHaveLength(entries);
+    expect(new Set(asked).size).toBe(entries);
+  });
+
+  it('never moves its cursor past an entry with a hold the ledger could not answer', async () => {
+    const prefix = 'he3';
+    for (let i = 0; i < 5; i++) {
+      await commit(prefix, 7, i, [
+        [`400000000000001${i}`, effect('hold', 10 + i)],
+        [`400000000000002${i}`, effect('hold', 20 + i)],
+      ]);
+    }
+    const failing = holdOf('4000000000000022', 22);
+    let workerDown = true;
+    const { expiry, asked, clock } = expiryOf(prefix, (hold) =>
+      workerDown && hold === failing ? 'retry' : 'released',
+    );
+    clock.nowMs = T0 + TTL_MS + 10_000;
+    // Everything read is asked at once; the two entries before the failing one count as done.
+    expect(await expiry.runOnce()).toBe(4);
+    expect(asked).toHaveLength(10);
+    expect(await r.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 1_000}-0`);
+
+    asked.length = 0;
+    workerDown = false;
+    await expiry.runOnce();
+    expect(asked.sort(), 'the next pass asks again from the failing entry on').toEqual(
+      [2, 3, 4]
+        .flatMap((i) => [holdOf(`400000000000001${i}`, 10 + i), holdOf(`400000000000002${i}`, 20 + i)])
+        .sort(),
+    );
+    expect(await r.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 4_000}-0`);
+  });
+
+  it('files a hold that is not due yet into the bucket of its time, and asks again then', async () => {
+    const prefix = 'he4';
+    const keys = keySpace(prefix);
+    await commit(prefix, 2, 0, [
+      ['4000000000000041', effect('hold', 41)],
+      ['4000000000000042', effect('hold', 42)],
+    ]);
+    // Placed with a TTL 30 s longer than today's.
+    const dueAtMs = T0 + TTL_MS + 30_000;
+    const later = holdOf('4000000000000042', 42);
+    const { expiry, asked, clock } = expiryOf(prefix, (hold) =>
+      hold === later && clock.nowMs < dueAtMs ? { dueAtMs } : 'released',
+    );
+    clock.nowMs = T0 + TTL_MS;
+    expect(await expiry.runOnce()).toBe(1);
+    expect(await r.lrange(keys.holdBucket(2, holdBucketOf(dueAtMs)), 0, -1)).toEqual([later]);
+    expect(await r.smembers(keys.holdBuckets(2))).toEqual([String(holdBucketOf(dueAtMs))]);
+
+    asked.length = 0;
+    clock.nowMs = dueAtMs;
+    expect(await expiry.runOnce()).toBe(0);
+    expect(asked, 'not before its bucket is entirely past').toEqual([]);
+
+    clock.nowMs = dueAtMs + 1_000;
+    expect(await expiry.runOnce()).toBe(1);
+    expect(asked).toEqual([later]);
+    expect(await r.exists(keys.holdBucket(2, holdBucketOf(dueAtMs)))).toBe(0);
+    expect(await r.smembers(keys.holdBuckets(2))).toEqual([]);
+  });
+
+  it('passes over an entry it cannot read, with a warning that names the entry and no PAN', async () => {
+    const prefix = 'he5';
+    await r.xadd(keySpace(prefix).journal(9), `${T0}-0`, 'd', Buffer.from([0xc1, 0xc1]));
+    await r.xadd(keySpace(prefix).journal(9), `${T0 + 1}-0`, 'x', 'no d field');
+    await commit(prefix, 9, 2, [['4000000000000091', effect('hold', 91)]]);
+    const lines: string[] = [];
+    const { expiry, asked, clock } = expiryOf(
+      prefix,
+      () => 'released',
+      createLogger('warn', (line) => lines.push(line)),
+    );
+    clock.nowMs = T0 + TTL_MS + 5_000;
+    expect(await expiry.runOnce()).toBe(1);
+    expect(asked).toEqual([holdOf('4000000000000091', 91)]);
+    const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warnings.map((w) => w['entry'])).toEqual([`${T0}-0`, `${T0 + 1}-0`]);
+    expect(warnings.every((w) => w['msg'] === 'journal entry not readable; hold expiry passes over it')).toBe(
+      true,
+    );
+    expect(lines.join('')).not.toContain('4000000000000091');
+    expect(await r.get(keySpace(prefix).holdExpiryCursor(9))).toBe(`${T0 + 2_000}-0`);
+  });
+
+  it('still reads the buckets earlier builds filed every hold into, keeping one whose hold could not be answered', async () => {
+    const prefix = 'he6';
+    const keys = keySpace(prefix);
+    const bucket = holdBucketOf(T0);
+    await r.rpush(keys.holdBucket(4, bucket), holdOf('4000000000000061', 61), holdOf('4000000000000062', 62));
+    await r.rpush(keys.holdBucket(4, bucket + 1), holdOf('4000000000000063', 63));
+    await r.sadd(keys.holdBuckets(4), String(bucket), String(bucket + 1));
+    const stuck = holdOf('4000000000000063', 63);
+    const { expiry, asked, clock } = expiryOf(prefix, (hold) => (hold === stuck ? 'retry' : 'released'));
+    clock.nowMs = T0 + 5_000;
+    expect(await expiry.runOnce()).toBe(2);
+    expect(asked.sort()).toEqual(
+      [holdOf('4000000000000061', 61), holdOf('4000000000000062', 62), stuck].sort(),
+    );
+    expect(await r.exists(keys.holdBucket(4, bucket))).toBe(0);
+    expect(await r.lrange(keys.holdBucket(4, bucket + 1), 0, -1)).toEqual([stuck]);
+    expect(await r.smembers(keys.holdBuckets(4))).toEqual([String(bucket + 1)]);
+  });
+});
