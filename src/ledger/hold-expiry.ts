@@ -4,10 +4,18 @@ import type { LedgerEngine } from './ledger-engine.js';
 import { decodeJournalEntry } from './state-codec.js';
 import type { ExpireOutcome, NotDueYet } from './worker-protocol.js';
 
-/** Holds asked about per pass at most: bounds one pass's memory and time; the rest waits for the next pass. */
+/**
+ * Holds asked about per pass: once past it, a pass stops after the read it is in. Bounds one
+ * pass's memory and time; the rest waits for the next pass. So the job releases at most this
+ * many holds per `ledger.holdExpiryIntervalMs` (3,333/s at the defaults).
+ */
 export const HOLDS_PER_PASS_MAX = 200_000;
-/** Journal entries per XRANGE (each one commit's effects for one log partition): bounds one reply. */
-export const JOURNAL_ENTRIES_PER_READ = 256;
+/**
+ * Journal entries per XRANGE (each one commit's effects for one log partition, ~30 at 64
+ * msgs/frame): bounds one reply, and the main thread's time decoding it (a few ms) between
+ * the awaits that let the switch's traffic through.
+ */
+export const JOURNAL_ENTRIES_PER_READ = 128;
 export const HOLD_EXPIRY_QUEUE = 'switchyard-hold-expiry';
 const SCHEDULER_ID = 'hold-expiry';
 
