@@ -41,6 +41,15 @@ interface PlacedHold {
   readonly key: string;
 }
 
+/**
+ * The bytes of the string 'hold' as MessagePack writes it (fixstr): a journal entry without
+ * them places no hold, and is passed over without being decoded (Buffer.indexOf, ~35 ns per
+ * journal record against ~400 ns to decode one; most entries of a purchase-heavy switch).
+ * Finding them elsewhere (never inside an ASCII string, the 0xa4 is not ASCII) only costs a
+ * decode, which then looks at each record's kind.
+ */
+const HOLD_KIND_BYTES = Buffer.from([0xa4, 0x68, 0x6f, 0x6c, 0x64]);
+
 function isNotDue(outcome: ExpireOutcome): outcome is NotDueYet {
   return typeof outcome === 'object';
 }
@@ -158,6 +167,7 @@ export class HoldExpiry {
       const data = fields[0]?.toString() === 'd' ? fields[1] : undefined;
       try {
         if (data === undefined) throw new Error('no d field');
+        if (data.indexOf(HOLD_KIND_BYTES) < 0) return;
         for (const effect of decodeJournalEntry(data)) {
           if (effect.kind === 'hold') holds.push({ entry, pan: effect.pan, key: effect.key });
         }

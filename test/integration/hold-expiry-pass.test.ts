@@ -190,8 +190,17 @@ describe('hold expiry reads the journal', () => {
 
   it('passes over an entry it cannot read, with a warning that names the entry and no PAN', async () => {
     const prefix = 'he5';
-    await r.xadd(keySpace(prefix).journal(9), `${T0}-0`, 'd', Buffer.from([0xc1, 0xc1]));
+    // Undecodable, with the bytes of 'hold' in it (so it is decoded), then without a d field.
+    const holdBytes = Buffer.from([0xa4, ...Buffer.from('hold')]);
+    await r.xadd(
+      keySpace(prefix).journal(9),
+      `${T0}-0`,
+      'd',
+      Buffer.concat([Buffer.from([0xc1]), holdBytes]),
+    );
     await r.xadd(keySpace(prefix).journal(9), `${T0 + 1}-0`, 'x', 'no d field');
+    // Undecodable without them: it places no hold, so it is passed over unread.
+    await r.xadd(keySpace(prefix).journal(9), `${T0 + 2}-0`, 'd', Buffer.from([0xc1, 0xc1]));
     await commit(prefix, 9, 2, [['4000000000000091', effect('hold', 91)]]);
     const lines: string[] = [];
     const { expiry, asked, clock } = expiryOf(
