@@ -81,7 +81,7 @@ export function decodeAccount(data: Buffer): AccountState {
  */
 export function writeKey(w: MsgpackWriter, key: KeyParts): void {
   if (key.refKey !== undefined) w.str(key.refKey);
-  else w.txnKey('', key.institution, key.stan, key.time);
+  else w.txnKey(key.institution, key.stan, key.time);
 }
 
 /** Writes the stored form of a transaction record (one MessagePack array). */

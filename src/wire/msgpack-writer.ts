@@ -185,28 +185,26 @@ export class MsgpackWriter {
   }
 
   /**
-   * The string `${prefix}${institution}|${stan}|${time}` (a record key, or
-   * a hold member with its `pan#` prefix), written from its parts without
-   * making it: the ledger keeps keys in parts (record-index.ts), and making
-   * the string for every Redis field, hold member and journal record cost
-   * more than keeping it had. stan and time are non-negative safe integers.
+   * The string `${institution}|${stan}|${time}` (a record key), written from
+   * its parts without making it: the ledger keeps keys in parts
+   * (record-index.ts), and making the string for every Redis field and
+   * journal record cost more than keeping it had. stan and time are
+   * non-negative safe integers.
    */
-  txnKey(prefix: string, institution: string, stan: number, time: number): void {
+  txnKey(institution: string, stan: number, time: number): void {
     const stanDigits = decimalDigits(stan);
     const timeDigits = decimalDigits(time);
-    const chars = prefix.length + institution.length + 2 + stanDigits + timeDigits;
+    const chars = institution.length + 2 + stanDigits + timeDigits;
     if (chars >= 0x100 || stanDigits === 0 || timeDigits === 0) {
-      this.str(`${prefix}${institution}|${stan}|${time}`);
+      this.str(`${institution}|${stan}|${time}`);
       return;
     }
     this.ensure(2 + chars);
     const b = this.buffer;
     const start = this.length;
-    let at = start + (chars < 32 ? 1 : 2);
-    at = asciiInto(b, at, prefix);
-    if (at >= 0) at = asciiInto(b, at, institution);
+    let at = asciiInto(b, start + (chars < 32 ? 1 : 2), institution);
     if (at < 0) {
-      this.str(`${prefix}${institution}|${stan}|${time}`);
+      this.str(`${institution}|${stan}|${time}`);
       return;
     }
     b[at++] = 0x7c; // |
