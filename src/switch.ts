@@ -132,6 +132,7 @@ export class Switch {
       keys,
       ledger: this.engine,
       holdTtlMs: config.holdTtlMs,
+      onPass: (pass) => metrics.holdExpiryPass(pass),
       everyMs: config.ledger.holdExpiryIntervalMs,
       log,
     });

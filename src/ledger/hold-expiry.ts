@@ -26,13 +26,26 @@ export interface HoldExpiryOptions extends ScheduledJobBase {
   readonly ledger: Pick<LedgerEngine, 'expire'>;
   /** PROTOCOL.md `holdTtlMs`: how long after its commit a hold is due. */
   readonly holdTtlMs: number;
+  /** Holds asked about per pass (default HOLDS_PER_PASS_MAX). */
+  readonly holdsPerPassMax?: number;
+  /** Told after every pass (the switch's metrics). */
+  readonly onPass?: (pass: HoldExpiryPass) => void;
   readonly nowMs?: () => number;
 }
 
-/** What one pass did: holds asked about, and how many of them it released. */
-interface Tally {
+/** What one pass did. */
+export interface HoldExpiryPass {
+  /** Holds asked about (journal and buckets). */
   asked: number;
   released: number;
+  /** Holds whose worker could not answer: asked again on a later pass. */
+  retries: number;
+  /**
+   * How far the journal reading is behind when the pass ends: the age past its due time of
+   * the oldest hold not yet asked about (the first entry left unread, over all log
+   * partitions), 0 when every due entry was read.
+   */
+  behindMs: number;
 }
 
 /** A hold placed, as a journal entry records it. */
@@ -55,6 +68,11 @@ const HOLD_KIND_BYTES = ((): Buffer => {
   w.str('hold' satisfies LedgerEffect['kind']);
   return Buffer.from(w.view());
 })();
+
+/** When a journal entry was committed: its stream id's milliseconds (the Redis clock). */
+function committedAtMs(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
 
 function isNotDue(outcome: ExpireOutcome): outcome is NotDueYet {
   return typeof outcome === 'object';
@@ -103,16 +121,19 @@ export class HoldExpiry {
    */
   async runOnce(): Promise<number> {
     const nowMs = (this.o.nowMs ?? Date.now)();
-    const tally: Tally = { asked: 0, released: 0 };
+    const tally: HoldExpiryPass = { asked: 0, released: 0, retries: 0, behindMs: 0 };
     const { connection, keys } = this.o;
     const cursors = await connection.mget(
       Array.from({ length: LOG_PARTITION_COUNT }, (_, partition) => keys.holdExpiryCursor(partition)),
     );
     for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
-      await this.readJournal(partition, cursors[partition] ?? undefined, nowMs - this.o.holdTtlMs, tally);
+      const horizonMs = nowMs - this.o.holdTtlMs;
+      const unreadAtMs = await this.readJournal(partition, cursors[partition] ?? undefined, horizonMs, tally);
+      if (unreadAtMs !== undefined) tally.behindMs = Math.max(tally.behindMs, horizonMs - unreadAtMs);
     }
     await this.readBuckets(nowMs, tally);
     if (tally.released > 0) this.o.log.info('released expired holds', { released: tally.released });
+    this.o.onPass?.(tally);
     return tally.released;
   }
 
@@ -120,25 +141,35 @@ export class HoldExpiry {
     return this.job.close();
   }
 
-  /** The partition's journal entries after `cursor` and committed at or before `horizonMs`. */
+  /**
+   * The partition's journal entries after `cursor` and committed at or before `horizonMs`.
+   * Returns when the first entry it left unread was committed (epoch ms), or undefined when
+   * it read every due entry.
+   */
   private async readJournal(
     partition: number,
     cursor: string | undefined,
     horizonMs: number,
-    tally: Tally,
-  ): Promise<void> {
+    tally: HoldExpiryPass,
+  ): Promise<number | undefined> {
     const { connection, keys } = this.o;
     const journalKey = keys.journal(partition);
-    let after = cursor;
-    while (tally.asked < HOLDS_PER_PASS_MAX) {
-      const entries = await connection.xrangeBuffer(
+    const read = (after: string | undefined, count: number) =>
+      connection.xrangeBuffer(
         journalKey,
         after === undefined ? '-' : `(${after}`,
         String(horizonMs),
         'COUNT',
-        JOURNAL_ENTRIES_PER_READ,
+        count,
       );
-      if (entries.length === 0) return;
+    let after = cursor;
+    for (;;) {
+      if (tally.asked >= (this.o.holdsPerPassMax ?? HOLDS_PER_PASS_MAX)) {
+        const [next] = await read(after, 1);
+        return next === undefined ? undefined : committedAtMs(next[0].toString());
+      }
+      const entries = await read(after, JOURNAL_ENTRIES_PER_READ);
+      if (entries.length === 0) return undefined;
       const ids = entries.map(([id]) => id.toString());
       const holds = this.holdsIn(entries, ids, partition);
       const outcomes = await Promise.all(holds.map((hold) => this.o.ledger.expire(hold.pan, hold.key)));
@@ -151,6 +182,7 @@ export class HoldExpiry {
       const later: { hold: PlacedHold; dueAtMs: number }[] = [];
       outcomes.forEach((outcome, i) => {
         const hold = holds[i]!;
+        if (outcome === 'retry') tally.retries++;
         if (hold.entry >= answered) return;
         if (outcome === 'released') tally.released++;
         else if (isNotDue(outcome)) later.push({ hold, dueAtMs: outcome.dueAtMs });
@@ -161,7 +193,8 @@ export class HoldExpiry {
         after = ids[answered - 1]!;
         await connection.set(keys.holdExpiryCursor(partition), after);
       }
-      if (answered < entries.length || entries.length < JOURNAL_ENTRIES_PER_READ) return;
+      if (answered < entries.length) return committedAtMs(ids[answered]!);
+      if (entries.length < JOURNAL_ENTRIES_PER_READ) return undefined;
     }
   }
 
@@ -205,7 +238,7 @@ export class HoldExpiry {
   }
 
   /** Every log partition's due buckets (entirely in the past), each hold handed to its actor. */
-  private async readBuckets(nowMs: number, tally: Tally): Promise<void> {
+  private async readBuckets(nowMs: number, tally: HoldExpiryPass): Promise<void> {
     const { connection, keys, ledger } = this.o;
     const dueBefore = holdBucketOf(nowMs);
     const listing = connection.pipeline();
@@ -221,7 +254,7 @@ export class HoldExpiry {
       }
     });
     for (const { partition, bucket } of due) {
-      if (tally.asked >= HOLDS_PER_PASS_MAX) return;
+      if (tally.asked >= (this.o.holdsPerPassMax ?? HOLDS_PER_PASS_MAX)) return;
       const key = keys.holdBucket(partition, bucket);
       const members = await connection.lrange(key, 0, -1);
       tally.asked += members.length;
@@ -234,6 +267,7 @@ export class HoldExpiry {
         }),
       );
       tally.released += outcomes.filter((o) => o === 'released').length;
+      tally.retries += outcomes.filter((o) => o === 'retry').length;
       // A hold of a bucket in the past that is not due (a clock behind the job's) keeps its bucket too.
       if (outcomes.every((o) => o === 'released' || o === 'closed')) {
         await connection.multi().del(key).srem(keys.holdBuckets(partition), String(bucket)).exec();

@@ -31,6 +31,10 @@ export class SwitchMetrics {
   private readonly sweptAccounts: Counter;
   private readonly sweptRecords: Counter;
   private readonly sweepRetries: Counter;
+  private readonly holdsAsked: Counter;
+  private readonly holdsReleased: Counter;
+  private readonly holdRetries: Counter;
+  private readonly holdExpiryBehind: Gauge;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
 
@@ -102,6 +106,27 @@ export class SwitchMetrics {
       help: 'Accounts the record sweep could not sweep (worker unavailable); asked again next cycle.',
       registers,
     });
+    // And hold expiry's (docs/ledger.md): how much it does, and whether it keeps up.
+    this.holdsAsked = new Counter({
+      name: 'switchyard_ledger_hold_expiry_asked_total',
+      help: 'Holds the hold expiry job asked their actors about (due by the journal, or filed in a bucket).',
+      registers,
+    });
+    this.holdsReleased = new Counter({
+      name: 'switchyard_ledger_hold_expiry_released_total',
+      help: 'Holds the hold expiry job released (journaled as expire).',
+      registers,
+    });
+    this.holdRetries = new Counter({
+      name: 'switchyard_ledger_hold_expiry_retries_total',
+      help: 'Holds whose worker could not answer the hold expiry job; asked again on a later pass.',
+      registers,
+    });
+    this.holdExpiryBehind = new Gauge({
+      name: 'switchyard_ledger_hold_expiry_behind_seconds',
+      help: 'After the last hold expiry pass: how long past due the oldest hold not yet asked about is (0: caught up).',
+      registers,
+    });
     this.persistBatchSize = new Histogram({
       name: 'switchyard_persist_batch_size',
       help: 'Work items per group commit.',
@@ -150,6 +175,14 @@ export class SwitchMetrics {
     this.sweptAccounts.inc(pass.accounts);
     this.sweptRecords.inc(pass.deleted);
     this.sweepRetries.inc(pass.retries);
+  }
+
+  /** One pass of the hold expiry job. */
+  holdExpiryPass(pass: { asked: number; released: number; retries: number; behindMs: number }): void {
+    this.holdsAsked.inc(pass.asked);
+    this.holdsReleased.inc(pass.released);
+    this.holdRetries.inc(pass.retries);
+    this.holdExpiryBehind.set(pass.behindMs / 1_000);
   }
 
   /** One response written: counts it and, for requests, observes its latency. */

@@ -10,7 +10,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEffect } from '../../src/ledger/effects.js';
-import { HoldExpiry, JOURNAL_ENTRIES_PER_READ } from '../../src/ledger/hold-expiry.js';
+import { HoldExpiry, type HoldExpiryPass, JOURNAL_ENTRIES_PER_READ } from '../../src/ledger/hold-expiry.js';
 import { encodeJournal } from '../../src/ledger/state-codec.js';
 import type { ExpireOutcome } from '../../src/ledger/worker-protocol.js';
 import { holdBucketOf, keySpace } from '../../src/store/keys.js';
@@ -60,8 +60,14 @@ async function commit(prefix: string, partition: number, second: number, effects
   await r.xadd(keySpace(prefix).journal(partition), `${T0 + second * 1000}-0`, 'd', data);
 }
 
-function expiryOf(prefix: string, answer: (hold: string) => ExpireOutcome, log = silentLogger) {
+function expiryOf(
+  prefix: string,
+  answer: (hold: string) => ExpireOutcome,
+  log = silentLogger,
+  holdsPerPassMax?: number,
+) {
   const asked: string[] = [];
+  const passes: HoldExpiryPass[] = [];
   const clock = { nowMs: T0 };
   const expiry = new HoldExpiry({
     connection: r,
@@ -74,11 +80,13 @@ function expiryOf(prefix: string, answer: (hold: string) => ExpireOutcome, log =
       },
     },
     holdTtlMs: TTL_MS,
+    ...(holdsPerPassMax === undefined ? {} : { holdsPerPassMax }),
+    onPass: (pass) => passes.push({ ...pass }),
     everyMs: 60_000,
     nowMs: () => clock.nowMs,
     log,
   });
-  return { expiry, asked, clock };
+  return { expiry, asked, clock, passes };
 }
 
 describe('hold expiry reads the journal', () => {
@@ -92,7 +100,7 @@ describe('hold expiry reads the journal', () => {
     await commit(prefix, 3, 10, [['4000000000000001', effect('release', 1)]]);
     await commit(prefix, 5, 20, [['4000000000000005', effect('hold', 5)]]);
     await commit(prefix, 3, 30, [['4000000000000006', effect('hold', 6)]]);
-    const { expiry, asked, clock } = expiryOf(prefix, () => 'released');
+    const { expiry, asked, clock, passes } = expiryOf(prefix, () => 'released');
 
     clock.nowMs = T0 + TTL_MS - 1;
     expect(await expiry.runOnce()).toBe(0);
@@ -113,6 +121,36 @@ describe('hold expiry reads the journal', () => {
     clock.nowMs = T0 + TTL_MS + 30_000;
     expect(await expiry.runOnce()).toBe(1);
     expect(asked).toEqual([holdOf('4000000000000006', 6)]);
+    expect(passes.map((p) => [p.asked, p.released, p.retries, p.behindMs])).toEqual([
+      [0, 0, 0, 0],
+      [3, 3, 0, 0],
+      [0, 0, 0, 0],
+      [1, 1, 0, 0],
+    ]);
+  });
+
+  it('stops a pass after the holds it may ask about, and says how far behind it is', async () => {
+    const prefix = 'he7';
+    for (let i = 0; i < 6; i++) {
+      await commit(prefix, 11, i, [[`40000000000001${i}0`, effect('hold', 100 + i)]]);
+    }
+    const { expiry, asked, clock, passes } = expiryOf(prefix, () => 'released', silentLogger, 1);
+    clock.nowMs = T0 + TTL_MS + 10_000;
+    // One XRANGE reads all six; then the pass is over its limit of one hold.
+    expect(await expiry.runOnce()).toBe(6);
+    expect(passes.at(-1)).toEqual({ asked: 6, released: 6, retries: 0, behindMs: 0 });
+    await commit(prefix, 11, 20, [['4000000000000200', effect('hold', 200)]]);
+    await commit(prefix, 12, 21, [['4000000000000210', effect('hold', 210)]]);
+    clock.nowMs = T0 + TTL_MS + 30_000;
+    asked.length = 0;
+    // Partition 11 uses up the pass; partition 12's entry, due for 9 s, waits for the next one.
+    expect(await expiry.runOnce()).toBe(1);
+    expect(asked).toEqual([holdOf('4000000000000200', 200)]);
+    expect(passes.at(-1)).toEqual({ asked: 1, released: 1, retries: 0, behindMs: 9_000 });
+    asked.length = 0;
+    expect(await expiry.runOnce()).toBe(1);
+    expect(asked).toEqual([holdOf('4000000000000210', 210)]);
+    expect(passes.at(-1)?.behindMs).toBe(0);
   });
 
   it('reads on over many entries in one pass', async () => {
@@ -138,14 +176,18 @@ describe('hold expiry reads the journal', () => {
     }
     const failing = holdOf('4000000000000022', 22);
     let workerDown = true;
-    const { expiry, asked, clock } = expiryOf(prefix, (hold) =>
+    const expiryOfPasses = expiryOf(prefix, (hold) =>
       workerDown && hold === failing ? 'retry' : 'released',
     );
+    const { expiry, asked, clock } = expiryOfPasses;
     clock.nowMs = T0 + TTL_MS + 10_000;
     // Everything read is asked at once; the two entries before the failing one count as done.
+    const { passes } = expiryOfPasses;
     expect(await expiry.runOnce()).toBe(4);
     expect(asked).toHaveLength(10);
     expect(await r.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 1_000}-0`);
+    // The failing hold's entry, committed at T0 + 2 s, was due 8 s before "now".
+    expect(passes.at(-1)).toMatchObject({ retries: 1, behindMs: 8_000 });
 
     asked.length = 0;
     workerDown = false;

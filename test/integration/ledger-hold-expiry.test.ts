@@ -201,6 +201,15 @@ describe('the switch keeps working while holds expire', () => {
     await accounts.expectState(busy, { balance: 1_000_000 - sent, held: 0 });
     for (const pan of expiring) await accounts.expectState(pan, { balance: 500, held: 0 });
     expect((await admin(stack.sw, 'GET', '/readyz')).status).toBe(200);
+    // The job's metrics: these ten and every hold the tests above let expire, asked and released.
+    const metrics = (await admin(stack.sw, 'GET', '/metrics')).text;
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('switchyard_ledger_hold_expiry_released_total')).toBeGreaterThanOrEqual(10);
+    expect(value('switchyard_ledger_hold_expiry_asked_total')).toBeGreaterThanOrEqual(
+      value('switchyard_ledger_hold_expiry_released_total'),
+    );
+    expect(value('switchyard_ledger_hold_expiry_retries_total')).toBe(0);
+    expect(value('switchyard_ledger_hold_expiry_behind_seconds')).toBe(0);
   });
 });
 

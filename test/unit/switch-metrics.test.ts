@@ -71,6 +71,31 @@ describe('SwitchMetrics exposition (PROTOCOL.md section 8 names)', () => {
     ]);
   });
 
+  it('adds up the hold expiry passes, and keeps the last pass’s lag', async () => {
+    const m = metrics();
+    m.holdExpiryPass({ asked: 300, released: 120, retries: 4, behindMs: 90_500 });
+    m.holdExpiryPass({ asked: 50, released: 7, retries: 0, behindMs: 0 });
+    const { body } = await m.render();
+    expect(body).toContain('# TYPE switchyard_ledger_hold_expiry_asked_total counter');
+    expect(linesOf(body, 'switchyard_ledger_hold_expiry_asked_total')).toEqual([
+      'switchyard_ledger_hold_expiry_asked_total 350',
+    ]);
+    expect(linesOf(body, 'switchyard_ledger_hold_expiry_released_total')).toEqual([
+      'switchyard_ledger_hold_expiry_released_total 127',
+    ]);
+    expect(linesOf(body, 'switchyard_ledger_hold_expiry_retries_total')).toEqual([
+      'switchyard_ledger_hold_expiry_retries_total 4',
+    ]);
+    expect(body).toContain('# TYPE switchyard_ledger_hold_expiry_behind_seconds gauge');
+    expect(linesOf(body, 'switchyard_ledger_hold_expiry_behind_seconds')).toEqual([
+      'switchyard_ledger_hold_expiry_behind_seconds 0',
+    ]);
+    m.holdExpiryPass({ asked: 1, released: 0, retries: 1, behindMs: 2_250 });
+    expect(linesOf((await m.render()).body, 'switchyard_ledger_hold_expiry_behind_seconds')).toEqual([
+      'switchyard_ledger_hold_expiry_behind_seconds 2.25',
+    ]);
+  });
+
   it('exports per-worker ledger stats: gauges set, record reads added up', async () => {
     const m = metrics();
     const stats = { actorsActive: 12, mailboxDepth: 3, evictedKeys: 40, recordReads: 5 };
