@@ -47,7 +47,7 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
     holdTtlMs: 7 * 86_400_000,
     institution: 'acq-bench',
     rrns: new RrnSource(1),
-    authCodes: new AuthCodeSource(1, 0),
+    authCodes: new AuthCodeSource(1),
   };
   let stan = 0;
   let time = 1_764_000_000_000;

@@ -26,7 +26,7 @@ const MEASURE_MS = 4_000;
 function run(mode: Mode): number {
   const maps = Array.from({ length: ACCOUNTS }, () => new Map<string | number, object>());
   const nextRrn = createRrnGenerator(1);
-  const nextAuthCode = createAuthCodeGenerator(1, 0);
+  const nextAuthCode = createAuthCodeGenerator(1);
   const nowMs = Date.UTC(2026, 10, 26);
   let stan = 0;
   let time = 1_764_000_000_000;

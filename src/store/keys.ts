@@ -73,6 +73,8 @@ export interface KeySpace {
   epochCounter(): string;
   /** Counter leasing rrn source ids: every rrn generator instance takes a fresh one. */
   rrnSourceCounter(): string;
+  /** Counter leasing blocks of the authCode sequence (ledger/auth-code.ts): each INCR is the next block. */
+  authCodeBlockCounter(): string;
   /** Every shard key pattern, for tests and tooling. */
   readonly prefix: string;
 }
@@ -105,6 +107,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
     ownerCounter: () => `${prefix}:owner-counter`,
     epochCounter: () => `${prefix}:epoch-counter`,
     rrnSourceCounter: () => `${prefix}:rrn-source-counter`,
+    authCodeBlockCounter: () => `${prefix}:auth-code-block-counter`,
   };
 }
 

@@ -154,12 +154,14 @@ export function again(m: Msg, changes: Msg = {}): Msg {
 }
 
 /**
- * Every rrn seen, with the transaction key (institution, pan, stan, time) it was given for. An
- * rrn may come back only as the replay of the same key; anything else is a repeat across
- * different transactions.
+ * Every rrn and authCode seen, with the transaction key (institution, pan, stan, time) it was
+ * given for. Either may come back only as the replay of the same key; anything else is a repeat
+ * across different transactions.
  */
 export class RrnBook {
   private readonly byRrn = new Map<string, string>();
+  /** authCodes too: switch-wide unique as well (until 2.18 billion approvals later), restarts included. */
+  private readonly byAuthCode = new Map<string, string>();
   readonly clashes: string[] = [];
   count = 0;
 
@@ -171,6 +173,12 @@ export class RrnBook {
     const seen = this.byRrn.get(rrn);
     if (seen === undefined) this.byRrn.set(rrn, key);
     else if (seen !== key) this.clashes.push(`${rrn}: ${masked(String(request['pan']))} and an earlier key`);
+    const authCode = response['authCode'];
+    if (typeof authCode !== 'string') return;
+    const sameCode = this.byAuthCode.get(authCode);
+    if (sameCode === undefined) this.byAuthCode.set(authCode, key);
+    else if (sameCode !== key)
+      this.clashes.push(`authCode ${authCode}: ${masked(String(request['pan']))} and an earlier key`);
   }
 
   has(rrn: string): boolean {

@@ -104,7 +104,7 @@ async function newCore(
     writer,
     reader,
     rrns: new RrnSource(7),
-    authCodes: new AuthCodeSource(0, 1),
+    authCodes: new AuthCodeSource(0),
     post: (items) => results.push(...items),
     log: silentLogger,
   });

@@ -683,7 +683,7 @@ describe.each(LEDGER_VARIANTS)('$mode', ({ ledger }) => {
   });
 
   describe('across the whole file', () => {
-    it('rrns repeat only as replays of the same key', () => {
+    it('rrns and authCodes repeat only as replays of the same key', () => {
       expect(book.count).toBeGreaterThan(200);
       expect(book.clashes).toEqual([]);
     });

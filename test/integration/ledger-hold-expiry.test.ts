@@ -235,7 +235,7 @@ describe('across a restart', () => {
 });
 
 describe('across the whole file', () => {
-  it('rrns repeat only as replays of the same key; no PAN in the switch’s output', () => {
+  it('rrns and authCodes repeat only as replays of the same key; no PAN in the switch’s output', () => {
     expect(book.count).toBeGreaterThan(50);
     expect(book.clashes).toEqual([]);
     expect(leakedPans(stack.allOutput(), accounts.pans)).toEqual([]);

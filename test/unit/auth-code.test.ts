@@ -1,35 +1,95 @@
 import { describe, expect, it } from 'vitest';
 import { createRrnGenerator } from '../../src/engine/rrn.js';
-import { createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
+import {
+  AUTH_CODE_BLOCK,
+  AUTH_CODE_SPACE,
+  AuthCodeSource,
+  createAuthCodeGenerator,
+} from '../../src/ledger/auth-code.js';
+import { codeString } from '../../src/util/code-source.js';
 import { SeededRng } from '../helpers/seeded-rng.js';
 
 /** The generators' layouts, written the plain way (toString(36)): what the table-driven ones must equal. */
 const b36 = (value: number, width: number): string => value.toString(36).toUpperCase().padStart(width, '0');
 
 describe('authCode generator', () => {
-  it('equals the plain layout (worker digit + 5-digit sequence) across block and wrap boundaries', () => {
+  it('equals the plain layout (6 base-36 digits of block x 1,000,000 + n) across pair, block and wrap boundaries', () => {
     // Seeded: SWITCHYARD_SEED=<int> replays a run; the seed is in every failure message.
     const seed = Number(process.env['SWITCHYARD_SEED'] ?? 20_261_126);
     const rng = new SeededRng(seed);
-    const space = 36 ** 5;
-    // Random starts, plus starts just before a 1,296-block edge and before the wrap.
-    const starts = [
-      space - 3,
-      1295,
-      1296 * 1296 - 2,
-      ...Array.from({ length: 20 }, () => rng.int(0, space - 1)),
-    ];
-    for (const start of starts) {
-      const worker = rng.int(0, 80);
-      const next = createAuthCodeGenerator(worker, start);
-      let seq = start;
-      for (let i = 0; i < 3_000; i++) {
-        seq = (seq + 1) % space;
-        expect(next(), `seed ${seed} worker ${worker} start ${start} i ${i}`).toBe(
-          b36(worker % 36, 1) + b36(seq, 5),
+    const blocks = Math.floor(AUTH_CODE_SPACE / AUTH_CODE_BLOCK);
+    // Random blocks, and the last block before the space wraps (its successor is block 0's codes).
+    for (const first of [blocks - 1, ...Array.from({ length: 4 }, () => rng.int(0, 5_000))]) {
+      const next = createAuthCodeGenerator(first);
+      for (let i = 0; i < AUTH_CODE_BLOCK + 3_000; i++) {
+        const code = next();
+        // Every 997th, and all around the block edge, written the plain way.
+        if (i % 997 !== 0 && Math.abs(i - AUTH_CODE_BLOCK) > 1_500) continue;
+        const block = (first + Math.floor(i / AUTH_CODE_BLOCK)) % blocks;
+        expect(code, `seed ${seed} first block ${first} i ${i}`).toBe(
+          b36(block * AUTH_CODE_BLOCK + (i % AUTH_CODE_BLOCK), 6),
         );
       }
     }
+  });
+
+  /** A Redis counter's INCR, in memory: each call leases the next block number. */
+  function counter(): { lease: () => Promise<number>; calls: () => number } {
+    let value = 0;
+    return { lease: async () => ++value, calls: () => value };
+  }
+
+  it('two sources leasing from one counter never hand out the same code, and lease once per block', async () => {
+    const { lease, calls } = counter();
+    const a = await AuthCodeSource.leased(lease);
+    const b = await AuthCodeSource.leased(lease);
+    const seen = new Set<string>();
+    const take = (source: AuthCodeSource): void => {
+      source.next();
+      seen.add(codeString(source.head, source.tail));
+    };
+    const rounds = Math.floor(AUTH_CODE_BLOCK * 3.5);
+    for (let i = 0; i < rounds; i++) {
+      take(a);
+      take(b);
+      // Let the leases answer now and then, as Redis would between batches.
+      if (i % 100_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(seen.size).toBe(2 * rounds);
+    // Two first blocks, then one lease per source at each half block: 3 more each.
+    expect(calls()).toBe(2 + 2 * 3);
+  });
+
+  it('goes on into the next block number, and says so, when the next block is not leased in time', async () => {
+    let answer: ((block: number) => void) | undefined;
+    let fail = true;
+    const lease = (): Promise<number> =>
+      new Promise<number>((resolve, reject) => {
+        if (fail) {
+          fail = false;
+          reject(new Error('redis down'));
+        } else answer = resolve;
+      });
+    let overruns = 0;
+    const source = new AuthCodeSource(40, lease, () => overruns++);
+    const codes: string[] = [];
+    const take = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        source.next();
+        codes.push(codeString(source.head, source.tail));
+      }
+    };
+    take(AUTH_CODE_BLOCK); // the lease at half fails
+    await new Promise((resolve) => setImmediate(resolve));
+    take(1);
+    expect(overruns).toBe(1);
+    expect(codes.at(-1)).toBe(b36(41 * AUTH_CODE_BLOCK, 6));
+    take(AUTH_CODE_BLOCK - 1); // asked again at this block's half; answered below
+    answer!(900);
+    await new Promise((resolve) => setImmediate(resolve));
+    take(1);
+    expect(overruns).toBe(1);
+    expect(codes.at(-1)).toBe(b36(900 * AUTH_CODE_BLOCK, 6));
   });
 });
 

@@ -58,6 +58,11 @@ export async function startCoreRuntime(
   const rrnSource = await leaseRrnSource(() => writer.incr(keys.rrnSourceCounter()));
   // A fresh owner id per start: its commits are numbered under it (see LedgerCoreOptions.owner).
   const owner = await writer.incr(keys.ownerCounter());
+  // authCodes from blocks of the switch-wide sequence: never one the run before handed out.
+  const authCodes = await AuthCodeSource.leased(
+    () => writer.incr(keys.authCodeBlockCounter()),
+    () => log.warn('authCode block used up before the next was leased; going on into the next block number'),
+  );
   const core = new LedgerCore({
     workerId: data.workerId,
     owner,
@@ -73,7 +78,7 @@ export async function startCoreRuntime(
     writer,
     reader,
     rrns: new RrnSource(rrnSource),
-    authCodes: new AuthCodeSource(data.workerId),
+    authCodes,
     post,
     log,
   });
