@@ -126,8 +126,9 @@ export class HoldExpiry {
     const cursors = await connection.mget(
       Array.from({ length: LOG_PARTITION_COUNT }, (_, partition) => keys.holdExpiryCursor(partition)),
     );
+    // Every hold committed at or before it is due (the ids are commit times, by the Redis clock).
+    const horizonMs = nowMs - this.o.holdTtlMs;
     for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
-      const horizonMs = nowMs - this.o.holdTtlMs;
       const unreadAtMs = await this.readJournal(partition, cursors[partition] ?? undefined, horizonMs, tally);
       if (unreadAtMs !== undefined) tally.behindMs = Math.max(tally.behindMs, horizonMs - unreadAtMs);
     }
