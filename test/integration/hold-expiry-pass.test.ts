@@ -7,32 +7,20 @@
  * the buckets earlier builds filed every hold into still read. The end-to-end behaviour (holds
  * released through the wire, across a restart) is in ledger-hold-expiry.test.ts.
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LedgerEffect } from '../../src/ledger/effects.js';
 import { HoldExpiry, type HoldExpiryPass, JOURNAL_ENTRIES_PER_READ } from '../../src/ledger/hold-expiry.js';
 import { encodeJournal } from '../../src/ledger/state-codec.js';
 import type { ExpireOutcome } from '../../src/ledger/worker-protocol.js';
 import { holdBucketOf, keySpace } from '../../src/store/keys.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
-import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-fixture.js';
 
 const TTL_MS = 60_000;
 /** Stream ids are `<ms>-<n>`: entries here are committed at T0 + i seconds. */
 const T0 = 1_800_000_000_000;
 
-let redis: RedisHandle;
-let r: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  r = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  r?.disconnect();
-  await redis?.stop();
-});
+const redis = useRedisServer();
 
 function effect(kind: LedgerEffect['kind'], stan: number): LedgerEffect {
   return {
@@ -57,7 +45,7 @@ const holdOf = (pan: string, stan: number): string => `${pan}#acq|${stan}|176400
 /** A journal entry committed at T0 + `second` s: the effects of several accounts, concatenated. */
 async function commit(prefix: string, partition: number, second: number, effects: [string, LedgerEffect][]) {
   const data = Buffer.concat(effects.map(([pan, e]) => encodeJournal(pan, e)));
-  await r.xadd(keySpace(prefix).journal(partition), `${T0 + second * 1000}-0`, 'd', data);
+  await redis.client.xadd(keySpace(prefix).journal(partition), `${T0 + second * 1000}-0`, 'd', data);
 }
 
 function expiryOf(
@@ -70,7 +58,7 @@ function expiryOf(
   const passes: HoldExpiryPass[] = [];
   const clock = { nowMs: T0 };
   const expiry = new HoldExpiry({
-    connection: r,
+    connection: redis.client,
     keys: keySpace(prefix),
     ledger: {
       expire: async (pan: string, key: string) => {
@@ -111,8 +99,8 @@ describe('hold expiry reads the journal', () => {
     expect(asked.sort()).toEqual(
       [holdOf('4000000000000001', 1), holdOf('4000000000000003', 3), holdOf('4000000000000005', 5)].sort(),
     );
-    expect(await r.get(keySpace(prefix).holdExpiryCursor(3))).toBe(`${T0 + 10_000}-0`);
-    expect(await r.get(keySpace(prefix).holdExpiryCursor(5))).toBe(`${T0 + 20_000}-0`);
+    expect(await redis.client.get(keySpace(prefix).holdExpiryCursor(3))).toBe(`${T0 + 10_000}-0`);
+    expect(await redis.client.get(keySpace(prefix).holdExpiryCursor(5))).toBe(`${T0 + 20_000}-0`);
 
     asked.length = 0;
     expect(await expiry.runOnce()).toBe(0);
@@ -185,7 +173,7 @@ describe('hold expiry reads the journal', () => {
     const { passes } = expiryOfPasses;
     expect(await expiry.runOnce()).toBe(4);
     expect(asked).toHaveLength(10);
-    expect(await r.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 1_000}-0`);
+    expect(await redis.client.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 1_000}-0`);
     // The failing hold's entry, committed at T0 + 2 s, was due 8 s before "now".
     expect(passes.at(-1)).toMatchObject({ retries: 1, behindMs: 8_000 });
 
@@ -197,7 +185,7 @@ describe('hold expiry reads the journal', () => {
         .flatMap((i) => [holdOf(`400000000000001${i}`, 10 + i), holdOf(`400000000000002${i}`, 20 + i)])
         .sort(),
     );
-    expect(await r.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 4_000}-0`);
+    expect(await redis.client.get(keySpace(prefix).holdExpiryCursor(7))).toBe(`${T0 + 4_000}-0`);
   });
 
   it('files a hold that is not due yet into the bucket of its time, and asks again then', async () => {
@@ -215,8 +203,8 @@ describe('hold expiry reads the journal', () => {
     );
     clock.nowMs = T0 + TTL_MS;
     expect(await expiry.runOnce()).toBe(1);
-    expect(await r.lrange(keys.holdBucket(2, holdBucketOf(dueAtMs)), 0, -1)).toEqual([later]);
-    expect(await r.smembers(keys.holdBuckets(2))).toEqual([String(holdBucketOf(dueAtMs))]);
+    expect(await redis.client.lrange(keys.holdBucket(2, holdBucketOf(dueAtMs)), 0, -1)).toEqual([later]);
+    expect(await redis.client.smembers(keys.holdBuckets(2))).toEqual([String(holdBucketOf(dueAtMs))]);
 
     asked.length = 0;
     clock.nowMs = dueAtMs;
@@ -226,23 +214,23 @@ describe('hold expiry reads the journal', () => {
     clock.nowMs = dueAtMs + 1_000;
     expect(await expiry.runOnce()).toBe(1);
     expect(asked).toEqual([later]);
-    expect(await r.exists(keys.holdBucket(2, holdBucketOf(dueAtMs)))).toBe(0);
-    expect(await r.smembers(keys.holdBuckets(2))).toEqual([]);
+    expect(await redis.client.exists(keys.holdBucket(2, holdBucketOf(dueAtMs)))).toBe(0);
+    expect(await redis.client.smembers(keys.holdBuckets(2))).toEqual([]);
   });
 
   it('passes over an entry it cannot read, with a warning that names the entry and no PAN', async () => {
     const prefix = 'he5';
     // Undecodable, with the bytes of 'hold' in it (so it is decoded), then without a d field.
     const holdBytes = Buffer.from([0xa4, ...Buffer.from('hold')]);
-    await r.xadd(
+    await redis.client.xadd(
       keySpace(prefix).journal(9),
       `${T0}-0`,
       'd',
       Buffer.concat([Buffer.from([0xc1]), holdBytes]),
     );
-    await r.xadd(keySpace(prefix).journal(9), `${T0 + 1}-0`, 'x', 'no d field');
+    await redis.client.xadd(keySpace(prefix).journal(9), `${T0 + 1}-0`, 'x', 'no d field');
     // Undecodable without them: it places no hold, so it is passed over unread.
-    await r.xadd(keySpace(prefix).journal(9), `${T0 + 2}-0`, 'd', Buffer.from([0xc1, 0xc1]));
+    await redis.client.xadd(keySpace(prefix).journal(9), `${T0 + 2}-0`, 'd', Buffer.from([0xc1, 0xc1]));
     await commit(prefix, 9, 2, [['4000000000000091', effect('hold', 91)]]);
     const lines: string[] = [];
     const { expiry, asked, clock } = expiryOf(
@@ -259,16 +247,20 @@ describe('hold expiry reads the journal', () => {
       true,
     );
     expect(lines.join('')).not.toContain('4000000000000091');
-    expect(await r.get(keySpace(prefix).holdExpiryCursor(9))).toBe(`${T0 + 2_000}-0`);
+    expect(await redis.client.get(keySpace(prefix).holdExpiryCursor(9))).toBe(`${T0 + 2_000}-0`);
   });
 
   it('still reads the buckets earlier builds filed every hold into, keeping one whose hold could not be answered', async () => {
     const prefix = 'he6';
     const keys = keySpace(prefix);
     const bucket = holdBucketOf(T0);
-    await r.rpush(keys.holdBucket(4, bucket), holdOf('4000000000000061', 61), holdOf('4000000000000062', 62));
-    await r.rpush(keys.holdBucket(4, bucket + 1), holdOf('4000000000000063', 63));
-    await r.sadd(keys.holdBuckets(4), String(bucket), String(bucket + 1));
+    await redis.client.rpush(
+      keys.holdBucket(4, bucket),
+      holdOf('4000000000000061', 61),
+      holdOf('4000000000000062', 62),
+    );
+    await redis.client.rpush(keys.holdBucket(4, bucket + 1), holdOf('4000000000000063', 63));
+    await redis.client.sadd(keys.holdBuckets(4), String(bucket), String(bucket + 1));
     const stuck = holdOf('4000000000000063', 63);
     const { expiry, asked, clock } = expiryOf(prefix, (hold) => (hold === stuck ? 'retry' : 'released'));
     clock.nowMs = T0 + 5_000;
@@ -276,8 +268,8 @@ describe('hold expiry reads the journal', () => {
     expect(asked.sort()).toEqual(
       [holdOf('4000000000000061', 61), holdOf('4000000000000062', 62), stuck].sort(),
     );
-    expect(await r.exists(keys.holdBucket(4, bucket))).toBe(0);
-    expect(await r.lrange(keys.holdBucket(4, bucket + 1), 0, -1)).toEqual([stuck]);
-    expect(await r.smembers(keys.holdBuckets(4))).toEqual([String(bucket + 1)]);
+    expect(await redis.client.exists(keys.holdBucket(4, bucket))).toBe(0);
+    expect(await redis.client.lrange(keys.holdBucket(4, bucket + 1), 0, -1)).toEqual([stuck]);
+    expect(await redis.client.smembers(keys.holdBuckets(4))).toEqual([String(bucket + 1)]);
   });
 });

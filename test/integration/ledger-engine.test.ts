@@ -4,7 +4,6 @@
  * answered 96, and its accounts come back from Redis with nothing lost and
  * nothing applied twice.
  */
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyTarget, TxnContext } from '../../src/engine/engine.js';
 import { createRrnGenerator } from '../../src/engine/rrn.js';
@@ -16,21 +15,10 @@ import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { waitFor } from '../helpers/processes.js';
-import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-fixture.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
-let redis: RedisHandle;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis(redis.url);
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
+const redis = useRedisServer();
 
 const pans = Array.from({ length: 40 }, (_, i) => withLuhnDigit(`42000000${String(i).padStart(7, '0')}`));
 
@@ -39,12 +27,12 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
 
   beforeAll(async () => {
     const keys = keySpace(inline ? 'eng-inline' : 'eng');
-    const epoch = await claimAllShards(admin, keys);
+    const epoch = await claimAllShards(redis.client, keys);
     engine = new LedgerEngine({
       workers: 2,
       inline,
       workerData: {
-        redisUrl: redis.url,
+        redisUrl: redis.server.url,
         epoch,
         holdTtlMs: 60_000,
         dedupeWindowMs: 86_400_000,

@@ -14,29 +14,18 @@ import { silentLogger } from '../../src/util/log.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { sleep, waitFor } from '../helpers/processes.js';
-import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-fixture.js';
 import { RestartableStack } from '../helpers/restartable.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 
 describe('RecordSweep passes against a real Redis', () => {
-  let redis: RedisHandle;
-  let r: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    r = new Redis(redis.url);
-  });
-
-  afterAll(async () => {
-    r?.disconnect();
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   /** `count` account hashes under `prefix`: every third with the state only, the rest with a record too. */
   async function seedAccounts(prefix: string, count: number): Promise<{ withRecords: Set<string> }> {
     const keys = keySpace(prefix);
     const withRecords = new Set<string>();
-    const pipeline = r.pipeline();
+    const pipeline = redis.client.pipeline();
     for (let i = 0; i < count; i++) {
       const pan = `41111100${String(i).padStart(8, '0')}`;
       if (i % 3 === 0) pipeline.hset(keys.account(shardOf(pan), pan), 'd', 'state');
@@ -52,7 +41,7 @@ describe('RecordSweep passes against a real Redis', () => {
   function sweepOf(prefix: string, accountsPerPassMax: number, answer: (pan: string) => SweepOutcome) {
     const asked: string[] = [];
     const sweep = new RecordSweep({
-      connection: r,
+      connection: redis.client,
       keys: keySpace(prefix),
       ledger: {
         sweep: async (pan: string) => {
@@ -71,8 +60,14 @@ describe('RecordSweep passes against a real Redis', () => {
     const prefix = 'rs1';
     const { withRecords } = await seedAccounts(prefix, 3_000);
     // Keys the walk must not take for accounts: another prefix, and this prefix's other keys.
-    await r.hset(keySpace('rs1x').account(1, '4111119999999999'), 'd', 'state', 'acq|1|1', 'record');
-    await r.rpush(keySpace(prefix).holdBucket(1, 123), 'x');
+    await redis.client.hset(
+      keySpace('rs1x').account(1, '4111119999999999'),
+      'd',
+      'state',
+      'acq|1|1',
+      'record',
+    );
+    await redis.client.rpush(keySpace(prefix).holdBucket(1, 123), 'x');
     const retryPan = [...withRecords][7]!;
     const { sweep, asked } = sweepOf(prefix, 700, (pan) => (pan === retryPan ? 'retry' : 1));
     const passes: SweepPass[] = [];
@@ -87,7 +82,7 @@ describe('RecordSweep passes against a real Redis', () => {
     expect(passes.reduce((n, p) => n + p.swept, 0)).toBe(asked.length);
     expect(passes.reduce((n, p) => n + p.retries, 0)).toBe(asked.filter((p) => p === retryPan).length);
     expect(passes.reduce((n, p) => n + p.deleted, 0)).toBe(asked.filter((p) => p !== retryPan).length);
-    expect(await r.get(keySpace(prefix).sweepCursor())).toBe('0');
+    expect(await redis.client.get(keySpace(prefix).sweepCursor())).toBe('0');
   });
 
   it('goes on from the saved cursor: a second pass does not start over', async () => {
