@@ -20,7 +20,7 @@ const READY_TIMEOUT_MS = 10_000;
 /**
  * A private redis-server for one scenario family, configured like the
  * switch's managed one (AOF on, no RDB, noeviction, no fsync relief during
- * rewrites, uncompressed rewrite base, listpack account hashes) except for `appendfsync`, which is the variable under test.
+ * rewrites, uncompressed rewrite base) except for `appendfsync`, which is the variable under test.
  */
 export async function startRedis(fsync: FsyncMode): Promise<BenchRedis> {
   for (let attempt = 1; ; attempt++) {
@@ -49,8 +49,6 @@ export async function startRedis(fsync: FsyncMode): Promise<BenchRedis> {
       '',
       '--rdbcompression',
       'no',
-      '--hash-max-listpack-value',
-      '256',
     ]);
     const version = await waitUntilUp(port, tracked);
     if (version !== undefined) {

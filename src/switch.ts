@@ -6,6 +6,7 @@ import { AdminServer } from './admin/admin-server.js';
 import type { SwitchConfig } from './config/types.js';
 import { RouteTable } from './engine/route-table.js';
 import { createRrnGenerator, leaseRrnSource } from './engine/rrn.js';
+import { ensureAccountLayout } from './ledger/account-layout.js';
 import { HoldExpiry } from './ledger/hold-expiry.js';
 import { LedgerEngine } from './ledger/ledger-engine.js';
 import { RecordSweep } from './ledger/record-sweep.js';
@@ -98,6 +99,8 @@ export class Switch {
       connectionsByRole: () => this.registry.connectionsByRole(),
       inflightRequests: () => this.registry.inflight,
     });
+    // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
+    await ensureAccountLayout(this.redis, keys, log);
     const epoch = await claimAllShards(this.redis, keys);
     log.info('shards claimed', { epoch });
     const workers = config.workers === 0 ? availableParallelism() : config.workers;

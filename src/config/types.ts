@@ -75,7 +75,7 @@ export interface LedgerConfig {
   readonly actorsMax: number;
   /**
    * Transaction records an actor keeps in memory. Older ones (once durable) stay only in the
-   * account hash and are fetched when a duplicate, completion, reversal or expiry needs them.
+   * account log and are fetched when a duplicate, completion, reversal or expiry needs them.
    * Bounds memory at about actorsMax x recordsPerActorMax x 1 KB.
    */
   readonly recordsPerActorMax: number;

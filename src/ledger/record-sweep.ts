@@ -4,6 +4,12 @@ import type { LedgerEngine } from './ledger-engine.js';
 
 export const RECORD_SWEEP_QUEUE = 'switchyard-record-sweep';
 const SCHEDULER_ID = 'record-sweep';
+/**
+ * An account log this short holds one state and nothing else (a state is
+ * ~40-70 bytes: a 12-19 digit PAN, amounts, limits), so a sweep would find
+ * nothing in it.
+ */
+const ACCOUNT_STATE_BYTES_MAX = 100;
 /** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */
 const SCAN_COUNT = 500;
 
@@ -34,12 +40,12 @@ export interface SweepPass {
  * BullMQ job scheduler. An actor prunes its own records when it decides, at
  * activation and from its evicted keys; an account nobody uses again would
  * keep its last window of records in Redis for good. The job walks the
- * account hashes with SCAN (a cursor kept in Redis, so passes go round the
- * keyspace in turn, `accountsPerPassMax` at a time), skips hashes with no
- * record (HLEN 1: the state only), and asks each other account's owning
+ * account logs with SCAN (a cursor kept in Redis, so passes go round the
+ * keyspace in turn, `accountsPerPassMax` at a time), skips logs too short to
+ * hold more than a state (STRLEN), and asks each other account's owning
  * actor to sweep (never behind its back). The actor prunes as a
  * transaction's turn would, open holds and adjustments kept, and its commit
- * deletes them; an actor brought into memory for this leaves it again.
+ * drops them (or compacts the log: account-log.ts); an actor brought into memory for this leaves it again.
  */
 export class RecordSweep {
   private readonly job: ScheduledJob;
@@ -78,14 +84,15 @@ export class RecordSweep {
       );
       accounts += found.length;
       const lengths = connection.pipeline();
-      for (const key of found) lengths.hlen(key);
+      for (const key of found) lengths.strlen(key);
       const replies = (await lengths.exec()) ?? [];
       const pans: string[] = [];
       found.forEach((key, i) => {
-        const [error, fields] = replies[i] ?? [];
+        const [error, bytes] = replies[i] ?? [];
         const pan = keys.panOfAccountKey(key);
-        // More than the state field: the account has records, perhaps past the window.
-        if (error === null && (fields as number) > 1 && pan !== undefined) pans.push(pan);
+        // More than one state: the log has records (perhaps past the window), or dead states to compact.
+        if (error === null && (bytes as number) > ACCOUNT_STATE_BYTES_MAX && pan !== undefined)
+          pans.push(pan);
       });
       const outcomes = await Promise.all(pans.map((pan) => ledger.sweep(pan)));
       swept += pans.length;

@@ -23,14 +23,23 @@ function encodeWith<T>(write: (w: MsgpackWriter, value: T) => void, value: T): B
   return Buffer.from(w.view());
 }
 
-const ACCOUNT_FORMAT = 2;
 /**
- * 3: as 2, with the key (f[1]) and stan (f[7]) left nil: the hash field a
- * record is stored under is its key, so storing it again cost ~36 bytes per
- * approval in Redis, the AOF and every rewrite. Format 2 still decodes.
+ * Format numbers are unique across kinds (account 2; records 2-4 were stored
+ * under their own hash field, so record format 2 never meets an account): an
+ * account log (account-log.ts) tells its entries apart by them.
  */
-const RECORD_FORMAT = 3;
+export const ACCOUNT_FORMAT = 2;
+/**
+ * 4: as 3, with the key at f[1] again: in an account log a record is an
+ * entry of its own, no longer a hash field named by its key. 3 (the key and
+ * stan left nil, stored under the key as the field) and 2 (key and stan
+ * stored) still decode, with the field name as the key.
+ */
+export const RECORD_FORMAT = 4;
+const RECORD_FORMAT_HASH_FIELD = 3;
 const RECORD_FORMAT_WITH_KEY = 2;
+/** An account log entry that drops a record: [DROP_FORMAT, key]. */
+export const DROP_FORMAT = 5;
 export const JOURNAL_FORMAT = 1;
 
 /** Writes the stored form of an account (one MessagePack array). */
@@ -56,7 +65,11 @@ export function encodeAccount(a: AccountState): Buffer {
 }
 
 export function decodeAccount(data: Buffer): AccountState {
-  const f = packr.unpack(data) as unknown[];
+  return decodeAccountFields(packr.unpack(data) as unknown[]);
+}
+
+/** decodeAccount from the account's array, already unpacked. */
+export function decodeAccountFields(f: unknown[]): AccountState {
   if (f[0] !== ACCOUNT_FORMAT) throw new Error(`unknown account format ${String(f[0])}`);
   const limits: AccountLimits = {};
   if (typeof f[6] === 'number') limits.perTxnMax = f[6];
@@ -88,7 +101,7 @@ export function writeKey(w: MsgpackWriter, key: KeyParts): void {
 export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
   w.arrayHeader(22);
   w.number(RECORD_FORMAT);
-  w.nil(); // the key: the field name (format 3)
+  writeKey(w, r);
   w.bool(r.tombstone);
   w.str(r.txnClass);
   w.number(r.amount);
@@ -115,13 +128,30 @@ export function encodeRecord(r: TxnRecord): Buffer {
   return encodeWith(writeRecord, r);
 }
 
-/** Decodes a stored record; `storedKey` is the hash field it was stored under (its key). */
-export function decodeRecord(data: Buffer, storedKey: string): TxnRecord {
-  const f = packr.unpack(data) as unknown[];
-  if (f[0] !== RECORD_FORMAT && f[0] !== RECORD_FORMAT_WITH_KEY)
-    throw new Error(`unknown record format ${String(f[0])}`);
-  // The key carries the parts (format 2 also stored it at f[1], and stan at f[7]).
-  const key = parseKey(storedKey);
+/** Writes an account log entry that drops the record under `key` (pruned past the window). */
+export function writeDrop(w: MsgpackWriter, key: string): void {
+  w.arrayHeader(2);
+  w.number(DROP_FORMAT);
+  w.str(key);
+}
+
+/**
+ * Decodes a stored record: format 4 carries its key; formats 2 and 3 were
+ * hash fields, whose name (`storedKey`) is the key.
+ */
+export function decodeRecord(data: Buffer, storedKey?: string): TxnRecord {
+  return decodeRecordFields(packr.unpack(data) as unknown[], storedKey);
+}
+
+/** decodeRecord from the record's array, already unpacked. */
+export function decodeRecordFields(f: unknown[], storedKey?: string): TxnRecord {
+  const format = f[0];
+  let keyString: unknown;
+  if (format === RECORD_FORMAT) keyString = f[1];
+  else if (format === RECORD_FORMAT_HASH_FIELD || format === RECORD_FORMAT_WITH_KEY) keyString = storedKey;
+  else throw new Error(`unknown record format ${String(format)}`);
+  if (typeof keyString !== 'string') throw new Error(`record format ${String(format)} without its key`);
+  const key = parseKey(keyString);
   return {
     institution: key.institution,
     stan: key.stan,
@@ -149,8 +179,20 @@ export function decodeRecord(data: Buffer, storedKey: string): TxnRecord {
     countedAmount: f[18] as number,
     atMs: f[19] as number,
     holdExpiresAtMs: f[20] as number,
-    batch: undefined,
+    // Read back from Redis, so written before: 0, a batch every owner has confirmed.
+    batch: 0,
   };
+}
+
+/**
+ * Calls `each` with every MessagePack value of `data` (an account log) and
+ * the byte range it took, in order.
+ */
+export function forEachValue(data: Buffer, each: (value: unknown, start: number, end: number) => void): void {
+  if (data.length === 0) return;
+  packr.unpackMultiple(data, (value: unknown, start?: number, end?: number) => {
+    each(value, start ?? 0, end ?? data.length);
+  });
 }
 
 /**

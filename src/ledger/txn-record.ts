@@ -92,6 +92,22 @@ export function responseOf(r: TxnRecord): StoredResponse {
   );
 }
 
+/** Record keys of operations' adjustments: '#' cannot appear in an institution id, so they never meet transaction keys. */
+export const ADJUST_KEY_PREFIX = '#adj|';
+
+/**
+ * Records the window does not end: an open hold (hold expiry and
+ * completions still need it) and an adjustment (its reference is
+ * idempotent for good). Everything else leaves memory and Redis once past
+ * the dedupe window.
+ */
+export function outlivesWindow(record: Readonly<TxnRecord>): boolean {
+  return (
+    (record.state === 'open' && record.reversedRc === undefined) ||
+    (record.refKey?.startsWith(ADJUST_KEY_PREFIX) ?? false)
+  );
+}
+
 export function recordKey(institution: string, stan: number, time: number): string {
   return `${institution}|${stan}|${time}`;
 }

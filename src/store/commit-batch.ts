@@ -1,10 +1,4 @@
 import { MsgpackWriter } from '../wire/msgpack-writer.js';
-import { COMMIT_OP_VALUES_MAX } from './commit-script.js';
-
-type Value = string | Buffer;
-
-/** Field/value pairs per HSET op: keeps every op under Lua's unpack limit. */
-export const HSET_PAIRS_MAX = COMMIT_OP_VALUES_MAX / 2;
 
 /** One section of the blob: an array of ops, written as they come, counted for its header. */
 class Section {
@@ -27,22 +21,26 @@ class Section {
 
 /**
  * Builds one call of the commit script (commit-script.ts): the ops of a batch
- * written straight into the sections the script walks (epoch keys, HSET, HDEL,
- * XADD), then joined into one blob. Values can be written in
- * place (beginHset + the writer), so a record or account is encoded once,
- * into the blob itself. Reusable: reset() between commits.
+ * written straight into the sections the script walks (epoch keys,
+ * compactions, APPENDs, XADDs), then joined into one blob. An account's
+ * piece of log is written in place (beginAppend + the writer), so a record
+ * or account is encoded once, into the blob itself. Reusable: reset()
+ * between commits.
  */
 export class CommitBatch {
   private readonly epochs = new Section();
   private readonly seenEpochKeys = new Set<string>();
-  private readonly hsets = new Section();
-  private readonly hdels = new Section();
+  private readonly compactions = new Section();
+  private readonly appends = new Section();
   private readonly xadds = new Section();
-  private readonly sections = [this.epochs, this.hsets, this.hdels, this.xadds];
+  private readonly sections = [this.epochs, this.compactions, this.appends, this.xadds];
+  /** Where the open APPEND's data starts (beginAppend), or -1. */
+  private appendMark = -1;
 
   reset(): void {
     for (const section of this.sections) section.reset();
     this.seenEpochKeys.clear();
+    this.appendMark = -1;
   }
 
   /** Checks a shard's fencing epoch (once per shard per batch). */
@@ -54,26 +52,39 @@ export class CommitBatch {
   }
 
   /**
-   * Opens HSET key with `pairs` field/value pairs (at most HSET_PAIRS_MAX):
-   * the caller writes exactly 2 x pairs values (field, value, ...) with the
-   * returned writer, before any other call on this batch.
+   * Replaces the first `prefixBytes` of the log at `key` (what the caller read
+   * of it) with `data`, keeping what was appended after: account-log.ts.
    */
-  beginHset(key: string, pairs: number): MsgpackWriter {
-    if (pairs < 1 || pairs > HSET_PAIRS_MAX) throw new RangeError(`HSET of ${pairs} pairs`);
-    return this.hsets.op(key, 2 * pairs);
+  compact(key: string, prefixBytes: number, data: Uint8Array): void {
+    const w = this.compactions.op(key, 2);
+    w.number(prefixBytes);
+    w.strBytes(data);
   }
 
-  /** HSET key with [field, value, field, value, ...]. */
-  hset(key: string, pairs: readonly Value[]): void {
-    for (let start = 0; start < pairs.length; start += 2 * HSET_PAIRS_MAX) {
-      const chunk = pairs.slice(start, start + 2 * HSET_PAIRS_MAX);
-      const w = this.beginHset(key, chunk.length / 2);
-      for (const value of chunk) writeValue(w, value);
-    }
+  /**
+   * Opens APPEND key <data>: the caller writes the data with the returned
+   * writer, then calls endAppend(), before any other call on this batch.
+   */
+  beginAppend(key: string): MsgpackWriter {
+    if (this.appendMark >= 0) throw new Error('beginAppend: the previous APPEND is still open');
+    const w = this.appends.op(key, 1);
+    this.appendMark = w.beginStr();
+    return w;
   }
 
-  hdel(key: string, fields: readonly string[]): void {
-    chunked(this.hdels, key, fields);
+  /** Closes the open APPEND; returns its data's length in bytes. */
+  endAppend(): number {
+    const mark = this.appendMark;
+    if (mark < 0) throw new Error('endAppend: no APPEND open');
+    this.appendMark = -1;
+    const w = this.appends.w;
+    w.endStr(mark);
+    return w.length - mark - 5;
+  }
+
+  /** APPEND key <data>. */
+  append(key: string, data: Uint8Array): void {
+    this.appends.op(key, 1).strBytes(data);
   }
 
   /** XADD key * d <data>. */
@@ -83,6 +94,7 @@ export class CommitBatch {
 
   /** The script's ARGV[3]: an owned buffer (the sections are reused). */
   pack(): Buffer {
+    if (this.appendMark >= 0) throw new Error('pack: an APPEND is still open');
     let bytes = 1;
     for (const section of this.sections) bytes += 5 + section.w.length;
     const out = Buffer.allocUnsafe(bytes);
@@ -95,18 +107,5 @@ export class CommitBatch {
       at = section.w.copyTo(out, at + 5);
     }
     return out;
-  }
-}
-
-function writeValue(w: MsgpackWriter, value: Value): void {
-  if (typeof value === 'string') w.str(value);
-  else w.strBytes(value);
-}
-
-function chunked(section: Section, key: string, values: readonly string[]): void {
-  for (let start = 0; start < values.length; start += COMMIT_OP_VALUES_MAX) {
-    const end = Math.min(values.length, start + COMMIT_OP_VALUES_MAX);
-    const w = section.op(key, end - start);
-    for (let i = start; i < end; i++) w.str(values[i]!);
   }
 }

@@ -13,8 +13,13 @@
  *          bundled cmsgpack):
  *   [1] epoch keys: each must hold ARGV[1], else nothing is written (-1);
  *                   read with one MGET (at most SHARD_COUNT keys, under unpack's limit)
- *   [2] HSET ops:   {key, field, value, field, value, ...} (accounts and their records)
- *   [3] HDEL ops:   {key, field, ...} (records past the dedupe window)
+ *   [2] compactions: {key, prefixBytes, data}: the account log at key
+ *                   (ledger/account-log.ts) gets `data` in place of its first
+ *                   prefixBytes, what its actor read and compacted; what was
+ *                   appended after that read stays. Skipped if the log is
+ *                   shorter than prefixBytes (it cannot be: one owner writes
+ *                   a log, and it compacts one read at a time).
+ *   [3] APPEND ops: {key, data} (per account touched: its state, records and drops)
  *   [4] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
  *                   Hold expiry reads the holds placed from these entries (hold-expiry.ts): a
  *                   commit writes no index of its holds.
@@ -51,8 +56,12 @@ if #b[1] > 0 then
     if held[i] ~= epoch then return -1 end
   end
 end
-for _, op in ipairs(b[2]) do redis.call('HSET', unpack(op)) end
-for _, op in ipairs(b[3]) do redis.call('HDEL', unpack(op)) end
+for _, op in ipairs(b[2]) do
+  if redis.call('STRLEN', op[1]) >= op[2] then
+    redis.call('SET', op[1], op[3] .. redis.call('GETRANGE', op[1], op[2], -1))
+  end
+end
+for _, op in ipairs(b[3]) do redis.call('APPEND', op[1], op[2]) end
 for _, op in ipairs(b[4]) do redis.call('XADD', op[1], '*', 'd', op[2]) end
 redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[2])
 return 1
@@ -62,6 +71,3 @@ export const COMMIT_APPLIED = 1;
 export const COMMIT_ALREADY_APPLIED = 2;
 export const COMMIT_FENCED = -1;
 export const COMMIT_PREDECESSOR_MISSING = -3;
-
-/** Values per HSET/HDEL op: well under Lua's unpack limit (~8000). */
-export const COMMIT_OP_VALUES_MAX = 2_000;

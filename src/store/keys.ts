@@ -30,16 +30,17 @@ export function holdBucketOf(expiresAtMs: number): number {
 
 export interface KeySpace {
   /**
-   * Account hash: field `d` = the account state; every other field is one of
-   * its transaction records (field = record key, which always holds a '|').
-   * One hash per account: a commit writes an account and its records in one
-   * HSET, and activation reads them with one HGETALL.
+   * An account's log (ledger/account-log.ts): one string of MessagePack entries, its
+   * states, transaction records and drops in the order they were committed. A commit
+   * APPENDs one piece per account it touches; activation reads it with one GET.
    */
   account(shard: number, pan: string): string;
-  /** SCAN MATCH pattern of every account hash (the record sweep walks them). */
+  /** SCAN MATCH pattern of every account key (the record sweep walks them). */
   accountPattern(): string;
-  /** The PAN of an account hash's key, or undefined for any other key. */
+  /** The PAN of an account key, or undefined for any other key. */
   panOfAccountKey(key: string): string | undefined;
+  /** Which layout the accounts are stored in (ledger/account-layout.ts). */
+  accountLayout(): string;
   /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
   sweepCursor(): string;
   /**
@@ -97,6 +98,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
       const at = key.lastIndexOf(ACCOUNT_INFIX);
       return at > 0 && key.startsWith(`${prefix}:{`) ? key.slice(at + ACCOUNT_INFIX.length) : undefined;
     },
+    accountLayout: () => `${prefix}:account-layout`,
     sweepCursor: () => `${prefix}:record-sweep-cursor`,
     holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,

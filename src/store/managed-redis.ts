@@ -145,10 +145,6 @@ async function launch(
     // child's CPU, which competes with the switch on small machines (docs/performance.md).
     // Disk is the cheaper resource here: the base file is written uncompressed.
     ['--rdbcompression', 'no'],
-    // An account hash (its state and ~120-byte records) stays a listpack up to 128 fields
-    // instead of a hashtable once one value passes 64 bytes: about half the memory, and half
-    // the AOF rewrite child's CPU per approval under load (docs/performance.md, change 32).
-    ['--hash-max-listpack-value', '256'],
   ].flat();
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const output = new OutputTail();

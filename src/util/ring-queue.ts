@@ -21,6 +21,12 @@ export class RingQueue<T> {
     this.count++;
   }
 
+  /** The i-th item from the front (0 is the next shift()), or undefined past the end. */
+  at(i: number): T | undefined {
+    if (i < 0 || i >= this.count) return undefined;
+    return this.items[(this.head + i) % this.items.length];
+  }
+
   shift(): T | undefined {
     if (this.count === 0) return undefined;
     const item = this.items[this.head];

@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RrnSource } from '../../src/engine/rrn.js';
+import { LOG_COMPACT_MIN_BYTES } from '../../src/ledger/account-log.js';
 import { AuthCodeSource } from '../../src/ledger/auth-code.js';
 import { fieldsOf, type ResponseFields } from '../../src/ledger/stored-response.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
@@ -24,6 +25,7 @@ import { keySpace, SHARD_COUNT, shardOf } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
+import { accountLogAt, logHasRecord } from '../helpers/account-log.js';
 import { waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { txnRequest } from '../helpers/txn-request.js';
@@ -272,7 +274,7 @@ describe('LedgerCore against a real Redis', () => {
     await h.run([txn(p, 501, 3_000)]);
     await h.run([txn(p, 502, 3_000, { txnClass: '0400', origStan: 501, origTime: 1_764_000_000_000 + 501 })]);
     for (let i = 0; i < 4; i++) await h.run([txn(p, 510 + i, 100, { txnClass: '0200' })]);
-    expect(await admin.hexists(accountKey, field(510))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(510))).toBe(1);
     type Inner = { actors: Map<string, { records: Map<string, unknown>; evicted: { size: number } }> };
     const actor = (h.core as unknown as Inner).actors.get(p)!;
     const evictedEarly = actor.evicted.size;
@@ -284,11 +286,11 @@ describe('LedgerCore against a real Redis', () => {
     nowMs += windowMs / 8 + 1;
     await h.run([txn(p, 610, 100, { txnClass: '0200' })]);
     for (const stan of [501, 502, 510, 511])
-      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
     // 512 and 513 left memory late, in a generation with newer records: kept until that one is past.
-    expect(await admin.hexists(accountKey, field(512))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(512))).toBe(1);
     // The open hold is still in Redis and in the evicted set: a repeat replays it, a completion finds it.
-    expect(await admin.hexists(accountKey, field(500))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(500))).toBe(1);
     // Remembered now: 512, 513, 600, 601 (second generation), 602 (third) and the carried hold;
     // without expiry all ten evictions would still be there.
     expect(actor.evicted.size).toBe(evictedEarly + 5 - 4);
@@ -328,9 +330,9 @@ describe('LedgerCore against a real Redis', () => {
     // Left: the two open holds and the 25 recent purchases.
     expect(actor.records.size).toBe(27);
     for (const stan of [802, 803, 810, 845])
-      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(stan)), `record ${stan} past the window`).toBe(0);
     for (const stan of [800, 801, 900, 923, 950])
-      expect(await admin.hexists(accountKey, field(stan)), `record ${stan} kept`).toBe(1);
+      expect(await logHasRecord(admin, accountKey, field(stan)), `record ${stan} kept`).toBe(1);
     // A pruned key is a new transaction now; the holds still complete.
     expect(rcOf((await h.run([txn(p, 810, 100, { txnClass: '0200' })]))[0])).toBe('00');
     const [completion] = await h.run([
@@ -353,15 +355,15 @@ describe('LedgerCore against a real Redis', () => {
     const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
     await first.run([put(p, 100_000)]);
     await first.run([txn(p, 700, 1_000), txn(p, 701, 2_000, { txnClass: '0200' })]);
-    expect(await admin.hexists(accountKey, field(701))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(701))).toBe(1);
     // A day later another owner (a restart) activates the account: three records, far below any floor.
     nowMs += windowMs + 1;
     const second = await newCore({ prefix: first.keys.prefix, dedupeWindowMs: windowMs, nowMs: () => nowMs });
     expect(rcOf((await second.run([txn(p, 702, 500, { txnClass: '0200' })]))[0])).toBe('00');
-    expect(await admin.hexists(accountKey, field(701)), 'the purchase past the window').toBe(0);
+    expect(await logHasRecord(admin, accountKey, field(701)), 'the purchase past the window').toBe(0);
     // The open hold stays (expiry and completion need it); the new purchase is there.
-    expect(await admin.hexists(accountKey, field(700))).toBe(1);
-    expect(await admin.hexists(accountKey, field(702))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(700))).toBe(1);
+    expect(await logHasRecord(admin, accountKey, field(702))).toBe(1);
     const [view] = await second.run([{ k: 'get', seq: ++seq, pan: p }]);
     expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 2_500, held: 1_000 } });
   });
@@ -393,12 +395,12 @@ describe('LedgerCore against a real Redis', () => {
         dedupeWindowMs: windowMs,
         nowMs: () => nowMs,
       });
-      expect(await admin.hlen(accountKey)).toBe(4);
+      expect((await accountLogAt(admin, accountKey))?.records).toHaveLength(3);
       expect(outcomeOf((await second.run([sweep(p)]))[0])).toBe(2);
-      expect(await admin.hexists(accountKey, field(701))).toBe(0);
-      expect(await admin.hexists(accountKey, field(702))).toBe(0);
-      expect(await admin.hexists(accountKey, field(700)), 'the open hold').toBe(1);
-      expect(await admin.hexists(accountKey, 'd')).toBe(1);
+      expect(await logHasRecord(admin, accountKey, field(701))).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(702))).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(700)), 'the open hold').toBe(1);
+      expect((await accountLogAt(admin, accountKey))?.account).toMatchObject({ balance: 100_000 - 2_300 });
       expect(inMemory(second, p), 'an actor brought in by the sweep only').toBe(false);
       // Nothing left to delete; the account is as it was, and its hold still completes.
       expect(outcomeOf((await second.run([sweep(p)]))[0])).toBe(0);
@@ -425,9 +427,9 @@ describe('LedgerCore against a real Redis', () => {
       expect(outcomeOf((await h.run([sweep(p)]))[0]), 'nothing is past the window yet').toBe(0);
       nowMs += windowMs / 2 + 1;
       expect(outcomeOf((await h.run([sweep(p)]))[0])).toBe(2);
-      expect(await admin.hexists(accountKey, field(800))).toBe(0);
-      expect(await admin.hexists(accountKey, field(801))).toBe(0);
-      expect(await admin.hexists(accountKey, field(802)), 'inside the window').toBe(1);
+      expect(await logHasRecord(admin, accountKey, field(800))).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(801))).toBe(0);
+      expect(await logHasRecord(admin, accountKey, field(802)), 'inside the window').toBe(1);
       expect(inMemory(h, p)).toBe(true);
       // The kept record still answers its repeat with the original response.
       const [repeat] = await h.run([txn(p, 802, 100, { txnClass: '0200', repeat: true })]);
@@ -660,7 +662,7 @@ describe('LedgerCore against a real Redis', () => {
     const batch = (account: string): Buffer => {
       const cb = new CommitBatch();
       cb.epoch(keys.epoch(0));
-      cb.hset(keys.account(0, account), ['d', Buffer.from('state')]);
+      cb.append(keys.account(0, account), Buffer.from('state'));
       return cb.pack();
     };
     const commit = (seq: number, previous: number, account: string): Promise<unknown> =>
@@ -681,6 +683,75 @@ describe('LedgerCore against a real Redis', () => {
     await admin.incr(keys.epoch(0));
     expect(await commit(3, 0, 'C')).toBe(COMMIT_FENCED);
     expect(await admin.exists(keys.account(0, 'C'))).toBe(0);
+  });
+
+  it('compacts a log in place of the prefix read, keeping what was appended after; never past its end', async () => {
+    const keys = keySpace('compact');
+    const epoch = await claimAllShards(admin, keys);
+    const applied = keys.appliedSeq(1);
+    const log = keys.account(0, 'L');
+    const commit = (seq: number, build: (cb: CommitBatch) => void): Promise<unknown> => {
+      const cb = new CommitBatch();
+      cb.epoch(keys.epoch(0));
+      build(cb);
+      return admin.eval(COMMIT_SCRIPT, 1, applied, epoch, 60_000, cb.pack(), seq, 0);
+    };
+    await admin.set(log, 'old-prefix|appended-after-the-read|');
+    // The actor read 'old-prefix|' (11 bytes); the same commit appends again.
+    expect(
+      await commit(1, (cb) => {
+        cb.compact(log, 11, Buffer.from('NEW|'));
+        cb.append(log, Buffer.from('this-commit|'));
+      }),
+    ).toBe(COMMIT_APPLIED);
+    expect(await admin.get(log)).toBe('NEW|appended-after-the-read|this-commit|');
+    // A prefix longer than the log cannot be what was read: nothing is replaced (the append still lands).
+    expect(
+      await commit(2, (cb) => {
+        cb.compact(log, 1_000, Buffer.from('X'));
+        cb.append(log, Buffer.from('more'));
+      }),
+    ).toBe(COMMIT_APPLIED);
+    expect(await admin.get(log)).toBe('NEW|appended-after-the-read|this-commit|more');
+  });
+
+  it('compacts an actor’s log once half of it is dead, and decides on from it after a restart', async () => {
+    const windowMs = 60_000;
+    let nowMs = Date.UTC(2026, 10, 26, 12);
+    const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    const p = pan(12);
+    const accountKey = h.keys.account(shardOf(p), p);
+    await h.run([put(p, 1_000_000)]);
+    // Holds (one batch each), then 60 purchases; past the window, the purchases are dead.
+    await h.run([txn(p, 100, 1_000)]);
+    await h.run([txn(p, 101, 2_000)]);
+    for (let i = 0; i < 60; i++) await h.run([txn(p, 200 + i, 10, { txnClass: '0200' })]);
+    const before = (await admin.strlen(accountKey)) as number;
+    expect(before).toBeGreaterThan(LOG_COMPACT_MIN_BYTES);
+    nowMs += windowMs + 1;
+    // Reaching 64 records prunes the 60 purchases: dropped from the log, over half of it dead now.
+    await h.run([txn(p, 300, 10, { txnClass: '0200' }), txn(p, 301, 10, { txnClass: '0200' })]);
+    await h.run([txn(p, 302, 10, { txnClass: '0200' })]);
+    // The compaction goes with a commit after its read: wait for the log to shrink.
+    expect(await waitFor(async () => ((await admin.strlen(accountKey)) as number) < before / 2, 5_000)).toBe(
+      true,
+    );
+    await h.run([txn(p, 303, 10, { txnClass: '0200' })]);
+    const log = (await accountLogAt(admin, accountKey))!;
+    expect(log.records.map((r) => r.stan).sort((a, b) => a - b)).toEqual([100, 101, 300, 301, 302, 303]);
+    expect(log.account).toMatchObject({ balance: 1_000_000 - 64 * 10, held: 3_000 });
+    // A new owner reads the compacted log: repeats replay, the holds complete.
+    const again = await newCore({ prefix: h.keys.prefix, dedupeWindowMs: windowMs, nowMs: () => nowMs });
+    expect(rcOf((await again.run([txn(p, 302, 10, { txnClass: '0200', repeat: true })]))[0])).toBe('00');
+    const [completion] = await again.run([
+      txn(p, 400, 1_000, { txnClass: '0220', origStan: 100, origTime: 1_764_000_000_000 + 100 }),
+    ]);
+    expect(responseOf(completion)).toMatchObject({ rc: '00', balance: 1_000_000 - 64 * 10 - 1_000 - 2_000 });
+    const [view] = await again.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({
+      ok: true,
+      account: { balance: 1_000_000 - 64 * 10 - 1_000, held: 2_000 },
+    });
   });
 
   it('a restarted owner with the same epoch (a worker restart) writes its commits, numbered from 1 again', async () => {

@@ -1,7 +1,7 @@
 /**
  * The record sweep (src/ledger/record-sweep.ts): records past the dedupe window leave Redis
  * for accounts nobody uses any more. First its passes against a real redis-server with a
- * ledger that only records what it is asked (the SCAN walk, the cursor, the HLEN filter),
+ * ledger that only records what it is asked (the SCAN walk, the cursor, the length filter),
  * then a real switch with a short window: an idle account's records go, its open hold stays
  * and still completes, and the switch keeps answering.
  */
@@ -11,6 +11,7 @@ import { RecordSweep, type SweepPass } from '../../src/ledger/record-sweep.js';
 import type { SweepOutcome } from '../../src/ledger/worker-protocol.js';
 import { keySpace, shardOf } from '../../src/store/keys.js';
 import { silentLogger } from '../../src/util/log.js';
+import { accountLogAt, encodeLog, largestState } from '../helpers/account-log.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { sleep, waitFor } from '../helpers/processes.js';
@@ -21,16 +22,20 @@ import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 describe('RecordSweep passes against a real Redis', () => {
   const redis = useRedisServer();
 
-  /** `count` account hashes under `prefix`: every third with the state only, the rest with a record too. */
+  /**
+   * `count` account logs under `prefix`: every third with the state only (as large as a state
+   * gets, so the job's length filter is tested at its edge), the rest with one small record too.
+   */
   async function seedAccounts(prefix: string, count: number): Promise<{ withRecords: Set<string> }> {
     const keys = keySpace(prefix);
     const withRecords = new Set<string>();
     const pipeline = redis.client.pipeline();
     for (let i = 0; i < count; i++) {
       const pan = `41111100${String(i).padStart(8, '0')}`;
-      if (i % 3 === 0) pipeline.hset(keys.account(shardOf(pan), pan), 'd', 'state');
+      const state = largestState(`${pan}000`);
+      if (i % 3 === 0) pipeline.set(keys.account(shardOf(pan), pan), encodeLog(state));
       else {
-        pipeline.hset(keys.account(shardOf(pan), pan), 'd', 'state', `acq|${i}|1764000000000`, 'record');
+        pipeline.set(keys.account(shardOf(pan), pan), encodeLog(state, `acq|${i}|1764000000000`));
         withRecords.add(pan);
       }
     }
@@ -60,12 +65,9 @@ describe('RecordSweep passes against a real Redis', () => {
     const prefix = 'rs1';
     const { withRecords } = await seedAccounts(prefix, 3_000);
     // Keys the walk must not take for accounts: another prefix, and this prefix's other keys.
-    await redis.client.hset(
+    await redis.client.set(
       keySpace('rs1x').account(1, '4111119999999999'),
-      'd',
-      'state',
-      'acq|1|1',
-      'record',
+      encodeLog(largestState('4111119999999999'), 'acq|1|1'),
     );
     await redis.client.rpush(keySpace(prefix).holdBucket(1, 123), 'x');
     const retryPan = [...withRecords][7]!;
@@ -143,7 +145,8 @@ describe('the record sweep in a running switch', () => {
   it('deletes an idle account’s records once past the window, keeps its open hold, and the switch answers throughout', async () => {
     const t = new Teller(await pool.signedOn(at(stack.sw, 'tcp'), acq), new RrnBook(), acq.id);
     const keys = keySpace();
-    const hlen = (pan: string): Promise<number> => r.hlen(keys.account(shardOf(pan), pan));
+    const records = async (pan: string): Promise<number> =>
+      (await accountLogAt(r, keys.account(shardOf(pan), pan)))?.records.length ?? -1;
     const spender = await accounts.create({ balance: 10_000 });
     const holder = await accounts.create({ balance: 10_000 });
     await t.expect(req('0200', { pan: spender, amount: 100 }), { rc: '00', amount: 100, balance: 9_900 });
@@ -154,20 +157,20 @@ describe('the record sweep in a running switch', () => {
     const approvedAt = Date.now();
     // Several sweep intervals inside the window: nothing may go yet.
     await sleep(1_000);
-    const [spenderEarly, holderEarly] = await Promise.all([hlen(spender), hlen(holder)]);
+    const [spenderEarly, holderEarly] = await Promise.all([records(spender), records(holder)]);
     if (Date.now() - approvedAt < WINDOW_MS) {
-      expect(spenderEarly, 'state and two records inside the window').toBe(3);
-      expect(holderEarly).toBe(3);
+      expect(spenderEarly, 'two records inside the window').toBe(2);
+      expect(holderEarly).toBe(2);
     }
     // Past the window: the purchases go, the open hold stays (expiry and completion need it).
     const swept = await waitFor(
-      async () => (await hlen(spender)) === 1 && (await hlen(holder)) === 2,
+      async () => (await records(spender)) === 0 && (await records(holder)) === 1,
       WINDOW_MS + 15_000,
       100,
     );
     expect(swept, 'records past the window still in Redis').toBe(true);
     // Three records deleted, once each: the two purchases and the holder's purchase (the
-    // metric moves when a sweep's commit is answered, a moment after the HDEL lands).
+    // metric moves when a sweep's commit is answered, a moment after its commit lands).
     const deleted = async (): Promise<string> =>
       /^switchyard_ledger_sweep_deleted_records_total (\d+)$/m.exec(
         (await admin(stack.sw, 'GET', '/metrics')).text,
@@ -184,7 +187,7 @@ describe('the record sweep in a running switch', () => {
     await accounts.expectState(spender, { balance: 9_400, held: 0 });
     await accounts.expectState(holder, { balance: 9_350, held: 0 });
     // Completed, the hold's record (past the window) is no longer kept: the next passes take it.
-    expect(await waitFor(async () => (await hlen(holder)) <= 2, WINDOW_MS + 15_000, 100)).toBe(true);
+    expect(await waitFor(async () => (await records(holder)) <= 1, WINDOW_MS + 15_000, 100)).toBe(true);
     expect(Number(await deleted())).toBeGreaterThanOrEqual(4);
     expect((await admin(stack.sw, 'GET', '/metrics')).text).toMatch(
       /^switchyard_ledger_sweep_retries_total 0$/m,

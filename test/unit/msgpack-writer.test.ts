@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { CommitBatch, HSET_PAIRS_MAX } from '../../src/store/commit-batch.js';
+import { CommitBatch } from '../../src/store/commit-batch.js';
 import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
 
 /** Seeded: SWITCHYARD_SEED=<int> replays a run; the seed is in the failure message. */
@@ -106,26 +106,40 @@ describe('MsgpackWriter', () => {
 });
 
 describe('CommitBatch', () => {
-  it('packs the four sections with their counts, chunking a large HSET', () => {
+  it('packs the four sections with their counts: epochs once each, compactions, appends written in place, XADDs', () => {
     const cb = new CommitBatch();
     cb.epoch('e1');
     cb.epoch('e1');
     cb.epoch('e2');
-    const pairs = Array.from({ length: HSET_PAIRS_MAX + 1 }, (_, i) => [`f${i}`, `v${i}`]).flat();
-    cb.hset('acct', pairs);
-    cb.hdel('acct', ['old']);
+    cb.compact('acct', 300, Buffer.from('new prefix'));
+    const w = cb.beginAppend('acct');
+    // Values whose bytes read back as a string here (the blob's str values are UTF-8 to msgpackr).
+    w.number(5);
+    w.number(0x41);
+    expect(cb.endAppend()).toBe(2);
+    cb.append('other', Buffer.from('xy'));
     cb.xadd('journal', Buffer.from([1, 2, 3]));
     const sections = unpackr.unpack(cb.pack()) as unknown[][];
     expect(sections).toHaveLength(4);
-    const [epochs, hsets, hdels, xadds] = sections;
+    const [epochs, compactions, appends, xadds] = sections;
     expect(epochs).toEqual(['e1', 'e2']);
-    expect(hsets).toHaveLength(2);
-    expect((hsets![0] as string[]).length).toBe(1 + 2 * HSET_PAIRS_MAX);
-    expect(hsets![1]).toEqual(['acct', `f${HSET_PAIRS_MAX}`, `v${HSET_PAIRS_MAX}`]);
-    expect(hdels).toEqual([['acct', 'old']]);
+    expect(compactions).toEqual([['acct', 300, 'new prefix']]);
+    expect(appends).toHaveLength(2);
+    expect(appends![0]).toEqual(['acct', '\u0005A']);
+    expect(appends![1]).toEqual(['other', 'xy']);
     expect(xadds).toEqual([['journal', '\u0001\u0002\u0003']]);
     cb.reset();
     expect(unpackr.unpack(cb.pack())).toEqual([[], [], [], []]);
+  });
+
+  it('refuses to pack, or open a second APPEND, while one is open', () => {
+    const cb = new CommitBatch();
+    cb.beginAppend('a');
+    expect(() => cb.beginAppend('b')).toThrow(/still open/);
+    expect(() => cb.pack()).toThrow(/still open/);
+    cb.endAppend();
+    expect(() => cb.endAppend()).toThrow(/no APPEND open/);
+    expect(() => cb.pack()).not.toThrow();
   });
 });
 

@@ -1,4 +1,4 @@
-import { pack } from 'msgpackr';
+import { pack, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeRecord, encodeRecord } from '../../src/ledger/state-codec.js';
 import { fieldsOf } from '../../src/ledger/stored-response.js';
@@ -57,11 +57,20 @@ function content(r: TxnRecord): unknown {
 }
 
 describe('stored records', () => {
-  it('round-trip (format 3: the key is the hash field, not stored again)', () => {
+  it('round-trip (format 4: the key inside, as an account log entry needs)', () => {
     const record = hold();
     const bytes = encodeRecord(record);
-    expect(content(decodeRecord(bytes, KEY))).toEqual(content(record));
-    expect(bytes.includes(Buffer.from(KEY))).toBe(false);
+    expect(content(decodeRecord(bytes))).toEqual(content(record));
+    expect(bytes.includes(Buffer.from(KEY))).toBe(true);
+  });
+
+  it('decode format 3 as stored in account hashes before (the key was the field name)', () => {
+    const bytes = encodeRecord(hold());
+    const fields = new Unpackr({ useRecords: false }).unpack(bytes) as unknown[];
+    fields[0] = 3;
+    fields[1] = null;
+    expect(content(decodeRecord(pack(fields), KEY))).toEqual(content(hold()));
+    expect(() => decodeRecord(pack(fields))).toThrow(/format 3 without its key/);
   });
 
   it('decode format 2 as stored before (key and stan inside the value)', () => {

@@ -24,7 +24,7 @@ export class Actor {
   readonly mailbox = new RingQueue<WorkItem>();
   /** Id of the last batch this actor joined (so a batch lists it once). */
   batchId = 0;
-  /** Record keys pruned from memory that the next commit deletes from Redis. */
+  /** Record keys pruned from memory that the next commit drops from the log. */
   prunedKeys: string[] = [];
   /** Record count after the last prune: prune again when it doubles. */
   prunedAtSize = 0;
@@ -36,8 +36,22 @@ export class Actor {
   sweepOnly = false;
   /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
   touchedAt = 0;
-  /** The account's Redis key, built once by the first commit that writes it. */
+  /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */
   accountKey: string | undefined;
+  /** The log's length in Redis once every commit built so far has applied. */
+  logBytes = 0;
+  /** How much of the log is dead (an estimate: account-log.ts); it is compacted once that is half. */
+  deadBytes = 0;
+  /** Records of the open batch written before (their older versions in the log are dead). */
+  rewrittenRecords = 0;
+  /** A compaction read and computed, for the next commit to carry. */
+  compaction: { readonly prefixBytes: number; readonly data: Buffer } | undefined;
+  /** A compaction is being read, waits for a commit, or is in one not yet released: no second one. */
+  compacting = false;
+  /** The batch that carries the compaction (compacting ends when it is released). */
+  compactionBatch = 0;
+  /** Records past the window that the activation's compaction leaves out (the record sweep counts them). */
+  expiredByCompaction = 0;
 
   constructor(
     readonly pan: string,

@@ -3,7 +3,7 @@ import { type AccountState, type AccountView, available, utcDay } from '../accou
 import { creditFits } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { StoredResponse } from '../stored-response.js';
-import { type KeyParts, parseKey, refKeyParts, sideRecord } from '../txn-record.js';
+import { ADJUST_KEY_PREFIX, type KeyParts, parseKey, refKeyParts, sideRecord } from '../txn-record.js';
 import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
@@ -12,9 +12,6 @@ import type { OpenBatch } from './open-batch.js';
  * The account calls of the admin API (PROTOCOL.md section 6), run by the
  * owning actor like any transaction, so an account keeps one writer.
  */
-
-/** Record keys of operations' adjustments: '#' cannot appear in an institution id, so they never meet transaction keys. */
-export const ADJUST_KEY_PREFIX = '#adj|';
 
 export function viewOf(account: AccountState): AccountView {
   return {

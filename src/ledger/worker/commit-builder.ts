@@ -1,8 +1,7 @@
-import { CommitBatch, HSET_PAIRS_MAX } from '../../store/commit-batch.js';
+import { CommitBatch } from '../../store/commit-batch.js';
 import { type KeySpace, LOG_PARTITION_COUNT, logPartitionOf, SHARD_COUNT } from '../../store/keys.js';
 import { MsgpackWriter } from '../../wire/msgpack-writer.js';
-import { writeAccount, writeJournal, writeKey, writeRecord } from '../state-codec.js';
-import type { TxnRecord } from '../txn-record.js';
+import { writeAccount, writeDrop, writeJournal, writeRecord } from '../state-codec.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -24,12 +23,14 @@ function epochKeys(keys: KeySpace): string[] {
 
 /**
  * Turns a closed batch into the commit script's ARGV[3]: the shards' epoch
- * checks, one HSET per account (state and changed records), pruned records,
- * and per log partition touched one journal entry carrying its effects (one
- * journal record per effect). Values are encoded straight into the blob.
- * Takes the actors' dirty records and pruned keys (they belong to this
- * commit now). Holds placed need no index of their own: hold expiry finds
- * them in the journal (hold-expiry.ts), which a commit writes anyway.
+ * checks, per account its log compaction (if one is ready) and one APPEND
+ * to its log (state, changed records, pruned keys: account-log.ts), and per
+ * log partition touched one journal entry carrying its effects (one journal
+ * record per effect). Values are encoded straight into the blob. Takes the
+ * actors' dirty records, pruned keys and ready compactions (they belong to
+ * this commit now), and counts what the appends made dead. Holds placed
+ * need no index of their own: hold expiry finds them in the journal
+ * (hold-expiry.ts), which a commit writes anyway.
  */
 export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   cb.reset();
@@ -37,7 +38,15 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
   for (const actor of batch.actors) {
     actor.accountKey ??= keys.account(actor.shard, actor.pan);
-    writeAccountOps(actor, actor.accountKey);
+    const compaction = actor.compaction;
+    if (compaction !== undefined) {
+      cb.compact(actor.accountKey, compaction.prefixBytes, compaction.data);
+      actor.logBytes += compaction.data.length - compaction.prefixBytes;
+      actor.deadBytes = Math.max(0, actor.deadBytes - (compaction.prefixBytes - compaction.data.length));
+      actor.compaction = undefined;
+      actor.compactionBatch = batch.id;
+    }
+    writeAppend(actor, actor.accountKey);
     // Written into this commit: nothing changes them now but a later decision, so they are packed.
     for (const record of actor.dirtyRecords) actor.records.seal(record);
     // Emptied in place: a Set's clear() allocated a new table per actor per commit.
@@ -56,37 +65,37 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   return cb.pack();
 }
 
-/** HSET of the account's state and dirty records (chunked), HDEL of its pruned records. */
-function writeAccountOps(actor: Actor, accountKey: string): void {
-  let remaining = (actor.account !== undefined ? 1 : 0) + actor.dirtyRecords.length;
-  let w: MsgpackWriter | undefined;
-  let left = 0;
-  const next = (): MsgpackWriter => {
-    if (w === undefined || left === 0) {
-      left = Math.min(remaining, HSET_PAIRS_MAX);
-      remaining -= left;
-      w = cb.beginHset(accountKey, left);
-    }
-    left--;
-    return w;
-  };
-  if (actor.account !== undefined) {
-    const out = next();
-    out.str('d');
-    const mark = out.beginStr();
-    writeAccount(out, actor.account);
-    out.endStr(mark);
-  }
-  for (const record of actor.dirtyRecords) writeRecordPair(next(), record);
-  if (actor.prunedKeys.length > 0) {
-    cb.hdel(accountKey, actor.prunedKeys);
-    actor.prunedKeys = [];
-  }
-}
+/** A record's last written size, the estimate for one that a drop makes dead (its size is not kept). */
+let recordBytesSeen = 160;
 
-function writeRecordPair(w: MsgpackWriter, record: TxnRecord): void {
-  writeKey(w, record);
-  const mark = w.beginStr();
-  writeRecord(w, record);
-  w.endStr(mark);
+/**
+ * APPENDs the account's state, its dirty records and drops for its pruned
+ * keys to its log, and counts the bytes that made dead: the state before
+ * this one, the older versions of records written again, the records dropped.
+ */
+function writeAppend(actor: Actor, accountKey: string): void {
+  if (actor.account === undefined && actor.dirtyRecords.length === 0 && actor.prunedKeys.length === 0) return;
+  const w = cb.beginAppend(accountKey);
+  let dead = 0;
+  if (actor.account !== undefined) {
+    const start = w.length;
+    writeAccount(w, actor.account);
+    // The log's previous state is dead now (a log that exists always holds one).
+    if (actor.logBytes > 0) dead += w.length - start;
+  }
+  for (const record of actor.dirtyRecords) {
+    const start = w.length;
+    writeRecord(w, record);
+    recordBytesSeen = w.length - start;
+  }
+  dead += actor.rewrittenRecords * recordBytesSeen;
+  actor.rewrittenRecords = 0;
+  for (const key of actor.prunedKeys) {
+    const start = w.length;
+    writeDrop(w, key);
+    dead += w.length - start + recordBytesSeen;
+  }
+  actor.prunedKeys.length = 0;
+  actor.logBytes += cb.endAppend();
+  actor.deadBytes += dead;
 }

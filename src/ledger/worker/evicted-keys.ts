@@ -4,7 +4,7 @@ import { KeyList } from './key-list.js';
 
 /**
  * The keys of an actor's records that left memory (evicted to keep its
- * record map bounded) and are only in the account hash, grouped in
+ * record map bounded) and are only in the account log, grouped in
  * generations by when they left, so the set forgets them once they are past
  * the dedupe window: memory stays bounded by rate x window even for an actor
  * that never goes idle, and the records past the window are deleted from

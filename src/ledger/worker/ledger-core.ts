@@ -13,14 +13,21 @@ import type { Logger } from '../../util/log.js';
 import { maskPan } from '../../util/pan.js';
 import { withTimeout } from '../../util/with-timeout.js';
 import type { AccountState } from '../account.js';
+import { type AccountLog, compactionDue, readAccountLog } from '../account-log.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import type { Evictor } from '../record-index.js';
-import { decodeAccount, decodeRecord } from '../state-codec.js';
-import { keyOf, parseKey, recordKey, type TxnRecord } from '../txn-record.js';
+import {
+  ADJUST_KEY_PREFIX,
+  keyOf,
+  outlivesWindow,
+  parseKey,
+  recordKey,
+  type TxnRecord,
+} from '../txn-record.js';
 import type { WorkItem, WorkResult } from '../worker-protocol.js';
 import { Actor } from './actor.js';
-import { ADJUST_KEY_PREFIX, runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
+import { runAdjust, runExpire, runGet, runPut } from './admin-ops.js';
 import { buildCommit } from './commit-builder.js';
 import { EvictedKeys, type EvictedKeysBudget } from './evicted-keys.js';
 import { OpenBatch } from './open-batch.js';
@@ -65,7 +72,7 @@ export interface LedgerCoreOptions {
   readonly actorsMax: number;
   /**
    * Transaction records an actor keeps in memory; older ones (once durable)
-   * are evicted and fetched from the account hash when a key needs them.
+   * are evicted and fetched from the account log when a key needs them.
    */
   readonly recordsPerActorMax: number;
   /** Evicted keys this owner files for all its actors (EvictedKeys); past it they go blind. */
@@ -336,7 +343,8 @@ export class LedgerCore {
       this.prune(actor, nowMs);
       this.expireEvicted(actor, nowMs);
     }
-    const pruned = actor.prunedKeys.length;
+    const pruned = actor.prunedKeys.length + actor.expiredByCompaction;
+    actor.expiredByCompaction = 0;
     if (pruned > 0) batch.join(actor);
     return pruned;
   }
@@ -384,7 +392,7 @@ export class LedgerCore {
     this.loadQueue = [];
     const { keys, reader } = this.o;
     const pipeline = reader.pipeline();
-    for (const actor of actors) pipeline.hgetallBuffer(keys.account(actor.shard, actor.pan));
+    for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.pan));
     pipeline.exec().then(
       (replies) => {
         const nowMs = this.now();
@@ -395,7 +403,7 @@ export class LedgerCore {
             return;
           }
           try {
-            this.activate(actor, reply[1] as Record<string, Buffer>, nowMs);
+            this.activate(actor, reply[1] as Buffer | null, nowMs);
           } catch (error) {
             this.o.log.error('actor state unreadable', { shard: actor.shard, error });
             this.failLoad(actor);
@@ -410,25 +418,74 @@ export class LedgerCore {
     );
   }
 
-  private activate(actor: Actor, hash: Record<string, Buffer>, nowMs: number): void {
+  private activate(actor: Actor, data: Buffer | null, nowMs: number): void {
     if (this.actors.get(actor.pan) !== actor) return;
-    const data = hash.d;
-    if (data === undefined) {
+    const log = data === null ? undefined : readAccountLog(data, nowMs - this.o.dedupeWindowMs);
+    if (log?.account === undefined) {
       actor.status = 'absent';
     } else {
-      actor.account = decodeAccount(data);
-      for (const field of Object.keys(hash))
-        if (field !== 'd') actor.records.setDurable(decodeRecord(hash[field]!, field));
+      actor.account = log.account;
+      for (const record of log.records) actor.records.setDurable(record);
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
     }
     // Every activation prunes, however few the records: otherwise an account used now and then
     // would keep up to PRUNE_FLOOR records in Redis for good, past any window.
     this.prune(actor, nowMs);
+    if (log !== undefined) this.activateLog(actor, log);
     // Loaded from Redis, so all durable: keep the newest recordsPerActorMax in memory.
     this.evict(actor, nowMs);
     this.drain(actor, nowMs);
     this.passivateIdle();
+  }
+
+  /**
+   * Takes over the log as read: its length, and how much of it is dead. When
+   * half of it is, or it holds records past the window, the actor's next
+   * commit compacts it from this read, which drops what the prune above
+   * dropped from memory (the same records: the same cutoff and rule).
+   */
+  private activateLog(actor: Actor, log: AccountLog): void {
+    actor.logBytes = log.bytes;
+    actor.deadBytes = log.bytes - log.liveBytes;
+    if (!compactionDue(log.bytes, actor.deadBytes, log.expiredRecords > 0)) {
+      // The prune's drops will count the expired records dead again: not twice.
+      actor.deadBytes -= log.expiredBytes;
+      return;
+    }
+    actor.compaction = { prefixBytes: log.bytes, data: log.compacted() };
+    actor.compacting = true;
+    actor.expiredByCompaction = log.expiredRecords;
+    actor.prunedKeys.length = 0;
+    this.batch().join(actor);
+  }
+
+  /**
+   * Reads the actor's log to compact it (its dead bytes reached half): the
+   * actor goes on deciding meanwhile, and the commit after the read carries
+   * the compaction, which keeps whatever was appended since the read.
+   */
+  private readForCompaction(actor: Actor): void {
+    actor.compacting = true;
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    this.o.reader.getBuffer(actor.accountKey).then(
+      (data) => {
+        if (this.actors.get(actor.pan) !== actor) return;
+        if (data === null) {
+          actor.compacting = false;
+          return;
+        }
+        const log = readAccountLog(data, this.now() - this.o.dedupeWindowMs);
+        actor.compaction = { prefixBytes: log.bytes, data: log.compacted() };
+        this.batch().join(actor);
+        this.scheduleCommit();
+      },
+      (error: unknown) => {
+        // Nothing changed: the log stays as it is, and a later commit tries again.
+        actor.compacting = false;
+        this.o.log.warn('account log compaction read failed', { shard: actor.shard, error });
+      },
+    );
   }
 
   /** Runs the actor's waiting work (the fetched item first) until it waits on Redis again. */
@@ -482,29 +539,34 @@ export class LedgerCore {
   }
 
   /**
-   * Reads the records `item` needs from the account hash, then runs it and
-   * whatever queued behind it, in order (the actor waits as during activation).
+   * Reads the records `item` needs from the account log (the whole log: a
+   * record has no address of its own in it), then runs it and whatever
+   * queued behind it, in order (the actor waits as during activation).
    */
   private fetchRecords(actor: Actor, item: WorkItem, missing: string[]): void {
     actor.status = 'loading';
     actor.head = item;
     actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
-    this.o.reader.hmgetBuffer(actor.accountKey, ...missing).then(
-      (values) => {
+    this.o.reader.getBuffer(actor.accountKey).then(
+      (data) => {
         if (this.actors.get(actor.pan) !== actor) {
           // Dropped meanwhile (a failed commit): nothing of it was decided; 96, retry.
           this.failLoad(actor);
           this.scheduleCommit();
           return;
         }
-        missing.forEach((key, i) => {
-          const data = values[i];
-          if (data !== null && data !== undefined && !actor.records.has(key)) {
-            const record = decodeRecord(data, key);
-            actor.records.setDurable(record);
-            if (outlivesWindow(record)) actor.evicted.returnedKept(key);
-          }
-        });
+        const found = new Map<string, TxnRecord>();
+        if (data !== null)
+          for (const record of readAccountLog(data, 0).records) found.set(keyOf(record), record);
+        this.bringBack(actor, found, missing);
+        // The log is read whole, so the work queued behind finds its records in the same read
+        // (nothing was evicted while the actor waited: evict() skips a loading actor).
+        const nowMs = this.now();
+        for (let i = 0; i < actor.mailbox.length; i++) {
+          const keys = this.missingKeys(actor, actor.mailbox.at(i)!, nowMs);
+          this.stats.recordReads += keys.length;
+          this.bringBack(actor, found, keys);
+        }
         actor.status = 'ready';
         actor.fetchedFor = item;
         this.drain(actor, this.now());
@@ -519,6 +581,17 @@ export class LedgerCore {
         this.scheduleCommit();
       },
     );
+  }
+
+  /** Puts the records under `keys` found in a read of the log back in memory. */
+  private bringBack(actor: Actor, found: ReadonlyMap<string, TxnRecord>, keys: readonly string[]): void {
+    for (const key of keys) {
+      const record = found.get(key);
+      if (record !== undefined && !actor.records.has(key)) {
+        actor.records.setDurable(record);
+        if (outlivesWindow(record)) actor.evicted.returnedKept(key);
+      }
+    }
   }
 
   /** Answers 96 to the item taken out of turn and everything in the mailbox. */
@@ -537,7 +610,7 @@ export class LedgerCore {
   /**
    * Keeps an actor's record map at recordsPerActorMax: drops the oldest
    * records whose last write is durable (its batch released, not in the open
-   * batch). They stay in the account hash; a key that needs one fetches it.
+   * batch). They stay in the account log; a key that needs one fetches it.
    */
   private evict(actor: Actor, nowMs: number): void {
     const records = actor.records;
@@ -631,6 +704,8 @@ export class LedgerCore {
       previousSeq = this.inflight[i]!.seq;
     const epoch = this.epoch;
     const blob = buildCommit(batch, this.o.keys);
+    for (const actor of batch.actors)
+      if (!actor.compacting && compactionDue(actor.logBytes, actor.deadBytes)) this.readForCompaction(actor);
     const entry: InFlight = { batch, seq: batch.id, ok: false, startedMs: performance.now() };
     this.inflight.push(entry);
     this.send(batch.id, previousSeq ?? 0, epoch, blob).then(
@@ -678,7 +753,10 @@ export class LedgerCore {
       const { batch } = this.inflight.shift()!;
       this.confirmedUpTo = batch.id;
       const nowMs = this.now();
-      for (const actor of batch.actors) this.evict(actor, nowMs);
+      for (const actor of batch.actors) {
+        if (actor.compacting && actor.compactionBatch === batch.id) actor.compacting = false;
+        this.evict(actor, nowMs);
+      }
       this.o.post(batch.results);
     }
     this.passivateIdle();
@@ -853,19 +931,6 @@ function assertAccountInvariants(account: AccountState): void {
       `invariant: account ${maskPan(account.pan)} balance ${account.balance} held ${account.held}`,
     );
   }
-}
-
-/**
- * Records the window does not end: an open hold (hold expiry and
- * completions still need it) and an adjustment (its reference is
- * idempotent for good). Everything else leaves memory and Redis once past
- * the dedupe window.
- */
-function outlivesWindow(record: Readonly<TxnRecord>): boolean {
-  return (
-    (record.state === 'open' && record.reversedRc === undefined) ||
-    (record.refKey?.startsWith(ADJUST_KEY_PREFIX) ?? false)
-  );
 }
 
 function assertHeldMatchesOpenHolds(actor: Actor): void {

@@ -28,6 +28,8 @@ export class OpenBatch {
   addRecord(actor: Actor, record: TxnRecord): void {
     this.join(actor);
     if (record.batch === this.id) return;
+    // Written before (by an earlier batch, or read back from Redis: 0): its older version in the log is dead now.
+    if (record.batch !== undefined) actor.rewrittenRecords++;
     record.batch = this.id;
     actor.dirtyRecords.push(record);
   }
