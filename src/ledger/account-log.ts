@@ -34,12 +34,15 @@ import { keyOf, outlivesWindow, type TxnRecord } from './txn-record.js';
  * at most a constant number of bytes per byte appended.
  */
 
-/** A log shorter than this is compacted only when activation finds records past the window in it. */
+/**
+ * A busy actor compacts its log only past this size; activation and the
+ * record sweep compact a log of any size once half of it is dead.
+ */
 export const LOG_COMPACT_MIN_BYTES = 4_096;
 
-/** Compaction is worth it: half the log (at least) is dead; small logs wait unless forced. */
-export function compactionDue(logBytes: number, deadBytes: number, force = false): boolean {
-  return deadBytes > 0 && deadBytes * 2 >= logBytes && (force || logBytes >= LOG_COMPACT_MIN_BYTES);
+/** Compaction is worth it: half the log (at least) is dead; small logs wait unless `anySize`. */
+export function compactionDue(logBytes: number, deadBytes: number, anySize = false): boolean {
+  return deadBytes > 0 && deadBytes * 2 >= logBytes && (anySize || logBytes >= LOG_COMPACT_MIN_BYTES);
 }
 
 /** What a log holds, read at one instant. */

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RrnSource } from '../../src/engine/rrn.js';
 import { LOG_COMPACT_MIN_BYTES } from '../../src/ledger/account-log.js';
 import { AuthCodeSource } from '../../src/ledger/auth-code.js';
+import { encodeAccount } from '../../src/ledger/state-codec.js';
 import { fieldsOf, type ResponseFields } from '../../src/ledger/stored-response.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
 import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
@@ -415,6 +416,28 @@ describe('LedgerCore against a real Redis', () => {
       });
     });
 
+    it('compacts the small log of an account in memory once its sweep dropped every record', async () => {
+      let nowMs = Date.UTC(2026, 10, 26, 12);
+      const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
+      const p = pan(22);
+      const accountKey = h.keys.account(shardOf(p), p);
+      await h.run([put(p, 100_000)]);
+      for (let i = 0; i < 3; i++) await h.run([txn(p, 850 + i, 100, { txnClass: '0200' })]);
+      const before = (await admin.strlen(accountKey)) as number;
+      expect(before).toBeLessThan(LOG_COMPACT_MIN_BYTES);
+      nowMs += windowMs + 1;
+      expect(outcomeOf((await h.run([sweep(p)]))[0])).toBe(3);
+      // The sweep's commit drops the records; the compaction follows it (a read, then a commit).
+      const stateBytes = encodeAccount((await accountLogAt(admin, accountKey))!.account!).length;
+      const compacted = async (): Promise<boolean> => {
+        const log = await accountLogAt(admin, accountKey);
+        return log !== undefined && log.records.length === 0 && log.bytes <= 2 * stateBytes;
+      };
+      expect(await waitFor(compacted, 5_000), `log of ${before} bytes compacted`).toBe(true);
+      const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+      expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 300, held: 0 } });
+    });
+
     it('prunes an idle actor in memory and keeps it there; records inside the window stay', async () => {
       let nowMs = Date.UTC(2026, 10, 26, 12);
       const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
@@ -582,6 +605,19 @@ describe('LedgerCore against a real Redis', () => {
     expect(rcOf((await h.run([txn(p, 410, 1_000)]))[0])).toBe('00');
     await reader.connect();
     expect(responseOf((await h.run([txn(p, 400, 1_000)]))[0])).toEqual(first);
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 6 * 1_000 } });
+  });
+
+  it('answers 96 when an evicted record’s log cannot be decoded, and keeps deciding new keys', async () => {
+    const h = await newCore({ recordsPerActorMax: 2 });
+    const p = pan(13);
+    await h.run([put(p, 100_000)]);
+    for (let i = 0; i < 5; i++) await h.run([txn(p, 450 + i, 1_000)]);
+    // An entry no build writes ([9]): the log can no longer be read whole.
+    await admin.append(h.keys.account(shardOf(p), p), Buffer.from([0x91, 0x09]));
+    expect(rcOf((await h.run([txn(p, 450, 1_000)]))[0]), 'the repeat needs the evicted record').toBe('96');
+    expect(rcOf((await h.run([txn(p, 460, 1_000)]))[0]), 'a new key needs no read').toBe('00');
     const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 6 * 1_000 } });
   });

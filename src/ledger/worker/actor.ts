@@ -50,6 +50,8 @@ export class Actor {
   compacting = false;
   /** The batch that carries the compaction (compacting ends when it is released). */
   compactionBatch = 0;
+  /** Compact at the next commit once half the log is dead, however small it is (the record sweep asks). */
+  compactAnySize = false;
   /** Records past the window that the activation's compaction leaves out (the record sweep counts them). */
   expiredByCompaction = 0;
 

@@ -345,6 +345,8 @@ export class LedgerCore {
     }
     const pruned = actor.prunedKeys.length + actor.expiredByCompaction;
     actor.expiredByCompaction = 0;
+    // Whatever the log's size: an idle account's log is otherwise left with its dead states and drops.
+    actor.compactAnySize = true;
     if (pruned > 0) batch.join(actor);
     return pruned;
   }
@@ -440,15 +442,17 @@ export class LedgerCore {
   }
 
   /**
-   * Takes over the log as read: its length, and how much of it is dead. When
-   * half of it is, or it holds records past the window, the actor's next
-   * commit compacts it from this read, which drops what the prune above
-   * dropped from memory (the same records: the same cutoff and rule).
+   * Takes over the log as read: its length, and how much of it is dead
+   * (records past the window included). When half of it is, whatever its
+   * size, the actor's next commit compacts it from this read, which drops
+   * what the prune above dropped from memory (the same records: the same
+   * cutoff and rule).
    */
   private activateLog(actor: Actor, log: AccountLog): void {
     actor.logBytes = log.bytes;
     actor.deadBytes = log.bytes - log.liveBytes;
-    if (!compactionDue(log.bytes, actor.deadBytes, log.expiredRecords > 0)) {
+    // Any size: activation is rare, and an idle account's log would keep its dead bytes otherwise.
+    if (!compactionDue(log.bytes, actor.deadBytes, true)) {
       // The prune's drops will count the expired records dead again: not twice.
       actor.deadBytes -= log.expiredBytes;
       return;
@@ -475,7 +479,14 @@ export class LedgerCore {
           actor.compacting = false;
           return;
         }
-        const log = readAccountLog(data, this.now() - this.o.dedupeWindowMs);
+        let log: AccountLog;
+        try {
+          log = readAccountLog(data, this.now() - this.o.dedupeWindowMs);
+        } catch (error) {
+          // Left as it is (and not tried again by this actor): a log it cannot read is not rewritten.
+          this.o.log.error('account log unreadable; not compacted', { shard: actor.shard, error });
+          return;
+        }
         actor.compaction = { prefixBytes: log.bytes, data: log.compacted() };
         this.batch().join(actor);
         this.scheduleCommit();
@@ -556,8 +567,17 @@ export class LedgerCore {
           return;
         }
         const found = new Map<string, TxnRecord>();
-        if (data !== null)
-          for (const record of readAccountLog(data, 0).records) found.set(keyOf(record), record);
+        try {
+          if (data !== null)
+            for (const record of readAccountLog(data, 0).records) found.set(keyOf(record), record);
+        } catch (error) {
+          // As a failed read: the waiting work gets 96, the actor stays.
+          this.o.log.error('account log unreadable', { shard: actor.shard, error });
+          actor.status = 'ready';
+          this.answerWaiting(actor);
+          this.scheduleCommit();
+          return;
+        }
         this.bringBack(actor, found, missing);
         // The log is read whole, so the work queued behind finds its records in the same read
         // (nothing was evicted while the actor waited: evict() skips a loading actor).
@@ -704,8 +724,6 @@ export class LedgerCore {
       previousSeq = this.inflight[i]!.seq;
     const epoch = this.epoch;
     const blob = buildCommit(batch, this.o.keys);
-    for (const actor of batch.actors)
-      if (!actor.compacting && compactionDue(actor.logBytes, actor.deadBytes)) this.readForCompaction(actor);
     const entry: InFlight = { batch, seq: batch.id, ok: false, startedMs: performance.now() };
     this.inflight.push(entry);
     this.send(batch.id, previousSeq ?? 0, epoch, blob).then(
@@ -755,6 +773,10 @@ export class LedgerCore {
       const nowMs = this.now();
       for (const actor of batch.actors) {
         if (actor.compacting && actor.compactionBatch === batch.id) actor.compacting = false;
+        // Read once this batch's appends are in the log, so the compaction takes them in too.
+        if (!actor.compacting && compactionDue(actor.logBytes, actor.deadBytes, actor.compactAnySize))
+          this.readForCompaction(actor);
+        actor.compactAnySize = false;
         this.evict(actor, nowMs);
       }
       this.o.post(batch.results);
