@@ -62,17 +62,26 @@ async function migrateHash(redis: Redis, keys: KeySpace, key: string): Promise<v
   const fields = await redis.hgetallBuffer(key);
   const state = fields.d;
   const parts: Buffer[] = state === undefined ? [] : [state];
-  for (const [field, value] of Object.entries(fields)) {
-    if (field !== 'd') parts.push(encodeRecord(decodeRecord(value, field)));
+  try {
+    for (const [field, value] of Object.entries(fields)) {
+      if (field !== 'd') parts.push(encodeRecord(decodeRecord(value, field)));
+    }
+  } catch (error) {
+    // Nothing written yet: the hash stays as it was, and the start stops with the account named.
+    throw new AccountLayoutError(
+      `account ${maskedOf(keys, key)}: a record cannot be read (${String(error)})`,
+    );
   }
   const transaction = redis.multi().del(key);
   // Records without a state belong to no account (none can be created from them): dropped.
   if (state !== undefined) transaction.set(key, Buffer.concat(parts));
   const result = await transaction.exec();
-  if (result === null || result.some(([error]) => error !== null)) {
-    const pan = keys.panOfAccountKey(key);
-    throw new AccountLayoutError(
-      `could not rewrite account ${pan === undefined ? '?' : maskPan(pan)} as a log`,
-    );
-  }
+  if (result === null || result.some(([error]) => error !== null))
+    throw new AccountLayoutError(`could not rewrite account ${maskedOf(keys, key)} as a log`);
+}
+
+/** An account key's PAN, masked, for errors. */
+function maskedOf(keys: KeySpace, key: string): string {
+  const pan = keys.panOfAccountKey(key);
+  return pan === undefined ? '?' : maskPan(pan);
 }

@@ -21,8 +21,8 @@ import { keyOf, outlivesWindow, type TxnRecord } from './txn-record.js';
  * 2026-11-27): an APPEND finds nothing, while an HSET of a new field searches
  * the hash for it first (a listpack linearly), and one APPEND per account
  * replaces the HSET's field and value pairs. Measured with
- * `npm run bench:profile -- b64 --no-prof`: Redis 4.3-4.9 µs per approval
- * against 6.9-7.3 (docs/performance.md, change 34).
+ * `npm run bench:profile -- b64 --no-prof`: Redis 4.3-4.4 µs per approval
+ * against 6.7-7.1 (docs/performance.md, change 34).
  *
  * The price is dead bytes: every piece repeats the state, a record written
  * again (completed, reversed, released) leaves its older version, and a

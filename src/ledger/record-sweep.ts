@@ -5,9 +5,10 @@ import type { LedgerEngine } from './ledger-engine.js';
 export const RECORD_SWEEP_QUEUE = 'switchyard-record-sweep';
 const SCHEDULER_ID = 'record-sweep';
 /**
- * An account log this short holds one state and nothing else (a state is
- * ~40-70 bytes: a 12-19 digit PAN, amounts, limits), so a sweep would find
- * nothing in it.
+ * An account log this short holds one state and nothing else, so a sweep
+ * would find nothing in it: a state is ~45 bytes, and 92 at most (a 19-digit
+ * PAN, every limit set, amounts beyond 32 bits; record-sweep.test.ts seeds
+ * that largest one).
  */
 const ACCOUNT_STATE_BYTES_MAX = 100;
 /** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */

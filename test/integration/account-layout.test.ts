@@ -81,6 +81,21 @@ describe('account layout', () => {
     expect(await ensureAccountLayout(redis.client, keys, silentLogger)).toBe(0);
   });
 
+  it('stops at a record it cannot read, naming the account masked, and leaves its hash as it was', async () => {
+    const keys = keySpace('lay4');
+    const pan = '4111110000000009';
+    const key = keys.account(shardOf(pan), pan);
+    await redis.client.hset(key, 'd', encodeAccount(largestState(pan)), 'acq|1|1', pack([9, null]));
+    const failure = ensureAccountLayout(redis.client, keys, silentLogger);
+    await expect(failure).rejects.toThrow(AccountLayoutError);
+    await expect(failure).rejects.toThrow(
+      /411111\*+0009: a record cannot be read \(Error: unknown record format 9\)/,
+    );
+    expect(await redis.client.type(key)).toBe('hash');
+    expect(await redis.client.hlen(key)).toBe(2);
+    expect(await redis.client.get(keys.accountLayout())).toBeNull();
+  });
+
   it('marks a Redis with no accounts, and refuses a layout newer than this build', async () => {
     const fresh = keySpace('lay2');
     expect(await ensureAccountLayout(redis.client, fresh, silentLogger)).toBe(0);

@@ -345,9 +345,11 @@ export class LedgerCore {
     }
     const pruned = actor.prunedKeys.length + actor.expiredByCompaction;
     actor.expiredByCompaction = 0;
-    // Whatever the log's size: an idle account's log is otherwise left with its dead states and drops.
-    actor.compactAnySize = true;
-    if (pruned > 0) batch.join(actor);
+    if (pruned > 0) {
+      // Whatever the log's size: an idle account's log is otherwise left with its dead states and drops.
+      actor.compactAnySize = true;
+      batch.join(actor);
+    }
     return pruned;
   }
 
