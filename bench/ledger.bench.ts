@@ -2,6 +2,7 @@ import { RrnSource } from '../src/engine/rrn.js';
 import type { AccountState } from '../src/ledger/account.js';
 import { AuthCodeSource } from '../src/ledger/auth-code.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../src/ledger/decide.js';
+import { LiveRecords } from '../src/ledger/live-records.js';
 import { type Evictor, RecordIndex } from '../src/ledger/record-index.js';
 import type { TxnRecord } from '../src/ledger/txn-record.js';
 import type { TxnRequest } from '../src/protocol/request.js';
@@ -25,6 +26,8 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
   const ACCOUNTS = accountCount;
   const label = accountCount >= 1_000 ? `${accountCount / 1_000}k accounts` : `${accountCount} accounts`;
   const accounts: { account: AccountState; records: RecordIndex }[] = [];
+  // One pool of live records for all the accounts, as a ledger core has.
+  const live = new LiveRecords();
   for (let i = 0; i < ACCOUNTS; i++) {
     accounts.push({
       account: {
@@ -38,7 +41,7 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
         dayAmount: 0,
         dayCount: 0,
       },
-      records: new RecordIndex(),
+      records: new RecordIndex(live),
     });
   }
   // The generators the ledger runs with (unique rrn and authCode per approval).

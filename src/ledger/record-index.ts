@@ -1,3 +1,4 @@
+import { LiveRecords } from './live-records.js';
 import { PackedRecords } from './packed-records.js';
 import { type KeyParts, parseKey, type TxnRecord } from './txn-record.js';
 
@@ -13,7 +14,9 @@ import { type KeyParts, parseKey, type TxnRecord } from './txn-record.js';
  * one must set() it back, which makes it live again. Records never sealed
  * (as in tests of decide() alone) stay live objects, found by a scan.
  * Records with a reference key (adjustments) live in a Map by that key,
- * never sealed.
+ * never sealed. Live records are kept in the owner's LiveRecords, the
+ * index holding their positions: an owner that drops an index with live
+ * records calls release().
  *
  * Iteration (values()) and eviction go oldest first among the sealed
  * records (packing order), then live ones, then the reference keys.
@@ -29,14 +32,19 @@ export interface Evictor {
 
 export class RecordIndex {
   /**
-   * Live records in live[0, liveCount); the array never shrinks, so an
-   * actor's one live record per batch costs no new backing store each time
-   * (shrinking an array can give its storage back, and the next push allocates anew).
+   * Positions of the live records in `pool`, in the order they became live:
+   * the first in a field (an actor has one live record per batch, mostly),
+   * the rest in an array made on the first second one. Numbers, not
+   * references: see LiveRecords for why.
    */
-  private readonly live: (TxnRecord | undefined)[] = [];
+  private liveFirst = -1;
+  private liveRest: number[] | undefined;
   private liveCount = 0;
   private readonly packed = new PackedRecords();
   private byRef: Map<string, TxnRecord> | undefined;
+
+  /** `pool`: the owner's, shared by its indexes; by default one of this index's own. */
+  constructor(private readonly pool: LiveRecords = new LiveRecords()) {}
 
   get size(): number {
     return this.liveCount + this.packed.size + (this.byRef?.size ?? 0);
@@ -45,7 +53,7 @@ export class RecordIndex {
   /** The record of the transaction (institution, stan, time), if in memory (a sealed one as a copy). */
   find(institution: string, stan: number, time: number): TxnRecord | undefined {
     const at = this.liveAt(institution, stan, time);
-    if (at >= 0) return this.live[at];
+    if (at >= 0) return this.pool.at(this.livePosition(at));
     const slot = this.packed.find(institution, stan, time);
     return slot < 0 ? undefined : this.packed.record(slot);
   }
@@ -87,18 +95,23 @@ export class RecordIndex {
     }
     const at = this.liveAt(record.institution, record.stan, record.time);
     if (at >= 0) {
-      this.live[at] = record;
+      this.pool.replace(this.livePosition(at), record);
       return;
     }
     // A sealed record under this key gives way to the new one.
     const slot = this.packed.find(record.institution, record.stan, record.time);
     if (slot >= 0) this.packed.remove(slot);
-    this.live[this.liveCount++] = record;
+    this.pushLive(record);
   }
 
   /** Adds a live record under a key the caller knows is not here (decide() looked it up). */
   setNew(record: TxnRecord): void {
-    this.live[this.liveCount++] = record;
+    this.pushLive(record);
+  }
+
+  /** Gives the live records' places in the pool back: the owner drops this index. */
+  release(): void {
+    while (this.liveCount > 0) this.removeLiveAt(this.liveCount - 1);
   }
 
   /** Adds a record read back from Redis (durable: sealed at once). */
@@ -160,7 +173,7 @@ export class RecordIndex {
       slot = next;
     }
     for (let i = 0; i < this.liveCount; ) {
-      const record = this.live[i]!;
+      const record = this.pool.at(this.livePosition(i));
       if (!evictor.evictable(record)) {
         i++;
         continue;
@@ -201,33 +214,56 @@ export class RecordIndex {
       slot = next;
     }
     // A snapshot: deleting a live record while iterating must not skip the next one.
-    if (this.liveCount > 0) yield* this.live.slice(0, this.liveCount) as TxnRecord[];
+    if (this.liveCount > 0) {
+      const live: TxnRecord[] = [];
+      for (let i = 0; i < this.liveCount; i++) live.push(this.pool.at(this.livePosition(i)));
+      yield* live;
+    }
     if (this.byRef !== undefined) yield* this.byRef.values();
   }
 
-  /** Where the live record under the key is in `live`, or -1 (a batch's worth: a short scan). */
+  /** The pool position of the i-th live record. */
+  private livePosition(i: number): number {
+    return i === 0 ? this.liveFirst : this.liveRest![i - 1]!;
+  }
+
+  private pushLive(record: TxnRecord): void {
+    const position = this.pool.add(record);
+    if (this.liveCount === 0) this.liveFirst = position;
+    else {
+      // Never shrunk: an actor's second live record costs no new backing store each batch.
+      this.liveRest ??= [];
+      this.liveRest[this.liveCount - 1] = position;
+    }
+    this.liveCount++;
+  }
+
+  /** Which live record (0 to liveCount - 1) is under the key, or -1 (a batch's worth: a short scan). */
   private liveAt(institution: string, stan: number, time: number): number {
-    const live = this.live;
     for (let i = 0; i < this.liveCount; i++) {
-      const r = live[i]!;
+      const r = this.pool.at(this.livePosition(i));
       if (r.stan === stan && r.time === time && r.institution === institution) return i;
     }
     return -1;
   }
 
-  /** Closes the gap in place (splice would allocate the array of what it removed, once per seal). */
+  /** Takes the i-th live record out, keeping the others' order. */
   private removeLiveAt(at: number): void {
-    const live = this.live;
+    this.pool.remove(this.livePosition(at));
     const last = --this.liveCount;
-    for (let i = at; i < last; i++) live[i] = live[i + 1];
-    live[last] = undefined;
+    if (last === 0) {
+      this.liveFirst = -1;
+      return;
+    }
+    const rest = this.liveRest!;
+    if (at === 0) this.liveFirst = rest[0]!;
+    for (let i = Math.max(at, 1); i < last; i++) rest[i - 1] = rest[i]!;
   }
 
   /** Takes this live object out; false when it is not here. */
   private unlinkLive(record: TxnRecord): boolean {
-    const live = this.live;
     for (let i = 0; i < this.liveCount; i++) {
-      if (live[i] === record) {
+      if (this.pool.at(this.livePosition(i)) === record) {
         this.removeLiveAt(i);
         return true;
       }

@@ -195,6 +195,7 @@ describe('LedgerCore against a real Redis', () => {
     expect(rcOf(results[0])).toBe('00');
     const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 1_000 } });
+    expect(h.core.liveRecords).toBe(0);
   });
 
   it('keeps at most recordsPerActorMax records in memory and fetches an evicted one when a key needs it', async () => {
@@ -675,6 +676,8 @@ describe('LedgerCore against a real Redis', () => {
     });
     const [view] = await h.run([{ k: 'get', seq: ++seq, pan: pans[0]! }]);
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 100, available: 4_900 } });
+    // Every batch is built, so no record is left live (dropped actors gave theirs back).
+    expect(h.core.liveRecords).toBe(0);
   });
 
   it('bounds the mailbox of an account that is loading: work past MAILBOX_MAX is answered 96, none is lost', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LiveRecords } from '../../src/ledger/live-records.js';
 import { RecordIndex } from '../../src/ledger/record-index.js';
 import { StoredResponse } from '../../src/ledger/stored-response.js';
 import { keyOf, parseKey, recordKey, sideRecord, type TxnRecord } from '../../src/ledger/txn-record.js';
@@ -122,6 +123,45 @@ describe('RecordIndex', () => {
       expect(index.get(key), `seed ${seed} step ${step}`).toBe(model.get(key));
     }
     expect(new Set(index.values())).toEqual(new Set(model.values()));
+  });
+});
+
+describe('RecordIndex live records in a shared pool', () => {
+  it('keeps each index to its own records, in order, and gives positions back on seal, delete and release', () => {
+    const pool = new LiveRecords();
+    const one = new RecordIndex(pool);
+    const two = new RecordIndex(pool);
+    const a = [txn('acq', 1, 1000), txn('acq', 2, 1000), txn('acq', 3, 1000), txn('acq', 4, 1000)];
+    const b = [txn('acq', 1, 1000, 9), txn('acq', 5, 1000)];
+    for (let i = 0; i < a.length; i++) {
+      one.setNew(a[i]!);
+      if (i < b.length) two.setNew(b[i]!);
+    }
+    expect(pool.size).toBe(6);
+    // The same key in both: each finds its own.
+    expect(one.find('acq', 1, 1000)).toBe(a[0]);
+    expect(two.find('acq', 1, 1000)).toBe(b[0]);
+    expect(two.find('acq', 2, 1000)).toBeUndefined();
+
+    // Out of the middle, then the first: the rest keep their order.
+    one.seal(a[2]!);
+    expect(one.delete(a[0]!)).toBe(true);
+    expect(pool.size).toBe(4);
+    expect([...one.values()]).toEqual([a[2], a[1], a[3]]);
+    const replaced = txn('acq', 4, 1000, 7);
+    one.set(replaced);
+    expect(one.find('acq', 4, 1000)).toBe(replaced);
+    expect(pool.size).toBe(4);
+
+    one.release();
+    expect(pool.size).toBe(2);
+    // Released positions are reused without disturbing the other index.
+    const c = txn('acq', 6, 1000);
+    one.setNew(c);
+    expect(one.find('acq', 6, 1000)).toBe(c);
+    expect(two.find('acq', 5, 1000)).toBe(b[1]);
+    expect([...two.values()]).toEqual(b);
+    expect(pool.size).toBe(3);
   });
 });
 

@@ -1,7 +1,7 @@
 import { RingQueue } from '../../util/ring-queue.js';
 import type { AccountState } from '../account.js';
+import type { LiveRecords } from '../live-records.js';
 import { RecordIndex } from '../record-index.js';
-import type { TxnRecord } from '../txn-record.js';
 import type { WorkItem } from '../worker-protocol.js';
 import type { EvictedKeys } from './evicted-keys.js';
 
@@ -18,9 +18,13 @@ export class Actor {
    */
   status: 'loading' | 'ready' | 'absent' = 'loading';
   account: AccountState | undefined;
-  records = new RecordIndex();
-  /** Records changed since the open batch began: written with the account at commit. */
-  readonly dirtyRecords: TxnRecord[] = [];
+  readonly records: RecordIndex;
+  /**
+   * Records changed since the open batch began, written with the account at
+   * commit: their positions in the batch's `records` (numbers, not the
+   * records: see LiveRecords for why an old object should not hold young ones).
+   */
+  readonly dirtyAt: number[] = [];
   readonly mailbox = new RingQueue<WorkItem>();
   /** Id of the last batch this actor joined (so a batch lists it once). */
   batchId = 0;
@@ -65,5 +69,9 @@ export class Actor {
      * once past the dedupe window.
      */
     readonly evicted: EvictedKeys,
-  ) {}
+    /** The worker's live records, which this actor's index keeps its own in (released when it is dropped). */
+    live: LiveRecords,
+  ) {
+    this.records = new RecordIndex(live);
+  }
 }

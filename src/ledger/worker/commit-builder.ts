@@ -2,6 +2,7 @@ import { CommitBatch } from '../../store/commit-batch.js';
 import { type KeySpace, LOG_PARTITION_COUNT, logPartitionOf, SHARD_COUNT } from '../../store/keys.js';
 import { MsgpackWriter } from '../../wire/msgpack-writer.js';
 import { writeAccount, writeDrop, writeJournal, writeRecord } from '../state-codec.js';
+import type { TxnRecord } from '../txn-record.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -46,11 +47,11 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
       actor.compaction = undefined;
       actor.compactionBatch = batch.id;
     }
-    writeAppend(actor, actor.accountKey);
+    writeAppend(actor, actor.accountKey, batch.records);
     // Written into this commit: nothing changes them now but a later decision, so they are packed.
-    for (const record of actor.dirtyRecords) actor.records.seal(record);
+    for (const at of actor.dirtyAt) actor.records.seal(batch.records[at]!);
     // Emptied in place: a Set's clear() allocated a new table per actor per commit.
-    actor.dirtyRecords.length = 0;
+    actor.dirtyAt.length = 0;
   }
   // One journal entry per log partition touched: the partition's records in decision order.
   for (const journal of journals) journal.reset();
@@ -73,8 +74,8 @@ let recordBytesSeen = 160;
  * keys to its log, and counts the bytes that made dead: the state before
  * this one, the older versions of records written again, the records dropped.
  */
-function writeAppend(actor: Actor, accountKey: string): void {
-  if (actor.account === undefined && actor.dirtyRecords.length === 0 && actor.prunedKeys.length === 0) return;
+function writeAppend(actor: Actor, accountKey: string, records: readonly TxnRecord[]): void {
+  if (actor.account === undefined && actor.dirtyAt.length === 0 && actor.prunedKeys.length === 0) return;
   const w = cb.beginAppend(accountKey);
   let dead = 0;
   if (actor.account !== undefined) {
@@ -83,9 +84,9 @@ function writeAppend(actor: Actor, accountKey: string): void {
     // The log's previous state is dead now (a log that exists always holds one).
     if (actor.logBytes > 0) dead += w.length - start;
   }
-  for (const record of actor.dirtyRecords) {
+  for (const at of actor.dirtyAt) {
     const start = w.length;
-    writeRecord(w, record);
+    writeRecord(w, records[at]!);
     recordBytesSeen = w.length - start;
   }
   dead += actor.rewrittenRecords * recordBytesSeen;

@@ -16,6 +16,7 @@ import type { AccountState } from '../account.js';
 import { type AccountLog, compactionDue, readAccountLog } from '../account-log.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
+import { LiveRecords } from '../live-records.js';
 import type { Evictor } from '../record-index.js';
 import {
   ADJUST_KEY_PREFIX,
@@ -164,6 +165,8 @@ export class LedgerCore {
 
   /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
   private readonly evictedBudget: EvictedKeysBudget;
+  /** The records this owner's open and committing batches decided, not yet sealed (RecordIndex). */
+  private readonly live = new LiveRecords();
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.evictedBudget = { used: 0, max: o.evictedKeysMax };
@@ -224,11 +227,21 @@ export class LedgerCore {
     return this.actors.size;
   }
 
+  /** Records decided and not yet sealed: none once every batch is built (a leak check for tests). */
+  get liveRecords(): number {
+    return this.live.size;
+  }
+
   private dispatch(item: WorkItem, nowMs: number): void {
     const pan = item.k === 'txn' ? item.req.pan : item.pan;
     let actor = this.actors.get(pan);
     if (actor === undefined) {
-      actor = new Actor(pan, shardOf(pan), new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget));
+      actor = new Actor(
+        pan,
+        shardOf(pan),
+        new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget),
+        this.live,
+      );
       actor.touchedAt = this.touches;
       this.actors.set(pan, actor);
       if (item.k === 'sweep') {
@@ -656,6 +669,7 @@ export class LedgerCore {
     if (this.actors.get(actor.pan) !== actor) return;
     this.actors.delete(actor.pan);
     actor.evicted.release();
+    actor.records.release();
   }
 
   /** Drops idle actors beyond actorsMax, least recently used first. Their state is in Redis. */

@@ -14,6 +14,8 @@ export class OpenBatch {
   /** Effects to journal, in decision order, and the actor of each (parallel arrays: no pair object per effect). */
   readonly effects: LedgerEffect[] = [];
   readonly effectActors: Actor[] = [];
+  /** Records to write, in decision order; each actor lists its own by position (Actor.dirtyAt). */
+  readonly records: TxnRecord[] = [];
 
   constructor(readonly id: number) {}
 
@@ -31,7 +33,7 @@ export class OpenBatch {
     // Written before (by an earlier batch, or read back from Redis: 0): its older version in the log is dead now.
     if (record.batch !== undefined) actor.rewrittenRecords++;
     record.batch = this.id;
-    actor.dirtyRecords.push(record);
+    actor.dirtyAt.push(this.records.push(record) - 1);
   }
 
   addEffect(actor: Actor, effect: LedgerEffect): void {
