@@ -153,6 +153,12 @@ function highString(value: number): string | undefined {
 
 const SLOTS_INITIAL = 8;
 
+// Per slot in the index's links: its neighbours in age order, and its stan (as the table keeps it).
+const LINK_NEWER = 0;
+const LINK_OLDER = 1;
+const LINK_STAN = 2;
+const LINK_STRIDE = 3;
+
 export class PackedRecords {
   private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
   /** Heads of another form than the generators' (rare): made on the first one. */
@@ -161,13 +167,15 @@ export class PackedRecords {
   /**
    * The index, in one Int32Array (one region of memory per actor, apart from
    * the records): the table, `tableSize` pairs of (slot + 1, stan), 0 an
-   * empty pair, a power of two at least twice the capacity; then two links
-   * per slot, the next newer and the next older slot (-1 ends; a free
-   * slot's newer link chains the free slots). The stan kept in the table
-   * lets a probe pass other stans, and deletion move entries, without
-   * reading their records (each a cache miss on a busy switch).
+   * empty pair, a power of two at least twice the capacity; then LINK_STRIDE
+   * numbers per slot: the next newer and the next older slot (-1 ends; a
+   * free slot's newer link chains the free slots) and the slot's stan. The
+   * stan kept in the table lets a probe pass other stans, and deletion move
+   * entries, without reading their records (each a cache miss on a busy
+   * switch); the one kept with the links lets remove() find the slot's table
+   * entry without waiting for its record's line (LINK_STAN).
    */
-  private meta = new Int32Array(SLOTS_INITIAL * 2 * 2 + SLOTS_INITIAL * 2);
+  private meta = new Int32Array(SLOTS_INITIAL * 2 * 2 + SLOTS_INITIAL * LINK_STRIDE);
   private tableSize = SLOTS_INITIAL * 2;
   private tableShift = 32 - Math.log2(SLOTS_INITIAL * 2);
   /** Slots ever used (those at and above it are free and unchained). */
@@ -216,9 +224,10 @@ export class PackedRecords {
     }
     const m = this.meta;
     const links = this.tableSize * 2;
-    m[links + slot * 2] = -1;
-    m[links + slot * 2 + 1] = this.newestSlot;
-    if (this.newestSlot >= 0) m[links + this.newestSlot * 2] = slot;
+    m[links + slot * LINK_STRIDE + LINK_NEWER] = -1;
+    m[links + slot * LINK_STRIDE + LINK_OLDER] = this.newestSlot;
+    m[links + slot * LINK_STRIDE + LINK_STAN] = r.stan | 0;
+    if (this.newestSlot >= 0) m[links + this.newestSlot * LINK_STRIDE + LINK_NEWER] = slot;
     else this.oldestSlot = slot;
     this.newestSlot = slot;
     this.insert(slot, r.stan);
@@ -249,7 +258,8 @@ export class PackedRecords {
   remove(slot: number): void {
     const m = this.meta;
     const mask = this.tableSize - 1;
-    let hole = this.home(this.num[slot * NUM_STRIDE + STAN]!);
+    const links = this.tableSize * 2;
+    let hole = this.home(m[links + slot * LINK_STRIDE + LINK_STAN]!);
     while (m[hole * 2] !== slot + 1) hole = (hole + 1) & mask;
     // Backward shift: entries after the hole that may not sit before their home move into it.
     m[hole * 2] = 0;
@@ -262,14 +272,13 @@ export class PackedRecords {
       m[at * 2] = 0;
       hole = at;
     }
-    const links = this.tableSize * 2;
-    const newer = m[links + slot * 2]!;
-    const older = m[links + slot * 2 + 1]!;
-    if (newer >= 0) m[links + newer * 2 + 1] = older;
+    const newer = m[links + slot * LINK_STRIDE + LINK_NEWER]!;
+    const older = m[links + slot * LINK_STRIDE + LINK_OLDER]!;
+    if (newer >= 0) m[links + newer * LINK_STRIDE + LINK_OLDER] = older;
     else this.newestSlot = older;
-    if (older >= 0) m[links + older * 2] = newer;
+    if (older >= 0) m[links + older * LINK_STRIDE + LINK_NEWER] = newer;
     else this.oldestSlot = newer;
-    m[links + slot * 2] = this.free;
+    m[links + slot * LINK_STRIDE + LINK_NEWER] = this.free;
     this.free = slot;
     this.count--;
   }
@@ -281,7 +290,7 @@ export class PackedRecords {
 
   /** The next newer slot than `slot` (in the table), or -1. */
   newer(slot: number): number {
-    return this.meta[this.tableSize * 2 + slot * 2]!;
+    return this.meta[this.tableSize * 2 + slot * LINK_STRIDE + LINK_NEWER]!;
   }
 
   /** A new object with the slot's record (a copy: changing it changes nothing here). */
@@ -323,7 +332,7 @@ export class PackedRecords {
   private take(): number {
     if (this.free >= 0) {
       const slot = this.free;
-      this.free = this.meta[this.tableSize * 2 + slot * 2]!;
+      this.free = this.meta[this.tableSize * 2 + slot * LINK_STRIDE + LINK_NEWER]!;
       return slot;
     }
     if (this.used === this.capacity) this.grow();
@@ -348,9 +357,9 @@ export class PackedRecords {
     }
     let tableSize = this.tableSize;
     while (tableSize < this.capacity * 2) tableSize *= 2;
-    this.meta = new Int32Array(tableSize * 2 + this.capacity * 2);
+    this.meta = new Int32Array(tableSize * 2 + this.capacity * LINK_STRIDE);
     // The links move with the table's end; no slot is free (growth only comes when none is).
-    this.meta.set(oldMeta.subarray(oldLinks, oldLinks + this.used * 2), tableSize * 2);
+    this.meta.set(oldMeta.subarray(oldLinks, oldLinks + this.used * LINK_STRIDE), tableSize * 2);
     if (tableSize === this.tableSize) {
       this.meta.set(oldMeta.subarray(0, oldLinks));
       return;
