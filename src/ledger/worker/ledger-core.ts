@@ -17,6 +17,7 @@ import { type AccountLog, compactionDue, readAccountLog } from '../account-log.j
 import { type DecideContext, type DecisionSink, decideInto } from '../decide.js';
 import type { LedgerEffect } from '../effects.js';
 import { LiveRecords } from '../live-records.js';
+import { findRecordsInLog } from '../log-scan.js';
 import type { Evictor } from '../record-index.js';
 import {
   ADJUST_KEY_PREFIX,
@@ -566,8 +567,9 @@ export class LedgerCore {
 
   /**
    * Reads the records `item` needs from the account log (the whole log: a
-   * record has no address of its own in it), then runs it and whatever
-   * queued behind it, in order (the actor waits as during activation).
+   * record has no address of its own in it; only the wanted entries are
+   * decoded, log-scan.ts), then runs it and whatever queued behind it, in
+   * order (the actor waits as during activation).
    */
   private fetchRecords(actor: Actor, item: WorkItem, missing: string[]): void {
     actor.status = 'loading';
@@ -581,10 +583,20 @@ export class LedgerCore {
           this.scheduleCommit();
           return;
         }
-        const found = new Map<string, TxnRecord>();
+        // The log is read whole, so the work queued behind finds its records in the same read
+        // (nothing was evicted while the actor waited: evict() skips a loading actor).
+        const wanted = new Set(missing);
+        const nowMs = this.now();
+        for (let i = 0; i < actor.mailbox.length; i++) {
+          for (const key of this.missingKeys(actor, actor.mailbox.at(i)!, nowMs)) {
+            if (wanted.has(key)) continue;
+            wanted.add(key);
+            this.stats.recordReads++;
+          }
+        }
+        let found: Map<string, TxnRecord>;
         try {
-          if (data !== null)
-            for (const record of readAccountLog(data, 0).records) found.set(keyOf(record), record);
+          found = data === null ? new Map() : findRecordsInLog(data, wanted);
         } catch (error) {
           // As a failed read: the waiting work gets 96, the actor stays.
           this.o.log.error('account log unreadable', { shard: actor.shard, error });
@@ -593,15 +605,7 @@ export class LedgerCore {
           this.scheduleCommit();
           return;
         }
-        this.bringBack(actor, found, missing);
-        // The log is read whole, so the work queued behind finds its records in the same read
-        // (nothing was evicted while the actor waited: evict() skips a loading actor).
-        const nowMs = this.now();
-        for (let i = 0; i < actor.mailbox.length; i++) {
-          const keys = this.missingKeys(actor, actor.mailbox.at(i)!, nowMs);
-          this.stats.recordReads += keys.length;
-          this.bringBack(actor, found, keys);
-        }
+        this.bringBack(actor, found, wanted);
         actor.status = 'ready';
         actor.fetchedFor = item;
         this.drain(actor, this.now());
@@ -619,7 +623,7 @@ export class LedgerCore {
   }
 
   /** Puts the records under `keys` found in a read of the log back in memory. */
-  private bringBack(actor: Actor, found: ReadonlyMap<string, TxnRecord>, keys: readonly string[]): void {
+  private bringBack(actor: Actor, found: ReadonlyMap<string, TxnRecord>, keys: Iterable<string>): void {
     for (const key of keys) {
       const record = found.get(key);
       if (record !== undefined && !actor.records.has(key)) {
