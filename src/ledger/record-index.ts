@@ -34,7 +34,7 @@ export class RecordIndex {
   /**
    * Positions of the live records in `pool`, in the order they became live:
    * the first in a field (an actor has one live record per batch, mostly),
-   * the rest in an array made on the first second one. Numbers, not
+   * the rest in an array made when a second one comes. Numbers, not
    * references: see LiveRecords for why.
    */
   private liveFirst = -1;

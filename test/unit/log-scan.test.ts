@@ -1,3 +1,4 @@
+import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import type { AccountState } from '../../src/ledger/account.js';
 import { readAccountLog } from '../../src/ledger/account-log.js';
@@ -86,6 +87,36 @@ describe('findRecordsInLog', () => {
       const expected = new Map(wanted.flatMap((key) => (whole.has(key) ? [[key, whole.get(key)!]] : [])));
       expect(found, `seed ${seed} round ${round}`).toEqual(expected);
     }
+  });
+
+  it('hands a log with bytes it does not expect to the whole decode, and finds what that finds', () => {
+    const rng = new SeededRng(11);
+    const kept = record(rng, 'acq|1|1', 1);
+    // A state entry carrying a timestamp extension: msgpackr reads it, the scan knows no ext type.
+    const withExt = new Packr({ useRecords: false }).pack([
+      2,
+      '4111111111111111',
+      'EUR',
+      0,
+      0,
+      'active',
+      null,
+      null,
+      null,
+      new Date(T0),
+      0,
+      0,
+    ]);
+    const data = Buffer.concat([
+      encodeRecord(kept),
+      withExt,
+      encodeRecord(record(rng, 'acq|2|1', 2)),
+      drop('acq|2|1'),
+    ]);
+    expect(readAccountLog(data, 0).records.map(keyOf)).toEqual(['acq|1|1']);
+    expect(findRecordsInLog(data, ['acq|1|1', 'acq|2|1'])).toEqual(
+      new Map([['acq|1|1', readAccountLog(data, 0).records[0]]]),
+    );
   });
 
   it('fails on a log it cannot read as a whole read does, and finds nothing in an empty one', () => {
