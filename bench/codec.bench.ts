@@ -1,7 +1,7 @@
-import { encodeResponses } from '../src/net/response-encoder.js';
+import { decodePayload, encodePayload } from '../src/codec/codec.js';
+import { encodeFrame, FrameParser } from '../src/codec/frame-parser.js';
 import { validateRequest } from '../src/protocol/validate-request.js';
-import { decodePayload, encodePayload } from '../src/wire/codec.js';
-import { encodeFrame, FrameParser } from '../src/wire/frame-parser.js';
+import { encodeResponses } from '../src/transport/response-encoder.js';
 import { type MicroResult, measure } from './micro.js';
 
 /** Codec and framing micro-benchmarks: the per-message CPU floor of the wire path. */

@@ -3,9 +3,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { encodeResponses } from '../src/net/response-encoder.js';
-import { decodePayload, encodePayload } from '../src/wire/codec.js';
-import { encodeFrameHeader, FrameParser } from '../src/wire/frame-parser.js';
+import { decodePayload, encodePayload } from '../src/codec/codec.js';
+import { encodeFrameHeader, FrameParser } from '../src/codec/frame-parser.js';
+import { encodeResponses } from '../src/transport/response-encoder.js';
 
 /**
  * The ceiling the switch is measured against: a server with the switch's

@@ -1,11 +1,11 @@
 import { RrnSource } from '../src/engine/rrn.js';
-import type { AccountState } from '../src/ledger/account.js';
-import { AuthCodeSource } from '../src/ledger/auth-code.js';
-import { type DecideContext, type DecisionSink, decideInto } from '../src/ledger/decide.js';
-import { LiveRecords } from '../src/ledger/live-records.js';
-import { type Evictor, RecordIndex } from '../src/ledger/record-index.js';
-import type { TxnRecord } from '../src/ledger/txn-record.js';
 import type { TxnRequest } from '../src/protocol/request.js';
+import { type DecideContext, type DecisionSink, decideInto } from '../src/rules/onus/decide.js';
+import type { AccountState } from '../src/runtime/account.js';
+import { AuthCodeSource } from '../src/runtime/auth-code.js';
+import { LiveRecords } from '../src/runtime/records/live-records.js';
+import { type Evictor, RecordIndex } from '../src/runtime/records/record-index.js';
+import type { TxnRecord } from '../src/runtime/records/txn-record.js';
 import { withLuhnDigit } from '../src/util/pan.js';
 import { type MicroResult, measure } from './micro.js';
 

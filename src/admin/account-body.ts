@@ -1,5 +1,5 @@
-import type { AccountLimits, AccountStatus } from '../ledger/account.js';
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
+import type { AccountLimits, AccountStatus } from '../runtime/account.js';
 import { isPanShaped, luhnValid } from '../util/pan.js';
 import { HttpError } from './http-json.js';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccountView } from '../ledger/account.js';
-import type { LedgerEngine } from '../ledger/ledger-engine.js';
-import type { AdminOutcome } from '../ledger/worker-protocol.js';
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
+import type { AccountView } from '../runtime/account.js';
+import type { LedgerEngine } from '../runtime/ledger-engine.js';
+import type { AdminOutcome } from '../runtime/worker/worker-protocol.js';
 import { maskPan } from '../util/pan.js';
 import {
   asObject,

@@ -1,4 +1,4 @@
-import type { LedgerEngine } from '../ledger/ledger-engine.js';
+import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import { generatePans } from '../sim/request-factory.js';
 import { maskPan } from '../util/pan.js';
 import { parseBalance, parseCurrency, parseLimits } from './account-body.js';

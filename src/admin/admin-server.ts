@@ -7,9 +7,9 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { ListenerConfig } from '../config/types.js';
-import { addressOf, type BoundAddress, closeServer, listen } from '../net/listeners.js';
-import { loadTlsOptions } from '../net/tls-options.js';
-import type { Logger } from '../util/log.js';
+import type { Logger } from '../observability/log.js';
+import { addressOf, type BoundAddress, closeServer, listen } from '../transport/listeners.js';
+import { loadTlsOptions } from '../transport/tls-options.js';
 import { HttpError, sendError, sendJson } from './http-json.js';
 
 /**

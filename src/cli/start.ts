@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { createLogger } from '../observability/log.js';
 import { Switch } from '../switch.js';
-import { createLogger } from '../util/log.js';
 
 /** `switchyard start --config FILE`: runs until SIGINT/SIGTERM, then shuts down gracefully. Returns the exit code. */
 export async function runStart(argv: readonly string[]): Promise<number> {

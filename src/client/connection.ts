@@ -1,4 +1,4 @@
-import { decodePayload, encodePayload } from '../wire/codec.js';
+import { decodePayload, encodePayload } from '../codec/codec.js';
 import { type FrameUnit, unitFits } from './batch-frames.js';
 import { ClientError } from './errors.js';
 import {

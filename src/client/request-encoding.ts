@@ -1,4 +1,4 @@
-import { encodePayload } from '../wire/codec.js';
+import { encodePayload } from '../codec/codec.js';
 import { ClientError } from './errors.js';
 import { isValidId, type MessageId, type RequestMessage } from './messages.js';
 

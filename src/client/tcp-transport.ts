@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { encodeFrameHeader, FrameParser } from '../wire/frame-parser.js';
+import { encodeFrameHeader, FrameParser } from '../codec/frame-parser.js';
 import { ClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import { type Transport, type TransportEvents, tlsConnectOptions } from './transport.js';

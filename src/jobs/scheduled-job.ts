@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../util/log.js';
+import type { Logger } from '../observability/log.js';
 
 /** What a background job's options carry for its scheduler (HoldExpiryOptions, RecordSweepOptions). */
 export interface ScheduledJobBase {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { decodePayload, encodePayload } from '../wire/codec.js';
+import { decodePayload, encodePayload } from '../codec/codec.js';
 
 /**
  * The lean simulator's codec: what the load generator must do per message,

@@ -7,7 +7,7 @@ import {
 } from '../client/options.js';
 import { signonFor } from '../client/signon.js';
 import { createTransport, type Transport } from '../client/transport.js';
-import { decodePayload, encodePayload } from '../wire/codec.js';
+import { decodePayload, encodePayload } from '../codec/codec.js';
 import {
   type LeanRequestEncoder,
   ResponseScanner,

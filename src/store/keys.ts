@@ -30,7 +30,7 @@ export function holdBucketOf(expiresAtMs: number): number {
 
 export interface KeySpace {
   /**
-   * An account's log (ledger/account-log.ts): one string of MessagePack entries, its
+   * An account's log (runtime/storage/account-log.ts): one string of MessagePack entries, its
    * states, transaction records and drops in the order they were committed. A commit
    * APPENDs one piece per account it touches; activation reads it with one GET.
    */
@@ -39,7 +39,7 @@ export interface KeySpace {
   accountPattern(): string;
   /** The PAN of an account key, or undefined for any other key. */
   panOfAccountKey(key: string): string | undefined;
-  /** Which layout the accounts are stored in (ledger/account-layout.ts). */
+  /** Which layout the accounts are stored in (runtime/storage/account-layout.ts). */
   accountLayout(): string;
   /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
   sweepCursor(): string;
@@ -74,7 +74,7 @@ export interface KeySpace {
   epochCounter(): string;
   /** Counter leasing rrn source ids: every rrn generator instance takes a fresh one. */
   rrnSourceCounter(): string;
-  /** Counter leasing blocks of the authCode sequence (ledger/auth-code.ts): each INCR is the next block. */
+  /** Counter leasing blocks of the authCode sequence (runtime/auth-code.ts): each INCR is the next block. */
   authCodeBlockCounter(): string;
   /** Every shard key pattern, for tests and tooling. */
   readonly prefix: string;

@@ -14,7 +14,7 @@ import {
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import type { Logger } from '../util/log.js';
+import type { Logger } from '../observability/log.js';
 
 /**
  * The private redis-server the switch starts and owns when no `redis.url` is

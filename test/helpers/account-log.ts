@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { AccountState } from '../../src/ledger/account.js';
-import { type AccountLog, readAccountLog } from '../../src/ledger/account-log.js';
-import { encodeAccount, encodeRecord } from '../../src/ledger/state-codec.js';
-import { StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, sideRecord } from '../../src/ledger/txn-record.js';
+import type { AccountState } from '../../src/runtime/account.js';
+import { StoredResponse } from '../../src/runtime/records/stored-response.js';
+import { keyOf, parseKey, sideRecord } from '../../src/runtime/records/txn-record.js';
+import { type AccountLog, readAccountLog } from '../../src/runtime/storage/account-log.js';
+import { encodeAccount, encodeRecord } from '../../src/runtime/storage/state-codec.js';
 
 /** An account's log as Redis holds it now (every record, whatever its age), or undefined for none. */
 export async function accountLogAt(redis: Redis, accountKey: string): Promise<AccountLog | undefined> {

@@ -1,5 +1,5 @@
 /**
- * The two ways the ledger's shard owners can run (src/ledger/ledger-host.ts):
+ * The two ways the ledger's shard owners can run (src/runtime/worker/ledger-host.ts):
  * worker threads (the default) and inline on the main thread
  * (`ledger.inline`).
  */

@@ -1,10 +1,10 @@
 /**
  * Reads the on-us ledger's journal streams straight from Redis, for invariant checks after a run
  * (DESIGN.md section 3). Key names come from src/store/keys.ts, the entry format from
- * src/ledger/state-codec.ts: the test reads what the switch wrote, it does not re-implement it.
+ * src/runtime/storage/state-codec.ts: the test reads what the switch wrote, it does not re-implement it.
  */
 import { Redis } from 'ioredis';
-import { decodeJournalEntry, type JournalEntry } from '../../src/ledger/state-codec.js';
+import { decodeJournalEntry, type JournalEntry } from '../../src/runtime/storage/state-codec.js';
 import { keySpace, logPartitionOf, shardOf } from '../../src/store/keys.js';
 
 export interface JournalRow extends JournalEntry {
@@ -57,7 +57,7 @@ export interface JournalTotals {
 }
 
 /**
- * Balance and held of one account as its journal says (src/ledger/effects.ts): `open` sets the
+ * Balance and held of one account as its journal says (src/runtime/effects.ts): `open` sets the
  * balance; credit/adjust add, debit/complete subtract; hold adds to held, release/expire subtract
  * (a completion journals its posting as `complete` and its hold release as a separate `release`).
  */

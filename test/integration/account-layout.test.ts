@@ -1,16 +1,20 @@
 /**
  * Accounts stored as hashes by builds before 2026-11-27 (layout 1) are rewritten as account
- * logs at start (src/ledger/account-layout.ts), against a real redis-server.
+ * logs at start (src/runtime/storage/account-layout.ts), against a real redis-server.
  */
 import { pack, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT_LAYOUT, AccountLayoutError, ensureAccountLayout } from '../../src/ledger/account-layout.js';
-import { readAccountLog } from '../../src/ledger/account-log.js';
-import { encodeAccount, encodeRecord } from '../../src/ledger/state-codec.js';
-import { StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, sideRecord, type TxnRecord } from '../../src/ledger/txn-record.js';
+import { silentLogger } from '../../src/observability/log.js';
+import { StoredResponse } from '../../src/runtime/records/stored-response.js';
+import { keyOf, parseKey, sideRecord, type TxnRecord } from '../../src/runtime/records/txn-record.js';
+import {
+  ACCOUNT_LAYOUT,
+  AccountLayoutError,
+  ensureAccountLayout,
+} from '../../src/runtime/storage/account-layout.js';
+import { readAccountLog } from '../../src/runtime/storage/account-log.js';
+import { encodeAccount, encodeRecord } from '../../src/runtime/storage/state-codec.js';
 import { keySpace, shardOf } from '../../src/store/keys.js';
-import { silentLogger } from '../../src/util/log.js';
 import { largestState } from '../helpers/account-log.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 

@@ -14,12 +14,12 @@ import {
   SwitchClient,
   type SwitchClientOptions,
 } from '../../src/client/index.js';
+import { decodePayload, encodePayload } from '../../src/codec/codec.js';
+import { encodeFrame, FrameParser } from '../../src/codec/frame-parser.js';
 import { signonSignedBytes } from '../../src/protocol/signon.js';
 import { runAcquirerSim } from '../../src/sim/acquirer.js';
 import type { SimOptions } from '../../src/sim/args.js';
 import { luhnValid } from '../../src/util/pan.js';
-import { decodePayload, encodePayload } from '../../src/wire/codec.js';
-import { encodeFrame, FrameParser } from '../../src/wire/frame-parser.js';
 
 /*
  * The SDK against a tiny fake switch on real sockets (TCP, WS, and TLS when

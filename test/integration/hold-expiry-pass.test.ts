@@ -1,5 +1,5 @@
 /**
- * Hold expiry's passes (src/ledger/hold-expiry.ts) against a real redis-server, with a ledger
+ * Hold expiry's passes (src/jobs/hold-expiry.ts) against a real redis-server, with a ledger
  * that only records what it is asked: the holds are found in the journal streams (entries
  * written here as commits write them, with chosen ids so that "committed holdTtlMs ago" is
  * exact), read on from a saved cursor, never past an entry whose hold the ledger could not
@@ -8,12 +8,12 @@
  * released through the wire, across a restart) is in ledger-hold-expiry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { LedgerEffect } from '../../src/ledger/effects.js';
-import { HoldExpiry, type HoldExpiryPass, JOURNAL_ENTRIES_PER_READ } from '../../src/ledger/hold-expiry.js';
-import { encodeJournal } from '../../src/ledger/state-codec.js';
-import type { ExpireOutcome } from '../../src/ledger/worker-protocol.js';
+import { HoldExpiry, type HoldExpiryPass, JOURNAL_ENTRIES_PER_READ } from '../../src/jobs/hold-expiry.js';
+import { createLogger, silentLogger } from '../../src/observability/log.js';
+import type { LedgerEffect } from '../../src/runtime/effects.js';
+import { encodeJournal } from '../../src/runtime/storage/state-codec.js';
+import type { ExpireOutcome } from '../../src/runtime/worker/worker-protocol.js';
 import { holdBucketOf, keySpace } from '../../src/store/keys.js';
-import { createLogger, silentLogger } from '../../src/util/log.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 
 const TTL_MS = 60_000;

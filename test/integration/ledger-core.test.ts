@@ -7,24 +7,24 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RrnSource } from '../../src/engine/rrn.js';
-import { LOG_COMPACT_MIN_BYTES } from '../../src/ledger/account-log.js';
-import { AuthCodeSource } from '../../src/ledger/auth-code.js';
-import { encodeAccount } from '../../src/ledger/state-codec.js';
-import { fieldsOf, type ResponseFields } from '../../src/ledger/stored-response.js';
-import { LedgerCore, MAILBOX_MAX } from '../../src/ledger/worker/ledger-core.js';
-import type { AdminOutcome, WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
+import { silentLogger } from '../../src/observability/log.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
-import { CommitBatch } from '../../src/store/commit-batch.js';
+import { AuthCodeSource } from '../../src/runtime/auth-code.js';
+import { LedgerCore, MAILBOX_MAX } from '../../src/runtime/core/ledger-core.js';
+import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
+import { LOG_COMPACT_MIN_BYTES } from '../../src/runtime/storage/account-log.js';
+import { CommitBatch } from '../../src/runtime/storage/commit-batch.js';
 import {
   COMMIT_ALREADY_APPLIED,
   COMMIT_APPLIED,
   COMMIT_FENCED,
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
-} from '../../src/store/commit-script.js';
+} from '../../src/runtime/storage/commit-script.js';
+import { encodeAccount } from '../../src/runtime/storage/state-codec.js';
+import type { AdminOutcome, WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
 import { keySpace, SHARD_COUNT, shardOf } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
-import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { accountLogAt, logHasRecord } from '../helpers/account-log.js';
 import { waitFor } from '../helpers/processes.js';

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyTarget, TxnContext } from '../../src/engine/engine.js';
 import { createRrnGenerator } from '../../src/engine/rrn.js';
-import { LedgerEngine } from '../../src/ledger/ledger-engine.js';
+import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
+import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
-import { silentLogger } from '../../src/util/log.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { waitFor } from '../helpers/processes.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, type Logger } from '../../src/observability/log.js';
 import {
   findRedisServer,
   type ManagedRedis,
@@ -12,7 +13,6 @@ import {
   RedisStartError,
   startManagedRedis,
 } from '../../src/store/managed-redis.js';
-import { createLogger, type Logger } from '../../src/util/log.js';
 import { pidAlive, removeDir, terminate, trackChild, trackDir, waitFor } from '../helpers/processes.js';
 
 // Everything started here is stopped in afterEach, whatever the test's outcome.

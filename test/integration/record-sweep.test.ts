@@ -1,5 +1,5 @@
 /**
- * The record sweep (src/ledger/record-sweep.ts): records past the dedupe window leave Redis
+ * The record sweep (src/jobs/record-sweep.ts): records past the dedupe window leave Redis
  * for accounts nobody uses any more. First its passes against a real redis-server with a
  * ledger that only records what it is asked (the SCAN walk, the cursor, the length filter),
  * then a real switch with a short window: an idle account's records go, its open hold stays
@@ -7,10 +7,10 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordSweep, type SweepPass } from '../../src/ledger/record-sweep.js';
-import type { SweepOutcome } from '../../src/ledger/worker-protocol.js';
+import { RecordSweep, type SweepPass } from '../../src/jobs/record-sweep.js';
+import { silentLogger } from '../../src/observability/log.js';
+import type { SweepOutcome } from '../../src/runtime/worker/worker-protocol.js';
 import { keySpace, shardOf } from '../../src/store/keys.js';
-import { silentLogger } from '../../src/util/log.js';
 import { accountLogAt, encodeLog, largestState } from '../helpers/account-log.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';

@@ -1,6 +1,6 @@
 /**
  * Reference model of the on-us ledger, written from PROTOCOL.md sections 3 and 5
- * alone (not from src/ledger). Deliberately naive: each account keeps the list
+ * alone (not from src/runtime or src/rules). Deliberately naive: each account keeps the list
  * of the requests it recorded, and every figure (balance, held, available, the
  * daily counters, whether an original is completed or reversed) is recomputed
  * from that list on demand. Slow and obviously correct is the point.

@@ -1,16 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountState } from '../../src/ledger/account.js';
-import { compactionDue, LOG_COMPACT_MIN_BYTES, readAccountLog } from '../../src/ledger/account-log.js';
-import { encodeAccount, encodeRecord, writeDrop } from '../../src/ledger/state-codec.js';
-import { StoredResponse } from '../../src/ledger/stored-response.js';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
+import type { AccountState } from '../../src/runtime/account.js';
+import { StoredResponse } from '../../src/runtime/records/stored-response.js';
 import {
   ADJUST_KEY_PREFIX,
   keyOf,
   parseKey,
   sideRecord,
   type TxnRecord,
-} from '../../src/ledger/txn-record.js';
-import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
+} from '../../src/runtime/records/txn-record.js';
+import {
+  compactionDue,
+  LOG_COMPACT_MIN_BYTES,
+  readAccountLog,
+} from '../../src/runtime/storage/account-log.js';
+import { encodeAccount, encodeRecord, writeDrop } from '../../src/runtime/storage/state-codec.js';
 
 const T0 = 1_764_115_200_000;
 

@@ -5,7 +5,7 @@ import {
   AUTH_CODE_SPACE,
   AuthCodeSource,
   createAuthCodeGenerator,
-} from '../../src/ledger/auth-code.js';
+} from '../../src/runtime/auth-code.js';
 import { codeString } from '../../src/util/code-source.js';
 import { SeededRng } from '../helpers/seeded-rng.js';
 

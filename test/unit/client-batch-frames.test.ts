@@ -7,7 +7,7 @@ import {
   planFrames,
   unitFits,
 } from '../../src/client/batch-frames.js';
-import { decodePayload, encodePayload } from '../../src/wire/codec.js';
+import { decodePayload, encodePayload } from '../../src/codec/codec.js';
 
 function unit(ids: number[], asArray = false): FrameUnit {
   const messages = ids.map((id) => encodePayload({ mti: '0100', id }));

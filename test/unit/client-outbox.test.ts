@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameUnit } from '../../src/client/batch-frames.js';
 import { Outbox } from '../../src/client/outbox.js';
 import type { Transport } from '../../src/client/transport.js';
-import { decodePayload, encodePayload } from '../../src/wire/codec.js';
+import { decodePayload, encodePayload } from '../../src/codec/codec.js';
 
 /** A transport that records payloads and reports back-pressure when told to. */
 function fakeTransport() {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { RrnSource } from '../../src/engine/rrn.js';
-import { AuthCodeSource, createAuthCodeGenerator } from '../../src/ledger/auth-code.js';
+import { AuthCodeSource, createAuthCodeGenerator } from '../../src/runtime/auth-code.js';
 import { base36, parseBase36 } from '../../src/util/base36.js';
 import { codeString, stringCodeSource } from '../../src/util/code-source.js';
-import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
 
 function bytesOf(write: (w: MsgpackWriter) => void): Buffer {
   const w = new MsgpackWriter(64);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodePayload, encodePayload, encodeWithMsgpackr } from '../../src/wire/codec.js';
-import { fastEncode } from '../../src/wire/fast-encoder.js';
+import { decodePayload, encodePayload, encodeWithMsgpackr } from '../../src/codec/codec.js';
+import { fastEncode } from '../../src/codec/fast-encoder.js';
 
 describe('codec', () => {
   it('writes integers beyond 32 bits as int64/uint64, never float64', () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { keyOf, parseKey } from '../../src/ledger/txn-record.js';
-import { EvictedKeys, type EvictedKeysBudget, fingerprintOf } from '../../src/ledger/worker/evicted-keys.js';
+import {
+  EvictedKeys,
+  type EvictedKeysBudget,
+  fingerprintOf,
+} from '../../src/runtime/records/evicted-keys.js';
+import { keyOf, parseKey } from '../../src/runtime/records/txn-record.js';
 
 /** A key's parts from its string (the tests write keys as strings). */
 const k = parseKey;

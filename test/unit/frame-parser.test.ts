@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameParser } from '../../src/wire/frame-parser.js';
+import { encodeFrame, FrameParser } from '../../src/codec/frame-parser.js';
 
 function collect(frameBytesMax = 1024): { parser: FrameParser; frames: Buffer[] } {
   const frames: Buffer[] = [];

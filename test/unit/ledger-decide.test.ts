@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type AccountLimits, type AccountState, available, utcDay } from '../../src/ledger/account.js';
-import { type DecideContext, type Decision, decide } from '../../src/ledger/decide.js';
-import type { JournaledEffect, LedgerEffect } from '../../src/ledger/effects.js';
-import { RecordIndex } from '../../src/ledger/record-index.js';
-import { recordKey, type TxnRecord } from '../../src/ledger/txn-record.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
+import { type DecideContext, type Decision, decide } from '../../src/rules/onus/decide.js';
+import { type AccountLimits, type AccountState, available, utcDay } from '../../src/runtime/account.js';
+import type { JournaledEffect, LedgerEffect } from '../../src/runtime/effects.js';
+import { RecordIndex } from '../../src/runtime/records/record-index.js';
+import { recordKey, type TxnRecord } from '../../src/runtime/records/txn-record.js';
 import { stringCodeSource } from '../../src/util/code-source.js';
 import { txnRequest } from '../helpers/txn-request.js';
 

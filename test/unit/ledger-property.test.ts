@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AccountState, available, utcDay } from '../../src/ledger/account.js';
-import { type DecideContext, decide } from '../../src/ledger/decide.js';
-import { RecordIndex } from '../../src/ledger/record-index.js';
-import type { ResponseFields as StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf as recordKeyOf } from '../../src/ledger/txn-record.js';
 import type { TxnClass } from '../../src/protocol/mti.js';
 import type { Proc, TxnRequest } from '../../src/protocol/request.js';
+import { type DecideContext, decide } from '../../src/rules/onus/decide.js';
+import { type AccountState, available, utcDay } from '../../src/runtime/account.js';
+import { RecordIndex } from '../../src/runtime/records/record-index.js';
+import type { ResponseFields as StoredResponse } from '../../src/runtime/records/stored-response.js';
+import { keyOf as recordKeyOf } from '../../src/runtime/records/txn-record.js';
 import { stringCodeSource } from '../../src/util/code-source.js';
 import { type Expectation, LedgerModel, type ModelLimits } from '../model/ledger-model.js';
 

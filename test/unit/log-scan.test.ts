@@ -1,12 +1,12 @@
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import type { AccountState } from '../../src/ledger/account.js';
-import { readAccountLog } from '../../src/ledger/account-log.js';
-import { findRecordsInLog } from '../../src/ledger/log-scan.js';
-import { encodeAccount, encodeRecord, writeDrop } from '../../src/ledger/state-codec.js';
-import { StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, sideRecord, type TxnRecord } from '../../src/ledger/txn-record.js';
-import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
+import type { AccountState } from '../../src/runtime/account.js';
+import { StoredResponse } from '../../src/runtime/records/stored-response.js';
+import { keyOf, parseKey, sideRecord, type TxnRecord } from '../../src/runtime/records/txn-record.js';
+import { readAccountLog } from '../../src/runtime/storage/account-log.js';
+import { findRecordsInLog } from '../../src/runtime/storage/log-scan.js';
+import { encodeAccount, encodeRecord, writeDrop } from '../../src/runtime/storage/state-codec.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 
 const T0 = 1_764_115_200_000;

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { CommitBatch } from '../../src/store/commit-batch.js';
-import { MsgpackWriter } from '../../src/wire/msgpack-writer.js';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
+import { CommitBatch } from '../../src/runtime/storage/commit-batch.js';
 
 /** Seeded: SWITCHYARD_SEED=<int> replays a run; the seed is in the failure message. */
 const SEED = Number(process.env['SWITCHYARD_SEED'] ?? 20_261_126);

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { LiveRecords } from '../../src/ledger/live-records.js';
-import { RecordIndex } from '../../src/ledger/record-index.js';
-import { StoredResponse } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, recordKey, sideRecord, type TxnRecord } from '../../src/ledger/txn-record.js';
+import { LiveRecords } from '../../src/runtime/records/live-records.js';
+import { RecordIndex } from '../../src/runtime/records/record-index.js';
+import { StoredResponse } from '../../src/runtime/records/stored-response.js';
+import {
+  keyOf,
+  parseKey,
+  recordKey,
+  sideRecord,
+  type TxnRecord,
+} from '../../src/runtime/records/txn-record.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 
 function txn(institution: string, stan: number, time: number, amount = 0): TxnRecord {

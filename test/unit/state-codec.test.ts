@@ -1,8 +1,8 @@
 import { pack, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../../src/ledger/state-codec.js';
-import { fieldsOf } from '../../src/ledger/stored-response.js';
-import { keyOf, parseKey, responseOf, type TxnRecord } from '../../src/ledger/txn-record.js';
+import { fieldsOf } from '../../src/runtime/records/stored-response.js';
+import { keyOf, parseKey, responseOf, type TxnRecord } from '../../src/runtime/records/txn-record.js';
+import { decodeRecord, encodeRecord } from '../../src/runtime/storage/state-codec.js';
 
 const KEY = 'acq-1|4711|1764115200123';
 const T0 = 1_764_115_200_500;

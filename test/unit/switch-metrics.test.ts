@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SwitchMetrics } from '../../src/metrics/switch-metrics.js';
+import { SwitchMetrics } from '../../src/observability/switch-metrics.js';
 
 function metrics(): SwitchMetrics {
   return new SwitchMetrics({

@@ -5,8 +5,8 @@ import {
   transferOf,
   unpackResults,
   unpackWork,
-} from '../../src/ledger/worker-codec.js';
-import type { WorkItem, WorkResult } from '../../src/ledger/worker-protocol.js';
+} from '../../src/runtime/worker/worker-codec.js';
+import type { WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 function getItems(count: number): WorkItem[] {

@@ -1,0 +1,77 @@
+import { RingQueue } from '../../util/ring-queue.js';
+import type { AccountState } from '../account.js';
+import type { EvictedKeys } from '../records/evicted-keys.js';
+import type { LiveRecords } from '../records/live-records.js';
+import { RecordIndex } from '../records/record-index.js';
+import type { WorkItem } from '../worker/worker-protocol.js';
+
+/**
+ * One account's actor: its state, its recent transaction records, and a
+ * mailbox of work waiting while it loads. Exactly one worker owns an account
+ * (its shard's), and that worker runs the actor's messages one at a time,
+ * synchronously: no await inside a turn.
+ */
+export class Actor {
+  /**
+   * loading: state (or an evicted record) being read from Redis, work waits in the
+   * mailbox; ready: account exists; absent: no such account.
+   */
+  status: 'loading' | 'ready' | 'absent' = 'loading';
+  account: AccountState | undefined;
+  readonly records: RecordIndex;
+  /**
+   * Records changed since the open batch began, written with the account at
+   * commit: their positions in the batch's `records` (numbers, not the
+   * records: see LiveRecords for why an old object should not hold young ones).
+   */
+  readonly dirtyAt: number[] = [];
+  readonly mailbox = new RingQueue<WorkItem>();
+  /** Id of the last batch this actor joined (so a batch lists it once). */
+  batchId = 0;
+  /** Record keys pruned from memory that the next commit drops from the log. */
+  prunedKeys: string[] = [];
+  /** Record count after the last prune: prune again when it doubles. */
+  prunedAtSize = 0;
+  /** Work taken out of turn while its records are fetched; runs before the mailbox. */
+  head: WorkItem | undefined;
+  /** The item whose missing records were just fetched (so it is not fetched for again). */
+  fetchedFor: WorkItem | undefined;
+  /** Brought into memory by the record sweep and used by nothing else since: dropped after it. */
+  sweepOnly = false;
+  /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
+  touchedAt = 0;
+  /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */
+  accountKey: string | undefined;
+  /** The log's length in Redis once every commit built so far has applied. */
+  logBytes = 0;
+  /** How much of the log is dead (an estimate: account-log.ts); it is compacted once that is half. */
+  deadBytes = 0;
+  /** Records of the open batch written before (their older versions in the log are dead). */
+  rewrittenRecords = 0;
+  /** A compaction read and computed, for the next commit to carry. */
+  compaction: { readonly prefixBytes: number; readonly data: Buffer } | undefined;
+  /** A compaction is being read, waits for a commit, or is in one not yet released: no second one. */
+  compacting = false;
+  /** The batch that carries the compaction (compacting ends when it is released). */
+  compactionBatch = 0;
+  /** Compact at the next commit once half the log is dead, however small it is (the record sweep asks). */
+  compactAnySize = false;
+  /** Records past the window that the activation's compaction leaves out (the record sweep counts them). */
+  expiredByCompaction = 0;
+
+  constructor(
+    readonly pan: string,
+    readonly shard: number,
+    /**
+     * The records that are only in Redis, evicted to keep `records` bounded: a
+     * key missing from `records` that may be here must be fetched before
+     * deciding. A new key needs no read. Forgotten (and deleted from Redis)
+     * once past the dedupe window.
+     */
+    readonly evicted: EvictedKeys,
+    /** The worker's live records, which this actor's index keeps its own in (released when it is dropped). */
+    live: LiveRecords,
+  ) {
+    this.records = new RecordIndex(live);
+  }
+}

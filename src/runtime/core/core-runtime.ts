@@ -1,0 +1,112 @@
+import { Redis } from 'ioredis';
+import { leaseRrnSource, RrnSource } from '../../engine/rrn.js';
+import type { Logger } from '../../observability/log.js';
+import { keySpace } from '../../store/keys.js';
+import { AuthCodeSource } from '../auth-code.js';
+import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import { LedgerCore } from './ledger-core.js';
+
+const STATS_INTERVAL_MS = 1_000;
+
+export type CoreStats = Extract<FromWorker, { t: 'stats' }>;
+
+/** A LedgerCore with its Redis connections, rrn source and stats timer: what one ledger owner runs. */
+export interface CoreRuntime {
+  handle(items: readonly WorkItem[]): void;
+  /** Closes the connections and the timer; the core answers nothing more. */
+  stop(): void;
+}
+
+function connect(data: LedgerWorkerData, name: string): Redis {
+  // Fail fast: no offline queue, no resend of unanswered commands after a
+  // reconnect (an unanswered commit is answered 96, the owner re-fences its
+  // shards so a late apply of it is refused, and its accounts are reloaded).
+  const redis = new Redis(data.redisUrl, {
+    connectionName: `switchyard-ledger-${data.workerId}-${name}`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+    lazyConnect: true,
+  });
+  redis.on('error', () => {});
+  return redis;
+}
+
+/**
+ * Starts the ledger for the shards `data` assigns (shard % workerCount ===
+ * workerId), on whatever thread calls it: a worker thread (ledger-worker.ts)
+ * or the main thread (inline host). Results and stats go to the callbacks.
+ */
+export async function startCoreRuntime(
+  data: LedgerWorkerData,
+  log: Logger,
+  post: (results: WorkResult[]) => void,
+  onStats: (stats: CoreStats) => void,
+): Promise<CoreRuntime> {
+  const writer = connect(data, 'writer');
+  const reader = connect(data, 'reader');
+  try {
+    await Promise.all([writer.connect(), reader.connect()]);
+  } catch (error) {
+    writer.disconnect();
+    reader.disconnect();
+    throw error;
+  }
+  const keys = keySpace(data.keyPrefix);
+  // A fresh source id per start: a restarted owner never repeats the rrns of the one before.
+  const rrnSource = await leaseRrnSource(() => writer.incr(keys.rrnSourceCounter()));
+  // A fresh owner id per start: its commits are numbered under it (see LedgerCoreOptions.owner).
+  const owner = await writer.incr(keys.ownerCounter());
+  // authCodes from blocks of the switch-wide sequence: never one the run before handed out.
+  const authCodes = await AuthCodeSource.leased(
+    () => writer.incr(keys.authCodeBlockCounter()),
+    () => log.warn('authCode block used up before the next was leased; going on into the next block number'),
+  );
+  const core = new LedgerCore({
+    workerId: data.workerId,
+    owner,
+    workerCount: data.workerCount,
+    epoch: data.epoch,
+    holdTtlMs: data.holdTtlMs,
+    dedupeWindowMs: data.dedupeWindowMs,
+    actorsMax: data.actorsMax,
+    recordsPerActorMax: data.recordsPerActorMax,
+    evictedKeysMax: data.evictedKeysMax,
+    commitTimeoutMs: data.commitTimeoutMs,
+    keys,
+    writer,
+    reader,
+    rrns: new RrnSource(rrnSource),
+    authCodes,
+    post,
+    log,
+  });
+  await core.init();
+  const statsTimer = setInterval(() => {
+    const s = core.takeStats();
+    onStats({
+      t: 'stats',
+      actorsActive: s.actorsActive,
+      mailboxDepth: s.mailboxDepth,
+      evictedKeys: s.evictedKeys,
+      recordReads: s.recordReads,
+      batchSize: s.batchSizes,
+      commitSeconds: s.commitSeconds,
+    });
+  }, STATS_INTERVAL_MS);
+  statsTimer.unref();
+  let stopped = false;
+  return {
+    handle: (items) => {
+      if (!stopped) core.handle(items);
+    },
+    stop: () => {
+      stopped = true;
+      core.stop();
+      clearInterval(statsTimer);
+      writer.disconnect();
+      reader.disconnect();
+    },
+  };
+}

@@ -1,0 +1,289 @@
+import type { TransactionEngine, TxnContext } from '../engine/engine.js';
+import type { RrnGenerator } from '../engine/rrn.js';
+import type { Logger } from '../observability/log.js';
+import { responseMtiOf } from '../protocol/mti.js';
+import { RC } from '../protocol/rc.js';
+import type { OutboundMessage } from '../protocol/request.js';
+import { SHARD_COUNT, shardOf } from '../store/keys.js';
+import type { CoreStats } from './core/core-runtime.js';
+import { type LedgerHost, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
+import type {
+  AdminOutcome,
+  ExpireOutcome,
+  LedgerWorkerData,
+  SweepOutcome,
+  WorkItem,
+  WorkResult,
+} from './worker/worker-protocol.js';
+
+/** Restart back-off for a worker that died: doubles from the first to the max. */
+const RESTART_DELAY_FIRST_MS = 100;
+const RESTART_DELAY_MAX_MS = 5_000;
+
+export interface LedgerEngineOptions {
+  readonly workers: number;
+  /** Run each shard owner's LedgerCore on the main thread instead of a worker thread. */
+  readonly inline?: boolean;
+  readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
+  readonly log: Logger;
+  /** rrns for answers the main thread gives itself (96 when a worker is down). */
+  readonly rrn: RrnGenerator;
+  /** Worker statistics, for metrics. */
+  readonly onStats?: (workerId: number, stats: CoreStats) => void;
+}
+
+type Pending =
+  | { readonly k: 'txn'; readonly ctx: TxnContext }
+  | { readonly k: 'admin'; readonly resolve: (outcome: AdminOutcome) => void }
+  | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void }
+  | { readonly k: 'sweep'; readonly resolve: (outcome: SweepOutcome) => void };
+
+class WorkerSlot {
+  worker: LedgerHost | undefined;
+  ready = false;
+  outbox: WorkItem[] = [];
+  readonly pending = new Map<number, Pending>();
+  restartDelayMs = RESTART_DELAY_FIRST_MS;
+  readyWaiters: (() => void)[] = [];
+  constructor(readonly id: number) {}
+}
+
+/**
+ * The on-us ledger as seen from the main thread: shards map to K long-lived
+ * worker threads (one writer per account), work goes out in one postMessage
+ * per worker per event-loop turn and results come back the same way. A worker
+ * that dies is restarted; what it had in flight is answered 96 (safe to
+ * repeat: exactly-once holds by transaction key).
+ */
+export class LedgerEngine implements TransactionEngine {
+  private readonly slots: WorkerSlot[];
+  private readonly slotOfShard: WorkerSlot[];
+  private seq = 0;
+  private flushScheduled = false;
+  private stopping = false;
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const slot of this.slots) {
+      if (slot.outbox.length === 0 || slot.worker === undefined || !slot.ready) continue;
+      const items = slot.outbox;
+      slot.outbox = [];
+      slot.worker.send(items);
+    }
+  };
+
+  constructor(private readonly o: LedgerEngineOptions) {
+    if (o.workers < 1) throw new RangeError('at least one ledger worker');
+    this.slots = Array.from({ length: o.workers }, (_, i) => new WorkerSlot(i));
+    // The same rule the workers use to re-fence their own shards: shard % workers.
+    this.slotOfShard = Array.from({ length: SHARD_COUNT }, (_, shard) => this.slots[shard % o.workers]!);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+  }
+
+  isReady(): boolean {
+    return !this.stopping && this.slots.every((s) => s.ready);
+  }
+
+  submit(ctx: TxnContext): void {
+    if (ctx.issuer !== 'local') {
+      // Issuer routing arrives with its own issue; until then, an honest 96.
+      ctx.replyTo.deliver(this.responseFor(ctx, RC.systemMalfunction), ctx.receivedAtMs);
+      return;
+    }
+    const seq = ++this.seq;
+    this.enqueue(
+      ctx.request.pan,
+      { k: 'txn', seq, institution: ctx.institution, req: ctx.request },
+      { k: 'txn', ctx },
+    );
+  }
+
+  /** Runs an account call of the admin API through the owning actor. */
+  admin(
+    item: Extract<WorkItem, { k: 'get' | 'put' | 'adjust' }> extends infer T
+      ? DistributiveOmit<T, 'seq'>
+      : never,
+  ): Promise<AdminOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      this.enqueue(item.pan, { ...item, seq } as WorkItem, { k: 'admin', resolve });
+    });
+  }
+
+  /** Asks the owning actor to release an expired hold. */
+  expire(pan: string, recordKey: string): Promise<ExpireOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      this.enqueue(pan, { k: 'expire', seq, pan, recordKey }, { k: 'expire', resolve });
+    });
+  }
+
+  /** Asks the owning actor to delete the account's records past the dedupe window from Redis. */
+  sweep(pan: string): Promise<SweepOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      this.enqueue(pan, { k: 'sweep', seq, pan }, { k: 'sweep', resolve });
+    });
+  }
+
+  /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
+  async crashWorker(index: number): Promise<void> {
+    await this.slots[index]?.worker?.kill();
+  }
+
+  /** Resolves once every worker is up (after a restart). */
+  async whenReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isReady()) {
+      if (Date.now() > deadline) return false;
+      await delay(20);
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    // Everything submitted is answered before the workers go.
+    await Promise.all(this.slots.map((slot) => this.drained(slot)));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const worker = slot.worker;
+        slot.worker = undefined;
+        await worker?.stop();
+      }),
+    );
+  }
+
+  private enqueue(pan: string, item: WorkItem, pending: Pending): void {
+    const slot = this.slotOfShard[shardOf(pan)]!;
+    if (!slot.ready) {
+      this.answerFailed(pending);
+      return;
+    }
+    slot.pending.set(item.seq, pending);
+    slot.outbox.push(item);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private onResults(slot: WorkerSlot, items: readonly WorkResult[]): void {
+    for (const result of items) {
+      const pending = slot.pending.get(result.seq);
+      if (pending === undefined) continue;
+      slot.pending.delete(result.seq);
+      if (result.k === 'txn' && pending.k === 'txn') {
+        const { ctx } = pending;
+        const r = result.response;
+        const response: OutboundMessage = {
+          mti: responseMtiOf(ctx.request.txnClass),
+          id: ctx.request.id,
+          stan: ctx.request.stan,
+          rc: r.rc,
+          rrn: r.rrn,
+        };
+        if (r.authCode !== undefined) response.authCode = r.authCode;
+        if (r.amount !== undefined) response.amount = r.amount;
+        if (r.balance !== undefined) response.balance = r.balance;
+        if (r.error !== undefined) response.error = r.error;
+        ctx.replyTo.deliver(response, ctx.receivedAtMs);
+      } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
+      else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.outcome);
+      else if (result.k === 'sweep' && pending.k === 'sweep') pending.resolve(result.outcome);
+    }
+    if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
+  }
+
+  private responseFor(ctx: TxnContext, rc: string): OutboundMessage {
+    // Every 0110/0210/0230/0410 but 30 and 63 carries an rrn: a main-thread one here.
+    return {
+      mti: responseMtiOf(ctx.request.txnClass),
+      id: ctx.request.id,
+      stan: ctx.request.stan,
+      rc,
+      rrn: this.o.rrn(),
+    };
+  }
+
+  private answerFailed(pending: Pending): void {
+    if (pending.k === 'txn') {
+      pending.ctx.replyTo.deliver(
+        this.responseFor(pending.ctx, RC.systemMalfunction),
+        pending.ctx.receivedAtMs,
+      );
+    } else if (pending.k === 'admin') {
+      pending.resolve({
+        ok: false,
+        status: 503,
+        code: 'worker_unavailable',
+        message: 'the ledger worker for this account is restarting; retry',
+      });
+    } else pending.resolve('retry');
+  }
+
+  private spawn(slot: WorkerSlot): Promise<void> {
+    const data: LedgerWorkerData = {
+      ...this.o.workerData,
+      workerId: slot.id,
+      workerCount: this.slots.length,
+    };
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const start = this.o.inline === true ? startInlineHost : startWorkerHost;
+      const worker: LedgerHost = start(data, this.o.log, {
+        ready: () => {
+          slot.ready = true;
+          slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
+          started = true;
+          this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
+          resolve();
+        },
+        results: (items) => this.onResults(slot, items),
+        stats: (stats) => this.o.onStats?.(slot.id, stats),
+        fatal: (message) =>
+          this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message }),
+        exit: (code) => {
+          if (slot.worker !== worker) return;
+          slot.worker = undefined;
+          slot.ready = false;
+          // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
+          const failed = [...slot.pending.values()];
+          slot.pending.clear();
+          slot.outbox = [];
+          for (const pending of failed) this.answerFailed(pending);
+          for (const wake of slot.readyWaiters.splice(0)) wake();
+          if (this.stopping) return;
+          this.o.log.error('ledger worker exited; restarting', {
+            worker: slot.id,
+            code,
+            inFlight: failed.length,
+            restartInMs: slot.restartDelayMs,
+          });
+          if (!started)
+            reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
+          const wait = slot.restartDelayMs;
+          slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
+          setTimeout(() => {
+            if (!this.stopping) this.spawn(slot).catch(() => {});
+          }, wait).unref();
+        },
+      });
+      slot.worker = worker;
+      slot.ready = false;
+    });
+  }
+
+  private drained(slot: WorkerSlot): Promise<void> {
+    if (slot.pending.size === 0 || slot.worker === undefined) return Promise.resolve();
+    return new Promise((resolve) => slot.readyWaiters.push(resolve));
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

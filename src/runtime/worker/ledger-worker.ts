@@ -1,0 +1,44 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../../observability/log.js';
+import { startCoreRuntime } from '../core/core-runtime.js';
+import { packResults, transferOf, unpackWork } from './worker-codec.js';
+import type { FromWorker, LedgerWorkerData, ToWorker } from './worker-protocol.js';
+
+/**
+ * Entry point of a ledger worker thread: owns the actors of the shards the
+ * main thread maps to it, and their commits. Everything interesting is in
+ * LedgerCore (started by core-runtime.ts); this file wires it to the port.
+ */
+
+const data = workerData as LedgerWorkerData;
+const port = parentPort!;
+const log = createLogger('info').child({ worker: data.workerId });
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+async function main(): Promise<void> {
+  const runtime = await startCoreRuntime(
+    data,
+    log,
+    (items) => {
+      const packed = packResults(items);
+      port.postMessage({ t: 'results', items: packed } satisfies FromWorker, transferOf(packed));
+    },
+    post,
+  );
+  port.on('message', (message: ToWorker) => {
+    if (message.t === 'work') runtime.handle(unpackWork(message.items));
+    else if (message.t === 'stop') {
+      runtime.stop();
+      port.close();
+    }
+  });
+  post({ t: 'ready' });
+}
+
+main().catch((error: unknown) => {
+  post({ t: 'fatal', message: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import type { Role } from '../../protocol/mti.js';
+import type { TxnRequest } from '../../protocol/request.js';
+import type { AccountLimits, AccountStatus, AccountView } from '../account.js';
+import type { ResponseFields } from '../records/stored-response.js';
+
+/**
+ * The main thread <-> ledger worker protocol, typed in one place (the habit
+ * of piscina's types.ts). Both directions carry batches: one postMessage per
+ * event-loop turn per worker.
+ */
+
+export interface LedgerWorkerData {
+  readonly workerId: number;
+  /** Workers in all: worker w owns the shards with shard % workerCount === w. */
+  readonly workerCount: number;
+  readonly redisUrl: string;
+  readonly epoch: number;
+  readonly holdTtlMs: number;
+  readonly dedupeWindowMs: number;
+  /** Active actors kept in memory before idle ones are passivated. */
+  readonly actorsMax: number;
+  /** Transaction records an actor keeps in memory (older ones are fetched from Redis when needed). */
+  readonly recordsPerActorMax: number;
+  /** Evicted keys the owner remembers for all its actors (LedgerConfig.evictedKeysMax). */
+  readonly evictedKeysMax: number;
+  /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
+  readonly commitTimeoutMs: number;
+  readonly keyPrefix: string;
+}
+
+export type WorkItem =
+  | {
+      readonly k: 'txn';
+      readonly seq: number;
+      readonly institution: string;
+      readonly role?: Role;
+      readonly req: TxnRequest;
+    }
+  | { readonly k: 'get'; readonly seq: number; readonly pan: string }
+  | {
+      readonly k: 'put';
+      readonly seq: number;
+      readonly pan: string;
+      readonly currency: string;
+      readonly balance: number;
+      readonly limits: AccountLimits | undefined;
+      readonly status: AccountStatus | undefined;
+      /** Bulk seeding: create only; an existing account is left alone. */
+      readonly createOnly: boolean;
+    }
+  | {
+      readonly k: 'adjust';
+      readonly seq: number;
+      readonly pan: string;
+      readonly amount: number;
+      readonly reference: string;
+    }
+  | { readonly k: 'expire'; readonly seq: number; readonly pan: string; readonly recordKey: string }
+  | { readonly k: 'sweep'; readonly seq: number; readonly pan: string };
+
+export type AdminOutcome =
+  | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+export type WorkResult =
+  | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
+  | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
+  | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome }
+  | { readonly seq: number; readonly k: 'sweep'; readonly outcome: SweepOutcome };
+
+/**
+ * What happened to a hold the expiry job asked about: released now; closed
+ * already (completed, reversed, expired: nothing to do); not due yet (its
+ * record's expiry, placed with a longer holdTtlMs than today's, or judged by
+ * a clock behind the job's), so the job files it for then; or retry (the
+ * worker could not answer), so the job asks again on a later pass.
+ */
+export type ExpireOutcome = 'released' | 'closed' | 'retry' | NotDueYet;
+
+export interface NotDueYet {
+  /** When the hold expires (epoch ms), as its record says. */
+  readonly dueAtMs: number;
+}
+
+/**
+ * What the record sweep did to one account: how many of its records past the
+ * dedupe window are now deleted from Redis (durably: answered after the
+ * commit), or retry (the worker could not answer; the next cycle asks again).
+ */
+export type SweepOutcome = number | 'retry';
+
+/** `items` are packed with worker-codec.ts (packWork / packResults). */
+export type ToWorker = { readonly t: 'work'; readonly items: Uint8Array } | { readonly t: 'stop' };
+
+export type FromWorker =
+  | { readonly t: 'ready' }
+  | { readonly t: 'results'; readonly items: Uint8Array }
+  | {
+      readonly t: 'stats';
+      readonly actorsActive: number;
+      readonly mailboxDepth: number;
+      readonly evictedKeys: number;
+      readonly recordReads: number;
+      readonly batchSize: number[];
+      readonly commitSeconds: number[];
+    }
+  | { readonly t: 'fatal'; readonly message: string };

@@ -1,0 +1,71 @@
+import { performance } from 'node:perf_hooks';
+import type { ConnectionRoleLabel } from '../observability/switch-metrics.js';
+import type { Connection } from './connection.js';
+
+/** Heartbeat sweeps run this often relative to heartbeatMs, bounded to [10 ms, 1 s]. */
+const SWEEPS_PER_HEARTBEAT = 4;
+
+/**
+ * The live connections: heartbeat sweep, shutdown, metrics, and (later) the
+ * issuer connections a route can pick from.
+ */
+export class ConnectionRegistry {
+  private readonly all = new Set<Connection>();
+  private inflightTotal = 0;
+  private echoSeq = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly heartbeatMs: number) {}
+
+  startHeartbeat(): void {
+    const everyMs = Math.min(1000, Math.max(10, Math.floor(this.heartbeatMs / SWEEPS_PER_HEARTBEAT)));
+    const nextEchoId = (): string => `hb-${++this.echoSeq}`;
+    this.sweepTimer = setInterval(() => {
+      const nowMs = performance.now();
+      for (const conn of this.all) conn.heartbeat(nowMs, this.heartbeatMs, nextEchoId);
+    }, everyMs);
+    this.sweepTimer.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+  }
+
+  add(conn: Connection): void {
+    this.all.add(conn);
+  }
+
+  remove(conn: Connection): void {
+    this.all.delete(conn);
+    if (this.all.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  inflightDelta(delta: number): void {
+    this.inflightTotal += delta;
+  }
+
+  get inflight(): number {
+    return this.inflightTotal;
+  }
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  connections(): IterableIterator<Connection> {
+    return this.all.values();
+  }
+
+  connectionsByRole(): Record<ConnectionRoleLabel, number> {
+    const counts: Record<ConnectionRoleLabel, number> = { acquirer: 0, issuer: 0, unauthenticated: 0 };
+    for (const conn of this.all) counts[conn.role ?? 'unauthenticated']++;
+    return counts;
+  }
+
+  /** Resolves when every connection has closed. */
+  whenEmpty(): Promise<void> {
+    if (this.all.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
