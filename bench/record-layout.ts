@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createRrnGenerator } from '../src/engine/rrn.js';
 import { createAuthCodeGenerator } from '../src/runtime/auth-code.js';
+import { createRrnGenerator } from '../src/runtime/rrn.js';
 
 /**
  * What keeping records costs, by layout: the experiment that chose the

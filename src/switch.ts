@@ -6,12 +6,14 @@ import { AdminServer } from './admin/admin-server.js';
 import { decodePayload } from './codec/codec.js';
 import type { SwitchConfig } from './config/types.js';
 import { RouteTable } from './engine/route-table.js';
-import { createRrnGenerator, leaseRrnSource } from './engine/rrn.js';
+import { Router } from './engine/router.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
+import { IssuerEngine } from './rules/issuer/issuer-engine.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
+import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
 import { Authenticator } from './session/authenticator.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
@@ -156,7 +158,7 @@ export class Switch {
     const ctx: ConnectionContext = {
       config,
       log,
-      engine: this.engine,
+      engine: new Router(this.engine, new IssuerEngine(rrn)),
       metrics,
       registry: this.registry,
       flushScheduler: new FlushScheduler(),

@@ -1,11 +1,11 @@
-import type { TransactionEngine, TxnContext } from '../engine/engine.js';
-import type { RrnGenerator } from '../engine/rrn.js';
 import type { Logger } from '../observability/log.js';
 import { responseMtiOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
+import type { TransactionEngine, TxnContext } from '../protocol/txn-context.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
+import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
   AdminOutcome,
@@ -86,12 +86,8 @@ export class LedgerEngine implements TransactionEngine {
     return !this.stopping && this.slots.every((s) => s.ready);
   }
 
+  /** A transaction for an account of this switch (the router sends only `local` routes here). */
   submit(ctx: TxnContext): void {
-    if (ctx.issuer !== 'local') {
-      // Issuer routing arrives with its own issue; until then, an honest 96.
-      ctx.replyTo.deliver(this.responseFor(ctx, RC.systemMalfunction), ctx.receivedAtMs);
-      return;
-    }
     const seq = ++this.seq;
     this.enqueue(
       ctx.request.pan,

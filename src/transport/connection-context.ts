@@ -1,9 +1,9 @@
 import type { SwitchConfig } from '../config/types.js';
-import type { TransactionEngine } from '../engine/engine.js';
 import type { RouteTable } from '../engine/route-table.js';
-import type { RrnGenerator } from '../engine/rrn.js';
 import type { Logger } from '../observability/log.js';
 import type { SwitchMetrics } from '../observability/switch-metrics.js';
+import type { SwitchEngine } from '../protocol/txn-context.js';
+import type { RrnGenerator } from '../runtime/rrn.js';
 import type { Authenticator } from '../session/authenticator.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { FlushScheduler } from './flush-scheduler.js';
@@ -12,7 +12,7 @@ import type { FlushScheduler } from './flush-scheduler.js';
 export interface ConnectionContext {
   readonly config: SwitchConfig;
   readonly log: Logger;
-  readonly engine: TransactionEngine;
+  readonly engine: SwitchEngine;
   readonly metrics: SwitchMetrics;
   readonly registry: ConnectionRegistry;
   readonly flushScheduler: FlushScheduler;

@@ -1,32 +1,26 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { TxnContext } from '../engine/engine.js';
-import { MTI, NETWORK_CODE, ROLES, type Role, responseMtiOf, txnClassOf } from '../protocol/mti.js';
+import { admit, isRefusal, securityRefusal } from '../engine/admission.js';
+import { MTI, type Role, txnClassOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
-import { NONCE_BYTES, SIGNATURE_BYTES } from '../protocol/signon.js';
-import { echoableId, isValidId, validateRequest } from '../protocol/validate-request.js';
-import type { SessionIdentity, SessionPhase } from '../session/session-state.js';
-import { isPanShaped, luhnValid } from '../util/pan.js';
+import { echoableId } from '../protocol/validate-request.js';
+import { Session } from '../session/session.js';
 import type { ConnectionContext } from './connection-context.js';
 import { encodeResponses } from './response-encoder.js';
 import type { Violation, Wire, WireEvents } from './wire.js';
 
 type Msg = Record<string, unknown>;
 
-/** Protocol version announced in the challenge. */
-export const PROTOCOL_VERSION = 1;
-
 /**
- * One host connection: decodes payloads, runs the session rules of
- * PROTOCOL.md section 2, validates and routes transactions (section 3) and
- * hands them to the engine, and writes the responses it owes as one frame
- * per event-loop turn. Bad input is answered or closes this connection only.
+ * One host connection, IO only: decodes payloads into messages, asks the
+ * session (section 2 rules) and admission (section 3 checks) what each
+ * may do, hands transactions and host answers to the engine, and writes
+ * what it owes as one frame per event-loop turn, with back-pressure and
+ * the heartbeat's timers. Bad input is answered or closes this connection
+ * only.
  */
 export class Connection implements WireEvents {
-  private phase: SessionPhase = 'awaitingSignon';
-  private identity: SessionIdentity | undefined;
-  private readonly nonce = randomBytes(NONCE_BYTES);
+  private readonly session: Session;
   /** Requests read and not yet answered (PROTOCOL.md section 1's "in flight"). */
   private inflight = 0;
   private outbox: OutboundMessage[] = [];
@@ -41,30 +35,20 @@ export class Connection implements WireEvents {
   private signonTimer: NodeJS.Timeout | undefined;
   /** performance.now() of the last frame from the host (heartbeat). */
   lastFrameAtMs = performance.now();
-  /** The id of the switch's own echo awaiting its 0810, and when it left. */
-  private pendingEchoId: string | undefined;
-  private pendingEchoSentAtMs = 0;
 
   constructor(
     private readonly wire: Wire,
     private readonly ctx: ConnectionContext,
-  ) {}
+  ) {
+    this.session = new Session(ctx.authenticator, ctx.log, wire.remote);
+  }
 
   /** Starts the session: challenge out, sign-on timer running. */
   start(): void {
     this.ctx.registry.add(this);
-    this.send(
-      {
-        mti: MTI.network,
-        code: NETWORK_CODE.challenge,
-        nonce: this.nonce,
-        switch: this.ctx.config.switchId,
-        version: PROTOCOL_VERSION,
-      },
-      -1,
-    );
+    this.send(this.session.challenge(this.ctx.config.switchId), -1);
     this.signonTimer = setTimeout(() => {
-      if (this.phase === 'awaitingSignon') {
+      if (this.session.awaitingSignon) {
         this.ctx.log.info('sign-on timeout', { remote: this.wire.remote });
         this.closeNow();
       }
@@ -73,11 +57,11 @@ export class Connection implements WireEvents {
   }
 
   get role(): Role | undefined {
-    return this.identity?.role;
+    return this.session.identity?.role;
   }
 
   get institution(): string | undefined {
-    return this.identity?.institution;
+    return this.session.identity?.institution;
   }
 
   get inflightCount(): number {
@@ -85,7 +69,7 @@ export class Connection implements WireEvents {
   }
 
   get isOpen(): boolean {
-    return this.phase !== 'closed';
+    return !this.session.isClosed;
   }
 
   // --- WireEvents -------------------------------------------------------
@@ -119,8 +103,8 @@ export class Connection implements WireEvents {
   }
 
   onClosed(): void {
-    if (this.phase === 'closed') return;
-    this.phase = 'closed';
+    if (this.session.isClosed) return;
+    this.session.closed();
     if (this.signonTimer !== undefined) clearTimeout(this.signonTimer);
     this.outbox = [];
     this.outboxReceivedAt = [];
@@ -133,7 +117,7 @@ export class Connection implements WireEvents {
   deliver(response: OutboundMessage, receivedAtMs: number): void {
     this.inflight--;
     this.ctx.registry.inflightDelta(-1);
-    if (this.phase === 'closed') return;
+    if (this.session.isClosed) return;
     this.send(response, receivedAtMs);
     if (this.readingPausedForInflight && this.inflight < this.ctx.config.limits.inflightMax) {
       this.readingPausedForInflight = false;
@@ -143,7 +127,7 @@ export class Connection implements WireEvents {
 
   flush(): void {
     this.flushMarked = false;
-    if (this.phase === 'closed' || this.outbox.length === 0) {
+    if (this.session.isClosed || this.outbox.length === 0) {
       this.maybeFinishClosing();
       return;
     }
@@ -173,21 +157,15 @@ export class Connection implements WireEvents {
 
   /** Called periodically; sends the switch's echo or closes a silent peer (PROTOCOL.md section 2.5). */
   heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void {
-    if (this.phase !== 'signedOn' || this.closing) return;
-    if (this.pendingEchoId !== undefined) {
-      if (nowMs - this.pendingEchoSentAtMs >= heartbeatMs) {
-        this.ctx.log.info('heartbeat unanswered: closing', {
-          remote: this.wire.remote,
-          institution: this.institution,
-        });
-        this.closeNow();
-      }
-      return;
-    }
-    if (nowMs - this.lastFrameAtMs >= heartbeatMs) {
-      this.pendingEchoId = nextEchoId();
-      this.pendingEchoSentAtMs = nowMs;
-      this.send({ mti: MTI.network, id: this.pendingEchoId, code: NETWORK_CODE.echo }, -1);
+    if (this.closing) return;
+    const action = this.session.heartbeat(nowMs, this.lastFrameAtMs, heartbeatMs, nextEchoId);
+    if (action.k === 'echo') this.send(action.message, -1);
+    else if (action.k === 'dead') {
+      this.ctx.log.info('heartbeat unanswered: closing', {
+        remote: this.wire.remote,
+        institution: this.institution,
+      });
+      this.closeNow();
     }
   }
 
@@ -240,7 +218,7 @@ export class Connection implements WireEvents {
       return;
     }
     if (mti === MTI.networkResponse) {
-      if (this.pendingEchoId !== undefined && msg.id === this.pendingEchoId) this.pendingEchoId = undefined;
+      this.session.onNetworkResponse(msg);
       return;
     }
     const txnClass = txnClassOf(mti);
@@ -248,99 +226,30 @@ export class Connection implements WireEvents {
       this.handleTransaction(msg, txnClass, mti !== txnClass, receivedAtMs);
       return;
     }
-    if (isResponseMti(mti)) {
-      // Responses and advice acknowledgments from issuer hosts; nothing is
-      // awaiting them until issuer routing exists, and a response with an
-      // unknown id is ignored (PROTOCOL.md section 4).
+    if (HOST_RESPONSE_MTIS.has(mti)) {
+      // Issuers' answers and advice acknowledgments: the engine matches them by id.
+      const from = this.session.identity;
+      if (from !== undefined && this.session.mayAnswer()) this.ctx.engine.hostMessage(from, msg);
       return;
     }
     this.reject(msg, `unknown mti ${mti.slice(0, 8)}`, receivedAtMs);
   }
 
   private handleNetwork(msg: Msg, receivedAtMs: number, alone: boolean): void {
-    const code = msg.code;
-    if (code === NETWORK_CODE.signoff && this.phase !== 'signedOn') {
-      // Before sign-on, a sign-off just closes (section 2.4).
-      if (this.phase === 'awaitingSignon') this.closeNow();
-      return;
-    }
-    if (code === NETWORK_CODE.signon && this.phase === 'awaitingSignon') {
-      this.handleSignon(msg, receivedAtMs, alone);
-      return;
-    }
-    const reply: OutboundMessage = {
-      mti: MTI.networkResponse,
-      id: echoableId(msg.id),
-      code: typeof code === 'string' ? code : undefined,
-      rc: RC.approved,
-    };
-    if (this.phase !== 'signedOn') {
-      reply.rc = RC.securityViolation;
-    } else if (!isValidId(msg.id)) {
-      reply.rc = RC.formatError;
-      reply.error = 'id is required: an unsigned integer below 2^53 or a string of at most 64 bytes';
-    } else if (code === NETWORK_CODE.signon) {
-      reply.rc = RC.securityViolation;
-      reply.error = 'already signed on';
-    } else if (code === NETWORK_CODE.echo) {
-      // rc 00
-    } else if (code === NETWORK_CODE.signoff) {
-      this.send(reply, receivedAtMs);
-      this.beginClosing();
-      return;
-    } else {
-      reply.rc = RC.formatError;
-      reply.error = 'code must be signon, echo or signoff';
-    }
-    this.send(reply, receivedAtMs);
-  }
-
-  private handleSignon(msg: Msg, receivedAtMs: number, alone: boolean): void {
-    const { institution, role, sig, id } = msg;
-    const reply: OutboundMessage = {
-      mti: MTI.networkResponse,
-      id: echoableId(id),
-      code: NETWORK_CODE.signon,
-      rc: RC.securityViolation,
-    };
-    if (!isValidId(id)) {
-      reply.rc = RC.formatError;
-      reply.error = 'id is required: an unsigned integer below 2^53 or a string of at most 64 bytes';
-      this.send(reply, receivedAtMs);
-      return;
-    }
-    let refusal: string | undefined;
-    if (!alone) refusal = 'sign-on must travel alone in its frame';
-    else if (typeof institution !== 'string' || typeof role !== 'string' || !ROLES.includes(role as Role)) {
-      refusal = 'institution and role are required';
-    } else if (!(sig instanceof Uint8Array) || sig.length !== SIGNATURE_BYTES)
-      refusal = 'sig must be 64 bytes';
-    else if (!this.ctx.authenticator().verify(this.nonce, institution, role as Role, sig)) {
-      refusal = 'sign-on refused';
-    }
-    if (refusal !== undefined) {
-      // One message for every refusal reason on the wire: do not tell a prober which part was wrong.
-      this.ctx.log.warn('sign-on refused', {
+    const wasAwaitingSignon = this.session.awaitingSignon;
+    const { reply, action } = this.session.onNetwork(msg, alone);
+    if (reply !== undefined) this.send(reply, receivedAtMs);
+    if (wasAwaitingSignon && this.session.signedOn) {
+      if (this.signonTimer !== undefined) clearTimeout(this.signonTimer);
+      this.ctx.log.info('signed on', {
         remote: this.wire.remote,
-        institution: typeof institution === 'string' ? institution.slice(0, 64) : undefined,
-        reason: refusal,
+        institution: this.institution,
+        role: this.role,
+        transport: this.wire.kind,
       });
-      reply.error = refusal === 'sign-on must travel alone in its frame' ? refusal : 'sign-on refused';
-      this.send(reply, receivedAtMs);
-      this.closeNow();
-      return;
     }
-    this.identity = { institution: institution as string, role: role as Role };
-    this.phase = 'signedOn';
-    if (this.signonTimer !== undefined) clearTimeout(this.signonTimer);
-    this.ctx.log.info('signed on', {
-      remote: this.wire.remote,
-      institution,
-      role,
-      transport: this.wire.kind,
-    });
-    reply.rc = RC.approved;
-    this.send(reply, receivedAtMs);
+    if (action === 'closeNow') this.closeNow();
+    else if (action === 'signOff') this.beginClosing();
   }
 
   private handleTransaction(
@@ -349,47 +258,24 @@ export class Connection implements WireEvents {
     repeat: boolean,
     receivedAtMs: number,
   ): void {
-    const responseMti = responseMtiOf(txnClass);
-    const stan = typeof msg.stan === 'number' ? msg.stan : undefined;
-    if (this.phase !== 'signedOn' || this.identity?.role !== 'acquirer') {
-      this.send({ mti: responseMti, id: echoableId(msg.id), stan, rc: RC.securityViolation }, receivedAtMs);
+    if (!this.session.mayTransact()) {
+      this.send(securityRefusal(txnClass, msg), receivedAtMs);
       return;
     }
-    const validated = validateRequest(msg, txnClass, repeat);
-    if (!validated.ok) {
-      const rrn = validated.rc === RC.formatError ? undefined : this.ctx.rrn();
-      this.send(
-        { mti: responseMti, id: echoableId(msg.id), stan, rc: validated.rc, rrn, error: validated.error },
-        receivedAtMs,
-      );
-      return;
-    }
-    const request = validated.request;
-    const issuer = this.ctx.routes().lookup(request.pan);
-    if (issuer === undefined) {
-      this.send(
-        { mti: responseMti, id: request.id, stan, rc: RC.noRoute, rrn: this.ctx.rrn() },
-        receivedAtMs,
-      );
-      return;
-    }
-    if (!isPanShaped(request.pan) || !luhnValid(request.pan)) {
-      this.send(
-        { mti: responseMti, id: request.id, stan, rc: RC.invalidCard, rrn: this.ctx.rrn() },
-        receivedAtMs,
-      );
+    const admitted = admit(msg, txnClass, repeat, {
+      institution: this.institution!,
+      receivedAtMs,
+      replyTo: this,
+      routes: this.ctx.routes(),
+      rrn: this.ctx.rrn,
+    });
+    if (isRefusal(admitted)) {
+      this.send(admitted.refused, receivedAtMs);
       return;
     }
     this.inflight++;
     this.ctx.registry.inflightDelta(1);
-    const txn: TxnContext = {
-      request,
-      institution: this.identity.institution,
-      issuer,
-      receivedAtMs,
-      replyTo: this,
-    };
-    this.ctx.engine.submit(txn);
+    this.ctx.engine.submit(admitted);
   }
 
   private reject(msg: Msg, error: string, receivedAtMs: number): void {
@@ -399,7 +285,7 @@ export class Connection implements WireEvents {
   // --- output and closing ---------------------------------------------
 
   private send(message: OutboundMessage, receivedAtMs: number): void {
-    if (this.phase === 'closed') return;
+    if (this.session.isClosed) return;
     this.outbox.push(message);
     this.outboxReceivedAt.push(receivedAtMs);
     if (!this.flushMarked) {
@@ -423,9 +309,9 @@ export class Connection implements WireEvents {
 
   /** Stop reading; the close happens in flush() once nothing is owed. */
   private beginClosing(): void {
-    if (this.closing || this.phase === 'closed') return;
+    if (this.closing || this.session.isClosed) return;
     this.closing = true;
-    if (this.phase === 'signedOn') this.phase = 'signingOff';
+    this.session.signingOff();
     this.wire.pauseReading();
     if (!this.flushMarked) {
       this.flushMarked = true;
@@ -434,7 +320,7 @@ export class Connection implements WireEvents {
   }
 
   private maybeFinishClosing(): void {
-    if (this.closing && this.phase !== 'closed' && this.inflight === 0 && this.outbox.length === 0) {
+    if (this.closing && !this.session.isClosed && this.inflight === 0 && this.outbox.length === 0) {
       this.endWire();
     }
   }
@@ -463,7 +349,3 @@ const HOST_RESPONSE_MTIS: ReadonlySet<string> = new Set([
   MTI.reversalResponse,
   MTI.reversalAdviceResponse,
 ]);
-
-function isResponseMti(mti: string): boolean {
-  return HOST_RESPONSE_MTIS.has(mti);
-}

@@ -6,12 +6,12 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RrnSource } from '../../src/engine/rrn.js';
 import { silentLogger } from '../../src/observability/log.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
 import { AuthCodeSource } from '../../src/runtime/auth-code.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/runtime/core/ledger-core.js';
 import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
+import { RrnSource } from '../../src/runtime/rrn.js';
 import { LOG_COMPACT_MIN_BYTES } from '../../src/runtime/storage/account-log.js';
 import { CommitBatch } from '../../src/runtime/storage/commit-batch.js';
 import {

@@ -5,11 +5,11 @@
  * nothing applied twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplyTarget, TxnContext } from '../../src/engine/engine.js';
-import { createRrnGenerator } from '../../src/engine/rrn.js';
 import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
+import type { ReplyTarget, TxnContext } from '../../src/protocol/txn-context.js';
 import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
+import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';

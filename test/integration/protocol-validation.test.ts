@@ -3,7 +3,8 @@
  * 14 (PAN), in that order. A request that passes them reaches the on-us ledger, which holds no
  * account for these PANs: 14 ("no such account at this switch"), still with an rrn. The ledger's own
  * outcomes are tested in ledger-*.test.ts.
- * Routes: "4" -> local. Every case runs over TCP and WebSocket.
+ * Routes: "4" -> local, "62" -> the issuer institution iss-valid (never forwarded to yet: rc 91).
+ * Every case runs over TCP and WebSocket.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { admin, at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
@@ -13,6 +14,7 @@ import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 import { encode, type Msg, raw } from '../helpers/wire.js';
 
 const acq = makeInstitution('acq-valid', 'acquirer');
+const iss = makeInstitution('iss-valid', 'issuer');
 
 let stack: Stack;
 const shared = new ClientPool();
@@ -23,10 +25,11 @@ const pansUsed = new Set<string>();
 beforeAll(async () => {
   stack = await startStack({
     config: {
-      institutions: [institutionEntry(acq)],
+      institutions: [institutionEntry(acq), institutionEntry(iss)],
       routes: [
         { prefix: '4', issuer: 'local' },
         { prefix: '6011', issuer: 'local' },
+        { prefix: '62', issuer: 'iss-valid' },
       ],
       log: { level: 'debug' },
     },
@@ -326,6 +329,68 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
     for (const [i, m] of batch.entries()) {
       expect(await client.nextMessage(byId(m['id']))).toMatchObject({ mti: '0110', rc: expected[i] });
     }
+  });
+});
+
+describe.each<TransportKind>(['tcp', 'ws'])('issuer routes over %s', (transport) => {
+  it('a transaction routed to an issuer with no stand-in is answered rc 91 with an rrn, every class', async () => {
+    const client = await pool.signedOn(at(stack.sw, transport), acq);
+    for (const mti of ['0100', '0200', '0220', '0400', '0101']) {
+      const pan = makePan('62');
+      pansUsed.add(pan);
+      const m = tx(mti, { pan });
+      client.send(m);
+      const answer = await client.nextMessage(byId(m['id']));
+      expect(answer).toMatchObject({ mti: responseMti(mti), id: m['id'], stan: m['stan'], rc: '91' });
+      expect(answer['rrn']).toMatch(/^.{12}$/);
+      expect(answer['authCode']).toBeUndefined();
+    }
+  });
+
+  it('an issuer route still gets 30, 12 and 14 first (admission decides before the engine)', async () => {
+    const client = await pool.signedOn(at(stack.sw, transport), acq);
+    const cases: Array<[Msg, string]> = [
+      [
+        request('0100', (m) => {
+          m['pan'] = makePan('62');
+          delete m['amount'];
+        }),
+        '30',
+      ],
+      [
+        request('0100', (m) => {
+          m['pan'] = makePan('62');
+          m['proc'] = '20';
+        }),
+        '12',
+      ],
+      [
+        request('0100', (m) => {
+          m['pan'] = breakLuhn(makePan('62'));
+        }),
+        '14',
+      ],
+    ];
+    for (const [m, rc] of cases) {
+      client.send(m);
+      expect(await client.nextMessage(byId(m['id']))).toMatchObject({ mti: '0110', rc });
+    }
+  });
+
+  it("an issuer host's answers with unknown ids are ignored and its session stays up", async () => {
+    const issuer = await pool.signedOn(at(stack.sw, transport), iss);
+    issuer.send([
+      { mti: '0110', id: nextId(), rc: '00', authCode: 'A1B2C3' },
+      { mti: '0130', id: nextId(), rc: '00' },
+      { mti: '0430', id: 'unknown-advice', rc: '00' },
+    ]);
+    const echoId = nextId();
+    issuer.send({ mti: '0800', id: echoId, code: 'echo' });
+    // Nothing answers the three; the echo sent after them is answered, so they were read and passed over.
+    expect(await issuer.nextMessage(byId(echoId))).toMatchObject({ mti: '0810', rc: '00' });
+    // Answers in order: nothing (no 0620 reject) came before the echo's 0810 but the sign-on's.
+    expect(issuer.received.map((m) => m['mti'])).toEqual(['0800', '0810', '0810']);
+    expect(issuer.isClosed).toBe(false);
   });
 });
 

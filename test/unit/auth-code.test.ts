@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createRrnGenerator } from '../../src/engine/rrn.js';
 import {
   AUTH_CODE_BLOCK,
   AUTH_CODE_SPACE,
   AuthCodeSource,
   createAuthCodeGenerator,
 } from '../../src/runtime/auth-code.js';
+import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { codeString } from '../../src/util/code-source.js';
 import { SeededRng } from '../helpers/seeded-rng.js';
 

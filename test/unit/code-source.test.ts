@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
-import { RrnSource } from '../../src/engine/rrn.js';
 import { AuthCodeSource, createAuthCodeGenerator } from '../../src/runtime/auth-code.js';
+import { RrnSource } from '../../src/runtime/rrn.js';
 import { base36, parseBase36 } from '../../src/util/base36.js';
 import { codeString, stringCodeSource } from '../../src/util/code-source.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRrnGenerator } from '../../src/engine/rrn.js';
+import { createRrnGenerator } from '../../src/runtime/rrn.js';
 
 describe('rrn generator', () => {
   it('makes 12 upper-case base-36 characters, unique within and across seconds', () => {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { leaseRrnSource, RrnSource } from '../../engine/rrn.js';
 import type { Logger } from '../../observability/log.js';
 import { keySpace } from '../../store/keys.js';
 import { AuthCodeSource } from '../auth-code.js';
+import { leaseRrnSource, RrnSource } from '../rrn.js';
 import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import { LedgerCore } from './ledger-core.js';
 

@@ -1,4 +1,14 @@
-import type { OutboundMessage, TxnRequest } from '../protocol/request.js';
+import type { Role } from './mti.js';
+import type { OutboundMessage, TxnRequest } from './request.js';
+
+/** The issuer a route names for the switch's own accounts (PROTOCOL.md section 4). */
+export const LOCAL_ISSUER = 'local';
+
+/** Who a message came from: a signed-on session's institution and role. */
+export interface HostIdentity {
+  readonly institution: string;
+  readonly role: Role;
+}
 
 /** Where a transaction's response goes back to (a connection, or a test). */
 export interface ReplyTarget {
@@ -30,3 +40,16 @@ export interface TransactionEngine {
   /** Stops taking work; resolves once every submitted context has been answered. */
   close(): Promise<void>;
 }
+
+/** Takes the response-class messages hosts send: issuers' answers and advice acknowledgments. */
+export interface HostMessageSink {
+  /**
+   * A response-class message from a signed-on host (an issuer's 0110/0210,
+   * an advice acknowledgment): matched by `id`; one nobody awaits is
+   * ignored (PROTOCOL.md section 4).
+   */
+  hostMessage(from: HostIdentity, msg: Readonly<Record<string, unknown>>): void;
+}
+
+/** What the sessions talk to: transactions in, host answers in. */
+export type SwitchEngine = TransactionEngine & HostMessageSink;
