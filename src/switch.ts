@@ -12,6 +12,7 @@ import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
 import { IssuerEngine } from './rules/issuer/issuer-engine.js';
+import { ledgerRuleSet } from './rules/rule-set.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
@@ -109,6 +110,7 @@ export class Switch {
     this.engine = new LedgerEngine({
       workers,
       inline: config.ledger.inline,
+      ruleSet: ledgerRuleSet,
       workerData: {
         redisUrl,
         epoch,

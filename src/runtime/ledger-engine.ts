@@ -6,7 +6,7 @@ import type { TransactionEngine, TxnContext } from '../protocol/txn-context.js';
 import { SHARD_COUNT, shardOf } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { RrnGenerator } from './rrn.js';
-import { type LedgerHost, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
+import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
   AdminOutcome,
   ExpireOutcome,
@@ -24,6 +24,8 @@ export interface LedgerEngineOptions {
   readonly workers: number;
   /** Run each shard owner's LedgerCore on the main thread instead of a worker thread. */
   readonly inline?: boolean;
+  /** The rules the shard owners run (src/rules/rule-set.ts). */
+  readonly ruleSet: RuleSet;
   readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
   readonly log: Logger;
   /** rrns for answers the main thread gives itself (96 when a worker is down). */
@@ -229,7 +231,7 @@ export class LedgerEngine implements TransactionEngine {
     return new Promise((resolve, reject) => {
       let started = false;
       const start = this.o.inline === true ? startInlineHost : startWorkerHost;
-      const worker: LedgerHost = start(data, this.o.log, {
+      const worker: LedgerHost = start(data, this.o.ruleSet, this.o.log, {
         ready: () => {
           slot.ready = true;
           slot.restartDelayMs = RESTART_DELAY_FIRST_MS;

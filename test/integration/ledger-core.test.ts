@@ -4,10 +4,12 @@
  * precisely. Redis down -> 96 and recovery; a commit refused by a moved
  * epoch; passivation and reactivation; state surviving a new core.
  */
+
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observability/log.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
+import { onUsRules } from '../../src/rules/onus/onus-rules.js';
 import { AuthCodeSource } from '../../src/runtime/auth-code.js';
 import { LedgerCore, MAILBOX_MAX } from '../../src/runtime/core/ledger-core.js';
 import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
@@ -92,6 +94,7 @@ async function newCore(
   await Promise.all([writer.connect(), reader.connect()]);
   const results: WorkResult[] = [];
   const core = new LedgerCore({
+    rules: onUsRules,
     workerId: 0,
     owner: await admin.incr(keys.ownerCounter()),
     workerCount: 1,

@@ -4,10 +4,12 @@
  * answered 96, and its accounts come back from Redis with nothing lost and
  * nothing applied twice.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
 import type { ReplyTarget, TxnContext } from '../../src/protocol/txn-context.js';
+import { ledgerRuleSet } from '../../src/rules/rule-set.js';
 import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { keySpace } from '../../src/store/keys.js';
@@ -29,6 +31,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
     const keys = keySpace(inline ? 'eng-inline' : 'eng');
     const epoch = await claimAllShards(redis.client, keys);
     engine = new LedgerEngine({
+      ruleSet: ledgerRuleSet,
       workers: 2,
       inline,
       workerData: {

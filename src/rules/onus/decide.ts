@@ -2,6 +2,7 @@ import type { TxnClass } from '../../protocol/mti.js';
 import { RC } from '../../protocol/rc.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
 import { type AccountState, available, rollDay, utcDay } from '../../runtime/account.js';
+import type { DecideContext, DecisionSink } from '../../runtime/core/actor-rules.js';
 import { type JournaledEffect, journaled, type LedgerEffect } from '../../runtime/effects.js';
 import type { RecordIndex } from '../../runtime/records/record-index.js';
 import { fieldsOf, type ResponseFields, StoredResponse } from '../../runtime/records/stored-response.js';
@@ -11,8 +12,9 @@ import {
   sideRecord,
   type TxnRecord,
 } from '../../runtime/records/txn-record.js';
-import type { CodeSource } from '../../util/code-source.js';
 import type { Mutable } from '../../util/mutable.js';
+
+export type { DecideContext, DecisionSink } from '../../runtime/core/actor-rules.js';
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
@@ -21,16 +23,6 @@ import type { Mutable } from '../../util/mutable.js';
  * record map in memory and says what to persist; the actor persists before
  * the response leaves. Business outcomes are response codes, never throws.
  */
-
-export interface DecideContext {
-  readonly nowMs: number;
-  readonly holdTtlMs: number;
-  /** The acquirer's institution (from the session). */
-  readonly institution: string;
-  /** rrn and authCode generators, moved on with the decision's `nowMs` (no clock read per approval). */
-  readonly rrns: CodeSource;
-  readonly authCodes: CodeSource;
-}
 
 export interface Decision {
   /** Fields to send back (the caller adds mti, id, stan). */
@@ -41,14 +33,6 @@ export interface Decision {
   readonly effects: JournaledEffect[];
   /** The account's fields changed (balance, held, counters). */
   readonly accountChanged: boolean;
-}
-
-/** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
-export interface DecisionSink {
-  /** A record to write (new, or an original a 0220/0400 changed). */
-  record(record: TxnRecord): void;
-  /** A balance-changing effect to journal (the account changed). */
-  effect(effect: LedgerEffect): void;
 }
 
 const INVALID_TRANSACTION_TEXT = 'not valid for this account or original';

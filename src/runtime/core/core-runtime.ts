@@ -4,6 +4,7 @@ import { keySpace } from '../../store/keys.js';
 import { AuthCodeSource } from '../auth-code.js';
 import { leaseRrnSource, RrnSource } from '../rrn.js';
 import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { ActorRules } from './actor-rules.js';
 import { LedgerCore } from './ledger-core.js';
 
 const STATS_INTERVAL_MS = 1_000;
@@ -40,6 +41,7 @@ function connect(data: LedgerWorkerData, name: string): Redis {
  */
 export async function startCoreRuntime(
   data: LedgerWorkerData,
+  rules: ActorRules,
   log: Logger,
   post: (results: WorkResult[]) => void,
   onStats: (stats: CoreStats) => void,
@@ -64,6 +66,7 @@ export async function startCoreRuntime(
     () => log.warn('authCode block used up before the next was leased; going on into the next block number'),
   );
   const core = new LedgerCore({
+    rules,
     workerId: data.workerId,
     owner,
     workerCount: data.workerCount,

@@ -1,8 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import { RC } from '../../protocol/rc.js';
-import { runAdjust, runExpire, runGet, runPut } from '../../rules/onus/admin-ops.js';
-import { type DecideContext, type DecisionSink, decideInto } from '../../rules/onus/decide.js';
 import { type KeySpace, SHARD_COUNT, shardOf } from '../../store/keys.js';
 import { type CodeSource, codeString } from '../../util/code-source.js';
 import { maskPan } from '../../util/pan.js';
@@ -32,6 +30,7 @@ import {
 import { findRecordsInLog } from '../storage/log-scan.js';
 import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import { Actor } from './actor.js';
+import type { ActorRules, DecideContext, DecisionSink } from './actor-rules.js';
 import { OpenBatch } from './open-batch.js';
 
 /** An owner's applied sequence outlives any resend, and a quiet day, by a wide margin. */
@@ -58,6 +57,8 @@ export const MAILBOX_MAX = 10_000;
 const PRUNE_FLOOR = 64;
 
 export interface LedgerCoreOptions {
+  /** The rule set deciding each item (the on-us ledger's: src/rules/onus/onus-rules.ts). */
+  readonly rules: ActorRules;
   readonly workerId: number;
   /**
    * This incarnation's owner id (keys.ownerCounter: fresh for every start, a
@@ -313,7 +314,7 @@ export class LedgerCore {
         sink.actor = actor;
         sink.batch = batch;
         const effectsBefore = batch.effects.length;
-        const response = decideInto(account, actor.records, item.req, ctx, sink);
+        const response = this.o.rules.decide(account, actor.records, item.req, ctx, sink);
         assertAccountInvariants(account);
         // Journal entries carry the rrn of the response that caused them.
         for (let i = effectsBefore; i < batch.effects.length; i++) {
@@ -325,19 +326,27 @@ export class LedgerCore {
         return;
       }
       case 'get':
-        batch.results.push({ seq: item.seq, k: 'admin', outcome: runGet(actor) });
+        batch.results.push({ seq: item.seq, k: 'admin', outcome: this.o.rules.get(actor) });
         return;
       case 'put':
-        batch.results.push({ seq: item.seq, k: 'admin', outcome: runPut(actor, item, batch, nowMs) });
+        batch.results.push({
+          seq: item.seq,
+          k: 'admin',
+          outcome: this.o.rules.put(actor, item, batch, nowMs),
+        });
         return;
       case 'adjust':
-        batch.results.push({ seq: item.seq, k: 'admin', outcome: runAdjust(actor, item, batch, nowMs) });
+        batch.results.push({
+          seq: item.seq,
+          k: 'admin',
+          outcome: this.o.rules.adjust(actor, item, batch, nowMs),
+        });
         return;
       case 'expire':
         batch.results.push({
           seq: item.seq,
           k: 'expire',
-          outcome: runExpire(actor, item.recordKey, batch, nowMs),
+          outcome: this.o.rules.expire(actor, item.recordKey, batch, nowMs),
         });
         return;
       case 'sweep':

@@ -1,12 +1,22 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/log.js';
+import type { ActorRules } from '../core/actor-rules.js';
 import { type CoreRuntime, type CoreStats, startCoreRuntime } from '../core/core-runtime.js';
 import { packWork, transferOf, unpackResults } from './worker-codec.js';
 import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from './worker-protocol.js';
-import { resolveWorkerScript } from './worker-script.js';
 
 /** How long a stopping worker gets to exit by itself before it is terminated. */
 const STOP_GRACE_MS = 2_000;
+
+/**
+ * The rules the owners run, handed in from above (the runtime imports no
+ * rules): the rule set itself for an inline owner, and the entry file of a
+ * worker thread, which loads the same rule set on its own side.
+ */
+export interface RuleSet {
+  readonly rules: ActorRules;
+  readonly workerScript: () => URL;
+}
 
 /** What a ledger owner reports to the engine. */
 export interface HostEvents {
@@ -36,8 +46,13 @@ export interface LedgerHost {
   kill(): Promise<void>;
 }
 
-export function startWorkerHost(data: LedgerWorkerData, log: Logger, events: HostEvents): LedgerHost {
-  const worker = new Worker(resolveWorkerScript(), { workerData: data });
+export function startWorkerHost(
+  data: LedgerWorkerData,
+  ruleSet: RuleSet,
+  log: Logger,
+  events: HostEvents,
+): LedgerHost {
+  const worker = new Worker(ruleSet.workerScript(), { workerData: data });
   worker.on('message', (message: FromWorker) => {
     switch (message.t) {
       case 'ready':
@@ -72,7 +87,12 @@ export function startWorkerHost(data: LedgerWorkerData, log: Logger, events: Hos
   };
 }
 
-export function startInlineHost(data: LedgerWorkerData, log: Logger, events: HostEvents): LedgerHost {
+export function startInlineHost(
+  data: LedgerWorkerData,
+  ruleSet: RuleSet,
+  log: Logger,
+  events: HostEvents,
+): LedgerHost {
   let runtime: CoreRuntime | undefined;
   let gone = false;
   const end = (code: number): void => {
@@ -85,6 +105,7 @@ export function startInlineHost(data: LedgerWorkerData, log: Logger, events: Hos
   };
   startCoreRuntime(
     data,
+    ruleSet.rules,
     log.child({ worker: data.workerId, inline: true }),
     (items) => {
       if (!gone) events.results(items);

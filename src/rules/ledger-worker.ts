@@ -1,13 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../../observability/log.js';
-import { startCoreRuntime } from '../core/core-runtime.js';
-import { packResults, transferOf, unpackWork } from './worker-codec.js';
-import type { FromWorker, LedgerWorkerData, ToWorker } from './worker-protocol.js';
+import { createLogger } from '../observability/log.js';
+import { startCoreRuntime } from '../runtime/core/core-runtime.js';
+import { packResults, transferOf, unpackWork } from '../runtime/worker/worker-codec.js';
+import type { FromWorker, LedgerWorkerData, ToWorker } from '../runtime/worker/worker-protocol.js';
+import { onUsRules } from './onus/onus-rules.js';
 
 /**
  * Entry point of a ledger worker thread: owns the actors of the shards the
  * main thread maps to it, and their commits. Everything interesting is in
- * LedgerCore (started by core-runtime.ts); this file wires it to the port.
+ * the runtime's LedgerCore (started by core-runtime.ts) and the rule set it
+ * runs (the same one rule-set.ts gives an inline owner); this file wires
+ * them to the port.
  */
 
 const data = workerData as LedgerWorkerData;
@@ -21,6 +24,7 @@ function post(message: FromWorker): void {
 async function main(): Promise<void> {
   const runtime = await startCoreRuntime(
     data,
+    onUsRules,
     log,
     (items) => {
       const packed = packResults(items);

@@ -1,0 +1,62 @@
+import type { TxnRequest } from '../../protocol/request.js';
+import type { CodeSource } from '../../util/code-source.js';
+import type { AccountState } from '../account.js';
+import type { LedgerEffect } from '../effects.js';
+import type { RecordIndex } from '../records/record-index.js';
+import type { StoredResponse } from '../records/stored-response.js';
+import type { TxnRecord } from '../records/txn-record.js';
+import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker/worker-protocol.js';
+import type { Actor } from './actor.js';
+import type { OpenBatch } from './open-batch.js';
+
+/**
+ * The seam between the actor runtime and the rules that run on it. The
+ * runtime owns everything a rule set should not have to think about:
+ * actors by PAN with one writer each, their mailboxes, loading from Redis,
+ * transaction records and exactly-once by key, group commit with the
+ * journal, fencing, eviction and passivation. A rule set decides one item
+ * on one ready actor, synchronously, writing records and effects through
+ * the sink or the open batch; the runtime persists them before any answer
+ * leaves. The on-us ledger (src/rules/onus) is one rule set; issuer routing
+ * is built as another on the same runtime, so forwarded and stand-in
+ * transactions get the same durability, journal and exactly-once.
+ */
+export interface ActorRules {
+  /** One transaction on an account this switch holds; returns the response fields. */
+  decide(
+    account: AccountState,
+    records: RecordIndex,
+    req: TxnRequest,
+    ctx: DecideContext,
+    sink: DecisionSink,
+  ): StoredResponse;
+  /** The admin API's account calls and hold expiry, on the owning actor. */
+  get(actor: Actor): AdminOutcome;
+  put(actor: Actor, item: Extract<WorkItem, { k: 'put' }>, batch: OpenBatch, nowMs: number): AdminOutcome;
+  adjust(
+    actor: Actor,
+    item: Extract<WorkItem, { k: 'adjust' }>,
+    batch: OpenBatch,
+    nowMs: number,
+  ): AdminOutcome;
+  expire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): ExpireOutcome;
+}
+
+/** What a decision reads besides the account: the batch's clock and the owner's code generators. */
+export interface DecideContext {
+  readonly nowMs: number;
+  readonly holdTtlMs: number;
+  /** The acquirer's institution (from the session). */
+  readonly institution: string;
+  /** rrn and authCode generators, moved on with the decision's `nowMs` (no clock read per approval). */
+  readonly rrns: CodeSource;
+  readonly authCodes: CodeSource;
+}
+
+/** Where a decision's records and effects go: the actor's open batch, or arrays for tests. */
+export interface DecisionSink {
+  /** A record to write (new, or an original a 0220/0400 changed). */
+  record(record: TxnRecord): void;
+  /** A balance-changing effect to journal (the account changed). */
+  effect(effect: LedgerEffect): void;
+}
