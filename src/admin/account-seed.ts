@@ -1,5 +1,5 @@
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
-import { generatePans } from '../sim/request-factory.js';
+import { generatePans } from '../util/demo-pans.js';
 import { maskPan } from '../util/pan.js';
 import { parseBalance, parseCurrency, parseLimits } from './account-body.js';
 import { HttpError } from './http-json.js';

@@ -1,5 +1,6 @@
 import { decodePayload, encodePayload } from '../codec/codec.js';
 import { type FrameUnit, unitFits } from './batch-frames.js';
+import { createTransport } from './create-transport.js';
 import { ClientError } from './errors.js';
 import {
   type IncomingRequestHandler,
@@ -15,7 +16,7 @@ import { PendingTable } from './pending.js';
 import { encodeRequest } from './request-encoding.js';
 import { signonFor } from './signon.js';
 import { answerSwitchRequest } from './switch-requests.js';
-import { createTransport, type Transport } from './transport.js';
+import type { Transport } from './transport.js';
 
 const MTI_NETWORK = '0800';
 const MTI_NETWORK_RESPONSE = '0810';

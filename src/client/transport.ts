@@ -1,6 +1,4 @@
-import type { ClientTlsOptions, ResolvedClientOptions } from './options.js';
-import { createTcpTransport } from './tcp-transport.js';
-import { createWsTransport } from './ws-transport.js';
+import type { ClientTlsOptions } from './options.js';
 
 /**
  * One interface over TCP, TLS, WS and WSS: a transport moves whole payloads
@@ -32,12 +30,6 @@ export interface TransportEvents {
   onDrain(): void;
   /** Once, only after `ready` resolved; `error` is why, when there was an error. */
   onClose(error: Error | undefined): void;
-}
-
-export function createTransport(options: ResolvedClientOptions, events: TransportEvents): Transport {
-  return options.transport === 'tcp'
-    ? createTcpTransport(options, events)
-    : createWsTransport(options, events);
 }
 
 /** TLS options shared by tls.connect and ws, from the SDK's PEM block. */

@@ -1,3 +1,4 @@
+import { createTransport } from '../client/create-transport.js';
 import { ClientError } from '../client/errors.js';
 import type { ResponseMessage } from '../client/messages.js';
 import {
@@ -6,7 +7,7 @@ import {
   type SwitchClientOptions,
 } from '../client/options.js';
 import { signonFor } from '../client/signon.js';
-import { createTransport, type Transport } from '../client/transport.js';
+import type { Transport } from '../client/transport.js';
 import { decodePayload, encodePayload } from '../codec/codec.js';
 import {
   type LeanRequestEncoder,

@@ -1,6 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectionRoleLabel } from '../observability/switch-metrics.js';
-import type { Connection } from './connection.js';
+import type { Role } from '../protocol/mti.js';
+
+/** What the registry needs of a connection (Connection implements it; the registry needs no more). */
+export interface RegisteredConnection {
+  readonly role: Role | undefined;
+  heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void;
+  closeGracefully(): void;
+  closeNow(): void;
+}
 
 /** Heartbeat sweeps run this often relative to heartbeatMs, bounded to [10 ms, 1 s]. */
 const SWEEPS_PER_HEARTBEAT = 4;
@@ -10,7 +18,7 @@ const SWEEPS_PER_HEARTBEAT = 4;
  * issuer connections a route can pick from.
  */
 export class ConnectionRegistry {
-  private readonly all = new Set<Connection>();
+  private readonly all = new Set<RegisteredConnection>();
   private inflightTotal = 0;
   private echoSeq = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -32,11 +40,11 @@ export class ConnectionRegistry {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
   }
 
-  add(conn: Connection): void {
+  add(conn: RegisteredConnection): void {
     this.all.add(conn);
   }
 
-  remove(conn: Connection): void {
+  remove(conn: RegisteredConnection): void {
     this.all.delete(conn);
     if (this.all.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
@@ -53,7 +61,7 @@ export class ConnectionRegistry {
     return this.all.size;
   }
 
-  connections(): IterableIterator<Connection> {
+  connections(): IterableIterator<RegisteredConnection> {
     return this.all.values();
   }
 

@@ -6,6 +6,7 @@ import type { OutboundMessage } from '../protocol/request.js';
 import { echoableId } from '../protocol/validate-request.js';
 import { Session } from '../session/session.js';
 import type { ConnectionContext } from './connection-context.js';
+import type { RegisteredConnection } from './connection-registry.js';
 import { encodeResponses } from './response-encoder.js';
 import type { Violation, Wire, WireEvents } from './wire.js';
 
@@ -19,7 +20,7 @@ type Msg = Record<string, unknown>;
  * the heartbeat's timers. Bad input is answered or closes this connection
  * only.
  */
-export class Connection implements WireEvents {
+export class Connection implements WireEvents, RegisteredConnection {
   private readonly session: Session;
   /** Requests read and not yet answered (PROTOCOL.md section 1's "in flight"). */
   private inflight = 0;
