@@ -7,7 +7,7 @@ import type { Proc, TxnRequest } from './request.js';
  * contract's order. Routing (15) and the card check (14) follow in the
  * router; the ledger decides the rest.
  *
- * Reading of one ambiguity, documented in docs/protocol-notes.md: a `pan`
+ * Reading of one ambiguity, marked as a clarification in docs/protocol.md section 3: a `pan`
  * that is missing or not a string is a format error (30); a string that is
  * not 12..19 ASCII digits, or fails Luhn, is an invalid card (14), decided
  * after routing.

@@ -783,7 +783,7 @@ describe.each(LEDGER_VARIANTS)('$mode', ({ ledger }) => {
      * Amounts go up to 10^15, so refunds can carry a balance past 2^53. Whatever the switch decides
      * there (decline the credit, or keep exact integers), an approval must leave balance = opening +
      * credits - debits, exactly, and integer fields must stay integers (DESIGN.md invariant I2).
-     * docs/protocol-notes.md (section 5) says which: a ceiling of 2^53 - 1, a credit past it is
+     * docs/protocol.md (a clarification in section 5) says which: a ceiling of 2^53 - 1, a credit past it is
      * declined 13 (admin: 409 balance_overflow).
      */
     it('refunds of 10^15 and a purchase of 1 keep the balance exact, or are declined without effect', async () => {
