@@ -209,9 +209,7 @@ describe('LedgerCore against a real Redis', () => {
     const holds: ResponseFields[] = [];
     for (let i = 0; i < 10; i++) holds.push(responseOf((await h.run([txn(p, 100 + i, 1_000)]))[0]));
     expect(holds.every((r) => r.rc === '00')).toBe(true);
-    const actor = (
-      h.core as unknown as { actors: Map<string, { records: Map<string, unknown> }> }
-    ).actors.get(p);
+    const actor = h.core.actorOf(p);
     expect(actor?.records.size).toBeLessThanOrEqual(2);
     // A repeat of the first hold: its record comes back from Redis, the same response, no new effect.
     const replay = responseOf((await h.run([txn(p, 100, 1_000)]))[0]);
@@ -280,8 +278,7 @@ describe('LedgerCore against a real Redis', () => {
     await h.run([txn(p, 502, 3_000, { txnClass: '0400', origStan: 501, origTime: 1_764_000_000_000 + 501 })]);
     for (let i = 0; i < 4; i++) await h.run([txn(p, 510 + i, 100, { txnClass: '0200' })]);
     expect(await logHasRecord(admin, accountKey, field(510))).toBe(1);
-    type Inner = { actors: Map<string, { records: Map<string, unknown>; evicted: { size: number } }> };
-    const actor = (h.core as unknown as Inner).actors.get(p)!;
+    const actor = h.core.actorOf(p)!;
     const evictedEarly = actor.evicted.size;
     // Seven records, two kept in memory (512, 513): the other five were evicted.
     expect(evictedEarly).toBe(5);
@@ -328,8 +325,7 @@ describe('LedgerCore against a real Redis', () => {
     // Past the window: 24 more reach 64 records; the next decision prunes.
     nowMs += windowMs + 1;
     await h.run(Array.from({ length: 24 }, (_, i) => txn(p, 900 + i, 100, { txnClass: '0200' })));
-    type Inner = { actors: Map<string, { records: { size: number } }> };
-    const actor = (h.core as unknown as Inner).actors.get(p)!;
+    const actor = h.core.actorOf(p)!;
     expect(actor.records.size).toBe(64);
     await h.run([txn(p, 950, 100, { txnClass: '0200' })]);
     // Left: the two open holds and the 25 recent purchases.
@@ -379,8 +375,7 @@ describe('LedgerCore against a real Redis', () => {
     const sweep = (p: string): WorkItem => ({ k: 'sweep', seq: ++seq, pan: p });
     const outcomeOf = (result: WorkResult | undefined) =>
       result?.k === 'sweep' ? result.outcome : undefined;
-    type Inner = { actors: Map<string, unknown> };
-    const inMemory = (h: Harness, p: string): boolean => (h.core as unknown as Inner).actors.has(p);
+    const inMemory = (h: Harness, p: string): boolean => h.core.actorOf(p) !== undefined;
 
     it('deletes an idle account’s records past the window from Redis, keeps its open hold, and leaves memory again', async () => {
       let nowMs = Date.UTC(2026, 10, 26, 12);

@@ -18,6 +18,11 @@ import type { OriginalState, TxnRecord } from './txn-record.js';
  * first (eviction's order) and free slots chained for reuse, the links
  * beside the table. This class knows slots only; RecordIndex decides what
  * is packed.
+ *
+ * One file past the ~500-line mark on purpose: the slot layout, the probe
+ * table and the links are one data structure whose invariants every method
+ * shares (a slot's offsets, the backward-shift deletion, the free chain);
+ * split across files, each part would have to know the others' layout.
  */
 
 // Number fields, per slot. What eviction reads (key, batch, time, state) comes first, so

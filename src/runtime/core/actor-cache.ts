@@ -1,0 +1,132 @@
+import { shardOf } from '../../store/keys.js';
+import { EvictedKeys, type EvictedKeysBudget } from '../records/evicted-keys.js';
+import { LiveRecords } from '../records/live-records.js';
+import { Actor } from './actor.js';
+
+export interface ActorCacheOptions {
+  /** Actors kept in memory; idle ones beyond it are passivated, least recently used first. */
+  readonly actorsMax: number;
+  readonly dedupeWindowMs: number;
+  /** Evicted keys filed for all actors (EvictedKeys); past it they go blind. */
+  readonly evictedKeysMax: number;
+}
+
+/**
+ * The actors of one shard owner in memory, by PAN, in least-recently-used
+ * order, and their passivation: idle actors beyond actorsMax, and the
+ * actors the record sweep alone brought in, leave memory (their state is in
+ * Redis) once no unreleased batch needs them.
+ */
+export class ActorCache {
+  private readonly actors = new Map<string, Actor>();
+  /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
+  private touches = 0;
+  /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
+  private readonly recencySlack: number;
+  /** Actors brought into memory by a record sweep only: dropped once it is durable (passivateSwept). */
+  private swept: Actor[] = [];
+  /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
+  private readonly evictedBudget: EvictedKeysBudget;
+  /** The records this owner's open and committing batches decided, not yet sealed (RecordIndex). */
+  readonly live = new LiveRecords();
+
+  constructor(private readonly o: ActorCacheOptions) {
+    this.evictedBudget = { used: 0, max: o.evictedKeysMax };
+    this.recencySlack = Math.floor(o.actorsMax / 8);
+  }
+
+  get size(): number {
+    return this.actors.size;
+  }
+
+  /** Evicted keys filed now (against evictedKeysMax). */
+  get evictedKeys(): number {
+    return this.evictedBudget.used;
+  }
+
+  /** Whether `actor` is still the one in memory for its PAN (not dropped meanwhile). */
+  isCurrent(actor: Actor): boolean {
+    return this.actors.get(actor.pan) === actor;
+  }
+
+  /** The actor in memory for `pan`, if any, without counting a use (inspection). */
+  peek(pan: string): Actor | undefined {
+    return this.actors.get(pan);
+  }
+
+  /** The actor in memory for `pan`, counted as a use; undefined when it must be created (and loaded). */
+  use(pan: string): Actor | undefined {
+    const actor = this.actors.get(pan);
+    if (actor !== undefined && this.touches - actor.touchedAt > this.recencySlack) {
+      // Map order is recency order: re-insert on use (LRU passivation). Only when the actor
+      // was not moved to the back within the last recencySlack uses: a hot account does not
+      // pay a Map delete + insert per message, and the order is off by at most that many uses.
+      this.actors.delete(pan);
+      this.actors.set(pan, actor);
+      actor.touchedAt = this.touches;
+    }
+    if (actor !== undefined) this.touches++;
+    return actor;
+  }
+
+  /** A new actor for `pan`, status loading; `sweepOnly` when the record sweep alone wants it. */
+  create(pan: string, sweepOnly: boolean): Actor {
+    const actor = new Actor(
+      pan,
+      shardOf(pan),
+      new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget),
+      this.live,
+    );
+    actor.touchedAt = this.touches++;
+    this.actors.set(pan, actor);
+    if (sweepOnly) {
+      actor.sweepOnly = true;
+      this.swept.push(actor);
+    }
+    return actor;
+  }
+
+  /** An actor leaves memory (its state is in Redis); its evicted keys go back to the budget. */
+  drop(actor: Actor): void {
+    if (this.actors.get(actor.pan) !== actor) return;
+    this.actors.delete(actor.pan);
+    actor.evicted.release();
+    actor.records.release();
+  }
+
+  /**
+   * Drops idle actors beyond actorsMax, least recently used first, none in a
+   * busy batch (`busyBatches` is asked only when there is something to drop).
+   */
+  passivateIdle(busyBatches: () => ReadonlySet<number>): void {
+    let excess = this.actors.size - this.o.actorsMax;
+    if (excess <= 0) return;
+    const busy = busyBatches();
+    for (const actor of this.actors.values()) {
+      if (excess <= 0) break;
+      if (actor.status === 'loading' || busy.has(actor.batchId)) continue;
+      this.drop(actor);
+      excess--;
+    }
+  }
+
+  /** Whether the record sweep brought actors in that may leave again. */
+  get hasSwept(): boolean {
+    return this.swept.length > 0;
+  }
+
+  /**
+   * Drops the actors the record sweep brought into memory, once their sweep
+   * is durable (called as batches are released), unless other work used
+   * them meanwhile: a sweep over idle accounts must not push the busy ones
+   * out of memory.
+   */
+  passivateSwept(busy: ReadonlySet<number>): void {
+    this.swept = this.swept.filter((actor) => {
+      if (!actor.sweepOnly || this.actors.get(actor.pan) !== actor) return false;
+      if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
+      this.drop(actor);
+      return false;
+    });
+  }
+}

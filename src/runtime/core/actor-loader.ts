@@ -1,0 +1,243 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../observability/log.js';
+import type { KeySpace } from '../../store/keys.js';
+import {
+  ADJUST_KEY_PREFIX,
+  outlivesWindow,
+  parseKey,
+  recordKey,
+  type TxnRecord,
+} from '../records/txn-record.js';
+import { type AccountLog, readAccountLog } from '../storage/account-log.js';
+import { findRecordsInLog } from '../storage/log-scan.js';
+import type { WorkItem } from '../worker/worker-protocol.js';
+import type { Actor } from './actor.js';
+
+export interface ActorLoaderOptions {
+  /** Reads only: activation, evicted records a key needs, and compaction. */
+  readonly reader: Redis;
+  readonly keys: KeySpace;
+  readonly dedupeWindowMs: number;
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Whether the actor is still the one in memory (a failed commit may have dropped it meanwhile). */
+  readonly isCurrent: (actor: Actor) => boolean;
+}
+
+/** What the loader hands back to the core; every callback runs on the core's thread, in a later turn. */
+export interface LoaderEvents {
+  /** The actor's log as read (undefined: no such account). Throwing here counts as a failed load. */
+  activate(actor: Actor, log: AccountLog | undefined, nowMs: number): void;
+  /** The read failed or the state is unreadable: the actor leaves memory and its work gets 96. */
+  loadFailed(actor: Actor): void;
+  /** The evicted records `item` (and the work behind it) needs are back in memory. */
+  fetched(actor: Actor, item: WorkItem): void;
+  /** The fetch failed; `dropped` when the actor left memory meanwhile. */
+  fetchFailed(actor: Actor, dropped: boolean): void;
+  /** A compaction of the actor's log was read: the next commit carries it. */
+  compactionRead(actor: Actor): void;
+  /** A round of reads is done: a commit may be due. */
+  readsDone(): void;
+}
+
+/**
+ * The reads of a shard owner's actors from Redis, apart from the decisions:
+ * activation (one pipelined GET per turn for every actor waiting to load),
+ * evicted records a key needs (the account log read whole, only the wanted
+ * entries decoded: log-scan.ts), and the reads that compact a log. While an
+ * actor waits on a read its work queues in its mailbox; nothing is decided
+ * here.
+ */
+export class ActorLoader {
+  private loadQueue: Actor[] = [];
+  private loadScheduled = false;
+  /** Records read back from Redis since the last takeRecordReads() (evicted, or looked up blind). */
+  private recordReads = 0;
+
+  constructor(
+    private readonly o: ActorLoaderOptions,
+    private readonly events: LoaderEvents,
+  ) {}
+
+  takeRecordReads(): number {
+    const reads = this.recordReads;
+    this.recordReads = 0;
+    return reads;
+  }
+
+  /** Reads the actor's state in the next turn, with every other actor queued to load by then. */
+  load(actor: Actor): void {
+    this.loadQueue.push(actor);
+    if (!this.loadScheduled) {
+      this.loadScheduled = true;
+      setImmediate(() => this.flushLoads());
+    }
+  }
+
+  private flushLoads(): void {
+    this.loadScheduled = false;
+    const actors = this.loadQueue;
+    this.loadQueue = [];
+    const { keys, reader } = this.o;
+    const pipeline = reader.pipeline();
+    for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.pan));
+    pipeline.exec().then(
+      (replies) => {
+        const nowMs = this.o.now();
+        actors.forEach((actor, i) => {
+          const reply = replies?.[i];
+          if (reply === undefined || reply[0] !== null) {
+            this.events.loadFailed(actor);
+            return;
+          }
+          if (!this.o.isCurrent(actor)) return;
+          try {
+            const data = reply[1] as Buffer | null;
+            const log = data === null ? undefined : readAccountLog(data, nowMs - this.o.dedupeWindowMs);
+            this.events.activate(actor, log, nowMs);
+          } catch (error) {
+            this.o.log.error('actor state unreadable', { shard: actor.shard, error });
+            this.events.loadFailed(actor);
+          }
+        });
+        this.events.readsDone();
+      },
+      () => {
+        for (const actor of actors) this.events.loadFailed(actor);
+        this.events.readsDone();
+      },
+    );
+  }
+
+  /**
+   * Reads the actor's log to compact it (its dead bytes reached half): the
+   * actor goes on deciding meanwhile, and the commit after the read carries
+   * the compaction, which keeps whatever was appended since the read.
+   */
+  readForCompaction(actor: Actor): void {
+    actor.compacting = true;
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    this.o.reader.getBuffer(actor.accountKey).then(
+      (data) => {
+        if (!this.o.isCurrent(actor)) return;
+        if (data === null) {
+          actor.compacting = false;
+          return;
+        }
+        let log: AccountLog;
+        try {
+          log = readAccountLog(data, this.o.now() - this.o.dedupeWindowMs);
+        } catch (error) {
+          // Left as it is (and not tried again by this actor): a log it cannot read is not rewritten.
+          this.o.log.error('account log unreadable; not compacted', { shard: actor.shard, error });
+          return;
+        }
+        actor.compaction = { prefixBytes: log.bytes, data: log.compacted() };
+        this.events.compactionRead(actor);
+      },
+      (error: unknown) => {
+        // Nothing changed: the log stays as it is, and a later commit tries again.
+        actor.compacting = false;
+        this.o.log.warn('account log compaction read failed', { shard: actor.shard, error });
+      },
+    );
+  }
+
+  /**
+   * The record keys `item` reads that were evicted from memory (so are in
+   * Redis, or a fingerprint collision): empty when the item can run now.
+   * Counted as record reads when the caller fetches them.
+   */
+  missingKeys(actor: Actor, item: WorkItem, nowMs: number): string[] {
+    const keys: string[] = [];
+    const need = (key: string): void => {
+      const parts = parseKey(key);
+      if (!actor.records.includesParts(parts) && actor.evicted.mayHave(parts, nowMs)) keys.push(key);
+    };
+    // A transaction's keys are looked up by parts: the string is made only for one not in memory.
+    const needTxn = (institution: string, stan: number, time: number): void => {
+      // Nothing evicted (the usual case): nothing to look for, and no key string to make.
+      if (!actor.evicted.active || actor.records.includes(institution, stan, time)) return;
+      if (actor.evicted.mayHaveTxn(institution, stan, time, nowMs))
+        keys.push(recordKey(institution, stan, time));
+    };
+    switch (item.k) {
+      case 'txn': {
+        const { req } = item;
+        needTxn(item.institution, req.stan, req.time);
+        if (req.txnClass === '0220' || req.txnClass === '0400')
+          needTxn(item.institution, req.origStan, req.origTime);
+        break;
+      }
+      case 'adjust':
+        need(`${ADJUST_KEY_PREFIX}${item.reference}`);
+        break;
+      case 'expire':
+        need(item.recordKey);
+        break;
+      default:
+        break;
+    }
+    return keys;
+  }
+
+  /**
+   * Reads the records `item` needs from the account log (the whole log: a
+   * record has no address of its own in it; only the wanted entries are
+   * decoded, log-scan.ts), and those of the work queued behind it. The actor
+   * waits (status loading, the item taken out of turn as its head) as during
+   * activation; `fetched` runs it and what queued behind, in order.
+   */
+  fetch(actor: Actor, item: WorkItem, missing: string[]): void {
+    this.recordReads += missing.length;
+    actor.status = 'loading';
+    actor.head = item;
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    this.o.reader.getBuffer(actor.accountKey).then(
+      (data) => {
+        if (!this.o.isCurrent(actor)) {
+          // Dropped meanwhile (a failed commit): nothing of it was decided; 96, retry.
+          this.events.fetchFailed(actor, true);
+          return;
+        }
+        // The log is read whole, so the work queued behind finds its records in the same read
+        // (nothing was evicted while the actor waited: the core does not evict a loading actor).
+        const wanted = new Set(missing);
+        const nowMs = this.o.now();
+        for (let i = 0; i < actor.mailbox.length; i++) {
+          for (const key of this.missingKeys(actor, actor.mailbox.at(i)!, nowMs)) {
+            if (wanted.has(key)) continue;
+            wanted.add(key);
+            this.recordReads++;
+          }
+        }
+        let found: Map<string, TxnRecord>;
+        try {
+          found = data === null ? new Map() : findRecordsInLog(data, wanted);
+        } catch (error) {
+          // As a failed read: the waiting work gets 96, the actor stays.
+          this.o.log.error('account log unreadable', { shard: actor.shard, error });
+          this.events.fetchFailed(actor, false);
+          return;
+        }
+        bringBack(actor, found, wanted);
+        this.events.fetched(actor, item);
+      },
+      // The read failed: the item and those behind it get 96 (retry). The actor stays: it
+      // may have decisions in a batch not yet committed, which a fresh actor loaded from
+      // Redis would not see.
+      () => this.events.fetchFailed(actor, false),
+    );
+  }
+}
+
+/** Puts the records under `keys` found in a read of the log back in memory. */
+function bringBack(actor: Actor, found: ReadonlyMap<string, TxnRecord>, keys: Iterable<string>): void {
+  for (const key of keys) {
+    const record = found.get(key);
+    if (record !== undefined && !actor.records.has(key)) {
+      actor.records.setDurable(record);
+      if (outlivesWindow(record)) actor.evicted.returnedKept(key);
+    }
+  }
+}

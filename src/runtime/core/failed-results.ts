@@ -1,0 +1,51 @@
+import { RC } from '../../protocol/rc.js';
+import { type CodeSource, codeString } from '../../util/code-source.js';
+import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
+
+/**
+ * The answers an owner gives without a decision: 96 (retry) for work that
+ * failed with its batch or could not run, and the rrn of such an answer
+ * (and of the 14 for an account this switch does not hold).
+ */
+export class FailedResults {
+  constructor(
+    private readonly rrns: CodeSource,
+    private readonly now: () => number,
+  ) {}
+
+  /** An rrn as a string, for the answers decided outside the rules (14, 96). */
+  nextRrn(): string {
+    this.rrns.next(this.now());
+    return codeString(this.rrns.head, this.rrns.tail);
+  }
+
+  /** The failure answer of a result decided in a batch that will never be confirmed. */
+  forResult(result: WorkResult): WorkResult {
+    switch (result.k) {
+      case 'txn':
+        return { seq: result.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
+      case 'admin':
+        return { seq: result.seq, k: 'admin', outcome: storeUnavailable() };
+      case 'expire':
+      case 'sweep':
+        return { seq: result.seq, k: result.k, outcome: 'retry' };
+    }
+  }
+
+  /** The failure answer of an item that could not run. */
+  forItem(item: WorkItem): WorkResult {
+    if (item.k === 'txn')
+      return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
+    if (item.k === 'expire' || item.k === 'sweep') return { seq: item.seq, k: item.k, outcome: 'retry' };
+    return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
+  }
+}
+
+function storeUnavailable(): { ok: false; status: number; code: string; message: string } {
+  return {
+    ok: false,
+    status: 503,
+    code: 'store_unavailable',
+    message: 'the store did not confirm the change; retry',
+  };
+}
