@@ -30,7 +30,7 @@ import {
   COMMIT_SCRIPT,
 } from '../storage/commit-script.js';
 import { findRecordsInLog } from '../storage/log-scan.js';
-import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { AdminOutcome, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import { Actor } from './actor.js';
 import { OpenBatch } from './open-batch.js';
 
@@ -953,10 +953,9 @@ class BatchSink implements DecisionSink {
   }
 }
 
-function storeUnavailable(): { ok: false; status: number; code: string; message: string } {
+function storeUnavailable(): AdminOutcome {
   return {
     ok: false,
-    status: 503,
     code: 'store_unavailable',
     message: 'the store did not confirm the change; retry',
   };
