@@ -26,18 +26,24 @@ export function renderConfigTable(root: Setting = SWITCH_SETTINGS): string {
 
 /** `text` with the block between the markers replaced by `table`; throws when the markers are missing. */
 export function spliceConfigTable(text: string, table: string): string {
-  const begin = text.indexOf(TABLE_BEGIN);
-  const end = text.indexOf(TABLE_END);
-  if (begin < 0 || end < begin) throw new Error(`the markers ${TABLE_BEGIN} and ${TABLE_END} were not found`);
-  return `${text.slice(0, begin + TABLE_BEGIN.length)}\n${table}\n${text.slice(end)}`;
+  const span = markedSpan(text);
+  if (span === undefined) throw new Error(`the markers ${TABLE_BEGIN} and ${TABLE_END} were not found`);
+  return `${text.slice(0, span.begin)}\n${table}\n${text.slice(span.end)}`;
 }
 
 /** The table currently between the markers, or undefined without them. */
 export function configTableIn(text: string): string | undefined {
-  const begin = text.indexOf(TABLE_BEGIN);
-  const end = text.indexOf(TABLE_END);
-  if (begin < 0 || end < begin) return undefined;
-  return text.slice(begin + TABLE_BEGIN.length, end).trim();
+  const span = markedSpan(text);
+  return span === undefined ? undefined : text.slice(span.begin, span.end).trim();
+}
+
+/** Where the text between the markers starts and ends (the end marker searched after the begin one). */
+function markedSpan(text: string): { begin: number; end: number } | undefined {
+  const marker = text.indexOf(TABLE_BEGIN);
+  if (marker < 0) return undefined;
+  const begin = marker + TABLE_BEGIN.length;
+  const end = text.indexOf(TABLE_END, begin);
+  return end < 0 ? undefined : { begin, end };
 }
 
 function collect(setting: Setting, path: string, rows: Row[]): void {

@@ -85,6 +85,14 @@ describe('spliceConfigTable', () => {
     expect(configTableIn(once)).toBe('| new |');
   });
 
+  it('looks for the end marker after the begin marker', () => {
+    const text = `${TABLE_END} named in prose\n${TABLE_BEGIN}\nold\n${TABLE_END}\n`;
+    expect(spliceConfigTable(text, '| new |')).toBe(
+      `${TABLE_END} named in prose\n${TABLE_BEGIN}\n| new |\n${TABLE_END}\n`,
+    );
+    expect(configTableIn(`${TABLE_BEGIN}\nno end`)).toBeUndefined();
+  });
+
   it('refuses a text without the markers', () => {
     expect(() => spliceConfigTable('# T\n', '| new |')).toThrow(/markers/);
     expect(configTableIn('# T\n')).toBeUndefined();
