@@ -7,6 +7,7 @@ import { decodePayload } from './codec/codec.js';
 import type { SwitchConfig } from './config/types.js';
 import { RouteTable } from './engine/route-table.js';
 import { Router } from './engine/router.js';
+import { SwitchyardError } from './errors/switchyard-error.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
@@ -92,8 +93,18 @@ export class Switch {
       redisUrl = this.managedRedis.url;
     }
     this.redis = createRequestPathRedis(redisUrl, 'switchyard-main');
-    this.redis.on('error', (error: Error) => log.warn('redis connection error', { error }));
-    await this.redis.connect();
+    let redisError: Error | undefined;
+    this.redis.on('error', (error: Error) => {
+      redisError = error;
+      log.warn('redis connection error', { error });
+    });
+    // ioredis rejects with a bare "Connection is closed."; the refusal names the cause (never the URL: it may hold a password).
+    await this.redis.connect().catch((error: unknown) => {
+      const cause = redisError ?? (error as Error);
+      throw new SwitchyardError('SWITCHYARD_REDIS_UNREACHABLE', `cannot connect to Redis: ${cause.message}`, {
+        cause,
+      });
+    });
 
     const keys = keySpace();
     const redisForLease = this.redis;

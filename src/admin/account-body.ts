@@ -10,7 +10,7 @@ const LIMIT_KEYS = ['perTxnMax', 'dailyMax', 'dailyCountMax'] as const;
 const CURRENCY = /^[A-Z]{3}$/;
 
 export function bad(message: string): HttpError {
-  return new HttpError(400, 'invalid_request', message);
+  return new HttpError('invalid_request', message);
 }
 
 export function requirePan(raw: string | undefined): string {

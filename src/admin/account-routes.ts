@@ -26,7 +26,7 @@ function masked(view: AccountView): AccountView {
 }
 
 function answer(res: ServerResponse, outcome: AdminOutcome, okStatus: number): void {
-  if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message);
+  if (!outcome.ok) throw new HttpError(outcome.code, outcome.message);
   sendJson(res, outcome.created === true ? 201 : okStatus, masked(outcome.account));
 }
 

@@ -29,15 +29,14 @@ export interface SeedResult {
 export async function seedAccounts(ledger: LedgerEngine, body: Record<string, unknown>): Promise<SeedResult> {
   for (const key of Object.keys(body)) {
     if (!['count', 'balance', 'currency', 'prefix', 'limits'].includes(key))
-      throw new HttpError(400, 'invalid_request', `body: unknown field ${JSON.stringify(key)}`);
+      throw new HttpError('invalid_request', `body: unknown field ${JSON.stringify(key)}`);
   }
   const count = body.count;
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > SEED_COUNT_MAX) {
-    throw new HttpError(400, 'invalid_request', `count must be an integer 1..${SEED_COUNT_MAX}`);
+    throw new HttpError('invalid_request', `count must be an integer 1..${SEED_COUNT_MAX}`);
   }
   const prefix = body.prefix ?? '4';
-  if (typeof prefix !== 'string')
-    throw new HttpError(400, 'invalid_request', 'prefix must be a digit string');
+  if (typeof prefix !== 'string') throw new HttpError('invalid_request', 'prefix must be a digit string');
   const balance = parseBalance(body.balance);
   const currency = parseCurrency(body.currency);
   const limits = parseLimits(body.limits);
@@ -45,7 +44,7 @@ export async function seedAccounts(ledger: LedgerEngine, body: Record<string, un
   try {
     pans = generatePans(count, prefix);
   } catch (error) {
-    throw new HttpError(400, 'invalid_request', (error as Error).message);
+    throw new HttpError('invalid_request', (error as Error).message);
   }
   const started = performance.now();
   const result: SeedResult = {

@@ -101,7 +101,7 @@ export class AdminServer {
     }
     if (!this.authorized(req)) {
       res.setHeader('www-authenticate', 'Bearer');
-      sendError(res, 401, 'unauthorized', 'a valid Authorization: Bearer token is required');
+      sendError(res, 'unauthorized', 'a valid Authorization: Bearer token is required');
       return;
     }
     let pathMatched = false;
@@ -117,9 +117,8 @@ export class AdminServer {
       await route.handler(req, res, params);
       return;
     }
-    if (pathMatched)
-      sendError(res, 405, 'method_not_allowed', `${req.method ?? '?'} is not allowed on ${path}`);
-    else sendError(res, 404, 'not_found', `no such endpoint: ${path}`);
+    if (pathMatched) sendError(res, 'method_not_allowed', `${req.method ?? '?'} is not allowed on ${path}`);
+    else sendError(res, 'not_found', `no such endpoint: ${path}`);
   }
 
   private authorized(req: IncomingMessage): boolean {
@@ -131,11 +130,11 @@ export class AdminServer {
 
   private fail(res: ServerResponse, error: unknown): void {
     if (error instanceof HttpError) {
-      if (!res.headersSent) sendError(res, error.status, error.code, error.message);
+      if (!res.headersSent) sendError(res, error.code, error.message);
       return;
     }
     this.log.error('admin request failed', { error });
-    if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
+    if (!res.headersSent) sendError(res, 'internal', 'internal error');
     else res.destroy();
   }
 }

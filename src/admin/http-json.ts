@@ -1,15 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpErrorCode, httpStatusOf } from './error-status.js';
 
 /** Admin request bodies above this are refused with 413. */
 export const ADMIN_BODY_BYTES_MAX = 1024 * 1024;
 
+/** An admin API error: a registered code, its status read off the code (error-status.ts). */
 export class HttpError extends Error {
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: HttpErrorCode,
     message: string,
   ) {
     super(message);
+    this.status = httpStatusOf(code);
   }
 }
 
@@ -22,9 +26,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** PROTOCOL.md section 6: errors are `{error: {code, message}}` with a 4xx status. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+/** PROTOCOL.md section 6: errors are `{error: {code, message}}` with the code's status. */
+export function sendError(res: ServerResponse, code: HttpErrorCode, message: string): void {
+  sendJson(res, httpStatusOf(code), { error: { code, message } });
 }
 
 export function readJsonBody(req: IncomingMessage): Promise<unknown> {
@@ -34,7 +38,7 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
     req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > ADMIN_BODY_BYTES_MAX) {
-        reject(new HttpError(413, 'body_too_large', `body exceeds ${ADMIN_BODY_BYTES_MAX} bytes`));
+        reject(new HttpError('body_too_large', `body exceeds ${ADMIN_BODY_BYTES_MAX} bytes`));
         req.destroy();
         return;
       }
@@ -48,7 +52,7 @@ export function readJsonBody(req: IncomingMessage): Promise<unknown> {
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       } catch {
-        reject(new HttpError(400, 'invalid_json', 'body is not valid JSON'));
+        reject(new HttpError('invalid_json', 'body is not valid JSON'));
       }
     });
     req.on('error', reject);

@@ -25,6 +25,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const { runSimCommand } = await import('./sim-command.js');
       return runSimCommand(rest);
     }
+    case 'config':
+      return (await import('./config-command.js')).runConfigCommand(rest);
     case 'accounts': {
       const { runAccountsCommand } = await import('./accounts-command.js');
       return runAccountsCommand(rest);

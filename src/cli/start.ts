@@ -1,23 +1,41 @@
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
+import type { SwitchConfig } from '../config/types.js';
+import { exitCodeOf, type StartErrorCode } from '../errors/codes.js';
+import { startFailureCode } from '../errors/start-failure.js';
+import { formatError } from '../errors/switchyard-error.js';
 import { createLogger } from '../observability/log.js';
 import { Switch } from '../switch.js';
 
-/** `switchyard start --config FILE`: runs until SIGINT/SIGTERM, then shuts down gracefully. Returns the exit code. */
+const COMMAND = 'switchyard start';
+
+/** Short hints for refusals whose underlying message does not say what was being done. */
+const PREFIX: Partial<Record<StartErrorCode, string>> = {
+  SWITCHYARD_TLS_INVALID: "a listener's TLS certificate or key cannot be used: ",
+  SWITCHYARD_START_FAILED: 'start failed (the log has the details): ',
+};
+
+/**
+ * `switchyard start --config FILE`: runs until SIGINT/SIGTERM, then shuts
+ * down gracefully. Returns the exit code: a refusal to start prints one line
+ * with its registered code (docs/errors.md) and exits with that code's status.
+ */
 export async function runStart(argv: readonly string[]): Promise<number> {
-  const configPath = resolveConfigPath([...argv], process.env);
-  if (configPath === undefined) {
-    process.stderr.write('switchyard start: no config: pass --config FILE or set SWITCHYARD_CONFIG\n');
-    return 2;
+  let configPath: string | undefined;
+  try {
+    configPath = resolveConfigPath([...argv], process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return refuse('SWITCHYARD_USAGE', error.problems.join('; '));
   }
-  let config: ReturnType<typeof loadConfig>;
+  if (configPath === undefined) {
+    return refuse('SWITCHYARD_USAGE', 'no config: pass --config FILE or set SWITCHYARD_CONFIG');
+  }
+  let config: SwitchConfig;
   try {
     config = loadConfig(configPath);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
+    if (error instanceof ConfigError) return refuse('SWITCHYARD_CONFIG_INVALID', error.message);
     throw error;
   }
   const log = createLogger(config.log.level);
@@ -25,13 +43,10 @@ export async function runStart(argv: readonly string[]): Promise<number> {
   try {
     sw = await Switch.start(config, log);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SWITCHYARD_REDIS_NOT_INSTALLED' || code === 'SWITCHYARD_DATA_DIR_LOCKED') {
-      process.stderr.write(`switchyard: ${(error as Error).message}\n`);
-      return 1;
-    }
-    log.error('start failed', { error });
-    return 1;
+    const code = startFailureCode(error);
+    if (code === 'SWITCHYARD_START_FAILED') log.error('start failed', { error });
+    const message = error instanceof Error ? error.message : String(error);
+    return refuse(code, `${PREFIX[code] ?? ''}${message}`);
   }
   log.info('switch ready', { switchId: config.switchId, listen: sw.bound, config: configPath });
 
@@ -48,11 +63,17 @@ export async function runStart(argv: readonly string[]): Promise<number> {
         },
         (error: unknown) => {
           log.error('shutdown failed', { error });
-          resolve(1);
+          resolve(refuse('SWITCHYARD_SHUTDOWN_FAILED', `shutdown failed: ${(error as Error).message}`));
         },
       );
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Prints the one line with the code and returns the code's exit status. */
+function refuse(code: StartErrorCode | 'SWITCHYARD_USAGE', message: string): number {
+  process.stderr.write(`${formatError(COMMAND, code, message)}\n`);
+  return exitCodeOf(code);
 }

@@ -1,40 +1,27 @@
-import type { SwitchConfig } from './types.js';
-
-const MIB = 1024 * 1024;
-const DAY_MS = 86_400_000;
+import type { DefaultsOf, Setting } from './schema.js';
+import { SWITCH_SETTINGS } from './settings.js';
 
 /**
- * Built-in defaults (PROTOCOL.md sections 1-9). A config file is merged over
- * these. Every limit has a finite default. `switchId`, `admin.token`,
- * institutions and routes have no sensible default and must be configured.
+ * Built-in defaults (PROTOCOL.md sections 1-9), read off the declared
+ * settings: every defaulted key, objects nested. A config file is merged over
+ * these. `switchId`, `admin.token`, institutions and routes have no sensible
+ * default and must be configured.
  */
-export const DEFAULTS = {
-  listen: {},
-  redis: {},
-  institutions: [],
-  routes: [],
-  issuerTimeoutMs: 2_000,
-  holdTtlMs: 7 * DAY_MS,
-  dedupeWindowMs: DAY_MS,
-  signonTimeoutMs: 5_000,
-  heartbeatMs: 30_000,
-  limits: {
-    frameBytesMax: MIB,
-    batchMax: 4_096,
-    inflightMax: 65_536,
-  },
-  clearing: { cycleMs: DAY_MS, outDir: 'clearing' },
-  dataDir: '.switchyard',
-  workers: 0,
-  log: { level: 'info' },
-  ledger: {
-    actorsMax: 1_000_000,
-    recordsPerActorMax: 64,
-    evictedKeysMax: 10_000_000,
-    commitTimeoutMs: 5_000,
-    holdExpiryIntervalMs: 60_000,
-    recordSweepIntervalMs: 60_000,
-    recordSweepAccountsMax: 10_000,
-    inline: false,
-  },
-} as const satisfies Partial<SwitchConfig>;
+export const DEFAULTS = deepFreeze(defaultsOf(SWITCH_SETTINGS)) as DefaultsOf<typeof SWITCH_SETTINGS>;
+
+function defaultsOf(setting: Setting): unknown {
+  if (setting.spec.kind !== 'object') return setting.default;
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(setting.spec.fields)) {
+    if (field.presence === 'defaulted') out[key] = defaultsOf(field);
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

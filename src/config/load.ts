@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import type { SwitchConfig } from './types.js';
-import { validateConfig } from './validate.js';
+import { type ValidateOptions, type ValidationResult, validateConfig } from './validate.js';
 
 /** Environment variable naming the config file when `--config` is not given (PROTOCOL.md section 9). */
 export const CONFIG_ENV_VAR = 'SWITCHYARD_CONFIG';
@@ -21,16 +21,29 @@ export function loadConfig(path: string): SwitchConfig {
   } catch (err) {
     throw new ConfigError([`(file): cannot read ${file} (${errorText(err)})`], file);
   }
+  const result = parseConfig(text, { baseDir: dirname(file), source: file });
+  if (!result.ok) throw new ConfigError(result.problems, file);
+  return result.config;
+}
+
+/**
+ * Parses and validates config JSON text: the frozen config, or every problem
+ * (invalid JSON is one problem). For `switchyard config check` and for a
+ * reload, which must judge a new file without throwing.
+ */
+export function parseConfig(
+  text: string,
+  options: ValidateOptions & { readonly source?: string },
+): ValidationResult {
   let raw: unknown;
   try {
     // Editors on some platforms prepend a BOM, which JSON.parse refuses.
     raw = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    throw new ConfigError([`(file): invalid JSON in ${file} (${errorText(err)})`], file);
+    const where = options.source === undefined ? '' : ` in ${options.source}`;
+    return { ok: false, problems: [`(file): invalid JSON${where} (${errorText(err)})`] };
   }
-  const result = validateConfig(raw, { baseDir: dirname(file) });
-  if (!result.ok) throw new ConfigError(result.problems, file);
-  return result.config;
+  return validateConfig(raw, options);
 }
 
 /**

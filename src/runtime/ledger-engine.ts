@@ -215,7 +215,6 @@ export class LedgerEngine implements TransactionEngine {
     } else if (pending.k === 'admin') {
       pending.resolve({
         ok: false,
-        status: 503,
         code: 'worker_unavailable',
         message: 'the ledger worker for this account is restarting; retry',
       });

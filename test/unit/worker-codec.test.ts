@@ -63,7 +63,7 @@ describe('worker codec', () => {
       {
         seq: 4,
         k: 'admin',
-        outcome: { ok: false, status: 404, code: 'not_found', message: 'no such account' },
+        outcome: { ok: false, code: 'account_not_found', message: 'no such account' },
       },
     ];
     expect(unpackResults(packResults(results))).toEqual(results);

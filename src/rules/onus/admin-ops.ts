@@ -32,7 +32,7 @@ export function viewOf(account: AccountState): AccountView {
 }
 
 function notFound(): AdminOutcome {
-  return { ok: false, status: 404, code: 'account_not_found', message: 'no such account' };
+  return { ok: false, code: 'account_not_found', message: 'no such account' };
 }
 
 function effect(
@@ -95,7 +95,6 @@ export function runPut(
   if (item.currency !== existing.currency) {
     return {
       ok: false,
-      status: 409,
       code: 'currency_mismatch',
       message: `the account holds ${existing.currency}; its currency cannot change`,
     };
@@ -120,7 +119,6 @@ export function runAdjust(
     if (previous.amount === item.amount) return { ok: true, account: viewOf(account) };
     return {
       ok: false,
-      status: 409,
       code: 'reference_conflict',
       message: 'this reference was already used with another amount',
     };
@@ -128,7 +126,6 @@ export function runAdjust(
   if (available(account) + item.amount < 0) {
     return {
       ok: false,
-      status: 409,
       code: 'insufficient_funds',
       message: 'the debit would make available negative',
     };
@@ -136,7 +133,6 @@ export function runAdjust(
   if (item.amount > 0 && !creditFits(account, item.amount)) {
     return {
       ok: false,
-      status: 409,
       code: 'balance_overflow',
       message: 'the credit would take the balance past 2^53 - 1 minor units',
     };

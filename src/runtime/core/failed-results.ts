@@ -1,6 +1,6 @@
 import { RC } from '../../protocol/rc.js';
 import { type CodeSource, codeString } from '../../util/code-source.js';
-import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { AdminOutcome, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 
 /**
  * The answers an owner gives without a decision: 96 (retry) for work that
@@ -41,10 +41,9 @@ export class FailedResults {
   }
 }
 
-function storeUnavailable(): { ok: false; status: number; code: string; message: string } {
+function storeUnavailable(): AdminOutcome {
   return {
     ok: false,
-    status: 503,
     code: 'store_unavailable',
     message: 'the store did not confirm the change; retry',
   };

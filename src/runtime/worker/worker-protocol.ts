@@ -1,3 +1,4 @@
+import type { LedgerErrorCode } from '../../errors/codes.js';
 import type { Role } from '../../protocol/mti.js';
 import type { TxnRequest } from '../../protocol/request.js';
 import type { AccountLimits, AccountStatus, AccountView } from '../account.js';
@@ -60,7 +61,7 @@ export type WorkItem =
 
 export type AdminOutcome =
   | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
-  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+  | { readonly ok: false; readonly code: LedgerErrorCode; readonly message: string };
 
 export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }

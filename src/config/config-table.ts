@@ -1,0 +1,149 @@
+import type { Setting, Spec } from './schema.js';
+import { SWITCH_SETTINGS } from './settings.js';
+
+/**
+ * The README's configuration table, rendered from the declared settings, and
+ * the splice that puts it between the README's markers (`npm run
+ * docs:config` rewrites it; a test fails when the README's copy is stale).
+ */
+
+export const TABLE_BEGIN = '<!-- config-table:begin -->';
+export const TABLE_END = '<!-- config-table:end -->';
+
+const HEADER = ['key', 'default', 'values', 'meaning'] as const;
+
+type Row = readonly [string, string, string, string];
+
+/** One row per setting; settings that share one declaration (the three listeners) share a row. */
+export function renderConfigTable(root: Setting = SWITCH_SETTINGS): string {
+  const rows: Row[] = [];
+  collect(root, '', rows);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(HEADER), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** `text` with the block between the markers replaced by `table`; throws when the markers are missing. */
+export function spliceConfigTable(text: string, table: string): string {
+  const span = markedSpan(text);
+  if (span === undefined) throw new Error(`the markers ${TABLE_BEGIN} and ${TABLE_END} were not found`);
+  return `${text.slice(0, span.begin)}\n${table}\n${text.slice(span.end)}`;
+}
+
+/** The table currently between the markers, or undefined without them. */
+export function configTableIn(text: string): string | undefined {
+  const span = markedSpan(text);
+  return span === undefined ? undefined : text.slice(span.begin, span.end).trim();
+}
+
+/** Where the text between the markers starts and ends (the end marker searched after the begin one). */
+function markedSpan(text: string): { begin: number; end: number } | undefined {
+  const marker = text.indexOf(TABLE_BEGIN);
+  if (marker < 0) return undefined;
+  const begin = marker + TABLE_BEGIN.length;
+  const end = text.indexOf(TABLE_END, begin);
+  return end < 0 ? undefined : { begin, end };
+}
+
+function collect(setting: Setting, path: string, rows: Row[]): void {
+  const spec = setting.spec;
+  if (spec.kind === 'array') {
+    collect(spec.item, `${path}[]`, rows);
+    return;
+  }
+  if (spec.kind !== 'object') return;
+  // Fields declared by one shared setting (listen.tcp, .ws, .admin) are documented once.
+  const groups = new Map<Setting, string[]>();
+  for (const [key, field] of Object.entries(spec.fields)) {
+    const keys = groups.get(field);
+    if (keys === undefined) groups.set(field, [key]);
+    else keys.push(key);
+  }
+  for (const [field, keys] of groups) {
+    const name = keys.length === 1 ? keys[0]! : `{${keys.join(',')}}`;
+    const fieldPath = path === '' ? name : `${path}.${name}`;
+    const kind = field.spec.kind;
+    // A block with defaults is documented by its keys; an optional block or a list also gets its own row.
+    const container = kind === 'object' || kind === 'array';
+    if (!container || field.presence !== 'defaulted' || kind === 'array') rows.push(rowOf(field, fieldPath));
+    if (container) collect(field, fieldPath, rows);
+  }
+}
+
+function rowOf(setting: Setting, path: string): Row {
+  const suffix = setting.internal ? ' (not in the contract)' : '';
+  return [
+    code(setting.spec.kind === 'array' ? `${path}[]` : path),
+    cell(defaultText(setting)),
+    cell(valuesText(setting.spec)),
+    cell(`${setting.doc}${suffix}`),
+  ];
+}
+
+function defaultText(setting: Setting): string {
+  if (setting.presence === 'required') return 'required';
+  if (setting.presence === 'optional') return 'none';
+  const value = setting.default;
+  if (typeof value === 'string') return code(value);
+  if (typeof value === 'number' && setting.spec.kind === 'integer')
+    return numberText(value, setting.spec.unit);
+  return code(JSON.stringify(value));
+}
+
+function valuesText(spec: Spec): string {
+  switch (spec.kind) {
+    case 'integer': {
+      const unit = spec.unit === undefined ? '' : ` ${spec.unit}`;
+      const note = spec.maxNote === '' ? '' : ` ${spec.maxNote}`;
+      return `integer ${spec.min}..${spec.max}${unit}${note}`;
+    }
+    case 'boolean':
+      return '`true`, `false`';
+    case 'enum':
+      return spec.values.map(code).join(', ');
+    case 'string':
+      return spec.format;
+    case 'path':
+      return spec.file
+        ? 'readable file path (relative: to the config file)'
+        : 'path (relative: to the config file)';
+    case 'object':
+      return `{${Object.entries(spec.fields)
+        .map(([key, field]) => (field.presence === 'optional' ? `${key}?` : key))
+        .join(', ')}}`;
+    case 'array':
+      return `list of ${valuesText(spec.item.spec)}`;
+  }
+}
+
+/** A default in its unit, with a human reading for durations and sizes. */
+function numberText(value: number, unit: string | undefined): string {
+  if (unit === 'ms' && value >= 1_000) return `${value} (${durationText(value)})`;
+  if (unit === 'bytes' && value >= 1024 && value % 1024 === 0) return `${value} (${bytesText(value)})`;
+  return String(value);
+}
+
+function durationText(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1_000, 's'],
+  ];
+  for (const [size, name] of units) if (ms % size === 0) return `${ms / size} ${name}`;
+  return `${ms} ms`;
+}
+
+function bytesText(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes / 1024} KiB`;
+}
+
+function code(text: string): string {
+  return `\`${text}\``;
+}
+
+/** A pipe would end the cell early. */
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|');
+}
