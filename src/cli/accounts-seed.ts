@@ -73,18 +73,17 @@ export function runAccountsSeed(argv: readonly string[]): Promise<number> {
           })
         : undefined;
     progress?.start();
-    let outcome: SeedOutcome | undefined;
     try {
       const answer = await callAdmin(target, 'POST', '/accounts/bulk', {
         body: { count, balance, currency, ...(args.has('prefix') ? { prefix } : {}) },
       });
       if (!answer.ok) throw answerFailure(answer);
-      outcome = outcomeOf(answer.text);
-      progress?.stop(outcome);
+      progress?.stop(outcomeOf(answer.text));
       process.stdout.write(`${answer.text}\n`);
       return EXIT_OK;
     } finally {
-      if (outcome === undefined) progress?.stop();
+      // After a failure: end the progress line so the error starts on its own line.
+      progress?.stop();
     }
   });
 }

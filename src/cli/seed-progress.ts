@@ -52,8 +52,9 @@ export class SeedProgress {
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
   }
 
-  /** Stops probing; prints the final line when `outcome` is given (the seed succeeded). */
+  /** Stops probing; prints the final line when `outcome` is given (the seed succeeded). Idempotent. */
   stop(outcome?: SeedOutcome): void {
+    if (this.abort.signal.aborted) return;
     clearInterval(this.timer);
     this.abort.abort();
     const { stream, label, count } = this.options;
