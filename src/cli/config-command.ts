@@ -3,82 +3,97 @@ import { renderConfigTable, spliceConfigTable, TABLE_BEGIN, TABLE_END } from '..
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { exitCodeOf } from '../errors/codes.js';
-import { cliError, formatError, reportError, SwitchyardError } from '../errors/switchyard-error.js';
+import { formatError } from '../errors/switchyard-error.js';
+import { dispatch } from './dispatch.js';
+import type { CommandSpec } from './parse-command.js';
+import { CliFailure, EXIT_OK, printError, runCommand } from './run-command.js';
 
-const COMMAND = 'switchyard config';
+const CONFIG_SPEC: CommandSpec = {
+  name: 'switchyard config',
+  usage: `usage: switchyard config <command>
 
-const USAGE = `usage: switchyard config <command>
+  check FILE              validate FILE exactly as start does, without starting
+  table [--update FILE]   print the configuration table (markdown) generated from the
+                          settings, or rewrite it in FILE between its markers
+`,
+  options: {},
+};
 
-  check FILE              validate FILE exactly as start does, without starting:
-                          prints "FILE: ok" (exit 0), or every problem with its path (exit 1)
-  table                   print the configuration table (markdown), generated from the settings
-  table --update FILE     rewrite the table in FILE between ${TABLE_BEGIN} and ${TABLE_END}
-`;
+const CHECK_SPEC: CommandSpec = {
+  name: 'switchyard config check',
+  usage: `usage: switchyard config check FILE
 
-/** `switchyard config check FILE | table [--update FILE]`. Returns the exit code. */
-export function runConfigCommand(argv: readonly string[]): number {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  try {
-    const [sub, ...rest] = argv;
-    if (sub === 'check') return check(rest);
-    if (sub === 'table') return table(rest);
-    throw cliError(
-      'SWITCHYARD_USAGE',
-      `${sub === undefined ? 'a command is required' : `unknown command ${JSON.stringify(sub)}`}\n\n${USAGE}`,
-    );
-  } catch (error) {
-    if (error instanceof SwitchyardError) return reportError(COMMAND, error);
-    throw error;
-  }
+Validates FILE exactly as \`switchyard start\` does, without starting: prints
+"FILE: ok" (exit 0), or every problem with its JSON path (exit 1).
+
+  --help    this text
+`,
+  options: { help: 'boolean' },
+  positionals: ['FILE'],
+};
+
+const TABLE_SPEC: CommandSpec = {
+  name: 'switchyard config table',
+  usage: `usage: switchyard config table [--update FILE]
+
+Prints the configuration table (markdown), generated from the settings'
+declarations (src/config/settings.ts). With --update FILE, rewrites the table
+in FILE between the lines ${TABLE_BEGIN} and ${TABLE_END} (npm run docs:config).
+
+  --update FILE   rewrite FILE's table in place
+  --help          this text
+`,
+  options: { help: 'boolean', update: 'string' },
+};
+
+function runCheck(argv: readonly string[]): Promise<number> {
+  return runCommand(CHECK_SPEC, argv, async (args) => {
+    const file = args.positionals[0]!;
+    try {
+      loadConfig(file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // Every problem, one per line below the first: the file is fixed in one pass.
+      printError(formatError(CHECK_SPEC.name, 'SWITCHYARD_CONFIG_CHECK_FAILED', error.message));
+      return exitCodeOf('SWITCHYARD_CONFIG_CHECK_FAILED');
+    }
+    process.stdout.write(`${file}: ok\n`);
+    return EXIT_OK;
+  });
 }
 
-function check(args: readonly string[]): number {
-  const [file, ...extra] = args;
-  if (file === undefined || file.startsWith('-') || extra.length > 0)
-    throw cliError('SWITCHYARD_USAGE', `check takes one config file\n\n${USAGE}`);
-  try {
-    loadConfig(file);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `${formatError(`${COMMAND} check`, 'SWITCHYARD_CONFIG_CHECK_FAILED', error.message)}\n`,
+function runTable(argv: readonly string[]): Promise<number> {
+  return runCommand(TABLE_SPEC, argv, async (args) => {
+    const rendered = renderConfigTable();
+    const file = args.string('update');
+    if (file === undefined) {
+      process.stdout.write(`${rendered}\n`);
+      return EXIT_OK;
+    }
+    let before: string;
+    try {
+      before = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CliFailure(
+        'SWITCHYARD_USAGE',
+        `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`,
+      );
+    }
+    let after: string;
+    try {
+      after = spliceConfigTable(before, rendered);
+    } catch (error) {
+      throw new CliFailure('SWITCHYARD_USAGE', `${file}: ${(error as Error).message}`);
+    }
+    if (after !== before) writeFileSync(file, after);
+    process.stdout.write(
+      `${file}: configuration table ${after === before ? 'already up to date' : 'updated'}\n`,
     );
-    return exitCodeOf('SWITCHYARD_CONFIG_CHECK_FAILED');
-  }
-  process.stdout.write(`${file}: ok\n`);
-  return 0;
+    return EXIT_OK;
+  });
 }
 
-function table(args: readonly string[]): number {
-  const rendered = renderConfigTable();
-  if (args.length === 0) {
-    process.stdout.write(`${rendered}\n`);
-    return 0;
-  }
-  const [flag, file, ...extra] = args;
-  if (flag !== '--update' || file === undefined || extra.length > 0)
-    throw cliError('SWITCHYARD_USAGE', `table takes no arguments, or --update FILE\n\n${USAGE}`);
-  let before: string;
-  try {
-    before = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw cliError(
-      'SWITCHYARD_USAGE',
-      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
-  }
-  let after: string;
-  try {
-    after = spliceConfigTable(before, rendered);
-  } catch (error) {
-    throw cliError('SWITCHYARD_USAGE', `${file}: ${(error as Error).message}`);
-  }
-  if (after !== before) writeFileSync(file, after);
-  process.stdout.write(
-    `${file}: configuration table ${after === before ? 'already up to date' : 'updated'}\n`,
-  );
-  return 0;
+/** `switchyard config check FILE | table [--update FILE]` */
+export function runConfigCommand(argv: readonly string[]): Promise<number> {
+  return dispatch(CONFIG_SPEC, argv, { check: async () => runCheck, table: async () => runTable });
 }

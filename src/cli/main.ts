@@ -1,54 +1,49 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { runStart } from './start.js';
+import { dispatch } from './dispatch.js';
+import type { CommandSpec } from './parse-command.js';
+import { EXIT_OK } from './run-command.js';
 
-const USAGE = `usage: switchyard <command>
+const MAIN_SPEC: CommandSpec = {
+  name: 'switchyard',
+  usage: `usage: switchyard <command> [options]
 
-  start --config FILE        run the switch (or SWITCHYARD_CONFIG=FILE)
-  keygen                     print a new Ed25519 key pair (base64) for an institution
-  sim acquirer [options]     drive traffic as an acquirer host (--help for options)
-  accounts seed [options]    create the simulator's accounts in bulk (--help for options)
-  --version                  print the version
-`;
+  start --config FILE          run the switch (or SWITCHYARD_CONFIG=FILE)
+  keygen                       print a new Ed25519 key pair (base64) for an institution
+  sim acquirer [options]       drive traffic as an acquirer host
+  accounts seed [options]      create the simulator's accounts in bulk
+  accounts get PAN             print an account
+  accounts put PAN [options]   create an account, or set its status and limits
+  accounts adjust PAN [opts]   credit or debit an account
+  config check FILE            check a config file without starting the switch
+  --version                    print the version
+  --help                       this text
 
-async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'start':
-      return runStart(rest);
-    case 'keygen': {
-      const { runKeygen } = await import('./keygen.js');
-      process.stdout.write(`${runKeygen()}\n`);
-      return 0;
-    }
-    case 'sim': {
-      const { runSimCommand } = await import('./sim-command.js');
-      return runSimCommand(rest);
-    }
-    case 'config':
-      return (await import('./config-command.js')).runConfigCommand(rest);
-    case 'accounts': {
-      const { runAccountsCommand } = await import('./accounts-command.js');
-      return runAccountsCommand(rest);
-    }
-    case '--version':
-    case '-v': {
-      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-        version: string;
-      };
-      process.stdout.write(`${pkg.version}\n`);
-      return 0;
-    }
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      process.stderr.write(`switchyard: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-      return 2;
-  }
+Every command answers --help. Exit codes: 0 done, 1 failed (the switch
+unreachable, an error answer, nothing approved), 2 bad command line.
+`,
+  options: {},
+};
+
+function printVersion(): Promise<number> {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  process.stdout.write(`${pkg.version}\n`);
+  return Promise.resolve(EXIT_OK);
+}
+
+function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v') return printVersion();
+  return dispatch(MAIN_SPEC, argv, {
+    start: async () => (await import('./start-command.js')).runStartCommand,
+    keygen: async () => (await import('./keygen-command.js')).runKeygenCommand,
+    sim: async () => (await import('./sim-command.js')).runSimCommand,
+    accounts: async () => (await import('./accounts-command.js')).runAccountsCommand,
+    config: async () => (await import('./config-command.js')).runConfigCommand,
+    // `switchyard help` as well as `switchyard --help`, as before.
+    help: async () => () => dispatch(MAIN_SPEC, ['--help'], {}),
+  });
 }
 
 main(process.argv.slice(2)).then(

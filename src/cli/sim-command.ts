@@ -1,28 +1,57 @@
-import { parseSimArgs, runAcquirerSim, SimArgsError } from '../sim/acquirer.js';
+import { RC } from '../protocol/rc.js';
+import { parseSimArgs, runAcquirerSim, type SimSummary } from '../sim/acquirer.js';
+import { formatRcCounts } from '../sim/stats.js';
+import { dispatch } from './dispatch.js';
+import type { CommandSpec } from './parse-command.js';
+import { connectFailure, hostPort } from './reach.js';
+import { CliFailure, EXIT_OK, guard } from './run-command.js';
 
-/** `switchyard sim acquirer ...` */
-export async function runSimCommand(argv: readonly string[]): Promise<number> {
-  const [kind, ...rest] = argv;
-  if (kind !== 'acquirer') {
-    process.stderr.write(
-      'usage: switchyard sim acquirer [options]   (try: switchyard sim acquirer --help)\n',
-    );
-    return 2;
-  }
-  let options: ReturnType<typeof parseSimArgs>;
-  try {
-    options = parseSimArgs([...rest]);
-  } catch (error) {
-    if (error instanceof SimArgsError) {
-      if (error.help) {
-        process.stdout.write(error.message);
-        return 0;
-      }
-      process.stderr.write(`${error.message}\n`);
-      return 2;
+const SIM_SPEC: CommandSpec = {
+  name: 'switchyard sim',
+  usage: `usage: switchyard sim <role> [options]
+
+Load simulators that talk to a running switch over the wire protocol.
+
+  acquirer    drive transactions as an acquirer host (switchyard sim acquirer --help for options)
+`,
+  options: {},
+};
+
+const ACQUIRER_COMMAND = 'switchyard sim acquirer';
+
+/** Approvals: full (00) and partial (10); any other rc is a decline or an error. */
+function approvedCount(summary: SimSummary): number {
+  return (summary.rcCounts[RC.approved] ?? 0) + (summary.rcCounts[RC.partial] ?? 0);
+}
+
+/**
+ * `switchyard sim acquirer ...`: exit 0 when at least one request was
+ * approved; 1 when none was (an unseeded ledger, a wrong route, a switch that
+ * declines everything), or when the switch cannot be reached or refuses the
+ * sign-on; 2 for a bad command line.
+ */
+function runAcquirer(argv: readonly string[]): Promise<number> {
+  return guard(ACQUIRER_COMMAND, async () => {
+    const options = parseSimArgs(argv);
+    const address = hostPort(options.connection.host, options.connection.port);
+    let summary: SimSummary;
+    try {
+      summary = await runAcquirerSim(options);
+    } catch (error) {
+      throw connectFailure(error, address) ?? error;
     }
-    throw error;
-  }
-  const summary = await runAcquirerSim(options);
-  return summary.answered > 0 || summary.sent === 0 ? 0 : 1;
+    if (approvedCount(summary) === 0) {
+      throw new CliFailure(
+        'SWITCHYARD_NOTHING_APPROVED',
+        `nothing was approved: sent ${summary.sent}, answered ${summary.answered} ` +
+          `(rc ${formatRcCounts(summary.rcCounts)}), errors ${summary.errors}`,
+      );
+    }
+    return EXIT_OK;
+  });
+}
+
+/** `switchyard sim <role> ...` */
+export function runSimCommand(argv: readonly string[]): Promise<number> {
+  return dispatch(SIM_SPEC, argv, { acquirer: async () => runAcquirer });
 }

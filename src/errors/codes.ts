@@ -62,8 +62,11 @@ export const ERRORS = {
   // ---- command line (src/cli)
   SWITCHYARD_CONFIG_CHECK_FAILED: { surface: 'cli', exitCode: 1 },
   SWITCHYARD_USAGE: { surface: 'cli', exitCode: 2 },
-  SWITCHYARD_SWITCH_UNREACHABLE: { surface: 'cli', exitCode: 30 },
-  SWITCHYARD_ADMIN_ERROR: { surface: 'cli', exitCode: 31 },
+  // Every command that runs and fails exits 1 (docs/cli.md); the code in its line says why.
+  SWITCHYARD_SWITCH_UNREACHABLE: { surface: 'cli', exitCode: 1 },
+  SWITCHYARD_ADMIN_ERROR: { surface: 'cli', exitCode: 1 },
+  SWITCHYARD_SIGNON_REFUSED: { surface: 'cli', exitCode: 1 },
+  SWITCHYARD_NOTHING_APPROVED: { surface: 'cli', exitCode: 1 },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type CommandSpec, parseCommand, UsageError } from '../cli/parse-command.js';
 import type { ClientTlsOptions, TransportKind } from '../client/options.js';
 import { SIM_PAN_DIGITS, type SkewOptions } from './request-factory.js';
 
@@ -45,18 +46,16 @@ Requests:
 Output:
   --json                   final summary as one JSON line on stdout
   --quiet                  no progress line on stderr
-  --help
+  --help                   this text
 `;
 
-/** A bad command line; the message includes the usage text. `help` is set for --help. */
-export class SimArgsError extends Error {
+const SIM_COMMAND = 'switchyard sim acquirer';
+
+/** A bad command line (a one-line message naming the problem), or `help` for --help (message = usage). */
+export class SimArgsError extends UsageError {
   override readonly name = 'SimArgsError';
-  readonly usage = SIM_USAGE;
-  constructor(
-    problem: string,
-    readonly help = false,
-  ) {
-    super(help ? SIM_USAGE : `switchyard sim acquirer: ${problem}\n\n${SIM_USAGE}`);
+  constructor(problem: string, help = false) {
+    super({ name: SIM_COMMAND, usage: SIM_USAGE }, problem, help);
   }
 }
 
@@ -110,86 +109,44 @@ const DEFAULT_KEYS_FILE_NAME = 'dev-keys.json';
 const SECRET_KEY_BYTES = 64;
 const AMOUNT_MAX = 10 ** 15;
 
-const VALUE_FLAGS = new Set([
-  'config',
-  'keys',
-  'host',
-  'port',
-  'transport',
-  'path',
-  'ca',
-  'institution',
-  'secret-key',
-  'rate',
-  'duration',
-  'count',
-  'connections',
-  'inflight',
-  'batch',
-  'timeout-ms',
-  'pans',
-  'prefix',
-  'amount',
-  'currency',
-  'mti',
-  'seed',
-  'skew',
-  'hot',
-]);
-const BOOLEAN_FLAGS = new Set(['tls', 'insecure', 'no-coalesce', 'lean', 'json', 'quiet', 'help']);
-
-/** Splits argv into flags; `--flag value` and `--flag=value` both work. */
-function tokenize(argv: readonly string[]): Map<string, string | true> {
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      flags.set('help', true);
-      continue;
-    }
-    if (!arg.startsWith('--')) throw new SimArgsError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
-    if (flags.has(name)) throw new SimArgsError(`--${name} given twice`);
-    if (BOOLEAN_FLAGS.has(name)) {
-      if (eq !== -1) throw new SimArgsError(`--${name} takes no value`);
-      flags.set(name, true);
-    } else if (VALUE_FLAGS.has(name)) {
-      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined || (eq === -1 && value.startsWith('--')))
-        throw new SimArgsError(`--${name} needs a value`);
-      flags.set(name, value);
-    } else {
-      throw new SimArgsError(`unknown option --${name}`);
-    }
-  }
-  return flags;
-}
-
-interface NumberRule {
-  readonly min: number;
-  readonly max: number;
-  readonly integer: boolean;
-}
-
-function numberFlag(flags: Map<string, string | true>, name: string, rule: NumberRule): number | undefined {
-  const raw = flags.get(name);
-  if (raw === undefined || raw === true) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value))) {
-    throw new SimArgsError(
-      `--${name} must be ${rule.integer ? 'an integer' : 'a number'}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  if (value < rule.min || value > rule.max)
-    throw new SimArgsError(`--${name} must be in ${rule.min}..${rule.max}`);
-  return value;
-}
-
-function stringFlag(flags: Map<string, string | true>, name: string): string | undefined {
-  const raw = flags.get(name);
-  return raw === true ? undefined : raw;
-}
+const SIM_SPEC: CommandSpec = {
+  name: SIM_COMMAND,
+  usage: SIM_USAGE,
+  options: {
+    config: 'string',
+    keys: 'string',
+    host: 'string',
+    port: 'string',
+    transport: 'string',
+    path: 'string',
+    ca: 'string',
+    institution: 'string',
+    'secret-key': 'string',
+    rate: 'string',
+    duration: 'string',
+    count: 'string',
+    connections: 'string',
+    inflight: 'string',
+    batch: 'string',
+    'timeout-ms': 'string',
+    pans: 'string',
+    prefix: 'string',
+    amount: 'string',
+    currency: 'string',
+    mti: 'string',
+    seed: 'string',
+    skew: 'string',
+    hot: 'string',
+    tls: 'boolean',
+    insecure: 'boolean',
+    'no-coalesce': 'boolean',
+    lean: 'boolean',
+    json: 'boolean',
+    quiet: 'boolean',
+    help: 'boolean',
+  },
+  makeError: (problem, help) => new SimArgsError(problem, help),
+};
 
 function readJsonFile(file: string, what: string): unknown {
   let text: string;
@@ -249,18 +206,17 @@ function decodeSecretKey(base64: string, source: string): Uint8Array {
 
 /** Parses `switchyard sim acquirer` arguments; reads the config and key files named. Throws SimArgsError. */
 export function parseSimArgs(argv: readonly string[]): SimOptions {
-  const flags = tokenize(argv);
-  if (flags.has('help')) throw new SimArgsError('', true);
+  const flags = parseCommand(SIM_SPEC, argv);
 
-  const transportFlag = stringFlag(flags, 'transport') ?? 'tcp';
+  const transportFlag = flags.string('transport') ?? 'tcp';
   if (transportFlag !== 'tcp' && transportFlag !== 'ws')
     throw new SimArgsError('--transport must be tcp or ws');
   const transport: TransportKind = transportFlag;
 
-  const explicitHost = stringFlag(flags, 'host');
-  const explicitPort = numberFlag(flags, 'port', { min: 1, max: 65_535, integer: true });
+  const explicitHost = flags.string('host');
+  const explicitPort = flags.number('port', { min: 1, max: 65_535, integer: true });
   const configFile =
-    stringFlag(flags, 'config') ??
+    flags.string('config') ??
     (explicitHost === undefined || explicitPort === undefined ? DEFAULT_CONFIG_FILE : undefined);
   const fromConfig = configFile === undefined ? undefined : readSwitchConfig(configFile, transport);
 
@@ -269,17 +225,17 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   if (host === undefined || port === undefined)
     throw new SimArgsError('no switch address: --config, or --host and --port');
 
-  const institution = stringFlag(flags, 'institution') ?? fromConfig?.acquirers[0];
+  const institution = flags.string('institution') ?? fromConfig?.acquirers[0];
   if (institution === undefined) throw new SimArgsError('no acquirer institution: --institution ID');
 
   let secretKey: Uint8Array;
-  const secretKeyFlag = stringFlag(flags, 'secret-key');
+  const secretKeyFlag = flags.string('secret-key');
   if (secretKeyFlag !== undefined) {
     if (flags.has('keys')) throw new SimArgsError('--secret-key and --keys are exclusive');
     secretKey = decodeSecretKey(secretKeyFlag, '--secret-key');
   } else {
     const keysFile =
-      stringFlag(flags, 'keys') ??
+      flags.string('keys') ??
       path.join(configFile === undefined ? 'config' : path.dirname(configFile), DEFAULT_KEYS_FILE_NAME);
     const entry = field(readJsonFile(keysFile, 'key file'), institution);
     const base64 = field(entry, 'secretKey');
@@ -288,7 +244,7 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     secretKey = decodeSecretKey(base64, keysFile);
   }
 
-  const caFile = stringFlag(flags, 'ca');
+  const caFile = flags.string('ca');
   const useTls =
     flags.has('tls') || caFile !== undefined || flags.has('insecure') || fromConfig?.tls === true;
   let tls: ClientTlsOptions | undefined;
@@ -304,17 +260,16 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     tls = { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !flags.has('insecure') };
   }
 
-  const prefix = stringFlag(flags, 'prefix') ?? '4';
+  const prefix = flags.string('prefix') ?? '4';
   const indexDigits = SIM_PAN_DIGITS - 1 - prefix.length;
   if (!/^[0-9]+$/.test(prefix) || indexDigits < 1) {
     throw new SimArgsError(`--prefix must be 1..${SIM_PAN_DIGITS - 2} digits`);
   }
   const pans =
-    numberFlag(flags, 'pans', { min: 1, max: Math.min(10 ** indexDigits, 10_000_000), integer: true }) ??
-    1000;
+    flags.number('pans', { min: 1, max: Math.min(10 ** indexDigits, 10_000_000), integer: true }) ?? 1000;
 
-  const skewShare = numberFlag(flags, 'skew', { min: 0, max: 1, integer: false });
-  const hotFraction = numberFlag(flags, 'hot', { min: 0, max: 1, integer: false });
+  const skewShare = flags.number('skew', { min: 0, max: 1, integer: false });
+  const hotFraction = flags.number('hot', { min: 0, max: 1, integer: false });
   if (hotFraction !== undefined && skewShare === undefined) throw new SimArgsError('--hot needs --skew');
   if (skewShare !== undefined && (skewShare <= 0 || skewShare >= 1))
     throw new SimArgsError('--skew must be strictly between 0 and 1');
@@ -324,16 +279,16 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   const skew: SkewOptions | undefined =
     skewShare === undefined ? undefined : { share: skewShare, hotFraction: hotFraction ?? 0.01 };
 
-  const currency = stringFlag(flags, 'currency') ?? 'USD';
+  const currency = flags.string('currency') ?? 'USD';
   if (!/^[A-Z]{3}$/.test(currency)) throw new SimArgsError('--currency must be ISO 4217 alpha-3, upper case');
-  const mti = stringFlag(flags, 'mti') ?? '0100';
+  const mti = flags.string('mti') ?? '0100';
   if (mti !== '0100' && mti !== '0200') throw new SimArgsError('--mti must be 0100 or 0200');
 
-  const inflightMax = numberFlag(flags, 'inflight', { min: 1, max: 65_536, integer: true }) ?? 256;
-  const batch = numberFlag(flags, 'batch', { min: 1, max: 4_096, integer: true }) ?? 1;
+  const inflightMax = flags.number('inflight', { min: 1, max: 65_536, integer: true }) ?? 256;
+  const batch = flags.number('batch', { min: 1, max: 4_096, integer: true }) ?? 1;
   if (batch > inflightMax) throw new SimArgsError('--batch cannot exceed --inflight');
 
-  const path_ = stringFlag(flags, 'path') ?? '/';
+  const path_ = flags.string('path') ?? '/';
   if (!path_.startsWith('/')) throw new SimArgsError("--path must start with '/'");
 
   return {
@@ -345,13 +300,12 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
       tls,
       institution,
       secretKey,
-      requestTimeoutMs:
-        numberFlag(flags, 'timeout-ms', { min: 1, max: 2_147_483_647, integer: true }) ?? 30_000,
+      requestTimeoutMs: flags.number('timeout-ms', { min: 1, max: 2_147_483_647, integer: true }) ?? 30_000,
     },
-    ratePerS: numberFlag(flags, 'rate', { min: 0, max: 100_000_000, integer: false }) ?? 0,
-    durationS: numberFlag(flags, 'duration', { min: 0.001, max: 31_536_000, integer: false }),
-    count: numberFlag(flags, 'count', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
-    connections: numberFlag(flags, 'connections', { min: 1, max: 1_024, integer: true }) ?? 1,
+    ratePerS: flags.number('rate', { min: 0, max: 100_000_000, integer: false }) ?? 0,
+    durationS: flags.number('duration', { min: 0.001, max: 31_536_000, integer: false }),
+    count: flags.number('count', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),
+    connections: flags.number('connections', { min: 1, max: 1_024, integer: true }) ?? 1,
     inflightMax,
     batch,
     coalesce: !flags.has('no-coalesce'),
@@ -359,10 +313,10 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
     pans,
     prefix,
     skew,
-    amount: numberFlag(flags, 'amount', { min: 0, max: AMOUNT_MAX, integer: true }) ?? 100,
+    amount: flags.number('amount', { min: 0, max: AMOUNT_MAX, integer: true }) ?? 100,
     currency,
     mti,
-    seed: numberFlag(flags, 'seed', { min: 0, max: 0xffff_ffff, integer: true }) ?? Date.now() >>> 0,
+    seed: flags.number('seed', { min: 0, max: 0xffff_ffff, integer: true }) ?? Date.now() >>> 0,
     json: flags.has('json'),
     progress: !flags.has('quiet'),
     handleSigint: true,

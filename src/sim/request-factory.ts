@@ -3,7 +3,7 @@ import type { RequestMessage } from '../client/messages.js';
 export const STAN_MAX = 999_999;
 
 // The simulator's accounts: the admin API's seed endpoint creates the same ones.
-export { generatePans, SIM_PAN_DIGITS } from '../util/demo-pans.js';
+export { generatePans, SIM_PAN_DIGITS, simPanAt } from '../util/demo-pans.js';
 
 /**
  * Hands out (stan, time) so that no (pan, stan, time) repeats within a run,

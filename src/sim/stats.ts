@@ -109,7 +109,8 @@ export class SimStats {
   }
 }
 
-function formatRcCounts(rcCounts: Readonly<Record<string, number>>): string {
+/** `rc:count` pairs in rc order, e.g. `00:95 51:5`; `-` when empty. */
+export function formatRcCounts(rcCounts: Readonly<Record<string, number>>): string {
   const keys = Object.keys(rcCounts).sort();
   return keys.length === 0 ? '-' : keys.map((rc) => `${rc}:${rcCounts[rc]}`).join(' ');
 }

@@ -14,6 +14,11 @@ export function generatePans(count: number, prefix: string, panDigits = SIM_PAN_
     throw new RangeError(`a ${prefix.length}-digit prefix allows 1..${10 ** indexDigits} PANs`);
   }
   const pans = new Array<string>(count);
-  for (let i = 0; i < count; i++) pans[i] = withLuhnDigit(`${prefix}${String(i).padStart(indexDigits, '0')}`);
+  for (let i = 0; i < count; i++) pans[i] = simPanAt(prefix, i, panDigits);
   return pans;
+}
+
+/** The PAN generatePans puts at `index` (no range checks: the caller's count was checked). */
+export function simPanAt(prefix: string, index: number, panDigits = SIM_PAN_DIGITS): string {
+  return withLuhnDigit(`${prefix}${String(index).padStart(panDigits - 1 - prefix.length, '0')}`);
 }

@@ -34,6 +34,20 @@ export function masked(pan: string): string {
   return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
 }
 
+/** The account GET should answer: masked PAN, EUR, active, no limits, no holds unless `fields` says otherwise. */
+export function expectedView(pan: string, fields: Partial<AccountView> & { balance: number }): AccountView {
+  const held = fields.held ?? 0;
+  return {
+    pan: masked(pan),
+    currency: 'EUR',
+    held,
+    available: fields.balance - held,
+    status: 'active',
+    limits: {},
+    ...fields,
+  };
+}
+
 /** The PAN `switchyard sim` / POST /accounts/bulk use for `index`: prefix, zero-padded index, Luhn digit. */
 export function simPan(prefix: string, index: number, digits = 16): string {
   const body = `${prefix}${String(index).padStart(digits - 1 - prefix.length, '0')}`;

@@ -17,6 +17,7 @@ import {
 import {
   Accounts,
   type AccountView,
+  expectedView,
   leakedPans,
   masked,
   RrnBook,
@@ -65,18 +66,7 @@ function expectError(answer: HttpAnswer, status: number, code?: string): void {
   expect(typeof error?.message).toBe('string');
 }
 
-function view(pan: string, fields: Partial<AccountView> & { balance: number }): AccountView {
-  const held = fields.held ?? 0;
-  return {
-    pan: masked(pan),
-    currency: 'EUR',
-    held,
-    available: fields.balance - held,
-    status: 'active',
-    limits: {},
-    ...fields,
-  };
-}
+const view = expectedView;
 
 describe('PUT /accounts/{pan}', () => {
   it.each([12, 16, 19])(

@@ -147,7 +147,7 @@ describe('switchyard config check', () => {
     ]) {
       const result = await run(args);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr).toMatch(/^switchyard config: SWITCHYARD_USAGE: /);
+      expect(result.stderr).toMatch(/^switchyard config( check)?: SWITCHYARD_USAGE: /);
     }
   });
 
