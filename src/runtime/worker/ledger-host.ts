@@ -2,7 +2,13 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/log.js';
 import { type CoreRuntime, type CoreStats, startCoreRuntime } from '../core/core-runtime.js';
 import { packWork, transferOf, unpackResults } from './worker-codec.js';
-import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from './worker-protocol.js';
+import type {
+  FromWorker,
+  LedgerWorkerData,
+  LedgerWorkerInit,
+  WorkItem,
+  WorkResult,
+} from './worker-protocol.js';
 import { resolveWorkerScript } from './worker-script.js';
 
 /** How long a stopping worker gets to exit by itself before it is terminated. */
@@ -37,7 +43,8 @@ export interface LedgerHost {
 }
 
 export function startWorkerHost(data: LedgerWorkerData, log: Logger, events: HostEvents): LedgerHost {
-  const worker = new Worker(resolveWorkerScript(), { workerData: data });
+  const init: LedgerWorkerInit = { ...data, logLevel: log.level };
+  const worker = new Worker(resolveWorkerScript(), { workerData: init });
   worker.on('message', (message: FromWorker) => {
     switch (message.t) {
       case 'ready':
