@@ -10,6 +10,7 @@ import { createRrnGenerator, leaseRrnSource } from './engine/rrn.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
+import { RepeatLog } from './observability/repeat-log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
@@ -89,7 +90,10 @@ export class Switch {
       redisUrl = this.managedRedis.url;
     }
     this.redis = createRequestPathRedis(redisUrl, 'switchyard-main');
-    this.redis.on('error', (error: Error) => log.warn('redis connection error', { error }));
+    // One line per reconnect attempt would bury everything else during an outage.
+    const redisDown = new RepeatLog(log, 'warn', 'redis connection error');
+    this.redis.on('error', (error: Error) => redisDown.note({ error }));
+    this.redis.on('ready', () => redisDown.ended('redis connection restored'));
     await this.redis.connect();
 
     const keys = keySpace();
