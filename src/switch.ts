@@ -11,6 +11,7 @@ import { SwitchyardError } from './errors/switchyard-error.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
+import { RepeatLog } from './observability/repeat-log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
 import { IssuerEngine } from './rules/issuer/issuer-engine.js';
 import { ledgerRuleSet } from './rules/rule-set.js';
@@ -93,11 +94,14 @@ export class Switch {
       redisUrl = this.managedRedis.url;
     }
     this.redis = createRequestPathRedis(redisUrl, 'switchyard-main');
+    // One line per reconnect attempt would bury everything else during an outage.
+    const redisDown = new RepeatLog(log, 'warn', 'redis connection error');
     let redisError: Error | undefined;
     this.redis.on('error', (error: Error) => {
       redisError = error;
-      log.warn('redis connection error', { error });
+      redisDown.note({ error });
     });
+    this.redis.on('ready', () => redisDown.ended('redis connection restored'));
     // ioredis rejects with a bare "Connection is closed."; the refusal names the cause (never the URL: it may hold a password).
     await this.redis.connect().catch((error: unknown) => {
       const cause = redisError ?? (error as Error);

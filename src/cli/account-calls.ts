@@ -1,8 +1,8 @@
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
 import { isPanShaped } from '../util/pan.js';
+import type { CommandSpec, ParsedCommand } from '../util/parse-command.js';
 import { answerFailure, callAdmin } from './admin-call.js';
 import { ADMIN_TARGET_OPTIONS, ADMIN_TARGET_USAGE, resolveAdminTarget } from './admin-target.js';
-import type { CommandSpec, ParsedCommand } from './parse-command.js';
 import { EXIT_OK, runCommand } from './run-command.js';
 
 /**

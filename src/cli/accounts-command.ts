@@ -1,5 +1,5 @@
+import type { CommandSpec } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
-import type { CommandSpec } from './parse-command.js';
 
 const ACCOUNTS_SPEC: CommandSpec = {
   name: 'switchyard accounts',

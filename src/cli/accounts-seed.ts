@@ -1,7 +1,7 @@
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { answerFailure, callAdmin } from './admin-call.js';
 import { ADMIN_TARGET_OPTIONS, ADMIN_TARGET_USAGE, resolveAdminTarget } from './admin-target.js';
-import type { CommandSpec } from './parse-command.js';
 import { EXIT_OK, runCommand } from './run-command.js';
 import { type SeedOutcome, SeedProgress } from './seed-progress.js';
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
-import type { OptionKind, ParsedCommand } from './parse-command.js';
+import type { OptionKind, ParsedCommand } from '../util/parse-command.js';
 import { hostPort } from './reach.js';
 import { CliFailure } from './run-command.js';
 

@@ -4,8 +4,8 @@ import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import { exitCodeOf } from '../errors/codes.js';
 import { formatError } from '../errors/switchyard-error.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
-import type { CommandSpec } from './parse-command.js';
 import { CliFailure, EXIT_OK, printError, runCommand } from './run-command.js';
 
 const CONFIG_SPEC: CommandSpec = {

@@ -1,4 +1,4 @@
-import { type CommandSpec, UsageError } from './parse-command.js';
+import { type CommandSpec, UsageError } from '../util/parse-command.js';
 import { reportUsage } from './run-command.js';
 
 /** Runs one (sub)command with the words after its name; resolves with the exit code. */

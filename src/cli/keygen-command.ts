@@ -1,4 +1,4 @@
-import type { CommandSpec } from './parse-command.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { EXIT_OK, runCommand } from './run-command.js';
 
 const KEYGEN_SPEC: CommandSpec = {

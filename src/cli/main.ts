@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { scrubText } from '../observability/log-redact.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
-import type { CommandSpec } from './parse-command.js';
 import { EXIT_OK } from './run-command.js';
 
 const MAIN_SPEC: CommandSpec = {
@@ -53,9 +54,9 @@ main(process.argv.slice(2)).then(
     setTimeout(() => process.exit(code), 50).unref();
   },
   (error: unknown) => {
-    process.stderr.write(
-      `switchyard: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
+    // Scrubbed as log lines are: an error message may quote a PAN or a URL with a password.
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`switchyard: fatal: ${scrubText(text)}\n`);
     process.exit(1);
   },
 );

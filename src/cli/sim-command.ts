@@ -1,8 +1,8 @@
 import { RC } from '../protocol/rc.js';
 import { parseSimArgs, runAcquirerSim, type SimSummary } from '../sim/acquirer.js';
 import { formatRcCounts } from '../sim/stats.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
-import type { CommandSpec } from './parse-command.js';
 import { connectFailure, hostPort } from './reach.js';
 import { CliFailure, EXIT_OK, guard } from './run-command.js';
 

@@ -1,4 +1,4 @@
-import type { CommandSpec } from './parse-command.js';
+import type { CommandSpec } from '../util/parse-command.js';
 import { runCommand } from './run-command.js';
 
 /**

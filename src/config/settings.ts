@@ -285,7 +285,7 @@ export const SWITCH_SETTINGS = object(
         level: oneOf(['debug', 'info', 'warn', 'error'], {
           default: 'info',
           internal: true,
-          doc: 'log threshold',
+          doc: 'log threshold, main thread and workers alike (docs/logging.md)',
         }),
       },
       { default: {}, doc: 'logging' },

@@ -215,7 +215,7 @@ export class HoldExpiry {
         this.o.log.warn('journal entry not readable; hold expiry passes over it', {
           partition,
           entry: ids[entry],
-          error: String(error),
+          error,
         });
       }
     });

@@ -1,6 +1,7 @@
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/log.js';
+import { RepeatLog } from '../observability/repeat-log.js';
 
 /** What a background job's options carry for its scheduler (HoldExpiryOptions, RecordSweepOptions). */
 export interface ScheduledJobBase {
@@ -27,6 +28,7 @@ export interface ScheduledJobNames {
 export class ScheduledJob {
   private readonly queue: Queue;
   private worker: Worker | undefined;
+  private readonly redisErrors: RepeatLog;
 
   /** `run` is one pass; a throw is logged (`scheduled job failed`) and the next pass runs as usual. */
   constructor(
@@ -35,6 +37,9 @@ export class ScheduledJob {
     private readonly run: () => Promise<unknown>,
   ) {
     this.queue = new Queue(names.queueName, { connection: o.connection, prefix: `${o.keys.prefix}:bull` });
+    this.redisErrors = new RepeatLog(o.log, 'warn', 'scheduled job: redis error');
+    // BullMQ prints an 'error' nobody listens to on stderr, unstructured, once per reconnect attempt.
+    this.queue.on('error', (error) => this.redisErrors.note({ job: names.jobName, error }));
   }
 
   async start(): Promise<void> {
@@ -49,6 +54,7 @@ export class ScheduledJob {
       prefix: `${o.keys.prefix}:bull`,
       concurrency: 1,
     });
+    this.worker.on('error', (error) => this.redisErrors.note({ job: names.jobName, error }));
     this.worker.on('failed', (_job, error) =>
       o.log.warn('scheduled job failed', { job: names.jobName, error }),
     );

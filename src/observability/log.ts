@@ -1,58 +1,104 @@
 import type { LogLevel } from '../config/types.js';
+import { fieldsJson, type LogFields, messageJson } from './log-json.js';
 
 /**
- * Minimal structured logger: one JSON object per line on stdout, fixed key
- * order (time, level, msg, then fields). Levels below the threshold cost one
- * integer compare. Callers pass PANs through maskPan before they get here;
- * there is no per-field scrubbing on the hot path.
+ * Structured logger: one JSON object per line, keys in a fixed order (time,
+ * level, msg, the child's bindings, then the call's fields). docs/logging.md
+ * describes the format and the measurements that chose this over pino
+ * (bench/log.bench.ts): with the same redaction, a typical line here costs
+ * about a fifth of pino's and allocates less; a disabled call costs the same.
+ *
+ * Habits taken from pino: a disabled level is a shared no-op function, so a
+ * debug call on the hot path costs a call and nothing else; a child's
+ * bindings are serialised once, when the child is made; the time string is
+ * rebuilt at most once per millisecond.
+ *
+ * Messages are constant strings; values go in fields. Fields are scrubbed on
+ * the way out (log-redact.ts): a `pan` field is masked, secrets redacted, and
+ * any Luhn-valid 12-19 digit run in a string masked, so a forgotten maskPan
+ * does not put a card number in a log.
  */
+
+export type { LogFields } from './log-json.js';
 
 const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type LogFields = Readonly<Record<string, unknown>>;
+export type LogMethod = (msg: string, fields?: LogFields) => void;
 
 export interface Logger {
-  debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
+  /** The threshold: calls below it write nothing. Worker threads are given the same one. */
+  readonly level: LogLevel;
+  /** Guard for fields that are costly to build; a plain call at a disabled level is already cheap. */
+  isLevelEnabled(level: LogLevel): boolean;
+  readonly debug: LogMethod;
+  readonly info: LogMethod;
+  readonly warn: LogMethod;
+  readonly error: LogMethod;
+  /** A logger whose lines all carry `bindings` (after msg, before the call's fields). */
   child(bindings: LogFields): Logger;
 }
 
+/** Receives whole lines, newline included. */
 export type LogSink = (line: string) => void;
 
 const stdoutSink: LogSink = (line) => {
   process.stdout.write(line);
 };
 
+const noop: LogMethod = () => {};
+
 export function createLogger(
   level: LogLevel = 'info',
   sink: LogSink = stdoutSink,
   bindings: LogFields = {},
 ): Logger {
+  return makeLogger(level, sink, safeFieldsJson(bindings));
+}
+
+function makeLogger(level: LogLevel, sink: LogSink, bindingsJson: string): Logger {
   const threshold = LEVEL_RANK[level];
-  const write = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVEL_RANK[lvl] < threshold) return;
-    const record = { time: new Date().toISOString(), level: lvl, msg, ...bindings, ...fields };
-    sink(`${JSON.stringify(record, jsonSafe)}\n`);
+  const method = (lvl: LogLevel): LogMethod => {
+    if (LEVEL_RANK[lvl] < threshold) return noop;
+    const head = `","level":"${lvl}","msg":`;
+    return (msg, fields) => {
+      sink(`{"time":"${isoNow()}${head}${messageJson(msg)}${bindingsJson}${fieldsTail(fields)}}\n`);
+    };
   };
   return {
-    debug: (msg, fields) => write('debug', msg, fields),
-    info: (msg, fields) => write('info', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
-    child: (more) => createLogger(level, sink, { ...bindings, ...more }),
+    level,
+    isLevelEnabled: (lvl) => LEVEL_RANK[lvl] >= threshold,
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    child: (more) => makeLogger(level, sink, bindingsJson + safeFieldsJson(more)),
   };
 }
 
-/** Errors serialise as {name, message, code}; bigints as strings. Stacks only at debug level would be noise here. */
-function jsonSafe(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
+function fieldsTail(fields: LogFields | undefined): string {
+  return fields === undefined ? '' : safeFieldsJson(fields);
+}
+
+/** A log call must never throw into its caller (a getter or toJSON that throws, say). */
+function safeFieldsJson(fields: LogFields): string {
+  try {
+    return fieldsJson(fields);
+  } catch (error) {
+    return `,"logFieldsUnwritable":${messageJson(error instanceof Error ? error.message : String(error))}`;
   }
-  if (typeof value === 'bigint') return value.toString();
-  return value;
+}
+
+let isoMs = -1;
+let iso = '';
+
+/** ISO-8601 UTC with milliseconds: readable by a person, sortable, and what log tools parse. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
 }
 
 export const silentLogger: Logger = createLogger('error', () => {});

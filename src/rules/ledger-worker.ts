@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../observability/log.js';
 import { startCoreRuntime } from '../runtime/core/core-runtime.js';
 import { packResults, transferOf, unpackWork } from '../runtime/worker/worker-codec.js';
-import type { FromWorker, LedgerWorkerData, ToWorker } from '../runtime/worker/worker-protocol.js';
+import type { FromWorker, LedgerWorkerInit, ToWorker } from '../runtime/worker/worker-protocol.js';
 import { onUsRules } from './onus/onus-rules.js';
 
 /**
@@ -13,9 +13,10 @@ import { onUsRules } from './onus/onus-rules.js';
  * them to the port.
  */
 
-const data = workerData as LedgerWorkerData;
+const data = workerData as LedgerWorkerInit;
 const port = parentPort!;
-const log = createLogger('info').child({ worker: data.workerId });
+// The main thread's level (ledger-host.ts passes it): a worker logs what the switch is configured to log.
+const log = createLogger(data.logLevel).child({ worker: data.workerId });
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -39,10 +40,13 @@ async function main(): Promise<void> {
       port.close();
     }
   });
+  log.debug('ledger worker thread started', { workerCount: data.workerCount, epoch: data.epoch });
   post({ t: 'ready' });
 }
 
 main().catch((error: unknown) => {
+  // Logged here too: the main thread is told only the message, and this line keeps the stack and cause.
+  log.error('ledger worker thread failed to start', { error });
   post({ t: 'fatal', message: error instanceof Error ? error.message : String(error) });
   process.exit(1);
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type CommandSpec, parseCommand, UsageError } from '../cli/parse-command.js';
 import type { ClientTlsOptions, TransportKind } from '../client/options.js';
+import { type CommandSpec, parseCommand, UsageError } from '../util/parse-command.js';
 import { SIM_PAN_DIGITS, type SkewOptions } from './request-factory.js';
 
 export const SIM_USAGE = `usage: switchyard sim acquirer [options]

@@ -202,7 +202,8 @@ async function launch(
     }
   });
 
-  log.info(`started a private redis-server on ${HOST}:${port} (AOF on, fsync=always, noeviction)`, {
+  log.info('started a private redis-server (AOF on, fsync=always, noeviction)', {
+    host: HOST,
     port,
     pid,
     dir,

@@ -5,7 +5,7 @@ import {
   type ParsedCommand,
   parseCommand,
   UsageError,
-} from '../../src/cli/parse-command.js';
+} from '../../src/util/parse-command.js';
 
 const SPEC: CommandSpec = {
   name: 'switchyard demo',

@@ -3,7 +3,13 @@ import type { Logger } from '../../observability/log.js';
 import type { ActorRules } from '../core/actor-rules.js';
 import { type CoreRuntime, type CoreStats, startCoreRuntime } from '../core/core-runtime.js';
 import { packWork, transferOf, unpackResults } from './worker-codec.js';
-import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from './worker-protocol.js';
+import type {
+  FromWorker,
+  LedgerWorkerData,
+  LedgerWorkerInit,
+  WorkItem,
+  WorkResult,
+} from './worker-protocol.js';
 
 /** How long a stopping worker gets to exit by itself before it is terminated. */
 const STOP_GRACE_MS = 2_000;
@@ -52,7 +58,8 @@ export function startWorkerHost(
   log: Logger,
   events: HostEvents,
 ): LedgerHost {
-  const worker = new Worker(ruleSet.workerScript(), { workerData: data });
+  const init: LedgerWorkerInit = { ...data, logLevel: log.level };
+  const worker = new Worker(ruleSet.workerScript(), { workerData: init });
   worker.on('message', (message: FromWorker) => {
     switch (message.t) {
       case 'ready':

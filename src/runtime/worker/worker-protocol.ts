@@ -1,3 +1,4 @@
+import type { LogLevel } from '../../config/types.js';
 import type { LedgerErrorCode } from '../../errors/codes.js';
 import type { Role } from '../../protocol/mti.js';
 import type { TxnRequest } from '../../protocol/request.js';
@@ -27,6 +28,15 @@ export interface LedgerWorkerData {
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   readonly keyPrefix: string;
+}
+
+/**
+ * What a worker thread is started with: its ledger data plus the main
+ * thread's log level (the host takes it from its logger), so `log.level`
+ * holds on every thread.
+ */
+export interface LedgerWorkerInit extends LedgerWorkerData {
+  readonly logLevel: LogLevel;
 }
 
 export type WorkItem =
