@@ -1,5 +1,5 @@
-import { type RedisServer, startRedisServer } from '../src/store/redis-server.js';
-import { makeTempDir, removeTempDir } from './procs.js';
+import { type RedisServer, startRedisServer } from '../../src/store/redis-server.js';
+import { makeTempDir, removeTempDir } from './processes.js';
 
 /** The AOF fsync policies the suite compares. */
 export type FsyncMode = 'always' | 'everysec';
