@@ -5,7 +5,7 @@ import { fieldsJson, type LogFields, messageJson } from './log-json.js';
  * Structured logger: one JSON object per line, keys in a fixed order (time,
  * level, msg, the child's bindings, then the call's fields). docs/logging.md
  * describes the format and the measurements that chose this over pino
- * (bench/log.bench.ts): with the same redaction, a typical line here costs
+ * (bench/scenarios/log.bench.ts): with the same redaction, a typical line here costs
  * about a fifth of pino's and allocates less; a disabled call costs the same.
  *
  * Habits taken from pino: a disabled level is a shared no-op function, so a

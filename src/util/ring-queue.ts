@@ -8,6 +8,10 @@ export class RingQueue<T> {
   private count = 0;
 
   constructor(initialCapacity = 4) {
+    // Doubling a zero-length buffer leaves it empty (and `% 0` is NaN): insist on a slot.
+    if (!Number.isSafeInteger(initialCapacity) || initialCapacity < 1) {
+      throw new RangeError(`RingQueue capacity must be a positive integer, got ${initialCapacity}`);
+    }
     this.items = new Array<T | undefined>(initialCapacity);
   }
 

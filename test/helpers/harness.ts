@@ -1,3 +1,4 @@
+import { EVENTUALLY_MS } from './processes.js';
 import { type ConnectOptions, RawClient, type TransportKind } from './raw-client.js';
 import { type RedisHandle, startRedis } from './redis-server.js';
 import { connectSignedOn, type Institution } from './signon.js';
@@ -93,7 +94,7 @@ export async function admin(
     method,
     headers,
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(EVENTUALLY_MS),
   });
   const text = await res.text();
   let json: unknown;

@@ -6,6 +6,7 @@
 import { expect } from 'vitest';
 import { admin, type HttpAnswer } from './harness.js';
 import { luhnDigit, makePan, nextId, responseMti } from './messages.js';
+import { EVENTUALLY_MS } from './processes.js';
 import { type RawClient, show } from './raw-client.js';
 import type { SwitchProcess } from './switch-process.js';
 import type { Msg } from './wire.js';
@@ -212,13 +213,13 @@ export class Teller {
     readonly institution = 'acq',
   ) {}
 
-  async ask(m: Msg, timeoutMs = 10_000): Promise<Msg> {
+  async ask(m: Msg, timeoutMs = EVENTUALLY_MS): Promise<Msg> {
     this.client.send(m);
     return this.answer(m, timeoutMs);
   }
 
   /** The response to `m` (already sent, e.g. in a batch). */
-  async answer(m: Msg, timeoutMs = 10_000): Promise<Msg> {
+  async answer(m: Msg, timeoutMs = EVENTUALLY_MS): Promise<Msg> {
     const response = await this.client.nextMessage(
       (r) => r['id'] === m['id'] && r['mti'] !== '0800',
       timeoutMs,

@@ -91,6 +91,15 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The deadline for a wait on something that should happen soon: a message, a close, a metric,
+ * a process going away. Generous on purpose: with other CPU-heavy processes on two cores, a
+ * switch, its workers, redis and the test runner can each be off the CPU for seconds. A wait
+ * that succeeds returns as soon as its condition holds, so the bound only costs time when the
+ * test fails anyway. Never use it for a wait that expects nothing to happen.
+ */
+export const EVENTUALLY_MS = 20_000;
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes. */

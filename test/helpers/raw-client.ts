@@ -1,6 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
+import { EVENTUALLY_MS } from './processes.js';
 import { decode, encode, FrameReader, lengthPrefixed, type Msg } from './wire.js';
 
 export type TransportKind = 'tcp' | 'ws';
@@ -66,6 +67,11 @@ export class RawClient {
   /** Echoes the switch sent us (answered automatically while autoAnswerEcho is true). */
   readonly switchEchoes: Msg[] = [];
   autoAnswerEcho: boolean;
+  /**
+   * Date.now() when the last payload was handed to the socket: the switch cannot have received
+   * it earlier, so timers the switch runs from its last received frame start no sooner than this.
+   */
+  lastSentAtMs = 0;
   readonly closed: Promise<CloseInfo>;
   isClosed = false;
 
@@ -99,7 +105,7 @@ export class RawClient {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error('TCP connect timeout'));
-      }, o.connectTimeoutMs ?? 5000);
+      }, o.connectTimeoutMs ?? EVENTUALLY_MS);
       const reader = new FrameReader();
       let open = false;
       socket.on(o.tls ? 'secureConnect' : 'connect', () => {
@@ -139,7 +145,7 @@ export class RawClient {
       const scheme = o.tls ? 'wss' : 'ws';
       const ws = new WebSocket(`${scheme}://${o.host}:${o.port}${o.path ?? '/'}`, {
         perMessageDeflate: o.offerDeflate ?? false,
-        handshakeTimeout: o.connectTimeoutMs ?? 5000,
+        handshakeTimeout: o.connectTimeoutMs ?? EVENTUALLY_MS,
         ...(o.tls ?? {}),
       });
       ws.binaryType = 'nodebuffer';
@@ -179,6 +185,7 @@ export class RawClient {
 
   /** One payload: a length-prefixed frame (TCP) or one binary message (WebSocket). */
   sendPayload(payload: Uint8Array): void {
+    this.lastSentAtMs = Date.now();
     if (this.socket) this.socket.write(lengthPrefixed(payload));
     else this.ws!.send(payload, { binary: true });
   }
@@ -212,7 +219,7 @@ export class RawClient {
   }
 
   /** The first unconsumed message matching `predicate` (consumed), waiting up to `timeoutMs`. */
-  nextMessage(predicate: Predicate, timeoutMs = 5000): Promise<Msg> {
+  nextMessage(predicate: Predicate, timeoutMs = EVENTUALLY_MS): Promise<Msg> {
     const index = this.pending.findIndex(predicate);
     if (index >= 0) return Promise.resolve(this.pending.splice(index, 1)[0]!);
     if (this.isClosed) return Promise.reject(this.closedError(predicate));
@@ -241,7 +248,7 @@ export class RawClient {
   }
 
   /** `count` messages matching `predicate` (any order), within one overall `timeoutMs`. */
-  async collect(predicate: Predicate, count: number, timeoutMs = 10_000): Promise<Msg[]> {
+  async collect(predicate: Predicate, count: number, timeoutMs = EVENTUALLY_MS): Promise<Msg[]> {
     const deadline = Date.now() + timeoutMs;
     const out: Msg[] = [];
     while (out.length < count) {
@@ -251,7 +258,7 @@ export class RawClient {
   }
 
   /** The switch's challenge (first thing on every connection). */
-  challenge(timeoutMs = 5000): Promise<Msg> {
+  challenge(timeoutMs = EVENTUALLY_MS): Promise<Msg> {
     return this.nextMessage((m) => m['mti'] === '0800' && m['code'] === 'challenge', timeoutMs);
   }
 

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeDir, terminate, trackChild, trackDir, waitFor } from './processes.js';
+import { type RedisFsync, type RedisServer, startRedisServer } from '../../src/store/redis-server.js';
+import { removeDir, trackDir } from './processes.js';
 
 export interface RedisHandle {
   readonly url: string;
@@ -13,7 +13,50 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-/** Asks the OS for a free TCP port on 127.0.0.1. */
+export interface TestRedisOptions {
+  /** Default 'always', as the switch runs it; 'off' for a test that wants no persistence. */
+  readonly fsync?: RedisFsync;
+}
+
+// Generous: on a shared machine under CPU contention a fork+exec and the first PING can take
+// seconds. A start that really fails (port, binary) fails at once with redis's own output.
+const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 5_000;
+
+/**
+ * Starts a private redis-server (the switch's own implementation, src/store/redis-server.ts:
+ * AOF with fsync always unless `fsync` says otherwise) on a free port in a temp dir.
+ */
+export async function startRedis(options: TestRedisOptions = {}): Promise<RedisHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-redis-'));
+  // Removed by the exit hook if the test process ends before stop(); the server itself gets
+  // SIGTERM from redis-server.ts's own exit hook.
+  trackDir(dir);
+  let server: RedisServer;
+  try {
+    server = await startRedisServer({
+      dir,
+      fsync: options.fsync ?? 'always',
+      startTimeoutMs: START_TIMEOUT_MS,
+      stopGraceMs: STOP_GRACE_MS,
+    });
+  } catch (err) {
+    removeDir(dir);
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    pid: server.pid,
+    stop: () => {
+      stopping ??= server.stop().then(() => removeDir(dir));
+      return stopping;
+    },
+  };
+}
+
+/** A loopback port free a moment ago (the OS picks it): for tests that need a port nothing listens on, or one to take. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -24,92 +67,4 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** One inline-protocol PING; true on +PONG. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    let reply = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
-    });
-  });
-}
-
-async function startOnce(): Promise<RedisHandle | undefined> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-redis-'));
-  trackDir(dir);
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--maxmemory-policy',
-      'noeviction',
-      '--save',
-      '',
-      '--daemonize',
-      'no',
-      '--protected-mode',
-      'no',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  trackChild(child);
-  const output: string[] = [];
-  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
-  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
-  let spawnError: Error | undefined;
-  child.once('error', (e) => {
-    spawnError = e;
-  });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await terminate(child, 'SIGTERM', 5000);
-    removeDir(dir);
-  };
-  const up = await waitFor(
-    async () => spawnError !== undefined || child.exitCode !== null || (await ping(port)),
-    10_000,
-  );
-  if (spawnError) {
-    await stop();
-    throw new Error(`cannot start redis-server (is it installed?): ${spawnError.message}`);
-  }
-  if (!up || child.exitCode !== null) {
-    await stop();
-    // Most likely the port was taken between freePort() and bind: the caller retries.
-    if (output.join('').includes('Address already in use')) return undefined;
-    throw new Error(`redis-server did not answer PING on port ${port}:\n${output.join('')}`);
-  }
-  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid ?? -1, stop };
-}
-
-/** Starts a private redis-server (AOF, fsync always) on a free port in a temp dir. */
-export async function startRedis(): Promise<RedisHandle> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const handle = await startOnce();
-    if (handle) return handle;
-  }
-  throw new Error('redis-server: no free port after 5 attempts');
 }

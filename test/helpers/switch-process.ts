@@ -66,8 +66,10 @@ function defaults(dir: string): Mutable<Partial<SwitchConfig>> {
     admin: { token: 'test-admin-token-0123456789abcdef' },
     institutions: [],
     routes: [{ prefix: '4', issuer: 'local' }],
-    signonTimeoutMs: 3000,
-    heartbeatMs: 5000,
+    // Looser than the product defaults would need: a test that signs on byte by byte, or a runner
+    // starved of CPU for seconds, must not be cut off. Tests of these timers set their own.
+    signonTimeoutMs: 15_000,
+    heartbeatMs: 30_000,
     clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
     dataDir: join(dir, 'data'),
     workers: 1,
@@ -173,7 +175,7 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
     removeDir(dir);
   };
 
-  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 40_000;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     ready,

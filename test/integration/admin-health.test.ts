@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
-import { pidAlive, waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, pidAlive, waitFor } from '../helpers/processes.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 import { type SwitchProcess, startSwitch } from '../helpers/switch-process.js';
 
@@ -60,7 +60,7 @@ describe('admin HTTP with an external Redis', () => {
       const match = sample.exec((await admin(stack.sw, 'GET', '/metrics')).text);
       value = match ? Number(match[1]) : 0;
       return value >= 1;
-    }, 5000);
+    }, EVENTUALLY_MS);
     expect(value).toBeGreaterThanOrEqual(1);
   });
 
@@ -110,7 +110,7 @@ describe('a switch with its own private redis-server (no redis.url)', () => {
   beforeAll(async () => {
     sw = await startSwitch({
       config: { admin: { token: TOKEN }, institutions: [institutionEntry(acq)], redis: { url: undefined } },
-      readyTimeoutMs: 30_000,
+      readyTimeoutMs: 45_000,
     });
   });
 
@@ -136,6 +136,6 @@ describe('a switch with its own private redis-server (no redis.url)', () => {
     expect(pidAlive(redisPid)).toBe(true);
     const exit = await sw!.stop();
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(await waitFor(() => !pidAlive(redisPid), 5000)).toBe(true);
+    expect(await waitFor(() => !pidAlive(redisPid), EVENTUALLY_MS)).toBe(true);
   });
 });

@@ -20,6 +20,7 @@ import { signonSignedBytes } from '../../src/protocol/signon.js';
 import { runAcquirerSim } from '../../src/sim/acquirer.js';
 import type { SimOptions } from '../../src/sim/args.js';
 import { luhnValid } from '../../src/util/pan.js';
+import { EVENTUALLY_MS } from '../helpers/processes.js';
 
 /*
  * The SDK against a tiny fake switch on real sockets (TCP, WS, and TLS when
@@ -253,7 +254,7 @@ class FakeSwitch {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+async function waitFor(condition: () => boolean, what: string, timeoutMs = EVENTUALLY_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -288,7 +289,7 @@ function makeClient(overrides: Partial<SwitchClientOptions> = {}): SwitchClient 
     institution: ACQUIRER,
     role: 'acquirer',
     secretKey: acquirerKeys.secretKey,
-    requestTimeoutMs: 5_000,
+    requestTimeoutMs: EVENTUALLY_MS,
     reconnect: false,
     ...overrides,
   });
@@ -653,7 +654,7 @@ describe('acquirer simulator', () => {
         tls: undefined,
         institution: ACQUIRER,
         secretKey: acquirerKeys.secretKey,
-        requestTimeoutMs: 5_000,
+        requestTimeoutMs: EVENTUALLY_MS,
       },
       ratePerS: 0,
       durationS: undefined,

@@ -39,7 +39,7 @@ import { admin, at } from '../helpers/harness.js';
 import { LEDGER_VARIANTS } from '../helpers/ledger-hosts.js';
 import { type JournalRow, journalTotals, readJournal } from '../helpers/ledger-journal.js';
 import { responseMti } from '../helpers/messages.js';
-import { removeDir, sleep, trackDir } from '../helpers/processes.js';
+import { EVENTUALLY_MS, removeDir, sleep, trackDir } from '../helpers/processes.js';
 import { type RawClient, show } from '../helpers/raw-client.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
@@ -383,7 +383,7 @@ describe.each(LEDGER_VARIANTS)(
           violate('run', `switch exited before the kill: ${JSON.stringify(exit)}`);
         const deadAtMs = Date.now();
         // What reached the client before the connection died still counts as received.
-        await Promise.all(conns.map((c) => Promise.race([c.client.closed, sleep(5000)])));
+        await Promise.all(conns.map((c) => Promise.race([c.client.closed, sleep(EVENTUALLY_MS)])));
         drain();
         closeConns();
         r.unansweredAfterKill = pending.size;

@@ -29,7 +29,7 @@ import { keySpace, SHARD_COUNT, shardOf } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { accountLogAt, logHasRecord } from '../helpers/account-log.js';
-import { waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
@@ -105,7 +105,8 @@ async function newCore(
     actorsMax: options.actorsMax ?? 100_000,
     recordsPerActorMax: options.recordsPerActorMax ?? 10_000,
     evictedKeysMax: options.evictedKeysMax ?? 1_000_000,
-    commitTimeoutMs: options.commitTimeoutMs ?? 2_000,
+    // No test here wants a commit timeout: a generous bound, so a slow fsync on a busy disk is not a 96.
+    commitTimeoutMs: options.commitTimeoutMs ?? 10_000,
     keys,
     writer,
     reader,
@@ -122,7 +123,7 @@ async function newCore(
     const seqs = new Set(items.map((i) => i.seq));
     const mine = (): WorkResult[] => results.filter((r) => seqs.has(r.seq));
     core.handle(items);
-    await waitFor(() => mine().length >= items.length, 10_000);
+    await waitFor(() => mine().length >= items.length, EVENTUALLY_MS);
     return mine().sort((a, b) => a.seq - b.seq);
   };
   return { core, results, run, keys, epoch };
@@ -432,7 +433,7 @@ describe('LedgerCore against a real Redis', () => {
         const log = await accountLogAt(admin, accountKey);
         return log !== undefined && log.records.length === 0 && log.bytes <= 2 * stateBytes;
       };
-      expect(await waitFor(compacted, 5_000), `log of ${before} bytes compacted`).toBe(true);
+      expect(await waitFor(compacted, EVENTUALLY_MS), `log of ${before} bytes compacted`).toBe(true);
       const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
       expect(accountOf(view)).toMatchObject({ ok: true, account: { balance: 100_000 - 300, held: 0 } });
     });
@@ -770,9 +771,9 @@ describe('LedgerCore against a real Redis', () => {
     await h.run([txn(p, 300, 10, { txnClass: '0200' }), txn(p, 301, 10, { txnClass: '0200' })]);
     await h.run([txn(p, 302, 10, { txnClass: '0200' })]);
     // The compaction goes with a commit after its read: wait for the log to shrink.
-    expect(await waitFor(async () => ((await admin.strlen(accountKey)) as number) < before / 2, 5_000)).toBe(
-      true,
-    );
+    expect(
+      await waitFor(async () => ((await admin.strlen(accountKey)) as number) < before / 2, EVENTUALLY_MS),
+    ).toBe(true);
     await h.run([txn(p, 303, 10, { txnClass: '0200' })]);
     const log = (await accountLogAt(admin, accountKey))!;
     expect(log.records.map((r) => r.stan).sort((a, b) => a - b)).toEqual([100, 101, 300, 301, 302, 303]);

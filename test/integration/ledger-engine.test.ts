@@ -17,7 +17,7 @@ import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
-import { waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
@@ -43,7 +43,8 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
         actorsMax: 10_000,
         recordsPerActorMax: 64,
         evictedKeysMax: 1_000_000,
-        commitTimeoutMs: 2_000,
+        // The 96s below come from the crashed worker, not from a timeout: a slow fsync must not add any.
+        commitTimeoutMs: 10_000,
         keyPrefix: keys.prefix,
       },
       log: silentLogger,
@@ -90,7 +91,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
     const first = await Promise.all(inFlight);
     expect(first.every((r) => r.rc === '00' || r.rc === '96')).toBe(true);
     expect(first.some((r) => r.rc === '96')).toBe(true);
-    expect(await engine.whenReady(10_000)).toBe(true);
+    expect(await engine.whenReady(EVENTUALLY_MS)).toBe(true);
 
     // Retransmit everything: applied ones replay (same rrn), the others are decided now.
     const second = await Promise.all(
@@ -115,7 +116,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
     // Either it reached the worker before the crash, or it was refused: never a made-up answer.
     // The ledger answers a domain code; the admin API shows it as 503.
     if (!during.ok) expect(httpStatusOf(during.code)).toBe(503);
-    await waitFor(() => engine.isReady(), 10_000);
+    await waitFor(() => engine.isReady(), EVENTUALLY_MS);
     expect(await engine.admin({ k: 'get', pan })).toMatchObject({ ok: true, account: { balance: 99_800 } });
   });
 });

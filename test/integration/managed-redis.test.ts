@@ -5,14 +5,13 @@ import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../../src/observability/log.js';
+import { type ManagedRedis, startManagedRedis } from '../../src/store/managed-redis.js';
 import {
   findRedisServer,
-  type ManagedRedis,
   REDIS_NOT_INSTALLED_MESSAGE,
   RedisNotInstalledError,
   RedisStartError,
-  startManagedRedis,
-} from '../../src/store/managed-redis.js';
+} from '../../src/store/redis-server.js';
 import { pidAlive, removeDir, terminate, trackChild, trackDir, waitFor } from '../helpers/processes.js';
 
 // Everything started here is stopped in afterEach, whatever the test's outcome.

@@ -7,7 +7,7 @@ import nacl from 'tweetnacl';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
 import { byId, echo, nextId, responseMti, tx } from '../helpers/messages.js';
-import { sleep } from '../helpers/processes.js';
+import { EVENTUALLY_MS, sleep } from '../helpers/processes.js';
 import type { RawClient, TransportKind } from '../helpers/raw-client.js';
 import { institutionEntry, makeInstitution, signonBytes } from '../helpers/signon.js';
 import { encode, lengthPrefixed, type Msg } from '../helpers/wire.js';
@@ -66,7 +66,7 @@ function signonMessage(nonce: Uint8Array, id: unknown): Msg {
 }
 
 async function expectProtocolViolation(client: RawClient): Promise<void> {
-  const closed = await client.closedWithin(5000);
+  const closed = await client.closedWithin(EVENTUALLY_MS);
   expect(closed).not.toBe('open');
   if (client.transport === 'ws') expect(closed === 'open' ? undefined : closed.code).toBe(1007);
 }
@@ -123,7 +123,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 1 framing over %s', (transp
       const header = Buffer.alloc(4);
       header.writeUInt32BE(0x7fffffff, 0);
       await client.writeRaw(header);
-      expect(await client.closedWithin(5000)).not.toBe('open');
+      expect(await client.closedWithin(EVENTUALLY_MS)).not.toBe('open');
     });
   } else {
     it('reassembles a message sent as fragments (continuation frames)', async () => {
@@ -153,7 +153,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 1 framing over %s', (transp
     it('closes with 1003 on a text message', async () => {
       const client = await signedOn();
       client.sendText('{"mti":"0800","id":1,"code":"echo"}');
-      const closed = await client.closedWithin(5000);
+      const closed = await client.closedWithin(EVENTUALLY_MS);
       expect(closed === 'open' ? 'open' : closed.code).toBe(1003);
     });
 
@@ -197,7 +197,7 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 1 framing over %s', (transp
     const client = await signedOn();
     const batch = echoBatchOfSize(FRAME_BYTES_MAX + 1);
     client.send(batch);
-    const closed = await client.closedWithin(5000);
+    const closed = await client.closedWithin(EVENTUALLY_MS);
     expect(closed).not.toBe('open');
     if (transport === 'ws') expect(closed === 'open' ? undefined : closed.code).toBe(1009);
     expect(client.received.filter((m) => batch.some((r) => r['id'] === m['id']))).toEqual([]);

@@ -14,7 +14,7 @@ import { keySpace, shardOf } from '../../src/store/keys.js';
 import { accountLogAt, encodeLog, largestState } from '../helpers/account-log.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
-import { sleep, waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, sleep, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { RestartableStack } from '../helpers/restartable.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
@@ -175,7 +175,7 @@ describe('the record sweep in a running switch', () => {
       /^switchyard_ledger_sweep_deleted_records_total (\d+)$/m.exec(
         (await admin(stack.sw, 'GET', '/metrics')).text,
       )?.[1] ?? 'none';
-    expect(await waitFor(async () => (await deleted()) === '3', 5_000, 50)).toBe(true);
+    expect(await waitFor(async () => (await deleted()) === '3', EVENTUALLY_MS, 50)).toBe(true);
     await sleep(600);
     expect(await deleted(), 'further passes delete nothing more, and count nothing twice').toBe('3');
     await t.expect(req('0220', { pan: holder, amount: 600, orig: hold }), {

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CertFiles, makeCerts } from '../helpers/certs.js';
 import { at, ClientPool } from '../helpers/harness.js';
 import { byId, echo, tx } from '../helpers/messages.js';
+import { EVENTUALLY_MS } from '../helpers/processes.js';
 import { RawClient, type TlsClientOptions, type TransportKind } from '../helpers/raw-client.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { institutionEntry, makeInstitution, signOn } from '../helpers/signon.js';
@@ -70,7 +71,7 @@ async function expectRefused(connect: () => Promise<RawClient>): Promise<void> {
   } catch {
     return;
   }
-  const closed = await client.closedWithin(5000);
+  const closed = await client.closedWithin(EVENTUALLY_MS);
   expect(closed).not.toBe('open');
   expect(client.received).toEqual([]);
 }

@@ -14,7 +14,7 @@ import {
 } from '../../src/errors/codes.js';
 import { cliError, formatError, reportError, SwitchyardError } from '../../src/errors/switchyard-error.js';
 import { DataDirLockedError } from '../../src/store/data-dir-lock.js';
-import { RedisNotInstalledError, RedisStartError } from '../../src/store/managed-redis.js';
+import { RedisNotInstalledError, RedisStartError } from '../../src/store/redis-server.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -9,7 +9,7 @@ import {
   parse,
   renderSvg,
   summarise,
-} from '../../bench/flame.js';
+} from '../../bench/harness/flame.js';
 
 const APP = 'file:///repo/dist/src/app.js';
 

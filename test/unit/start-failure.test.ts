@@ -3,7 +3,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { startFailureCode } from '../../src/errors/start-failure.js';
 import { SwitchyardError } from '../../src/errors/switchyard-error.js';
 import { DataDirLockedError } from '../../src/store/data-dir-lock.js';
-import { RedisNotInstalledError, RedisStartError } from '../../src/store/managed-redis.js';
+import { RedisNotInstalledError, RedisStartError } from '../../src/store/redis-server.js';
 
 function errno(code: string, syscall: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${syscall} ${code}`), { code, syscall });

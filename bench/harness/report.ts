@@ -1,8 +1,8 @@
-import type { ScenarioResult } from './e2e.js';
+import type { ScenarioResult } from '../scenarios/e2e.js';
+import type { RedisCeiling } from '../scenarios/redis-ceiling.js';
 import type { Machine, Revision } from './machine.js';
 import type { MicroResult } from './micro.js';
 import type { RunKind } from './plan.js';
-import type { RedisCeiling } from './redis-ceiling.js';
 
 /** A switch scenario with its ratios to the ceilings measured in the same run. */
 export interface RatedScenario extends ScenarioResult {

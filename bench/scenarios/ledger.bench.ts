@@ -1,13 +1,13 @@
-import type { TxnRequest } from '../src/protocol/request.js';
-import { type DecideContext, type DecisionSink, decideInto } from '../src/rules/onus/decide.js';
-import type { AccountState } from '../src/runtime/account.js';
-import { AuthCodeSource } from '../src/runtime/auth-code.js';
-import { LiveRecords } from '../src/runtime/records/live-records.js';
-import { type Evictor, RecordIndex } from '../src/runtime/records/record-index.js';
-import type { TxnRecord } from '../src/runtime/records/txn-record.js';
-import { RrnSource } from '../src/runtime/rrn.js';
-import { withLuhnDigit } from '../src/util/pan.js';
-import { type MicroResult, measure } from './micro.js';
+import type { TxnRequest } from '../../src/protocol/request.js';
+import { type DecideContext, type DecisionSink, decideInto } from '../../src/rules/onus/decide.js';
+import type { AccountState } from '../../src/runtime/account.js';
+import { AuthCodeSource } from '../../src/runtime/auth-code.js';
+import { LiveRecords } from '../../src/runtime/records/live-records.js';
+import { type Evictor, RecordIndex } from '../../src/runtime/records/record-index.js';
+import type { TxnRecord } from '../../src/runtime/records/txn-record.js';
+import { RrnSource } from '../../src/runtime/rrn.js';
+import { withLuhnDigit } from '../../src/util/pan.js';
+import { type MicroResult, measure } from '../harness/micro.js';
 
 /**
  * In-memory actor decisions on one core: decide() over `accountCount`

@@ -1,5 +1,5 @@
+import type { SimLoad } from '../procs/sim-run.js';
 import type { FsyncMode } from './redis.js';
-import type { SimLoad } from './sim-run.js';
 
 /**
  * What `npm run bench` runs (full) and `npm run bench:quick` runs: the same

@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { runSim, type SimLoad } from '../procs/sim-run.js';
+import { startSwitch } from '../procs/switch-proc.js';
 import { renderProfiles } from './flame.js';
-import { repoRoot } from './procs.js';
+import { repoRoot } from './processes.js';
 import { type FsyncMode, startRedis } from './redis.js';
-import { runSim, type SimLoad } from './sim-run.js';
-import { startSwitch } from './switch-proc.js';
 
 /**
  * `npm run bench:profile -- [LOAD] [--inline] [--no-prof]`: one load against

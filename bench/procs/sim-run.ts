@@ -1,5 +1,5 @@
-import type { SimSummary } from '../src/sim/stats.js';
-import { cpuTimeMs, spawnTracked } from './procs.js';
+import type { SimSummary } from '../../src/sim/stats.js';
+import { cpuTimeMs, spawnTracked } from '../harness/processes.js';
 import type { Acquirer, Listen } from './switch-proc.js';
 
 /** One simulator invocation's load shape (the `switchyard sim acquirer` flags). */

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
  * thread), without dependencies: per profile an SVG flame graph, a folded-stacks file
  * (Brendan Gregg's `a;b;c weight`, weights in microseconds) and a text summary on stdout.
  *
- *   node dist/bench/flame.js <dir-with-cpuprofiles | file.cpuprofile> [--out DIR] [--label NAME]
+ *   node dist/bench/harness/flame.js <dir-with-cpuprofiles | file.cpuprofile> [--out DIR] [--label NAME]
  */
 
 /** The parts of the DevTools `Profiler.Profile` format this tool reads. */
@@ -460,7 +460,7 @@ function main(argv: readonly string[]): void {
   const input = positionals[0];
   if (values.help === true || input === undefined || positionals.length > 1) {
     process.stderr.write(
-      'usage: node dist/bench/flame.js <dir-with-cpuprofiles | file.cpuprofile> [--out DIR] [--label NAME]\n',
+      'usage: node dist/bench/harness/flame.js <dir-with-cpuprofiles | file.cpuprofile> [--out DIR] [--label NAME]\n',
     );
     process.exit(values.help === true ? 0 : 2);
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { cpuTimeMs } from './procs.js';
-import { type FsyncMode, startRedis } from './redis.js';
+import { cpuTimeMs } from '../harness/processes.js';
+import { type FsyncMode, startRedis } from '../harness/redis.js';
 
 export type RedisWriteMode = 'pipelined' | 'script';
 

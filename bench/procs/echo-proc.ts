@@ -1,4 +1,4 @@
-import { LineFeed, spawnTracked, waitForLine } from './procs.js';
+import { LineFeed, spawnTracked, waitForLine } from '../harness/processes.js';
 import type { Listen } from './switch-proc.js';
 
 export interface RunningEcho {
@@ -9,10 +9,10 @@ export interface RunningEcho {
 
 const READY_TIMEOUT_MS = 10_000;
 
-/** Starts bench/echo-server.ts as its own process (like the switch), both listeners on free ports. */
+/** Starts bench/procs/echo-server.ts as its own process (like the switch), both listeners on free ports. */
 export async function startEchoProcess(): Promise<RunningEcho> {
   const feed = new LineFeed();
-  const tracked = spawnTracked(process.execPath, ['dist/bench/echo-server.js'], { onLine: feed.push });
+  const tracked = spawnTracked(process.execPath, ['dist/bench/procs/echo-server.js'], { onLine: feed.push });
   try {
     const listen = await waitForLine(
       tracked,

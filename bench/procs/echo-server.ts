@@ -3,9 +3,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { decodePayload, encodePayload } from '../src/codec/codec.js';
-import { encodeFrameHeader, FrameParser } from '../src/codec/frame-parser.js';
-import { encodeResponses } from '../src/transport/response-encoder.js';
+import { decodePayload, encodePayload } from '../../src/codec/codec.js';
+import { encodeFrameHeader, FrameParser } from '../../src/codec/frame-parser.js';
+import { encodeResponses } from '../../src/transport/response-encoder.js';
 
 /**
  * The ceiling the switch is measured against: a server with the switch's
@@ -21,7 +21,7 @@ import { encodeResponses } from '../src/transport/response-encoder.js';
  * 00 (no signature check), echo answered, sign-off answered and the
  * connection closed after the flush.
  *
- * Run it: `node dist/bench/echo-server.js [--host H] [--tcp-port P] [--ws-port P]`;
+ * Run it: `node dist/bench/procs/echo-server.js [--host H] [--tcp-port P] [--ws-port P]`;
  * it prints one JSON line `{"msg":"echo ready","listen":{"tcp":...,"ws":...}}`.
  */
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { pack } from 'msgpackr';
-import { cpuTimeMs } from './procs.js';
-import { startRedis } from './redis.js';
+import { cpuTimeMs } from '../harness/processes.js';
+import { startRedis } from '../harness/redis.js';
 
 /**
  * What Redis spends per approval on the commit's writes, by the shape the
@@ -12,12 +12,12 @@ import { startRedis } from './redis.js';
  * journal and holds). It prints redis-server's CPU per approval (user +
  * system, from /proc), with `appendfsync always` as the switch runs it.
  *
- *   node dist/bench/commit-shapes.js script      # today: one Lua call, cmsgpack blob, HSET per account
- *   node dist/bench/commit-shapes.js script-hdel # the same plus HDEL of one pruned record per account
- *   node dist/bench/commit-shapes.js multi       # the HSETs as plain commands in MULTI/EXEC
- *   node dist/bench/commit-shapes.js multi-hdel  # MULTI/EXEC with the HDELs
- *   node dist/bench/commit-shapes.js watch-guard # WATCH + a Lua guard (epochs) + MULTI/EXEC
- *   node dist/bench/commit-shapes.js grouped     # one Lua call, 16 big hashes: one HSET per hash
+ *   node dist/bench/scenarios/commit-shapes.js script      # today: one Lua call, cmsgpack blob, HSET per account
+ *   node dist/bench/scenarios/commit-shapes.js script-hdel # the same plus HDEL of one pruned record per account
+ *   node dist/bench/scenarios/commit-shapes.js multi       # the HSETs as plain commands in MULTI/EXEC
+ *   node dist/bench/scenarios/commit-shapes.js multi-hdel  # MULTI/EXEC with the HDELs
+ *   node dist/bench/scenarios/commit-shapes.js watch-guard # WATCH + a Lua guard (epochs) + MULTI/EXEC
+ *   node dist/bench/scenarios/commit-shapes.js grouped     # one Lua call, 16 big hashes: one HSET per hash
  */
 const SHAPES = ['script', 'script-hdel', 'multi', 'multi-hdel', 'watch-guard', 'grouped'] as const;
 type Shape = (typeof SHAPES)[number];
@@ -134,7 +134,7 @@ async function run(shape: Shape): Promise<number> {
 
 const shape = process.argv[2] as Shape | undefined;
 if (shape === undefined || !SHAPES.includes(shape)) {
-  process.stderr.write(`usage: node dist/bench/commit-shapes.js ${SHAPES.join('|')}\n`);
+  process.stderr.write(`usage: node dist/bench/scenarios/commit-shapes.js ${SHAPES.join('|')}\n`);
   process.exit(2);
 }
 const usPerApproval = await run(shape);

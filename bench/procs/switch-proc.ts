@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { LineFeed, makeTempDir, removeTempDir, spawnTracked, waitForLine } from './procs.js';
+import { LineFeed, makeTempDir, removeTempDir, spawnTracked, waitForLine } from '../harness/processes.js';
 
 export interface Endpoint {
   readonly host: string;

@@ -1,8 +1,8 @@
-import { decodePayload, encodePayload } from '../src/codec/codec.js';
-import { encodeFrame, FrameParser } from '../src/codec/frame-parser.js';
-import { validateRequest } from '../src/protocol/validate-request.js';
-import { encodeResponses } from '../src/transport/response-encoder.js';
-import { type MicroResult, measure } from './micro.js';
+import { decodePayload, encodePayload } from '../../src/codec/codec.js';
+import { encodeFrame, FrameParser } from '../../src/codec/frame-parser.js';
+import { validateRequest } from '../../src/protocol/validate-request.js';
+import { encodeResponses } from '../../src/transport/response-encoder.js';
+import { type MicroResult, measure } from '../harness/micro.js';
 
 /** Codec and framing micro-benchmarks: the per-message CPU floor of the wire path. */
 export function runCodecBench(durationMs: number): MicroResult[] {

@@ -1,10 +1,10 @@
-import type { LatencyPercentilesMs } from '../src/sim/latency-histogram.js';
-import { startEchoProcess } from './echo-proc.js';
-import type { Plan, Scenario, SwitchFamily } from './plan.js';
-import { type FsyncMode, startRedis } from './redis.js';
-import { runSim, type SimLoad, type SimTarget } from './sim-run.js';
-import { medianByKey, type Spread, spread } from './stats.js';
-import { startSwitch } from './switch-proc.js';
+import type { LatencyPercentilesMs } from '../../src/sim/latency-histogram.js';
+import type { Plan, Scenario, SwitchFamily } from '../harness/plan.js';
+import { type FsyncMode, startRedis } from '../harness/redis.js';
+import { medianByKey, type Spread, spread } from '../harness/stats.js';
+import { startEchoProcess } from '../procs/echo-proc.js';
+import { runSim, type SimLoad, type SimTarget } from '../procs/sim-run.js';
+import { startSwitch } from '../procs/switch-proc.js';
 
 /** One run of one scenario. */
 export interface RunSample {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createAuthCodeGenerator } from '../src/runtime/auth-code.js';
-import { createRrnGenerator } from '../src/runtime/rrn.js';
+import { createAuthCodeGenerator } from '../../src/runtime/auth-code.js';
+import { createRrnGenerator } from '../../src/runtime/rrn.js';
 
 /**
  * What keeping records costs, by layout: the experiment that chose the
@@ -11,10 +11,10 @@ import { createRrnGenerator } from '../src/runtime/rrn.js';
  * in-memory benchmark's shape), with no rules at all. It prints the
  * sustained rate after filling every map, GC included.
  *
- *   node dist/bench/record-layout.js objects   # before change 20: record + response objects, string key, rrn/authCode strings
- *   node dist/bench/record-layout.js strkey    # one object, rrn/authCode as numbers, string key
- *   node dist/bench/record-layout.js strcodes  # one object keyed by stan (a Smi), rrn/authCode strings
- *   node dist/bench/record-layout.js numeric   # one object keyed by stan, numbers only (closest to today's)
+ *   node dist/bench/scenarios/record-layout.js objects   # before change 20: record + response objects, string key, rrn/authCode strings
+ *   node dist/bench/scenarios/record-layout.js strkey    # one object, rrn/authCode as numbers, string key
+ *   node dist/bench/scenarios/record-layout.js strcodes  # one object keyed by stan (a Smi), rrn/authCode strings
+ *   node dist/bench/scenarios/record-layout.js numeric   # one object keyed by stan, numbers only (closest to today's)
  */
 const MODES = ['objects', 'strkey', 'strcodes', 'numeric'] as const;
 type Mode = (typeof MODES)[number];
@@ -117,7 +117,7 @@ function run(mode: Mode): number {
 
 const mode = process.argv[2] as Mode | undefined;
 if (mode === undefined || !MODES.includes(mode)) {
-  process.stderr.write(`usage: node dist/bench/record-layout.js ${MODES.join('|')}\n`);
+  process.stderr.write(`usage: node dist/bench/scenarios/record-layout.js ${MODES.join('|')}\n`);
   process.exit(2);
 }
 console.log(

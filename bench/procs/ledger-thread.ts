@@ -1,6 +1,6 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { runLedgerBench } from './ledger.bench.js';
-import type { MicroResult } from './micro.js';
+import type { MicroResult } from '../harness/micro.js';
+import { runLedgerBench } from '../scenarios/ledger.bench.js';
 
 /**
  * runLedgerBench on a worker thread of its own, started as the switch starts

@@ -1,15 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runLedgerBenchRepeated } from '../procs/ledger-thread.js';
+import { runCodecBench } from '../scenarios/codec.bench.js';
+import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from '../scenarios/e2e.js';
+import { measureRedisCeiling, type RedisCeiling, type RedisWriteMode } from '../scenarios/redis-ceiling.js';
 import { latencyByLoadChart, throughputByBatchChart } from './chart.js';
-import { runCodecBench } from './codec.bench.js';
-import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from './e2e.js';
-import { runLedgerBenchRepeated } from './ledger-thread.js';
 import { describeMachine, describeRevision } from './machine.js';
 import { formatTable } from './micro.js';
 import { makePlan, type RunKind } from './plan.js';
-import { repoRoot } from './procs.js';
+import { repoRoot } from './processes.js';
 import type { FsyncMode } from './redis.js';
-import { measureRedisCeiling, type RedisCeiling, type RedisWriteMode } from './redis-ceiling.js';
 import {
   type BenchDocument,
   ceilingTable,
@@ -19,12 +19,12 @@ import {
   rate,
 } from './report.js';
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--only PART[,PART...]]
+const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]]
 
   npm run bench          full suite (about 10 minutes): every end-to-end scenario 3 times
   npm run bench:quick    every scenario once, short (under a minute)
   --only                 run only some parts: micro, redis, echo, switch (every family) or
-                         switch family ids (see bench/plan.ts); results go to
+                         switch family ids (see bench/harness/plan.ts); results go to
                          bench/results/partial-*.json and *-partial.svg, not latest-*
 `;
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, release, totalmem } from 'node:os';
-import { repoRoot } from './procs.js';
+import { repoRoot } from './processes.js';
 
 export interface Machine {
   readonly cpu: string;

@@ -1,17 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { LogFields, Logger } from '../src/observability/log.js';
-import { createLogger } from '../src/observability/log.js';
-import { REDACTED, scrubText } from '../src/observability/log-redact.js';
-import { maskPan } from '../src/util/pan.js';
-import { formatTable, type MicroResult, measure } from './micro.js';
+import type { LogFields, Logger } from '../../src/observability/log.js';
+import { createLogger } from '../../src/observability/log.js';
+import { REDACTED, scrubText } from '../../src/observability/log-redact.js';
+import { maskPan } from '../../src/util/pan.js';
+import { formatTable, type MicroResult, measure } from '../harness/micro.js';
 
 /**
  * The logger's costs, and pino's for the same lines, to choose between them
  * (issue 15, item 7). Run after a build:
  *
  *   npm i --no-save pino      # optional: without it only switchyard's logger is measured
- *   node --expose-gc --max-semi-space-size=64 dist/bench/log.bench.js > /dev/null
+ *   node --expose-gc --max-semi-space-size=64 dist/bench/scenarios/log.bench.js > /dev/null
  *
  * Results go to stderr; stdout is the sink of the "to stdout" rows, so send
  * it to /dev/null (or a file) to time the write itself rather than a terminal.

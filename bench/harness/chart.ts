@@ -1,4 +1,4 @@
-import type { LatencyKey, ScenarioResult } from './e2e.js';
+import type { LatencyKey, ScenarioResult } from '../scenarios/e2e.js';
 
 /**
  * Hand-written SVG line charts (no dependencies, no browser): categorical x,

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
  * fails or is interrupted.
  */
 
-/** The repository root (this file runs from dist/bench/). */
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The repository root (this file runs from dist/bench/harness/). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
