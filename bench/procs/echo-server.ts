@@ -16,7 +16,7 @@ import { encodeResponses } from '../../src/transport/response-encoder.js';
  * switch does, and does nothing else: no validation, no session state, no
  * ledger, no Redis.
  *
- * It speaks just enough of the session (PROTOCOL.md section 2) for the
+ * It speaks just enough of the session (docs/protocol.md section 2) for the
  * unmodified simulator: a challenge on connect, any sign-on answered 0810 rc
  * 00 (no signature check), echo answered, sign-off answered and the
  * connection closed after the flush.

@@ -4,7 +4,7 @@ import { createRrnGenerator } from '../../src/runtime/rrn.js';
 
 /**
  * What keeping records costs, by layout: the experiment that chose the
- * ledger's record layout (docs/performance.md, changes 20-24), not part of
+ * ledger's record layout (docs/performance-log.md, changes 20-24), not part of
  * `npm run bench`. Per simulated decision it builds
  * what an actor keeps for one approval and files it in the account's map,
  * dropping the oldest beyond 8 per account, over 100,000 accounts (the

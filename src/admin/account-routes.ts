@@ -19,7 +19,7 @@ import { seedAccounts } from './account-seed.js';
 import type { AdminServer } from './admin-server.js';
 import { HttpError, readJsonBody, sendJson } from './http-json.js';
 
-/** PROTOCOL.md section 6: the account calls. Every PAN in an answer is masked. */
+/** docs/protocol.md section 6: the account calls. Every PAN in an answer is masked. */
 
 function masked(view: AccountView): AccountView {
   return { ...view, pan: maskPan(view.pan) };

@@ -13,7 +13,7 @@ import { loadTlsOptions } from '../transport/tls-options.js';
 import { HttpError, sendError, sendJson } from './http-json.js';
 
 /**
- * The admin HTTP API of PROTOCOL.md section 6. /healthz, /readyz and /metrics
+ * The admin HTTP API of docs/protocol.md section 6. /healthz, /readyz and /metrics
  * are open; every other call needs `Authorization: Bearer <admin.token>`.
  * Routes register themselves (accounts, config reload, clearing) so this file
  * stays the transport and auth only.

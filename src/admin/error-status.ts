@@ -1,7 +1,7 @@
 import type { AdminErrorCode, LedgerErrorCode } from '../errors/codes.js';
 
 /**
- * The HTTP status of every code the admin API answers with (PROTOCOL.md
+ * The HTTP status of every code the admin API answers with (docs/protocol.md
  * section 6): its own errors, and the ledger's domain outcomes, which carry
  * no status of their own. Typed so a new code cannot go without one.
  */

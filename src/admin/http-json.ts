@@ -26,7 +26,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** PROTOCOL.md section 6: errors are `{error: {code, message}}` with the code's status. */
+/** docs/protocol.md section 6: errors are `{error: {code, message}}` with the code's status. */
 export function sendError(res: ServerResponse, code: HttpErrorCode, message: string): void {
   sendJson(res, httpStatusOf(code), { error: { code, message } });
 }

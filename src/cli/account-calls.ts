@@ -7,7 +7,7 @@ import { EXIT_OK, runCommand } from './run-command.js';
 
 /**
  * `switchyard accounts get|put|adjust PAN ...`: one admin API call each
- * (PROTOCOL.md section 6), its JSON answer printed as the API sent it (the
+ * (docs/protocol.md section 6), its JSON answer printed as the API sent it (the
  * API masks the PAN). A non-2xx answer is exit 1 with the status, error code
  * and message on one stderr line.
  */

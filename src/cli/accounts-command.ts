@@ -5,7 +5,7 @@ const ACCOUNTS_SPEC: CommandSpec = {
   name: 'switchyard accounts',
   usage: `usage: switchyard accounts <command> [options]
 
-Account operations through the running switch's admin API (PROTOCOL.md section 6);
+Account operations through the running switch's admin API (docs/protocol.md section 6);
 the admin address and token come from --config FILE (default config/demo.json, or
 SWITCHYARD_CONFIG) or --admin URL --token TOKEN.
 

@@ -59,7 +59,7 @@ export async function callAdmin(
 
 /**
  * A non-2xx answer as one line: the status, the API's error code and message
- * (PROTOCOL.md section 6: `{error: {code, message}}`), else the start of the body.
+ * (docs/protocol.md section 6: `{error: {code, message}}`), else the start of the body.
  */
 export function answerFailure(answer: AdminAnswer): CliFailure {
   let parsed: unknown;

@@ -13,7 +13,7 @@ const START_SPEC: CommandSpec = {
 Runs the switch until SIGINT or SIGTERM, then shuts down gracefully (exit 0).
 Logs JSON lines on stdout; "switch ready" names the bound addresses.
 
-  --config FILE    the switch config (JSON; PROTOCOL.md section 9); or set SWITCHYARD_CONFIG=FILE
+  --config FILE    the switch config (JSON; docs/protocol.md section 9); or set SWITCHYARD_CONFIG=FILE
   --help           this text
 
 Exit: 0 after a clean shutdown, 1 when it cannot start or stop, 2 for a bad

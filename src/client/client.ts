@@ -17,7 +17,7 @@ export interface SwitchClientEventMap {
 type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
- * A host's connection to the switch (PROTOCOL.md sections 1-2): signs on once
+ * A host's connection to the switch (docs/protocol.md sections 1-2): signs on once
  * per connection, matches responses to requests by id, coalesces the requests
  * of one event-loop turn into one frame, answers the switch's echoes, and
  * re-connects with back-off after a drop.

@@ -37,7 +37,7 @@ export interface ConnectionHooks {
 type Phase = 'handshake' | 'signon' | 'open' | 'closed';
 
 /**
- * One transport plus its session (PROTOCOL.md section 2): challenge, sign-on,
+ * One transport plus its session (docs/protocol.md section 2): challenge, sign-on,
  * echo, sign-off, and the requests in flight on it. A connection is used once;
  * reconnecting makes a new one.
  */
@@ -305,7 +305,7 @@ export class Connection {
     this.switchId = typeof challenge.switch === 'string' ? challenge.switch : undefined;
     this.signonId = signon.id as MessageId;
     this.phase = 'signon';
-    // The sign-on travels alone in its frame (PROTOCOL.md section 2.4): straight to the transport.
+    // The sign-on travels alone in its frame (docs/protocol.md section 2.4): straight to the transport.
     this.transport.send(encodePayload(signon));
   }
 

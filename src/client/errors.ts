@@ -23,7 +23,7 @@ export const CLIENT_ERROR_CODES = {
   CLOSED: 'CLOSED',
   /** A message without a string `mti`, with a bad `id`, or an empty batch. */
   INVALID_MESSAGE: 'INVALID_MESSAGE',
-  /** The caller's id is already in flight on this connection (PROTOCOL.md section 1). */
+  /** The caller's id is already in flight on this connection (docs/protocol.md section 1). */
   DUPLICATE_ID: 'DUPLICATE_ID',
   /** One message, or one requestBatch(), would not fit in a frame (frameBytesMax / batchMax). */
   FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',

@@ -1,6 +1,6 @@
 /**
  * Message shapes as the SDK sees them. Fields beyond `mti`, `id` and `rc` are
- * the caller's business (PROTOCOL.md section 3): the SDK forwards them as-is.
+ * the caller's business (docs/protocol.md section 3): the SDK forwards them as-is.
  */
 
 /** A request id: unsigned integer below 2^53 or a string of at most 64 bytes. */

@@ -4,7 +4,7 @@ import { isValidId, type MessageId, type RequestMessage } from './messages.js';
 
 /**
  * Gives a request its id and encodes it once. An absent id becomes the next
- * free integer; a caller's id must be valid and not in flight (PROTOCOL.md
+ * free integer; a caller's id must be valid and not in flight (docs/protocol.md
  * section 1). The caller's object is never mutated: they may retransmit it.
  */
 export function encodeRequest(

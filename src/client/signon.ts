@@ -11,7 +11,7 @@ export interface SignonIdentity {
 }
 
 /**
- * The answer to the switch's challenge (PROTOCOL.md section 2.2): an Ed25519
+ * The answer to the switch's challenge (docs/protocol.md section 2.2): an Ed25519
  * signature over nonce || institution || 0x00 || role. Made once per
  * connection, never per message (tweetnacl signs only a few hundred a second).
  */

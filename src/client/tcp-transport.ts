@@ -5,7 +5,7 @@ import { ClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import { type Transport, type TransportEvents, tlsConnectOptions } from './transport.js';
 
-/** TCP or TLS: 4-byte big-endian length, then the payload (PROTOCOL.md section 1). */
+/** TCP or TLS: 4-byte big-endian length, then the payload (docs/protocol.md section 1). */
 export function createTcpTransport(options: ResolvedClientOptions, events: TransportEvents): Transport {
   const socket: net.Socket =
     options.tls === undefined

@@ -12,7 +12,7 @@ import { type Transport, type TransportEvents, tlsConnectOptions } from './trans
 const WS_BUFFERED_HIGH_WATER_BYTES = 1024 * 1024;
 const WS_CLOSE_UNSUPPORTED_DATA = 1003;
 
-/** WebSocket or WSS: one binary message per payload, permessage-deflate off (PROTOCOL.md section 1). */
+/** WebSocket or WSS: one binary message per payload, permessage-deflate off (docs/protocol.md section 1). */
 export function createWsTransport(options: ResolvedClientOptions, events: TransportEvents): Transport {
   const scheme = options.tls === undefined ? 'ws' : 'wss';
   // An IPv6 literal needs brackets inside a URL.

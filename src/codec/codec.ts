@@ -2,7 +2,7 @@ import { type Options, Packr, Unpackr } from 'msgpackr';
 import { fastEncode } from './fast-encoder.js';
 
 /**
- * MessagePack exactly as PROTOCOL.md section 1 requires: standard maps (no
+ * MessagePack exactly as docs/protocol.md section 1 requires: standard maps (no
  * msgpackr record extension), plain objects out, integers beyond 2^53 kept as
  * bigint so validation can refuse them instead of silently losing precision.
  *

@@ -1,6 +1,6 @@
 /**
  * TCP framing: a 4-byte big-endian unsigned length N, then N payload bytes
- * (PROTOCOL.md section 1).
+ * (docs/protocol.md section 1).
  *
  * An explicit two-state machine over the chunks the socket hands us. A frame
  * may be split at any byte and a chunk may hold many frames; the length is

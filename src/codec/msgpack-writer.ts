@@ -7,7 +7,7 @@ import { codeString } from '../util/code-source.js';
  * nested in it are written in place, with no intermediate Buffer per value
  * (the profile of the commit path showed a third of a ledger thread in
  * msgpackr.pack of each value, the copy of each into the blob, and the GC of
- * both; docs/performance.md).
+ * both; docs/performance-log.md).
  *
  * What it writes is standard MessagePack that msgpackr and Redis's cmsgpack
  * both read: integers of up to 32 bits in their compact forms; integers

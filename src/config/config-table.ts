@@ -18,10 +18,9 @@ type Row = readonly [string, string, string, string];
 export function renderConfigTable(root: Setting = SWITCH_SETTINGS): string {
   const rows: Row[] = [];
   collect(root, '', rows);
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((cell, i) => cell.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(HEADER), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  // Cells are not padded to a column width: a padded table is twice the bytes, and renders the same.
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(HEADER), line(HEADER.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
 /** `text` with the block between the markers replaced by `table`; throws when the markers are missing. */

@@ -2,7 +2,7 @@ import type { DefaultsOf, Setting } from './schema.js';
 import { SWITCH_SETTINGS } from './settings.js';
 
 /**
- * Built-in defaults (PROTOCOL.md sections 1-9), read off the declared
+ * Built-in defaults (docs/protocol.md sections 1-9), read off the declared
  * settings: every defaulted key, objects nested. A config file is merged over
  * these. `switchId`, `admin.token`, institutions and routes have no sensible
  * default and must be configured.

@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js';
 import type { SwitchConfig } from './types.js';
 import { type ValidateOptions, type ValidationResult, validateConfig } from './validate.js';
 
-/** Environment variable naming the config file when `--config` is not given (PROTOCOL.md section 9). */
+/** Environment variable naming the config file when `--config` is not given (docs/protocol.md section 9). */
 export const CONFIG_ENV_VAR = 'SWITCHYARD_CONFIG';
 
 /**

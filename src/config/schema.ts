@@ -56,7 +56,7 @@ export interface Setting<T = unknown, P extends Presence = Presence> {
   readonly requiredMessage: string | undefined;
   /** One line for the README's config table. */
   readonly doc: string;
-  /** Not part of PROTOCOL.md's contract (an implementation setting). */
+  /** Not part of the contract's contract (an implementation setting). */
   readonly internal: boolean;
   /** Type level only: the validated value's type. Never set. */
   readonly __type?: T;

@@ -4,7 +4,7 @@ import { isPlainObject, quote } from './checker.js';
 import { array, boolean, integer, object, oneOf, path, readableFile, string } from './schema.js';
 
 /**
- * Every configuration setting, declared once (PROTOCOL.md section 9): its
+ * Every configuration setting, declared once (docs/protocol.md section 9): its
  * kind, bounds, unit, default (or whether it is required) and one line of doc.
  * Validation, the defaults, the config types and the README's table are all
  * derived from this tree. Every number has a finite bound; `internal` marks a

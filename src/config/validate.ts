@@ -5,7 +5,7 @@ import { SWITCH_SETTINGS } from './settings.js';
 import type { SwitchConfig } from './types.js';
 
 /**
- * Strict validation of a configuration (PROTOCOL.md section 9) against the
+ * Strict validation of a configuration (docs/protocol.md section 9) against the
  * declared settings: an absent setting takes its default, every unknown key
  * and every bad value is a problem, and ALL problems are collected, each
  * prefixed with its JSON path, so an operator fixes the file in one pass

@@ -22,7 +22,7 @@ export interface AdmissionInput {
 }
 
 /**
- * The pure admission step of PROTOCOL.md section 3 for a signed-on
+ * The pure admission step of docs/protocol.md section 3 for a signed-on
  * acquirer's transaction: format (30) and MTI/proc (12) checks, routing
  * (15), then the card check (14), in the contract's order. A message in;
  * a TxnContext for an engine, or the response the switch gives itself, out.

@@ -1,7 +1,7 @@
 import type { RouteConfig } from '../config/types.js';
 
 /**
- * Longest-prefix routing over PAN digits (PROTOCOL.md section 4) as a digit
+ * Longest-prefix routing over PAN digits (docs/protocol.md section 4) as a digit
  * trie: at most 19 array steps per lookup, no allocation. Rebuilt whole on
  * config reload and swapped in, so a lookup never sees half a table.
  */

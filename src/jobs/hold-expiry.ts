@@ -24,7 +24,7 @@ const SCHEDULER_ID = 'hold-expiry';
 export interface HoldExpiryOptions extends ScheduledJobBase {
   readonly keys: KeySpace;
   readonly ledger: Pick<LedgerEngine, 'expire'>;
-  /** PROTOCOL.md `holdTtlMs`: how long after its commit a hold is due. */
+  /** docs/protocol.md `holdTtlMs`: how long after its commit a hold is due. */
   readonly holdTtlMs: number;
   /** Holds asked about per pass (default HOLDS_PER_PASS_MAX). */
   readonly holdsPerPassMax?: number;
@@ -79,7 +79,7 @@ function isNotDue(outcome: ExpireOutcome): outcome is NotDueYet {
 }
 
 /**
- * Releases holds older than holdTtlMs (PROTOCOL.md section 5) as a BullMQ job
+ * Releases holds older than holdTtlMs (docs/protocol.md section 5) as a BullMQ job
  * scheduler, through each hold's owning actor (never behind its back): the
  * actor decides, still open and due -> released and journaled; closed
  * meanwhile -> nothing to do.
@@ -87,7 +87,7 @@ function isNotDue(outcome: ExpireOutcome): outcome is NotDueYet {
  * The holds are found in the journal, which every commit writes anyway: a
  * hold placed is a `hold` effect in its log partition's stream. So a commit
  * writes no index of its holds (an RPUSH per hold and an SADD per bucket
- * cost ~10% of the durable approval rate; docs/performance.md, change 33).
+ * cost ~10% of the durable approval rate; docs/performance-log.md, change 33).
  * Per log partition the job keeps a cursor (the last entry id it read) and
  * reads on from it up to the entries committed holdTtlMs ago by the stream
  * ids' clock: every hold in those is due, unless its record says otherwise

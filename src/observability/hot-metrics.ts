@@ -5,7 +5,7 @@ import type { Metric, Registry } from 'prom-client';
  * prom-client Registry like any of its metrics (same exposition lines), but
  * recorded as plain numbers: prom-client hashes the label set on every inc()
  * and observe(), even on a cached child, which cost ~8% of the main thread at
- * 64 msgs/frame (docs/performance.md). Label values come from bounded sets
+ * 64 msgs/frame (docs/performance-log.md). Label values come from bounded sets
  * (MTIs, response codes): the caller keeps them bounded.
  */
 

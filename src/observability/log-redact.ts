@@ -20,7 +20,7 @@ import { luhnValid, maskPan } from '../util/pan.js';
 
 export const REDACTED = '[redacted]';
 
-/** Shortest digit run that can be a PAN (PROTOCOL.md: 12-19 digits). */
+/** Shortest digit run that can be a PAN (docs/protocol.md: 12-19 digits). */
 const PAN_DIGITS_MIN = 12;
 const PAN_DIGITS_MAX = 19;
 

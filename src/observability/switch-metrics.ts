@@ -2,7 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { HotCounter2, HotHistogram1 } from './hot-metrics.js';
 
 /**
- * The metrics of PROTOCOL.md section 8 that the main thread owns. The two
+ * The metrics of docs/protocol.md section 8 that the main thread owns. The two
  * recorded per message are hot-metrics.ts counters (one Map lookup and a few
  * additions, no label hashing); the rest are prom-client's. No per-card value
  * is ever a label.
@@ -76,7 +76,7 @@ export class SwitchMetrics {
       labelNames: ['worker'],
       registers,
     });
-    // Not in PROTOCOL.md section 8 (switchyard's own): the evicted-key budget (ledger.evictedKeysMax)
+    // Not in docs/protocol.md section 8 (switchyard's own): the evicted-key budget (ledger.evictedKeysMax)
     // and what running past it costs, record reads from Redis.
     this.evictedKeys = new Gauge({
       name: 'switchyard_ledger_evicted_keys',

@@ -1,4 +1,4 @@
-/** Message type indicators of PROTOCOL.md sections 2-4. */
+/** Message type indicators of docs/protocol.md sections 2-4. */
 export const MTI = {
   authRequest: '0100',
   authRepeat: '0101',

@@ -1,4 +1,4 @@
-/** Response codes of PROTOCOL.md section 3. Business outcomes are values, never exceptions. */
+/** Response codes of docs/protocol.md section 3. Business outcomes are values, never exceptions. */
 export const RC = {
   approved: '00',
   doNotHonour: '05',

@@ -1,6 +1,6 @@
 import type { TxnClass } from './mti.js';
 
-/** Processing codes of PROTOCOL.md section 3. */
+/** Processing codes of docs/protocol.md section 3. */
 export type Proc = '00' | '01' | '20' | '31';
 
 /**

@@ -1,7 +1,7 @@
 import type { Role } from './mti.js';
 import type { OutboundMessage, TxnRequest } from './request.js';
 
-/** The issuer a route names for the switch's own accounts (PROTOCOL.md section 4). */
+/** The issuer a route names for the switch's own accounts (docs/protocol.md section 4). */
 export const LOCAL_ISSUER = 'local';
 
 /** Who a message came from: a signed-on session's institution and role. */
@@ -46,7 +46,7 @@ export interface HostMessageSink {
   /**
    * A response-class message from a signed-on host (an issuer's 0110/0210,
    * an advice acknowledgment): matched by `id`; one nobody awaits is
-   * ignored (PROTOCOL.md section 4).
+   * ignored (docs/protocol.md section 4).
    */
   hostMessage(from: HostIdentity, msg: Readonly<Record<string, unknown>>): void;
 }

@@ -3,7 +3,7 @@ import { RC } from './rc.js';
 import type { Proc, TxnRequest } from './request.js';
 
 /**
- * Format (30) and MTI/proc (12) checks of PROTOCOL.md section 3, in the
+ * Format (30) and MTI/proc (12) checks of docs/protocol.md section 3, in the
  * contract's order. Routing (15) and the card check (14) follow in the
  * router; the ledger decides the rest.
  *

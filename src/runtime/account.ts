@@ -1,4 +1,4 @@
-/** On-us account state (PROTOCOL.md section 5). Integer minor units only. */
+/** On-us account state (docs/protocol.md section 5). Integer minor units only. */
 
 export type AccountStatus = 'active' | 'blocked';
 

@@ -5,7 +5,7 @@ import { signonSignedBytes } from '../protocol/signon.js';
 import { importEd25519PublicKey, verifyEd25519 } from './ed25519.js';
 
 /**
- * Sign-on verification against `institutions[]` (PROTOCOL.md section 2).
+ * Sign-on verification against `institutions[]` (docs/protocol.md section 2).
  * Keys are imported once per config load, never per sign-on.
  */
 export class Authenticator {

@@ -1,7 +1,7 @@
 import type { Role } from '../protocol/mti.js';
 
 /**
- * Where a connection is in PROTOCOL.md section 2's life cycle.
+ * Where a connection is in docs/protocol.md section 2's life cycle.
  * awaitingSignon -> signedOn -> signingOff -> closed; any state -> closed.
  */
 export type SessionPhase = 'awaitingSignon' | 'signedOn' | 'signingOff' | 'closed';

@@ -21,7 +21,7 @@ export interface NetworkOutcome {
   readonly action: SessionAction;
 }
 
-/** What the heartbeat asks of the connection (PROTOCOL.md section 2.5). */
+/** What the heartbeat asks of the connection (docs/protocol.md section 2.5). */
 export type HeartbeatAction =
   | { readonly k: 'none' }
   | { readonly k: 'dead' }
@@ -35,7 +35,7 @@ const ID_REQUIRED = 'id is required: an unsigned integer below 2^53 or a string 
 const ALONE_REQUIRED = 'sign-on must travel alone in its frame';
 
 /**
- * The session rules of PROTOCOL.md section 2 for one connection, free of IO:
+ * The session rules of docs/protocol.md section 2 for one connection, free of IO:
  * the challenge, sign-on, echo and sign-off answers, the heartbeat's echo
  * bookkeeping, and what a message may do in the current phase. The
  * connection sends what this returns and owns the timers and the socket.

@@ -18,7 +18,7 @@ const SKEW_SEED_SALT = 0x5eed_5ce7;
 
 /**
  * The acquirer simulator: signs on `connections` times as one acquirer,
- * drives valid transactions (PROTOCOL.md section 3) until --duration,
+ * drives valid transactions (docs/protocol.md section 3) until --duration,
  * --count, Ctrl-C or `signal`, waits for what is still in flight, signs off,
  * prints the summary and returns it. Rejects only when it cannot start
  * (connect or sign-on failed).

@@ -58,7 +58,7 @@ export interface RequestFactoryOptions {
   readonly pickPan?: () => number;
 }
 
-/** Builds valid PROTOCOL.md section 3 requests, PANs round-robin unless `pickPan` says otherwise. */
+/** Builds valid docs/protocol.md section 3 requests, PANs round-robin unless `pickPan` says otherwise. */
 export class RequestFactory {
   /** Set by advance(): the last request's index into `pans`. Its stan and time are in `clock`. */
   lastPanIndex = 0;

@@ -5,7 +5,7 @@ import { RedisStartError, startRedisServer } from './redis-server.js';
 
 /**
  * The private redis-server the switch starts and owns when no `redis.url` is
- * configured (PROTOCOL.md section 9, DESIGN.md "Durability"): the one
+ * configured (docs/protocol.md section 9, DESIGN.md "Durability"): the one
  * implementation in redis-server.ts with the switch's contract (AOF with fsync
  * on every write, no eviction), data under `<dataDir>/redis` with its log and
  * pidfile, a leftover of a killed switch stopped first, an unexpected exit logged.

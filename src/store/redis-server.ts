@@ -20,7 +20,7 @@ import { type Logger, silentLogger } from '../observability/log.js';
  * (managed-redis.ts), the tests' redis (test/helpers/redis-server.ts) and the
  * bench's (bench/harness/redis.ts); they differ only through the options.
  *
- * The settings are the switch's durability contract (PROTOCOL.md section 9):
+ * The settings are the switch's durability contract (docs/protocol.md section 9):
  * AOF with fsync on every write, also during rewrites; refuse writes rather than
  * evict ledger keys; no RDB snapshots. Only the fsync policy is an option, for
  * benchmarks comparing policies and tests that want no persistence at all.
@@ -169,7 +169,7 @@ function redisServerArgs(dir: string, port: number, fsync: RedisFsync, logAndPid
     ['--maxmemory-policy', 'noeviction'],
     ['--save', ''],
     // The AOF rewrite writes its base as RDB; LZF-compressing it was ~40% of the rewrite
-    // child's CPU, which competes with the switch on small machines (docs/performance.md).
+    // child's CPU, which competes with the switch on small machines (docs/performance-log.md).
     // Disk is the cheaper resource here: the base file is written uncompressed.
     ['--rdbcompression', 'no'],
   ].flat();

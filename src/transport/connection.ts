@@ -22,7 +22,7 @@ type Msg = Record<string, unknown>;
  */
 export class Connection implements WireEvents, RegisteredConnection {
   private readonly session: Session;
-  /** Requests read and not yet answered (PROTOCOL.md section 1's "in flight"). */
+  /** Requests read and not yet answered (docs/protocol.md section 1's "in flight"). */
   private inflight = 0;
   private outbox: OutboundMessage[] = [];
   /** performance.now() of each outbox entry's request frame, or -1 for messages the switch originates. */
@@ -156,7 +156,7 @@ export class Connection implements WireEvents, RegisteredConnection {
 
   // --- heartbeat (driven by the registry's sweep) ---------------------
 
-  /** Called periodically; sends the switch's echo or closes a silent peer (PROTOCOL.md section 2.5). */
+  /** Called periodically; sends the switch's echo or closes a silent peer (docs/protocol.md section 2.5). */
   heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void {
     if (this.closing) return;
     const action = this.session.heartbeat(nowMs, this.lastFrameAtMs, heartbeatMs, nextEchoId);

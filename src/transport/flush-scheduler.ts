@@ -2,7 +2,7 @@
  * Coalesces writes: every connection that queued responses during this
  * event-loop turn is flushed once, in the check phase right after the I/O
  * that produced them, so responses owed to one connection leave as one frame
- * per turn (PROTOCOL.md section 1; DESIGN.md section 1).
+ * per turn (docs/protocol.md section 1; DESIGN.md section 1).
  */
 export interface Flushable {
   flush(): void;

@@ -51,7 +51,7 @@ export async function listenWs(
     server: http,
     perMessageDeflate: false,
     maxPayload: frameBytesMax,
-    // Every path is accepted (PROTOCOL.md section 1).
+    // Every path is accepted (docs/protocol.md section 1).
     clientTracking: false,
   });
   wss.on('connection', (socket, request) => {

@@ -6,7 +6,7 @@
 
 export type TransportKind = 'tcp' | 'ws';
 
-/** Why a connection is closed for a protocol violation (PROTOCOL.md section 1). */
+/** Why a connection is closed for a protocol violation (docs/protocol.md section 1). */
 export type Violation =
   /** TCP frame or WS message above limits.frameBytesMax (WS: 1009). */
   | 'oversize'
@@ -42,7 +42,7 @@ export interface Wire {
   destroy(): void;
 }
 
-/** WS close codes of PROTOCOL.md section 1. */
+/** WS close codes of docs/protocol.md section 1. */
 export const WS_CLOSE_CODE: Readonly<Record<Violation, number>> = {
   oversize: 1009,
   malformed: 1007,

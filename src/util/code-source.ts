@@ -7,7 +7,7 @@ import { BASE36_PAIR } from './base36.js';
  * -1. The head changes once per 1,296 identifiers and is shared by them, so
  * a record can keep its identifiers as (head, tail) without a string of its
  * own: keeping those strings was a large part of what a kept record cost
- * (docs/performance.md).
+ * (docs/performance-log.md).
  */
 export interface CodeSource {
   /** Moves on to the next identifier; `nowMs` is the caller's clock reading (rrn: its second). */

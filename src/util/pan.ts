@@ -23,7 +23,7 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** First 6 and last 4 digits with `*` between (PROTOCOL.md section 6). */
+/** First 6 and last 4 digits with `*` between (docs/protocol.md section 6). */
 export function maskPan(pan: string): string {
   if (pan.length <= 10) return '*'.repeat(pan.length);
   return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;

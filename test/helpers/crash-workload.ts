@@ -5,7 +5,7 @@
  * purchases and cash (0200 proc 00/01), refunds (0200 proc 20), completions (0220) and full
  * reversals (0400) that name an earlier transaction of the list. Every original has at most one
  * completion and at most one reversal, so the model never has to guess an order: the switch's
- * final answer per key decides, and PROTOCOL.md section 3 fixes what an approval did:
+ * final answer per key decides, and docs/protocol.md section 3 fixes what an approval did:
  *
  * - hold approved for `a`: held += a, until completed or reversed;
  * - completion approved for `c`: balance -= c and the whole hold is released;

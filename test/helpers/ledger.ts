@@ -1,5 +1,5 @@
 /**
- * Helpers for the on-us ledger tests (PROTOCOL.md sections 3, 5, 6), written against the contract
+ * Helpers for the on-us ledger tests (docs/protocol.md sections 3, 5, 6), written against the contract
  * only: accounts through the admin API, transactions through a RawClient, and a book of every rrn
  * the switch handed out so a file can prove they never repeat across different transactions.
  */
@@ -30,7 +30,7 @@ export interface AccountView {
   limits: Limits;
 }
 
-/** PROTOCOL.md section 6: first 6 and last 4 digits, `*` between (one per hidden digit). */
+/** docs/protocol.md section 6: first 6 and last 4 digits, `*` between (one per hidden digit). */
 export function masked(pan: string): string {
   return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
 }
@@ -118,7 +118,7 @@ export class Accounts {
   }
 }
 
-/** The transaction key fields of a request (PROTOCOL.md section 3), for `orig`. */
+/** The transaction key fields of a request (docs/protocol.md section 3), for `orig`. */
 export function origOf(m: Msg): { stan: number; time: number } {
   return { stan: m['stan'] as number, time: m['time'] as number };
 }
@@ -261,7 +261,7 @@ function txnClass(mti: string): string {
 }
 
 /**
- * PROTOCOL.md section 3 response fields: mti (the original class's response), id, stan, rc; rrn of
+ * docs/protocol.md section 3 response fields: mti (the original class's response), id, stan, rc; rrn of
  * 12 characters; authCode of 6 characters on approvals of 0100/0200 only; on approvals amount and
  * balance (available after); error text on 12; nothing outside the documented fields.
  */

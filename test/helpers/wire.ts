@@ -8,7 +8,7 @@ const UINT32_LIMIT = 2 ** 32;
 
 /**
  * msgpackr writes JS integers outside the 32-bit range as float64. Every other MessagePack
- * library writes them as (u)int64, and PROTOCOL.md types `time` etc. as int, so large safe
+ * library writes them as (u)int64, and docs/protocol.md types `time` etc. as int, so large safe
  * integers are turned into BigInt first: msgpackr then writes a real int64. Keys whose value is
  * undefined are dropped (msgpackr would write an extension type for them).
  */

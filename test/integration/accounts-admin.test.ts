@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 6, the account calls of the admin API: PUT (create 201 / update 200),
+ * docs/protocol.md section 6, the account calls of the admin API: PUT (create 201 / update 200),
  * GET (200 / 404), adjust (idempotent on `reference`), every 400, the 401s, plus the bulk seed
  * (`POST /accounts/bulk`) and its CLI (`switchyard accounts seed`). Answers mask the PAN (first 6,
  * `*`, last 4); no full PAN this file uses may appear in the switch's output or in /metrics.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 6 (health, readiness, metrics, the admin token) and section 9's private Redis:
+ * docs/protocol.md section 6 (health, readiness, metrics, the admin token) and section 9's private Redis:
  * a switch without `redis.url` starts its own redis-server under dataDir and stops it on SIGTERM.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 1: while a connection has limits.inflightMax requests in
+ * docs/protocol.md section 1: while a connection has limits.inflightMax requests in
  * flight the switch stops reading from it; it never drops a request it has
  * read. With inflightMax 2 and real ledger commits, a host that pipelines far
  * more than that still gets every answer, and every approval took effect.

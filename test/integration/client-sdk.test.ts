@@ -24,7 +24,7 @@ import { EVENTUALLY_MS } from '../helpers/processes.js';
 
 /*
  * The SDK against a tiny fake switch on real sockets (TCP, WS, and TLS when
- * openssl is there to make a certificate). The fake speaks PROTOCOL.md
+ * openssl is there to make a certificate). The fake speaks docs/protocol.md
  * section 2 (challenge, Ed25519 sign-on checked with tweetnacl, echo,
  * sign-off) and, unless a test holds them, answers every transaction rc 96.
  * The real switch is tested elsewhere; this isolates the client.

@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 3 (exactly-once, durability) and DESIGN.md section 3 (I1-I4) under `kill -9`.
+ * docs/protocol.md section 3 (exactly-once, durability) and DESIGN.md section 3 (I1-I4) under `kill -9`.
  *
  * One external redis-server (AOF, fsync always) outlives the switch. ROUNDS times: start the switch
  * on it (same config every time), sign on a TCP and a WebSocket acquirer connection, retransmit

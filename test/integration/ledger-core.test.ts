@@ -225,7 +225,7 @@ describe('LedgerCore against a real Redis', () => {
     ]);
     expect(mixed.map(rcOf)).toEqual(['00', '00', '00']);
     // A second reversal of the reversed original: fetched again, answered as already reversed
-    // (the first reversal's rc, PROTOCOL.md section 3) with no second release: see held below.
+    // (the first reversal's rc, docs/protocol.md section 3) with no second release: see held below.
     const again = await h.run([
       txn(p, 203, 1_000, { txnClass: '0400', origStan: 103, origTime: 1_764_000_000_000 + 103 }),
     ]);

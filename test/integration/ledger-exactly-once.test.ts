@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 3, exactly-once: a transaction key (institution, pan, stan, time) seen again
+ * docs/protocol.md section 3, exactly-once: a transaction key (institution, pan, stan, time) seen again
  * with the same content gets the original response field for field (only `id` follows the new
  * request) and changes nothing; with other content (MTI class, amount, currency, proc) it gets 94
  * and changes nothing. Checked on one connection, within one frame, on two connections at once,

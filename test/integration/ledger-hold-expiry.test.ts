@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 5: holds not completed within `holdTtlMs` are released by a scheduled job.
+ * docs/protocol.md section 5: holds not completed within `holdTtlMs` are released by a scheduled job.
  * A switch with a short `holdTtlMs` and a short `ledger.holdExpiryIntervalMs`: an approved hold is
  * released (held back to 0, available restored) within a bounded time and never before its TTL; a
  * completion after expiry gets 12; holds completed or reversed in time are left alone; the switch

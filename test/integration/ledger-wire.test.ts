@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md sections 3 and 5 through the wire: every rule of the on-us ledger, on real accounts
+ * docs/protocol.md sections 3 and 5 through the wire: every rule of the on-us ledger, on real accounts
  * made with PUT /accounts/{pan}, each effect checked with GET /accounts/{pan}. Every case runs over
  * TCP and over WebSocket on one switch, once with the ledger on worker threads and once inline. Every rrn of the file is collected: an rrn may only come
  * back as the replay of the same transaction key.

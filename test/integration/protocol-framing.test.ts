@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 1: transport and framing, over TCP (length-prefixed) and WebSocket (binary
+ * docs/protocol.md section 1: transport and framing, over TCP (length-prefixed) and WebSocket (binary
  * messages). Black box: a real switch process driven by the independent raw client.
  */
 import { randomBytes } from 'node:crypto';

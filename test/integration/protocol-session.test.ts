@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 2: challenge, sign-on, echo, heartbeat, sign-off. Black box: a real switch
+ * docs/protocol.md section 2: challenge, sign-on, echo, heartbeat, sign-off. Black box: a real switch
  * process over TCP and WebSocket, driven by the independent raw client.
  */
 import nacl from 'tweetnacl';

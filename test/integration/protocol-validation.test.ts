@@ -1,5 +1,5 @@
 /**
- * PROTOCOL.md section 3, the checks answered before the ledger: 30 (format), 12 (MTI/proc), 15 (route),
+ * docs/protocol.md section 3, the checks answered before the ledger: 30 (format), 12 (MTI/proc), 15 (route),
  * 14 (PAN), in that order. A request that passes them reaches the on-us ledger, which holds no
  * account for these PANs: 14 ("no such account at this switch"), still with an rrn. The ledger's own
  * outcomes are tested in ledger-*.test.ts.

@@ -1,5 +1,5 @@
 /**
- * TLS on the listeners (PROTOCOL.md section 1): TCP+TLS and WSS carry the same protocol; with
+ * TLS on the listeners (docs/protocol.md section 1): TCP+TLS and WSS carry the same protocol; with
  * `requestCert` + `ca` (mutual TLS) only clients with a certificate signed by that CA get in.
  * Certificates are made with the openssl CLI into a temp dir.
  */

@@ -1,11 +1,11 @@
 /**
- * Reference model of the on-us ledger, written from PROTOCOL.md sections 3 and 5
+ * Reference model of the on-us ledger, written from docs/protocol.md sections 3 and 5
  * alone (not from src/runtime or src/rules). Deliberately naive: each account keeps the list
  * of the requests it recorded, and every figure (balance, held, available, the
  * daily counters, whether an original is completed or reversed) is recomputed
  * from that list on demand. Slow and obviously correct is the point.
  *
- * Readings of the contract this model takes (where PROTOCOL.md is silent):
+ * Readings of the contract this model takes (where docs/protocol.md is silent):
  * - A 0220/0400 naming a key that holds a 0220/0400 (not a 0100/0200) is answered
  *   12 or 25 (either is accepted), with no effect and no tombstone.
  * - A 0220/0400 naming a balance inquiry (0100 proc 31) gets 12: an inquiry is

@@ -101,7 +101,7 @@ describe('message helpers', () => {
     ]);
   });
 
-  it('accepts ids per PROTOCOL.md section 1', () => {
+  it('accepts ids per docs/protocol.md section 1', () => {
     expect([0, 1, 2 ** 53 - 1, 'x', 'a'.repeat(64)].every(isValidId)).toBe(true);
     expect([-1, 1.5, 2 ** 53, 'é'.repeat(33), null, {}, 10n].some(isValidId)).toBe(false);
   });

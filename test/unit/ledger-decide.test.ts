@@ -9,11 +9,11 @@ import { stringCodeSource } from '../../src/util/code-source.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 /**
- * Unit tests of the on-us ledger decision (PROTOCOL.md sections 3 and 5), one
+ * Unit tests of the on-us ledger decision (docs/protocol.md sections 3 and 5), one
  * or more per response code and rule decide() owns. Every test states the exact
  * rc, the exact response fields and the exact account change.
  *
- * Response-field conventions asserted here (PROTOCOL.md section 3):
+ * Response-field conventions asserted here (docs/protocol.md section 3):
  * - every response carries a fresh 12-character rrn (replays carry the original's);
  * - authCode (6 characters) only on approvals (00/10) of 0100/0200;
  * - amount = the approved amount, balance = available after, on approvals;
@@ -120,7 +120,7 @@ class Ledger {
     return this.records.find(this.institution, stan, time);
   }
 
-  /** What the hold-expiry job does to a hold whose time is up (PROTOCOL.md section 5). */
+  /** What the hold-expiry job does to a hold whose time is up (docs/protocol.md section 5). */
   expireHold(stan: number): void {
     const record = this.record(stan);
     if (record === undefined || record.state !== 'open') throw new Error('test setup: no open hold');
@@ -1014,7 +1014,7 @@ describe('decide: check order when two rules fail', () => {
 });
 
 /**
- * Contract points PROTOCOL.md states and decide() does not meet (see the
+ * Contract points docs/protocol.md states and decide() does not meet (see the
  * report): written to the contract, so they fail until decide() is fixed.
  */
 describe('decide: contract points', () => {

@@ -483,7 +483,7 @@ class Run {
     }
   }
 
-  /** The hold-expiry job (PROTOCOL.md section 5), applied to decide()'s records and to the model. */
+  /** The hold-expiry job (docs/protocol.md section 5), applied to decide()'s records and to the model. */
   expire(): void {
     for (const book of this.books) {
       const released: string[] = [];
@@ -605,7 +605,7 @@ class Run {
     this.checkBooks();
   }
 
-  /** Response fields of a freshly decided request (PROTOCOL.md section 3). */
+  /** Response fields of a freshly decided request (docs/protocol.md section 3). */
   checkFields(req: TxnRequest, r: StoredResponse, expected: Expectation, inquiry: boolean): void {
     const approval = r.rc === '00' || r.rc === '10';
     if (!approval) {

@@ -12,7 +12,7 @@ function linesOf(body: string, name: string): string[] {
   return body.split('\n').filter((line) => line.startsWith(name));
 }
 
-describe('SwitchMetrics exposition (PROTOCOL.md section 8 names)', () => {
+describe('SwitchMetrics exposition (docs/protocol.md section 8 names)', () => {
   it('counts responses by mti and rc', async () => {
     const m = metrics();
     m.responseWritten('0210', '00', 0.001);

@@ -8,7 +8,7 @@ import type { RrnGenerator } from '../../runtime/rrn.js';
  * institution, and the answers issuer hosts send back. Until forwarding
  * exists (stand-in, advices and their queues come with it) no issuer is
  * ever signed on as far as routing goes and none has stand-in, so every
- * transaction gets what PROTOCOL.md section 4 gives that case: `rc` 91 with
+ * transaction gets what docs/protocol.md section 4 gives that case: `rc` 91 with
  * an rrn. Host answers reach it and, with nothing awaiting them, are ignored
  * as section 4 says of a response with an unknown `id`.
  */

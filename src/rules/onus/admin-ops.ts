@@ -15,7 +15,7 @@ import type { AdminOutcome, ExpireOutcome, WorkItem } from '../../runtime/worker
 import { creditFits } from './decide.js';
 
 /**
- * The account calls of the admin API (PROTOCOL.md section 6), run by the
+ * The account calls of the admin API (docs/protocol.md section 6), run by the
  * owning actor like any transaction, so an account keeps one writer.
  */
 

@@ -18,7 +18,7 @@ export type { DecideContext, DecisionSink } from '../../runtime/core/actor-rules
 
 /**
  * The on-us ledger's decision for one transaction on one account, in the
- * exact check order of PROTOCOL.md section 3 (after 63/30/12/15/14, which the
+ * exact check order of docs/protocol.md section 3 (after 63/30/12/15/14, which the
  * session layer decides). Pure and synchronous: it mutates the account and its
  * record map in memory and says what to persist; the actor persists before
  * the response leaves. Business outcomes are response codes, never throws.
@@ -122,7 +122,7 @@ export function decideInto(
  * built, so a young collection at the wrong moment (after a batch, before
  * its seal) found them alive, and from then on every record of the
  * process was an old-generation allocation: the in-memory benchmark ran at
- * half speed in one process out of three or four (docs/performance.md,
+ * half speed in one process out of three or four (docs/performance-log.md,
  * change 30). Objects made by `new` have no allocation site.
  */
 // The fields are TxnRecord's, declared once there (declaration merging); written only here.
@@ -223,7 +223,7 @@ class DecisionBuilder {
       -1,
       approved ? this.req.amount : undefined,
       approved ? available(this.account) : undefined,
-      // PROTOCOL.md section 3: a short `error` text on 30 and 12.
+      // docs/protocol.md section 3: a short `error` text on 30 and 12.
       rc === RC.invalidTransaction ? INVALID_TRANSACTION_TEXT : undefined,
     );
     // Set before the record goes to the sink, which may encode it at once.

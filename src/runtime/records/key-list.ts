@@ -7,7 +7,7 @@ const CAPACITY_FIRST = 4;
  * session's string), stan and time in typed arrays, and the rare reference
  * keys (adjustments) by position. No object per key: evicted keys are kept
  * for a whole dedupe window, and as strings they were ~60 bytes and one
- * object each for the collector to visit (docs/performance.md).
+ * object each for the collector to visit (docs/performance-log.md).
  */
 export class KeyList {
   private institutions: string[] = [];

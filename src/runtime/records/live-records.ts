@@ -9,7 +9,7 @@ import type { TxnRecord } from './txn-record.js';
  * decisions made it) and an index is old, and V8 remembers every young
  * object stored into an old one until its next young-generation collection,
  * which revisits the slot. With a slot per account that is one more cache
- * miss per decision, paid again inside each collection (docs/performance.md,
+ * miss per decision, paid again inside each collection (docs/performance-log.md,
  * change 35). Here the remembered slots are a few, reused, in one array.
  * Positions are freed last in, first out, so the array stays as small as the
  * most records ever live at once.

@@ -10,7 +10,7 @@ import type { OriginalState, TxnRecord } from './txn-record.js';
  * the rrn and authCode heads as base-36 numbers. A kept record is no
  * object of its own: with ~64 records per actor and 100,000 actors, records
  * kept as objects were most of what the garbage collector walked and moved,
- * and held the ledger's decision rate down (docs/performance.md, change 28).
+ * and held the ledger's decision rate down (docs/performance-log.md, change 28).
  *
  * Found by key through an open-addressing table (Int32Array, linear
  * probing on the stan, deletion by backward shift): no Map, whose tables

@@ -28,7 +28,7 @@ export interface TxnRecord {
   /**
    * The key, in parts (no string kept per record: building, hashing and
    * keeping `institution|stan|time` strings was the largest cost of keeping
-   * records; docs/performance.md). keyOf() makes the string when one is
+   * records; docs/performance-log.md). keyOf() makes the string when one is
    * needed (Redis field names, the journal). Adjustments have no such key:
    * `refKey` is theirs, and institution is '' and time 0.
    */

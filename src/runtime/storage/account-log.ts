@@ -22,7 +22,7 @@ import {
  * the hash for it first (a listpack linearly), and one APPEND per account
  * replaces the HSET's field and value pairs. Measured with
  * `npm run bench:profile -- b64 --no-prof`: Redis 4.3-4.4 µs per approval
- * against 6.7-7.1 (docs/performance.md, change 34).
+ * against 6.7-7.1 (docs/performance-log.md, change 34).
  *
  * The price is dead bytes: every piece repeats the state, a record written
  * again (completed, reversed, released) leaves its older version, and a

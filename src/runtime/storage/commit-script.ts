@@ -32,7 +32,7 @@
  *
  * Why one blob instead of thousands of KEYS/ARGV: encoding and parsing ~40k
  * RESP arguments per batch cost more CPU on both sides than the writes
- * themselves (profiled; see docs/performance.md). The data keys are not
+ * themselves (profiled; see docs/performance-log.md). The data keys are not
  * declared in KEYS: on one node that is fine; under Redis Cluster each batch
  * goes to the node that owns its shards (scale-out issue), and every key
  * carries its shard's {hash tag}.

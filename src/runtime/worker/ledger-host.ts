@@ -42,7 +42,7 @@ export interface HostEvents {
  * hand-off (pack, postMessage, unpack, a thread wake-up each way), which
  * lowers latency at moderate load (open loop 20k/s: p50 1.8-2.9 vs 4.9-5.4 ms
  * here) but leaves one thread to do everything, so workers win at saturation
- * (docs/performance.md).
+ * (docs/performance-log.md).
  */
 export interface LedgerHost {
   send(items: WorkItem[]): void;

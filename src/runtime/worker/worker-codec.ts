@@ -11,7 +11,7 @@ import type { WorkItem, WorkResult } from './worker-protocol.js';
  * their results) are positional arrays written by hand with MsgpackWriter;
  * the rare ones (admin calls, hold expiry) are msgpackr-packed maps. msgpackr
  * records (the previous encoding) cost ~30% of the main thread at 64 msgs per
- * frame in pack/writeRecord (profile in docs/performance.md). Every message
+ * frame in pack/writeRecord (profile in docs/performance-log.md). Every message
  * is self-contained: a restarted worker needs no shared state.
  */
 const packr = new Packr({ useRecords: false });
