@@ -13,7 +13,8 @@ const CONFIG_SPEC: CommandSpec = {
   usage: `usage: switchyard config <command>
 
   check FILE              validate FILE exactly as start does, without starting
-  table [--update FILE]   print the configuration table (markdown) generated from the
+  table [--short] [--update FILE]
+                          print the configuration table (markdown) generated from the
                           settings, or rewrite it in FILE between its markers
 `,
   options: {},
@@ -34,16 +35,17 @@ Validates FILE exactly as \`switchyard start\` does, without starting: prints
 
 const TABLE_SPEC: CommandSpec = {
   name: 'switchyard config table',
-  usage: `usage: switchyard config table [--update FILE]
+  usage: `usage: switchyard config table [--short] [--update FILE]
 
 Prints the configuration table (markdown), generated from the settings'
 declarations (src/config/settings.ts). With --update FILE, rewrites the table
 in FILE between the lines ${TABLE_BEGIN} and ${TABLE_END} (npm run docs:config).
 
+  --short         key, default and meaning only (the README's table)
   --update FILE   rewrite FILE's table in place
   --help          this text
 `,
-  options: { help: 'boolean', update: 'string' },
+  options: { help: 'boolean', update: 'string', short: 'boolean' },
 };
 
 function runCheck(argv: readonly string[]): Promise<number> {
@@ -64,7 +66,7 @@ function runCheck(argv: readonly string[]): Promise<number> {
 
 function runTable(argv: readonly string[]): Promise<number> {
   return runCommand(TABLE_SPEC, argv, async (args) => {
-    const rendered = renderConfigTable();
+    const rendered = renderConfigTable(undefined, args.has('short'));
     const file = args.string('update');
     if (file === undefined) {
       process.stdout.write(`${rendered}\n`);

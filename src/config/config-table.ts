@@ -2,25 +2,52 @@ import type { Setting, Spec } from './schema.js';
 import { SWITCH_SETTINGS } from './settings.js';
 
 /**
- * The README's configuration table, rendered from the declared settings, and
- * the splice that puts it between the README's markers (`npm run
- * docs:config` rewrites it; a test fails when the README's copy is stale).
+ * The configuration tables, rendered from the declared settings: the full
+ * one (docs/configuration.md: key, default, values with bounds and units,
+ * meaning) and the short one in the README (key, default, meaning), and the
+ * splice that puts a table between a file's markers (`npm run docs:config`
+ * rewrites both; a test fails when either copy is stale).
  */
 
 export const TABLE_BEGIN = '<!-- config-table:begin -->';
 export const TABLE_END = '<!-- config-table:end -->';
 
 const HEADER = ['key', 'default', 'values', 'meaning'] as const;
+const SHORT_HEADER = ['key', 'default', 'meaning'] as const;
+/** After a key in the short table: a setting of this implementation, not of the contract. */
+export const NOT_IN_CONTRACT_MARK = '†';
 
 type Row = readonly [string, string, string, string];
 
-/** One row per setting; settings that share one declaration (the three listeners) share a row. */
-export function renderConfigTable(root: Setting = SWITCH_SETTINGS): string {
+/**
+ * One row per setting; settings that share one declaration (the three
+ * listeners) share a row. `short`: without the values column, and a setting
+ * that is not in the contract marked after its key instead of in words.
+ */
+export function renderConfigTable(root: Setting = SWITCH_SETTINGS, short = false): string {
   const rows: Row[] = [];
   collect(root, '', rows);
-  // Cells are not padded to a column width: a padded table is twice the bytes, and renders the same.
-  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(HEADER), line(HEADER.map(() => '---')), ...rows.map(line)].join('\n');
+  if (short) {
+    const shortRow = ([key, byDefault, , meaning]: Row): readonly string[] => {
+      const internal = meaning.endsWith(NOT_IN_CONTRACT);
+      return [
+        internal ? `${key} ${NOT_IN_CONTRACT_MARK}` : key,
+        byDefault,
+        internal ? meaning.slice(0, -NOT_IN_CONTRACT.length) : meaning,
+      ];
+    };
+    return [
+      lineOf(SHORT_HEADER),
+      lineOf(SHORT_HEADER.map(() => '---')),
+      ...rows.map((r) => lineOf(shortRow(r))),
+    ].join('\n');
+  }
+  return [lineOf(HEADER), lineOf(HEADER.map(() => '---')), ...rows.map(lineOf)].join('\n');
+}
+
+/** Cells are not padded to a column width: a padded table is twice the bytes, and renders the same. */
+function lineOf(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
 }
 
 /** `text` with the block between the markers replaced by `table`; throws when the markers are missing. */
@@ -71,7 +98,7 @@ function collect(setting: Setting, path: string, rows: Row[]): void {
 }
 
 function rowOf(setting: Setting, path: string): Row {
-  const suffix = setting.internal ? ' (not in the contract)' : '';
+  const suffix = setting.internal ? NOT_IN_CONTRACT : '';
   return [
     code(setting.spec.kind === 'array' ? `${path}[]` : path),
     cell(defaultText(setting)),
@@ -79,6 +106,8 @@ function rowOf(setting: Setting, path: string): Row {
     cell(`${setting.doc}${suffix}`),
   ];
 }
+
+const NOT_IN_CONTRACT = ' (not in the contract)';
 
 function defaultText(setting: Setting): string {
   if (setting.presence === 'required') return 'required';

@@ -28,7 +28,27 @@ describe("the README's configuration table", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const inReadme = configTableIn(readme);
     expect(inReadme, `README.md needs ${TABLE_BEGIN} ... ${TABLE_END}`).toBeDefined();
-    expect(inReadme).toBe(renderConfigTable());
+    expect(inReadme).toBe(renderConfigTable(undefined, true));
+  });
+
+  it("is docs/configuration.md's full table, generated the same way", () => {
+    const doc = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8');
+    expect(configTableIn(doc)).toBe(renderConfigTable());
+  });
+
+  it('the short table has every key of the full one, marks what is not in the contract, and drops the values', () => {
+    const full = renderConfigTable().split('\n');
+    const short = renderConfigTable(undefined, true).split('\n');
+    expect(short).toHaveLength(full.length);
+    expect(keysOf(short.join('\n')).map((k) => k.replace(' †', ''))).toEqual(keysOf(full.join('\n')));
+    const workers = short.find((r) => r.startsWith('| `workers` †'))!;
+    expect(
+      workers
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    ).toEqual(['`workers` †', '0', 'ledger worker threads; 0 = one per core']);
+    expect(short.find((r) => r.startsWith('| `switchId` |'))).toBeDefined();
   });
 
   it('has a row for every setting, in declaration order', () => {
