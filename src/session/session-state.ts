@@ -1,12 +1,5 @@
-import type { Role } from '../protocol/mti.js';
-
 /**
  * Where a connection is in docs/protocol.md section 2's life cycle.
  * awaitingSignon -> signedOn -> signingOff -> closed; any state -> closed.
  */
 export type SessionPhase = 'awaitingSignon' | 'signedOn' | 'signingOff' | 'closed';
-
-export interface SessionIdentity {
-  readonly institution: string;
-  readonly role: Role;
-}

@@ -4,9 +4,10 @@ import { MTI, NETWORK_CODE, ROLES, type Role } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import { NONCE_BYTES, SIGNATURE_BYTES } from '../protocol/signon.js';
+import type { HostIdentity } from '../protocol/txn-context.js';
 import { echoableId, isValidId } from '../protocol/validate-request.js';
 import type { Authenticator } from './authenticator.js';
-import type { SessionIdentity, SessionPhase } from './session-state.js';
+import type { SessionPhase } from './session-state.js';
 
 /** Protocol version announced in the challenge. */
 export const PROTOCOL_VERSION = 1;
@@ -42,7 +43,7 @@ const ALONE_REQUIRED = 'sign-on must travel alone in its frame';
  */
 export class Session {
   private phase: SessionPhase = 'awaitingSignon';
-  private id: SessionIdentity | undefined;
+  private id: HostIdentity | undefined;
   private readonly nonce = randomBytes(NONCE_BYTES);
   /** The id of the switch's own echo awaiting its 0810, and when it left. */
   private pendingEchoId: string | undefined;
@@ -65,7 +66,7 @@ export class Session {
     };
   }
 
-  get identity(): SessionIdentity | undefined {
+  get identity(): HostIdentity | undefined {
     return this.id;
   }
 
