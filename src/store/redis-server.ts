@@ -8,10 +8,10 @@ import {
   readSync,
   statSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { type Logger, silentLogger } from '../observability/log.js';
+import { freePort } from '../util/free-port.js';
 
 /**
  * Start a private redis-server as a child of this process: loopback only, on a
@@ -127,7 +127,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   // The AOF holds balances and PANs: owner-only.
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+    const port = await freePort(REDIS_HOST);
     try {
       return await launch(bin, port, env, options);
     } catch (err) {
@@ -323,19 +323,6 @@ async function versionIfAnswering(port: number, pid: number): Promise<string | u
   } finally {
     client.disconnect();
   }
-}
-
-function findFreePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, REDIS_HOST, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolvePort(port) : reject(new Error('no port from listen(0)'))));
-    });
-  });
 }
 
 function fileSize(file: string): number {

@@ -1,5 +1,4 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RedisFsync, type RedisServer, startRedisServer } from '../../src/store/redis-server.js';
@@ -56,15 +55,4 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<RedisH
   };
 }
 
-/** A loopback port free a moment ago (the OS picks it): for tests that need a port nothing listens on, or one to take. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../src/util/free-port.js';
