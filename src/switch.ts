@@ -18,6 +18,8 @@ import { ledgerRuleSet } from './rules/rule-set.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
+import type { KeyFile } from './security/key-file.js';
+import { type LoadedKeys, loadKeys } from './security/key-source.js';
 import { Authenticator } from './session/authenticator.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { keySpace } from './store/keys.js';
@@ -51,6 +53,8 @@ export class Switch {
   private admin: AdminServer | undefined;
   private managedRedis: ManagedRedis | undefined;
   private dataDirLock: DataDirLock | undefined;
+  /** The data keys (docs/security.md): loaded at start, replaced whole by reloadKeys() (SIGHUP). */
+  private dataKeys: KeyFile | undefined;
   private redis: Redis | undefined;
   private engine: LedgerEngine | undefined;
   private holdExpiry: HoldExpiry | undefined;
@@ -88,8 +92,10 @@ export class Switch {
       managedRedis: config.redis.url === undefined,
     });
     let redisUrl = config.redis.url;
+    if (redisUrl === undefined) this.dataDirLock = lockDataDir(config.dataDir);
+    // Before anything is read or written: a switch without usable keys does not start.
+    this.dataKeys = this.loadDataKeys().keys;
     if (redisUrl === undefined) {
-      this.dataDirLock = lockDataDir(config.dataDir);
       this.managedRedis = await startManagedRedis({ dataDir: config.dataDir, log });
       redisUrl = this.managedRedis.url;
     }
@@ -214,6 +220,36 @@ export class Switch {
     }
     this.registry.startHeartbeat();
     this.listening = true;
+  }
+
+  /**
+   * Re-reads the data keys (SIGHUP): a new current key id is used for new
+   * writes from here on. A source that cannot be used is refused with every
+   * problem logged, and the keys in use stay.
+   */
+  reloadKeys(): boolean {
+    try {
+      this.dataKeys = this.loadDataKeys().keys;
+      return true;
+    } catch (error) {
+      this.log.error('key reload refused; the keys in use stay', { error });
+      return false;
+    }
+  }
+
+  /** The current data key ids, for tests and the log (never the keys). */
+  get dataKeyIds(): { readonly token: string; readonly data: string } | undefined {
+    const keys = this.dataKeys;
+    return keys === undefined ? undefined : { token: keys.currentTokenKey, data: keys.currentDataKey };
+  }
+
+  private loadDataKeys(): LoadedKeys {
+    return loadKeys({
+      file: this.config.keys.file,
+      dataDir: this.config.dataDir,
+      env: process.env,
+      log: this.log,
+    });
   }
 
   /** /readyz: listening, the store reachable, the engine (workers) up. */

@@ -11,6 +11,7 @@ const MAIN_SPEC: CommandSpec = {
 
   start --config FILE          run the switch (or SWITCHYARD_CONFIG=FILE)
   keygen                       print a new Ed25519 key pair (base64) for an institution
+  keys <command>               institution key pairs and the data key file (keys --help)
   sim acquirer [options]       drive traffic as an acquirer host
   accounts seed [options]      create the simulator's accounts in bulk
   accounts get PAN             print an account
@@ -39,6 +40,7 @@ function main(argv: readonly string[]): Promise<number> {
   return dispatch(MAIN_SPEC, argv, {
     start: async () => (await import('./start-command.js')).runStartCommand,
     keygen: async () => (await import('./keygen-command.js')).runKeygenCommand,
+    keys: async () => (await import('./keys-command.js')).runKeysCommand,
     sim: async () => (await import('./sim-command.js')).runSimCommand,
     accounts: async () => (await import('./accounts-command.js')).runAccountsCommand,
     config: async () => (await import('./config-command.js')).runConfigCommand,

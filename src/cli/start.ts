@@ -69,6 +69,11 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // SIGHUP re-reads the data keys (docs/security.md); routes and institutions join it with issue 17.
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP: reloading keys');
+      sw.reloadKeys();
+    });
   });
 }
 

@@ -268,6 +268,15 @@ export const SWITCH_SETTINGS = object(
       },
       { default: {}, doc: 'clearing and settlement' },
     ),
+    keys: object(
+      {
+        file: path({
+          optional: true,
+          doc: 'the data key file (docs/security.md); SWITCHYARD_KEYS or SWITCHYARD_KEY_FILE override it; without any, `<dataDir>/keys.json` is generated (mode 0600)',
+        }),
+      },
+      { default: {}, doc: 'card data keys: never in Redis, never logged' },
+    ),
     dataDir: path({
       default: '.switchyard',
       internal: true,

@@ -58,6 +58,9 @@ export const ERRORS = {
   SWITCHYARD_TLS_INVALID: { surface: 'start', exitCode: 27 },
   // Not a refusal: the switch ran, and stopping it did not finish cleanly.
   SWITCHYARD_SHUTDOWN_FAILED: { surface: 'start', exitCode: 28 },
+  // The data keys (docs/security.md): a key file or SWITCHYARD_KEYS that cannot be used, or one others can read.
+  SWITCHYARD_KEY_FILE_INVALID: { surface: 'start', exitCode: 29 },
+  SWITCHYARD_KEY_FILE_EXPOSED: { surface: 'start', exitCode: 30 },
 
   // ---- command line (src/cli)
   SWITCHYARD_CONFIG_CHECK_FAILED: { surface: 'cli', exitCode: 1 },

@@ -19,6 +19,8 @@ export function startFailureCode(error: unknown): StartErrorCode {
     case 'SWITCHYARD_PORT_IN_USE':
     case 'SWITCHYARD_LISTEN_FAILED':
     case 'SWITCHYARD_TLS_INVALID':
+    case 'SWITCHYARD_KEY_FILE_INVALID':
+    case 'SWITCHYARD_KEY_FILE_EXPOSED':
       return code;
     case 'EADDRINUSE':
       return 'SWITCHYARD_PORT_IN_USE';

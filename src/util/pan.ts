@@ -23,10 +23,21 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** First 6 and last 4 digits with `*` between (docs/protocol.md section 6). */
+/** Digits a mask always hides, whatever the PAN's length. */
+export const MASK_HIDDEN_DIGITS_MIN = 6;
+
+/**
+ * The first min(6, length - 10) digits and the last 4, with `*` between
+ * (docs/protocol.md section 6): a PAN of 16 or more digits shows 6 and 4,
+ * a 13-digit one 3 and 4, a 12-digit one 2 and 4. At least six digits stay
+ * hidden: first 6 and last 4 of a 12-digit PAN would leave two unknown
+ * digits, ten candidates after the check digit. Shorter strings are hidden
+ * whole.
+ */
 export function maskPan(pan: string): string {
-  if (pan.length <= 10) return '*'.repeat(pan.length);
-  return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
+  const shownFirst = Math.min(6, pan.length - 4 - MASK_HIDDEN_DIGITS_MIN);
+  if (shownFirst < 0) return '*'.repeat(pan.length);
+  return `${pan.slice(0, shownFirst)}${'*'.repeat(pan.length - shownFirst - 4)}${pan.slice(-4)}`;
 }
 
 /** Appends the Luhn check digit to a digit string (test data and the simulator). */

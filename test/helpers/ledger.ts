@@ -32,7 +32,9 @@ export interface AccountView {
 
 /** docs/protocol.md section 6: first 6 and last 4 digits, `*` between (one per hidden digit). */
 export function masked(pan: string): string {
-  return `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
+  // docs/protocol.md section 6: the first min(6, length - 10) digits and the last 4, at least 6 hidden.
+  const first = Math.min(6, pan.length - 10);
+  return `${pan.slice(0, first)}${'*'.repeat(pan.length - first - 4)}${pan.slice(-4)}`;
 }
 
 /** The account GET should answer: masked PAN, EUR, active, no limits, no holds unless `fields` says otherwise. */

@@ -30,8 +30,10 @@ export type ConfigOverrides = {
 export interface StartOptions {
   /** Merged (two levels deep; arrays replaced) over the test defaults. */
   readonly config?: ConfigOverrides;
-  /** Bound for the ready line (default 20 s). */
+  /** Bound for the ready line (default 40 s). */
   readonly readyTimeoutMs?: number;
+  /** Environment variables set for the switch on top of this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface SwitchProcess {
@@ -149,7 +151,7 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
   const child: ChildProcess = spawn(
     process.execPath,
     ['dist/src/cli/main.js', 'start', '--config', configPath],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   trackChild(child);
   const stdout: string[] = [];

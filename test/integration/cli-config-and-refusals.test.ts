@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderConfigTable } from '../../src/config/config-table.js';
 import { exitCodeOf } from '../../src/errors/codes.js';
+import { newKeyFileText } from '../../src/security/key-file.js';
 import { type ExitInfo, removeDir, repoRoot, terminate, trackChild, trackDir } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { freePort } from '../helpers/redis-server.js';
@@ -175,6 +176,47 @@ describe('switchyard start refuses with a registered code and its exit status', 
     expectRefusal(result, 'SWITCHYARD_CONFIG_INVALID');
     expect(result.stderr).toContain('  heartbeatMs: must be an integer from 1 to 86400000 (1 day), got 0');
     expect(result.stderr).toContain('  workers: must be an integer from 0 to 64, got -1');
+  });
+
+  it('with a key file other users can read, not marked for development: SWITCHYARD_KEY_FILE_EXPOSED', async () => {
+    const keys = join(dir, 'exposed-keys.json');
+    writeFileSync(keys, newKeyFileText(false), { mode: 0o644 });
+    chmodSync(keys, 0o644);
+    const file = configFile(
+      'exposed.json',
+      validConfig({ dataDir: join(dir, 'exposed-data'), keys: { file: keys } }),
+    );
+    const result = await run(['start', '--config', file]);
+    expectRefusal(result, 'SWITCHYARD_KEY_FILE_EXPOSED');
+    expect(result.stderr).toContain('mode 0644');
+  });
+
+  it('with a key file it cannot use: SWITCHYARD_KEY_FILE_INVALID, every problem with its path', async () => {
+    const keys = join(dir, 'bad-keys.json');
+    writeFileSync(keys, JSON.stringify({ shardKey: 'c2hvcnQ=', tokenKeys: {}, currentDataKey: 'd9' }), {
+      mode: 0o600,
+    });
+    const file = configFile(
+      'bad-keys-config.json',
+      validConfig({ dataDir: join(dir, 'bad-keys-data'), keys: { file: keys } }),
+    );
+    const result = await run(['start', '--config', file]);
+    expectRefusal(result, 'SWITCHYARD_KEY_FILE_INVALID');
+    for (const problem of [
+      'shardKey: must be base64 of exactly 16 bytes',
+      'tokenKeys: needs at least one key',
+      'dataKeys: required, an object of key id -> base64 key',
+      'currentTokenKey: required, the id of one of the keys',
+      'currentDataKey: no key with id "d9"',
+    ])
+      expect(result.stderr).toContain(`  ${problem}`);
+    const missing = configFile(
+      'missing-keys.json',
+      validConfig({ dataDir: join(dir, 'missing-keys-data'), keys: { file: join(dir, 'nope.json') } }),
+    );
+    const absent = await run(['start', '--config', missing]);
+    expectRefusal(absent, 'SWITCHYARD_KEY_FILE_INVALID');
+    expect(absent.stderr).toContain('cannot be read (ENOENT)');
   });
 
   it('when another live process holds the data directory: SWITCHYARD_DATA_DIR_LOCKED', async () => {

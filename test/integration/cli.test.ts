@@ -29,6 +29,13 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['accounts', 'adjust'],
   ['config'],
   ['config', 'check'],
+  ['config', 'table'],
+  ['keys'],
+  ['keys', 'institution'],
+  ['keys', 'new'],
+  ['keys', 'show'],
+  ['keys', 'add-data-key'],
+  ['keys', 'add-token-key'],
 ];
 
 /** A loopback port that was free a moment ago and has nothing listening now. */

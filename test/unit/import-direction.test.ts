@@ -24,6 +24,7 @@ const LAYERS = [
   'config',
   'observability',
   'store',
+  'security',
   'runtime',
   'rules',
   'jobs',
