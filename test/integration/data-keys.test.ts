@@ -5,17 +5,28 @@
  * at start (an exposed or invalid key file) are in cli-config-and-refusals.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newKeyFileText } from '../../src/security/key-file.js';
-import { EVENTUALLY_MS, repoRoot, waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, removeDir, repoRoot, trackDir, waitFor } from '../helpers/processes.js';
 import { type StartOptions, type SwitchProcess, startSwitch } from '../helpers/switch-process.js';
 
 const switches: SwitchProcess[] = [];
+/** Key files live here, apart from any switch's folder. */
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-data-keys-'));
+  trackDir(dir);
+});
+
+afterAll(() => removeDir(dir));
 
 afterEach(async () => {
-  for (const sw of switches.splice(0)) await sw.dispose();
+  // Last started first: a later switch may run on an earlier one's data directory, which goes with it.
+  for (const sw of switches.splice(0).reverse()) await sw.dispose();
 });
 
 async function start(options: StartOptions = {}): Promise<SwitchProcess> {
@@ -75,11 +86,9 @@ describe('a switch whose config names no key source', () => {
 
 describe('a key file named in the config', () => {
   it('marked for development and readable by others: starts, with the loud warning', async () => {
-    const first = await start();
-    const file = join(first.dir, 'dev-keys.json');
+    const file = join(dir, 'dev-keys.json');
     writeFileSync(file, newKeyFileText(true));
     chmodSync(file, 0o644);
-    await first.stop();
     const sw = await start({ config: { keys: { file } } });
     expect(
       logLines(sw, 'DEVELOPMENT KEYS: the data keys are public test keys; never use them for real cards'),
@@ -87,10 +96,8 @@ describe('a key file named in the config', () => {
   });
 
   it('is re-read on SIGHUP: a new data key is current at once; a broken file is refused and the keys stay', async () => {
-    const first = await start();
-    const file = join(first.dir, 'keys-hup.json');
+    const file = join(dir, 'keys-hup.json');
     expect(cli('keys', 'new', file).status).toBe(0);
-    await first.stop();
     const sw = await start({ config: { keys: { file } } });
     expect(logLines(sw, 'data keys loaded')).toEqual([expect.objectContaining({ currentDataKeyId: 'd1' })]);
 
@@ -125,8 +132,7 @@ describe('SWITCHYARD_KEYS', () => {
 
 describe('switchyard keys', () => {
   it('new writes a 0600 file and never overwrites; show prints ids only; token keys rotate one at a time', async () => {
-    const sw = await start();
-    const file = join(sw.dir, 'cli-keys.json');
+    const file = join(dir, 'cli-keys.json');
     expect(cli('keys', 'new', file)).toMatchObject({ status: 0 });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const again = cli('keys', 'new', file);
