@@ -622,6 +622,54 @@ describe('LedgerCore against a real Redis', () => {
     expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 6 * 1_000 } });
   });
 
+  it('answers 96 within commitTimeoutMs to work that arrives while it re-fences against a store that stays away', async () => {
+    const h = await newCore({ commitTimeoutMs: 400 });
+    const p = pan(5);
+    await h.run([put(p, 10_000)]);
+    const counterBefore = await admin.get(h.keys.epochCounter());
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      // A refused write: 96, and the core starts re-fencing, which Redis refuses too (INCR is a write).
+      expect(rcOf((await h.run([txn(p, 40, 100)]))[0])).toBe('96');
+      // Held while the re-fence fails, then answered 96 once commitTimeoutMs has passed: not left waiting.
+      const startedMs = Date.now();
+      const held = await h.run([txn(p, 41, 100), { k: 'get', seq: ++seq, pan: p }]);
+      expect(rcOf(held[0])).toBe('96');
+      expect(accountOf(held[1])).toMatchObject({ ok: false, code: 'store_unavailable' });
+      expect(Date.now() - startedMs).toBeGreaterThanOrEqual(390);
+      // No epoch was taken meanwhile: the re-fence is still failing.
+      expect(await admin.get(h.keys.epochCounter())).toBe(counterBefore);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    // The store is back: the re-fence completes, and the held key was never decided, so it is now, once.
+    await waitFor(async () => (await admin.get(h.keys.epochCounter())) !== counterBefore, EVENTUALLY_MS);
+    expect(rcOf((await h.run([txn(p, 41, 100)]))[0])).toBe('00');
+    const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 100 } });
+  });
+
+  it('answers 96 to work on an account it cannot load from a stalled store (SIGSTOP), and loads it once the store is back', async () => {
+    const h = await newCore({ commitTimeoutMs: 400 });
+    const p = pan(6);
+    await h.run([put(p, 10_000)]);
+    // Not in memory: the next item has to load the account from Redis.
+    const fresh = await newCore({ commitTimeoutMs: 400, prefix: h.keys.prefix });
+    process.kill(redis.pid, 'SIGSTOP');
+    let stalled: WorkResult[];
+    try {
+      stalled = await fresh.run([txn(p, 50, 100), { k: 'get', seq: ++seq, pan: p }]);
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    expect(rcOf(stalled[0])).toBe('96');
+    expect(accountOf(stalled[1])).toMatchObject({ ok: false, code: 'store_unavailable' });
+    // The actor was dropped, not kept half-loaded: the same key is decided once the store answers.
+    expect(rcOf((await fresh.run([txn(p, 50, 100)]))[0])).toBe('00');
+    const [view] = await fresh.run([{ k: 'get', seq: ++seq, pan: p }]);
+    expect(accountOf(view)).toMatchObject({ ok: true, account: { held: 100 } });
+  });
+
   it('a stopped core (an inline owner that was killed) re-fences nothing and takes no more work', async () => {
     const h = await newCore();
     const p = pan(4);

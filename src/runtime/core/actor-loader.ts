@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import type { KeySpace } from '../../store/keys.js';
+import { withTimeout } from '../../util/with-timeout.js';
 import {
   ADJUST_KEY_PREFIX,
   outlivesWindow,
@@ -18,6 +19,12 @@ export interface ActorLoaderOptions {
   readonly reader: Redis;
   readonly keys: KeySpace;
   readonly dedupeWindowMs: number;
+  /**
+   * A read Redis has not answered by then counts as failed (its work gets
+   * 96): a stalled store (SIGSTOP, a blocked server) must not leave work
+   * waiting for an answer that may never come. The owner's commitTimeoutMs.
+   */
+  readonly readTimeoutMs: number;
   readonly now: () => number;
   readonly log: Logger;
   /** Whether the actor is still the one in memory (a failed commit may have dropped it meanwhile). */
@@ -81,7 +88,7 @@ export class ActorLoader {
     const { keys, reader } = this.o;
     const pipeline = reader.pipeline();
     for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.pan));
-    pipeline.exec().then(
+    withTimeout(pipeline.exec(), this.o.readTimeoutMs, 'actor load').then(
       (replies) => {
         const nowMs = this.o.now();
         actors.forEach((actor, i) => {
@@ -117,7 +124,7 @@ export class ActorLoader {
   readForCompaction(actor: Actor): void {
     actor.compacting = true;
     actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
-    this.o.reader.getBuffer(actor.accountKey).then(
+    withTimeout(this.o.reader.getBuffer(actor.accountKey), this.o.readTimeoutMs, 'compaction read').then(
       (data) => {
         if (!this.o.isCurrent(actor)) return;
         if (data === null) {
@@ -193,7 +200,7 @@ export class ActorLoader {
     actor.status = 'loading';
     actor.head = item;
     actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
-    this.o.reader.getBuffer(actor.accountKey).then(
+    withTimeout(this.o.reader.getBuffer(actor.accountKey), this.o.readTimeoutMs, 'record fetch').then(
       (data) => {
         if (!this.o.isCurrent(actor)) {
           // Dropped meanwhile (a failed commit): nothing of it was decided; 96, retry.

@@ -108,8 +108,14 @@ export class LedgerCore {
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   /** Routes a decision's records and effects into the open batch for the actor being run. */
   private readonly sink = new BatchSink();
-  /** Work that arrived while re-fencing: it runs once the new epoch is in place. */
+  /**
+   * Work that arrived while re-fencing: it runs once the new epoch is in
+   * place, or is answered 96 (retry) if that takes longer than
+   * commitTimeoutMs, so a store that stays away turns into prompt 96s (and a
+   * shutdown that can drain), not answers that never come.
+   */
   private held: WorkItem[] = [];
+  private heldTimer: NodeJS.Timeout | undefined;
   /** stop() was called: the owner is gone. */
   private stopped = false;
 
@@ -130,6 +136,7 @@ export class LedgerCore {
         reader: o.reader,
         keys: o.keys,
         dedupeWindowMs: o.dedupeWindowMs,
+        readTimeoutMs: o.commitTimeoutMs,
         now: this.now,
         log: o.log,
         isCurrent: (actor) => this.cache.isCurrent(actor),
@@ -183,6 +190,7 @@ export class LedgerCore {
         maySend: () => this.scheduleCommit(),
         failed: (batches) => this.failed(batches),
         refenced: () => {
+          this.clearHeldTimer();
           const held = this.held;
           this.held = [];
           this.handle(held);
@@ -203,6 +211,7 @@ export class LedgerCore {
   stop(): void {
     this.stopped = true;
     this.pipeline.stop();
+    this.clearHeldTimer();
   }
 
   /** Takes a batch of work from the main thread. */
@@ -210,6 +219,10 @@ export class LedgerCore {
     if (this.stopped) return;
     if (this.pipeline.isRefencing) {
       for (const item of items) this.held.push(item);
+      if (this.heldTimer === undefined && this.held.length > 0) {
+        this.heldTimer = setTimeout(() => this.answerHeld(), this.o.commitTimeoutMs);
+        this.heldTimer.unref();
+      }
       return;
     }
     if (this.pipeline.fenced) {
@@ -221,6 +234,20 @@ export class LedgerCore {
     const nowMs = this.now();
     for (let i = 0; i < items.length; i++) this.dispatch(items[i]!, nowMs);
     this.scheduleCommit();
+  }
+
+  /** The re-fence outlasted commitTimeoutMs: what waited for it is answered 96; later work waits anew. */
+  private answerHeld(): void {
+    this.heldTimer = undefined;
+    if (this.stopped || this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    this.o.post(held.map((item) => this.failures.forItem(item)));
+  }
+
+  private clearHeldTimer(): void {
+    if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
   }
 
   takeStats(): LedgerCoreStats {
