@@ -8,6 +8,8 @@ export interface RedisHandle {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
+  /** Its data directory (the AOF's folder is inside it). */
+  readonly dir: string;
   /** Kills the server by PID (SIGTERM, then SIGKILL) and removes its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<RedisH
     url: server.url,
     port: server.port,
     pid: server.pid,
+    dir,
     stop: () => {
       stopping ??= server.stop().then(() => removeDir(dir));
       return stopping;
