@@ -6,12 +6,13 @@ import type { CodeSource } from '../../util/code-source.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
 import type { ActorRules, DecideContext, DecisionSink } from './actor-rules.js';
 import { CommitPipeline } from './commit-pipeline.js';
+import { emptyStats, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
 import { assertAccountInvariants, assertHeldMatchesOpenHolds } from './invariants.js';
 import { OpenBatch } from './open-batch.js';
@@ -20,10 +21,13 @@ import { RecordWindow } from './record-window.js';
 /** Work waiting for one account while it loads; beyond this it is answered 96. */
 export const MAILBOX_MAX = 10_000;
 
-export interface LedgerCoreOptions {
+/**
+ * The owner's settings are the worker's (LedgerWorkerData, documented there)
+ * but for how to reach Redis, which arrives as connections and a key space.
+ */
+export interface LedgerCoreOptions extends Omit<LedgerWorkerData, 'redisUrl' | 'keyPrefix'> {
   /** The rule set deciding each item (the on-us ledger's: src/rules/onus/onus-rules.ts). */
   readonly rules: ActorRules;
-  readonly workerId: number;
   /**
    * This incarnation's owner id (keys.ownerCounter: fresh for every start, a
    * restart of the same worker included). Its commits are numbered from 1
@@ -31,20 +35,6 @@ export interface LedgerCoreOptions {
    * commits taken for its predecessor's.
    */
   readonly owner: number;
-  /** Workers in all: this one owns the shards with shard % workerCount === workerId. */
-  readonly workerCount: number;
-  readonly epoch: number;
-  readonly holdTtlMs: number;
-  readonly dedupeWindowMs: number;
-  readonly actorsMax: number;
-  /**
-   * Transaction records an actor keeps in memory; older ones (once durable)
-   * are evicted and fetched from the account log when a key needs them.
-   */
-  readonly recordsPerActorMax: number;
-  /** Evicted keys this owner files for all its actors (EvictedKeys); past it they go blind. */
-  readonly evictedKeysMax: number;
-  readonly commitTimeoutMs: number;
   readonly keys: KeySpace;
   /** Commits (at most COMMITS_IN_FLIGHT_MAX in flight, chained). */
   readonly writer: Redis;
@@ -56,28 +46,6 @@ export interface LedgerCoreOptions {
   readonly post: (results: WorkResult[]) => void;
   readonly log: Logger;
   readonly nowMs?: () => number;
-}
-
-export interface LedgerCoreStats {
-  actorsActive: number;
-  mailboxDepth: number;
-  /** Keys of evicted records filed now (against evictedKeysMax). */
-  evictedKeys: number;
-  /** Records read back from Redis since the last stats (evicted, or looked up blind). */
-  recordReads: number;
-  batchSizes: number[];
-  commitSeconds: number[];
-}
-
-function emptyStats(): LedgerCoreStats {
-  return {
-    actorsActive: 0,
-    mailboxDepth: 0,
-    evictedKeys: 0,
-    recordReads: 0,
-    batchSizes: [],
-    commitSeconds: [],
-  };
 }
 
 /**

@@ -21,9 +21,12 @@ export interface LedgerWorkerData {
   readonly dedupeWindowMs: number;
   /** Active actors kept in memory before idle ones are passivated. */
   readonly actorsMax: number;
-  /** Transaction records an actor keeps in memory (older ones are fetched from Redis when needed). */
+  /**
+   * Transaction records an actor keeps in memory; older ones (once durable)
+   * are evicted and fetched from the account log when a key needs them.
+   */
   readonly recordsPerActorMax: number;
-  /** Evicted keys the owner remembers for all its actors (LedgerConfig.evictedKeysMax). */
+  /** Evicted keys the owner files for all its actors (EvictedKeys; LedgerConfig.evictedKeysMax); past it they go blind. */
   readonly evictedKeysMax: number;
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
   readonly commitTimeoutMs: number;
