@@ -40,23 +40,28 @@ export class ShardHash {
  * reference vectors in test/unit/shard-hash.test.ts.
  */
 export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: number, text: string): number {
-  let v0h = (k0h ^ 0x736f6d65) >>> 0,
-    v0l = (k0l ^ 0x70736575) >>> 0;
-  let v1h = (k1h ^ 0x646f7261) >>> 0,
-    v1l = (k1l ^ 0x6e646f6d) >>> 0;
-  let v2h = (k0h ^ 0x6c796765) >>> 0,
-    v2l = (k0l ^ 0x6e657261) >>> 0;
-  let v3h = (k1h ^ 0x74656462) >>> 0,
-    v3l = (k1l ^ 0x79746573) >>> 0;
+  // "somepseudorandomlygeneratedbytes" xor the key.
+  let v0h = (k0h ^ 0x736f6d65) >>> 0;
+  let v0l = (k0l ^ 0x70736575) >>> 0;
+  let v1h = (k1h ^ 0x646f7261) >>> 0;
+  let v1l = (k1l ^ 0x6e646f6d) >>> 0;
+  let v2h = (k0h ^ 0x6c796765) >>> 0;
+  let v2l = (k0l ^ 0x6e657261) >>> 0;
+  let v3h = (k1h ^ 0x74656462) >>> 0;
+  let v3l = (k1l ^ 0x79746573) >>> 0;
   const length = text.length;
   const whole = length & ~7;
-  let rounds = 0;
-  let mh = 0,
-    ml = 0,
-    t = 0,
-    lo = 0;
-  for (let i = 0; i <= whole; i += 8) {
-    if (i < whole) {
+  let mh = 0;
+  let ml = 0;
+  let t = 0;
+  let lo = 0;
+  // One pass per 8-byte block, one for the last (partial) block with the length in its top
+  // byte, and the finalization: 2 rounds after each block, 4 at the end, one round body.
+  for (let i = 0; ; i += 8) {
+    const finishing = i > whole;
+    if (finishing) {
+      v2l ^= 0xff;
+    } else if (i < whole) {
       ml =
         (text.charCodeAt(i) |
           (text.charCodeAt(i + 1) << 8) |
@@ -80,9 +85,12 @@ export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: numbe
       ml >>>= 0;
       mh >>>= 0;
     }
-    v3h ^= mh;
-    v3l ^= ml;
-    for (rounds = 0; rounds < 2; rounds++) {
+    if (!finishing) {
+      v3h ^= mh;
+      v3l ^= ml;
+    }
+    for (let round = finishing ? 4 : 2; round > 0; round--) {
+      // v0 += v1; v1 <<<= 13; v1 ^= v0; v0 <<<= 32
       lo = (v0l >>> 0) + (v1l >>> 0);
       v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0;
       v0l = lo | 0;
@@ -94,6 +102,7 @@ export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: numbe
       t = v0h;
       v0h = v0l;
       v0l = t;
+      // v2 += v3; v3 <<<= 16; v3 ^= v2
       lo = (v2l >>> 0) + (v3l >>> 0);
       v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0;
       v2l = lo | 0;
@@ -102,6 +111,7 @@ export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: numbe
       v3l = (v3l << 16) | (t >>> 16);
       v3h ^= v2h;
       v3l ^= v2l;
+      // v0 += v3; v3 <<<= 21; v3 ^= v0
       lo = (v0l >>> 0) + (v3l >>> 0);
       v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0;
       v0l = lo | 0;
@@ -110,6 +120,7 @@ export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: numbe
       v3l = (v3l << 21) | (t >>> 11);
       v3h ^= v0h;
       v3l ^= v0l;
+      // v2 += v1; v1 <<<= 17; v1 ^= v2; v2 <<<= 32
       lo = (v2l >>> 0) + (v1l >>> 0);
       v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0;
       v2l = lo | 0;
@@ -122,49 +133,8 @@ export function sipHashAscii32(k0h: number, k0l: number, k1h: number, k1l: numbe
       v2h = v2l;
       v2l = t;
     }
+    if (finishing) return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
     v0h ^= mh;
     v0l ^= ml;
   }
-  v2l ^= 0xff;
-  for (rounds = 0; rounds < 4; rounds++) {
-    lo = (v0l >>> 0) + (v1l >>> 0);
-    v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0;
-    v0l = lo | 0;
-    t = v1h;
-    v1h = (v1h << 13) | (v1l >>> 19);
-    v1l = (v1l << 13) | (t >>> 19);
-    v1h ^= v0h;
-    v1l ^= v0l;
-    t = v0h;
-    v0h = v0l;
-    v0l = t;
-    lo = (v2l >>> 0) + (v3l >>> 0);
-    v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0;
-    v2l = lo | 0;
-    t = v3h;
-    v3h = (v3h << 16) | (v3l >>> 16);
-    v3l = (v3l << 16) | (t >>> 16);
-    v3h ^= v2h;
-    v3l ^= v2l;
-    lo = (v0l >>> 0) + (v3l >>> 0);
-    v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) | 0;
-    v0l = lo | 0;
-    t = v3h;
-    v3h = (v3h << 21) | (v3l >>> 11);
-    v3l = (v3l << 21) | (t >>> 11);
-    v3h ^= v0h;
-    v3l ^= v0l;
-    lo = (v2l >>> 0) + (v1l >>> 0);
-    v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) | 0;
-    v2l = lo | 0;
-    t = v1h;
-    v1h = (v1h << 17) | (v1l >>> 15);
-    v1l = (v1l << 17) | (t >>> 15);
-    v1h ^= v2h;
-    v1l ^= v2l;
-    t = v2h;
-    v2h = v2l;
-    v2l = t;
-  }
-  return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }

@@ -67,6 +67,19 @@ describe('ShardHash (SipHash-2-4)', () => {
       0xdd0e0e31, 0x93dc67fd, 0xd9a94f5a, 0xd7fb7e2d, 0x277187b7, 0xcd99a68d, 0x58fee3ce, 0x8b01d137,
     ];
     const k = (at: number): number => at | ((at + 1) << 8) | ((at + 2) << 16) | ((at + 3) << 24);
+    // Past one 8-byte block too: the whole-block path, and a block plus a partial one.
+    const longer: [number, number][] = [
+      [8, 0x9a932462],
+      [9, 0x0ba9e4b0],
+      [10, 0x94ddb9f3],
+      [15, 0x49be45e5],
+    ];
+    for (const [n, value] of longer) {
+      const message = String.fromCharCode(...Array.from({ length: n }, (_, i) => i));
+      expect(sipHashAscii32(k(4) >>> 0, k(0) >>> 0, k(12) >>> 0, k(8) >>> 0, message), `length ${n}`).toBe(
+        value,
+      );
+    }
     for (let n = 0; n < expected.length; n++) {
       const message = String.fromCharCode(...Array.from({ length: n }, (_, i) => i));
       expect(sipHashAscii32(k(4) >>> 0, k(0) >>> 0, k(12) >>> 0, k(8) >>> 0, message), `length ${n}`).toBe(
