@@ -10,6 +10,8 @@ export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..'
 // around (a crashed hook, an unhandled error), kill the children by PID and remove the dirs.
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
+/** redis-servers the switches under test started (grandchildren: a SIGKILLed switch cannot stop its own). */
+const liveRedisPids = new Set<number>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
@@ -19,8 +21,36 @@ function installExitHook(): void {
     for (const child of liveChildren) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
+    for (const pid of liveRedisPids) killRedisServer(pid);
     for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+/** Remembers a redis-server a switch under test started, to kill if the switch leaves it behind. */
+export function trackRedisPid(pid: number): void {
+  installExitHook();
+  liveRedisPids.add(pid);
+}
+
+/**
+ * SIGKILLs `pid` if it is still a redis-server (a switch that was killed, or
+ * whose data directory went away, cannot stop its own), and forgets it. The
+ * command line is checked first: a pid, once free, may be any process's.
+ */
+export function killRedisServer(pid: number): void {
+  liveRedisPids.delete(pid);
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (!cmdline.includes('redis-server')) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone meanwhile.
+  }
 }
 
 export function trackChild(child: ChildProcess): void {

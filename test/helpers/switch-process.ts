@@ -3,7 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SwitchConfig } from '../../src/config/types.js';
-import { type ExitInfo, exitOf, removeDir, repoRoot, terminate, trackChild, trackDir } from './processes.js';
+import {
+  type ExitInfo,
+  exitOf,
+  killRedisServer,
+  removeDir,
+  repoRoot,
+  terminate,
+  trackChild,
+  trackDir,
+  trackRedisPid,
+} from './processes.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -162,9 +172,15 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
   const ready = new Promise<ListenInfo>((r) => {
     onReady = r;
   });
+  const redisPids: number[] = [];
   lineReader(child.stdout, stdout, (line) => {
     const listen = parseReady(line);
     if (listen) onReady(listen);
+    const redisPid = startedRedisPid(line);
+    if (redisPid !== undefined) {
+      redisPids.push(redisPid);
+      trackRedisPid(redisPid);
+    }
   });
   lineReader(child.stderr, stderr, () => {});
 
@@ -174,6 +190,9 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
     if (disposed) return;
     disposed = true;
     await terminate(child, 'SIGTERM', 15_000);
+    // A switch stops its private redis-server itself; one it left behind (killed, or its
+    // data directory gone) must not outlive the test.
+    for (const pid of redisPids) killRedisServer(pid);
     removeDir(dir);
   };
 
@@ -207,4 +226,15 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
     kill9: () => terminate(child, 'SIGKILL', 5000),
     dispose,
   };
+}
+
+/** The pid in the switch's "started a private redis-server" log line, if `line` is that line. */
+function startedRedisPid(line: string): number | undefined {
+  if (!line.includes('"started a private redis-server')) return undefined;
+  try {
+    const pid = (JSON.parse(line) as { pid?: unknown }).pid;
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
