@@ -1,5 +1,6 @@
 import { ROLES } from '../protocol/mti.js';
 import { PUBLIC_KEY_BYTES } from '../protocol/signon.js';
+import { LOCAL_ISSUER } from '../protocol/txn-context.js';
 import { isPlainObject, quote } from './checker.js';
 import { array, boolean, integer, object, oneOf, path, readableFile, string } from './schema.js';
 
@@ -19,8 +20,6 @@ const TIMEOUT_MS_MAX = DAY_MS;
 /** Retention beyond 400 days is not a switch's job. */
 const RETENTION_MS_MAX = 400 * DAY_MS;
 const ADMIN_TOKEN_CHARS_MIN = 16;
-/** A route's issuer "local" means the on-us ledger. */
-export const LOCAL_ISSUER = 'local';
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 const INSTITUTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
