@@ -18,6 +18,10 @@ import { ledgerRuleSet } from './rules/rule-set.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
+import { upgradeToLayout3 } from './runtime/storage/layout-upgrade.js';
+import { AccountRefs } from './security/account-refs.js';
+import { keyFileText } from './security/key-file.js';
+import { ShardHash } from './security/shard-hash.js';
 import type { KeyFile } from './security/key-file.js';
 import { type LoadedKeys, loadKeys } from './security/key-source.js';
 import { Authenticator } from './session/authenticator.js';
@@ -124,7 +128,11 @@ export class Switch {
       inflightRequests: () => this.registry.inflight,
     });
     // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
-    await ensureAccountLayout(this.redis, keys, log);
+    const refs = new AccountRefs(this.dataKeys);
+    const redisForUpgrade = this.redis;
+    await ensureAccountLayout(this.redis, keys, log, () =>
+      upgradeToLayout3(redisForUpgrade, keys, refs, log),
+    );
     const epoch = await claimAllShards(this.redis, keys);
     log.info('shards claimed', { epoch });
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
@@ -142,7 +150,9 @@ export class Switch {
         evictedKeysMax: config.ledger.evictedKeysMax,
         commitTimeoutMs: config.ledger.commitTimeoutMs,
         keyPrefix: keys.prefix,
+        dataKeysJson: keyFileText(this.dataKeys),
       },
+      shards: new ShardHash(this.dataKeys.shardKey),
       log,
       rrn,
       onStats: (workerId, stats) => metrics.workerStats(workerId, stats),
@@ -229,7 +239,15 @@ export class Switch {
    */
   reloadKeys(): boolean {
     try {
-      this.dataKeys = this.loadDataKeys().keys;
+      const next = this.loadDataKeys().keys;
+      // A shard is an account's writer and names its keys: the shard key cannot change under a running store.
+      if (this.dataKeys !== undefined && !next.shardKey.equals(this.dataKeys.shardKey))
+        throw new SwitchyardError(
+          'SWITCHYARD_KEY_FILE_INVALID',
+          'the new key file has another shardKey; the shard key cannot be rotated (docs/security.md)',
+        );
+      this.dataKeys = next;
+      this.engine?.setKeys(keyFileText(next));
       return true;
     } catch (error) {
       this.log.error('key reload refused; the keys in use stay', { error });

@@ -238,6 +238,18 @@ export class MsgpackWriter {
     this.length += bytes.length;
   }
 
+  /**
+   * Bytes as a MessagePack bin. Only inside values the commit script carries
+   * as opaque str bytes (account logs, journal entries): cmsgpack, which
+   * decodes the script's own arguments, has no bin.
+   */
+  bin(bytes: Uint8Array): void {
+    this.lengthHeader(bytes.length, -1, -1, 0xc4, 0xc5, 0xc6);
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** Bytes that already are one MessagePack value (say, from msgpackr), copied as they are. */
   raw(encoded: Uint8Array): void {
     this.ensure(encoded.length);

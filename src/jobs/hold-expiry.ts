@@ -3,7 +3,14 @@ import type { LedgerEffect } from '../runtime/effects.js';
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import { decodeJournalEntry } from '../runtime/storage/state-codec.js';
 import type { ExpireOutcome, NotDueYet } from '../runtime/worker/worker-protocol.js';
-import { holdBucketOf, type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
+import {
+  holdBucketOf,
+  holdMember,
+  type KeySpace,
+  LOG_PARTITION_COUNT,
+  parseHoldMember,
+  type StoredAccountRef,
+} from '../store/keys.js';
 import { ScheduledJob, type ScheduledJobBase } from './scheduled-job.js';
 
 /**
@@ -52,7 +59,8 @@ export interface HoldExpiryPass {
 interface PlacedHold {
   /** Its journal entry's position in the read. */
   readonly entry: number;
-  readonly pan: string;
+  /** The account, by its stored reference (the job never has a PAN). */
+  readonly account: StoredAccountRef;
   readonly key: string;
 }
 
@@ -173,7 +181,7 @@ export class HoldExpiry {
       if (entries.length === 0) return undefined;
       const ids = entries.map(([id]) => id.toString());
       const holds = this.holdsIn(entries, ids, partition);
-      const outcomes = await Promise.all(holds.map((hold) => this.o.ledger.expire(hold.pan, hold.key)));
+      const outcomes = await Promise.all(holds.map((hold) => this.o.ledger.expire(hold.account, hold.key)));
       tally.asked += holds.length;
       // The cursor stops before the first entry with a hold the ledger could not answer.
       let answered = entries.length;
@@ -209,7 +217,8 @@ export class HoldExpiry {
         if (data === undefined) throw new Error('no d field');
         if (data.indexOf(HOLD_KIND_BYTES) < 0) return;
         for (const effect of decodeJournalEntry(data)) {
-          if (effect.kind === 'hold') holds.push({ entry, pan: effect.pan, key: effect.key });
+          if (effect.kind === 'hold')
+            holds.push({ entry, account: { shard: effect.shard, ref: effect.ref }, key: effect.key });
         }
       } catch (error) {
         this.o.log.warn('journal entry not readable; hold expiry passes over it', {
@@ -232,7 +241,7 @@ export class HoldExpiry {
     const filing = connection.multi();
     for (const { hold, dueAtMs } of later) {
       const bucket = holdBucketOf(dueAtMs);
-      filing.rpush(keys.holdBucket(partition, bucket), `${hold.pan}#${hold.key}`);
+      filing.rpush(keys.holdBucket(partition, bucket), holdMember(hold.account.shard, hold.account.ref, hold.key));
       filing.sadd(keys.holdBuckets(partition), String(bucket));
     }
     await filing.exec();
@@ -261,9 +270,10 @@ export class HoldExpiry {
       tally.asked += members.length;
       const outcomes = await Promise.all(
         members.map((member) => {
-          const cut = member.indexOf('#');
-          return cut > 0
-            ? ledger.expire(member.slice(0, cut), member.slice(cut + 1))
+          const hold = parseHoldMember(member);
+          // Not a member this build files (say, one of layout 2 the upgrade did not reach): nothing to ask.
+          return hold !== undefined
+            ? ledger.expire(hold, hold.recordKey)
             : Promise.resolve<ExpireOutcome>('closed');
         }),
       );

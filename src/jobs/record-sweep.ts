@@ -1,16 +1,19 @@
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
-import type { KeySpace } from '../store/keys.js';
+import type { KeySpace, StoredAccountRef } from '../store/keys.js';
 import { ScheduledJob, type ScheduledJobBase } from './scheduled-job.js';
 
 export const RECORD_SWEEP_QUEUE = 'switchyard-record-sweep';
 const SCHEDULER_ID = 'record-sweep';
 /**
- * An account log this short holds one state and nothing else, so a sweep
- * would find nothing in it: a state is ~45 bytes, and 92 at most (a 19-digit
- * PAN, every limit set, amounts beyond 32 bits; record-sweep.test.ts seeds
- * that largest one).
+ * An account log this short holds one identity and one state and nothing
+ * else, so a sweep would find nothing in it: an identity is 69 bytes (a
+ * 16-digit PAN sealed under a 2-character key id, and masked), 75 with a
+ * 19-digit PAN; a state ~30, and 72 at most (every limit set, amounts beyond
+ * 32 bits; record-sweep.test.ts seeds that largest one). Data key ids
+ * longer than 25 characters make an identity and a state alone look bigger
+ * than this: such an account is swept for nothing once per cycle.
  */
-const ACCOUNT_STATE_BYTES_MAX = 100;
+const ACCOUNT_STATE_BYTES_MAX = 170;
 /** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */
 const SCAN_COUNT = 500;
 
@@ -87,16 +90,16 @@ export class RecordSweep {
       const lengths = connection.pipeline();
       for (const key of found) lengths.strlen(key);
       const replies = (await lengths.exec()) ?? [];
-      const pans: string[] = [];
+      const accountsFound: StoredAccountRef[] = [];
       found.forEach((key, i) => {
         const [error, bytes] = replies[i] ?? [];
-        const pan = keys.panOfAccountKey(key);
+        const account = keys.accountOfKey(key);
         // More than one state: the log has records (perhaps past the window), or dead states to compact.
-        if (error === null && (bytes as number) > ACCOUNT_STATE_BYTES_MAX && pan !== undefined)
-          pans.push(pan);
+        if (error === null && (bytes as number) > ACCOUNT_STATE_BYTES_MAX && account !== undefined)
+          accountsFound.push(account);
       });
-      const outcomes = await Promise.all(pans.map((pan) => ledger.sweep(pan)));
-      swept += pans.length;
+      const outcomes = await Promise.all(accountsFound.map((account) => ledger.sweep(account)));
+      swept += accountsFound.length;
       for (const outcome of outcomes) {
         if (outcome === 'retry') retries++;
         else deleted += outcome;

@@ -35,7 +35,13 @@ async function main(): Promise<void> {
   );
   port.on('message', (message: ToWorker) => {
     if (message.t === 'work') runtime.handle(unpackWork(message.items));
-    else if (message.t === 'stop') {
+    else if (message.t === 'keys') {
+      try {
+        runtime.setKeys(message.json);
+      } catch (error) {
+        log.error('new data keys refused by the ledger worker; the keys in use stay', { error });
+      }
+    } else if (message.t === 'stop') {
       runtime.stop();
       port.close();
     }

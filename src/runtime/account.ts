@@ -9,7 +9,15 @@ export interface AccountLimits {
 }
 
 export interface AccountState {
-  readonly pan: string;
+  /** The PAN masked (util/pan.ts maskPan): what views, logs and the journal show. */
+  readonly panMasked: string;
+  /**
+   * The PAN sealed under a data key with the account's ref as record id
+   * (security/account-refs.ts): never opened on the hot path, kept so a
+   * re-keying job can make new tokens. Re-sealed when its key is not the
+   * current one.
+   */
+  panSealed: Uint8Array;
   readonly currency: string;
   /** Posted balance. */
   balance: number;
@@ -43,7 +51,7 @@ export function rollDay(account: AccountState, day: number): void {
   }
 }
 
-/** The account as the admin API shows it: PAN masked by the caller. */
+/** The account as the admin API shows it (the PAN masked). */
 export interface AccountView {
   pan: string;
   currency: string;

@@ -19,6 +19,10 @@ import { type KeyParts, keyOf } from './records/txn-record.js';
 export interface LedgerEffect extends KeyParts {
   readonly kind: 'hold' | 'release' | 'expire' | 'debit' | 'credit' | 'complete' | 'adjust' | 'open';
   readonly amount: number;
+  /** Who decided it: `local` (the ledger) or an issuer institution (issuer routing). */
+  readonly issuer: string;
+  /** The MTI (class) of the request that caused it; undefined for the switch's own (admin, hold expiry). */
+  readonly mti: string | undefined;
   /** For completions, reversals and expiries: the original's record (its key parts). */
   readonly original: KeyParts | undefined;
   readonly proc: Proc;
@@ -33,7 +37,10 @@ export interface LedgerEffect extends KeyParts {
 }
 
 /** An effect with its keys and rrn as strings (what the journal holds): the shape tests and tools read. */
-export type JournaledEffect = Omit<LedgerEffect, keyof KeyParts | 'original' | 'rrnHead' | 'rrnTail'> & {
+export type JournaledEffect = Omit<
+  LedgerEffect,
+  keyof KeyParts | 'original' | 'rrnHead' | 'rrnTail' | 'issuer' | 'mti'
+> & {
   readonly key: string;
   readonly origKey: string | undefined;
   readonly rrn: string;

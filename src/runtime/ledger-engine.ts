@@ -3,7 +3,8 @@ import { responseMtiOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
 import type { TransactionEngine, TxnContext } from '../protocol/txn-context.js';
-import { SHARD_COUNT, shardOf } from '../store/keys.js';
+import type { ShardHash } from '../security/shard-hash.js';
+import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
@@ -27,6 +28,8 @@ export interface LedgerEngineOptions {
   /** The rules the shard owners run (src/rules/rule-set.ts). */
   readonly ruleSet: RuleSet;
   readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
+  /** The shard of a PAN (the key file's shard key: the workers hash with the same). */
+  readonly shards: ShardHash;
   readonly log: Logger;
   /** rrns for answers the main thread gives itself (96 when a worker is down). */
   readonly rrn: RrnGenerator;
@@ -63,6 +66,8 @@ export class LedgerEngine implements TransactionEngine {
   private seq = 0;
   private flushScheduled = false;
   private stopping = false;
+  /** The data keys the owners use, and a restarted one starts with (setKeys replaces them). */
+  private dataKeysJson: string;
   private readonly flush = (): void => {
     this.flushScheduled = false;
     for (const slot of this.slots) {
@@ -75,6 +80,7 @@ export class LedgerEngine implements TransactionEngine {
 
   constructor(private readonly o: LedgerEngineOptions) {
     if (o.workers < 1) throw new RangeError('at least one ledger worker');
+    this.dataKeysJson = o.workerData.dataKeysJson;
     this.slots = Array.from({ length: o.workers }, (_, i) => new WorkerSlot(i));
     // The same rule the workers use to re-fence their own shards: shard % workers.
     this.slotOfShard = Array.from({ length: SHARD_COUNT }, (_, shard) => this.slots[shard % o.workers]!);
@@ -92,7 +98,7 @@ export class LedgerEngine implements TransactionEngine {
   submit(ctx: TxnContext): void {
     const seq = ++this.seq;
     this.enqueue(
-      ctx.request.pan,
+      this.o.shards.shardOf(ctx.request.pan),
       { k: 'txn', seq, institution: ctx.institution, req: ctx.request },
       { k: 'txn', ctx },
     );
@@ -106,24 +112,35 @@ export class LedgerEngine implements TransactionEngine {
   ): Promise<AdminOutcome> {
     return new Promise((resolve) => {
       const seq = ++this.seq;
-      this.enqueue(item.pan, { ...item, seq } as WorkItem, { k: 'admin', resolve });
+      this.enqueue(this.o.shards.shardOf(item.pan), { ...item, seq } as WorkItem, { k: 'admin', resolve });
     });
   }
 
-  /** Asks the owning actor to release an expired hold. */
-  expire(pan: string, recordKey: string): Promise<ExpireOutcome> {
+  /** Asks the owning actor (by the account's stored reference) to release an expired hold. */
+  expire(account: StoredAccountRef, recordKey: string): Promise<ExpireOutcome> {
     return new Promise((resolve) => {
       const seq = ++this.seq;
-      this.enqueue(pan, { k: 'expire', seq, pan, recordKey }, { k: 'expire', resolve });
+      const { shard, ref } = account;
+      this.enqueue(shard, { k: 'expire', seq, shard, ref, recordKey }, { k: 'expire', resolve });
     });
   }
 
   /** Asks the owning actor to delete the account's records past the dedupe window from Redis. */
-  sweep(pan: string): Promise<SweepOutcome> {
+  sweep(account: StoredAccountRef): Promise<SweepOutcome> {
     return new Promise((resolve) => {
       const seq = ++this.seq;
-      this.enqueue(pan, { k: 'sweep', seq, pan }, { k: 'sweep', resolve });
+      const { shard, ref } = account;
+      this.enqueue(shard, { k: 'sweep', seq, shard, ref }, { k: 'sweep', resolve });
     });
+  }
+
+  /**
+   * New data keys for every owner (SIGHUP), as the key file's JSON; the
+   * caller has checked that the shard key is the same.
+   */
+  setKeys(dataKeysJson: string): void {
+    this.dataKeysJson = dataKeysJson;
+    for (const slot of this.slots) slot.worker?.setKeys(dataKeysJson);
   }
 
   /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
@@ -154,8 +171,8 @@ export class LedgerEngine implements TransactionEngine {
     );
   }
 
-  private enqueue(pan: string, item: WorkItem, pending: Pending): void {
-    const slot = this.slotOfShard[shardOf(pan)]!;
+  private enqueue(shard: number, item: WorkItem, pending: Pending): void {
+    const slot = this.slotOfShard[shard]!;
     if (!slot.ready) {
       this.answerFailed(pending);
       return;
@@ -224,6 +241,7 @@ export class LedgerEngine implements TransactionEngine {
   private spawn(slot: WorkerSlot): Promise<void> {
     const data: LedgerWorkerData = {
       ...this.o.workerData,
+      dataKeysJson: this.dataKeysJson,
       workerId: slot.id,
       workerCount: this.slots.length,
     };

@@ -34,18 +34,21 @@ export interface KeySpace {
    * states, transaction records and drops in the order they were committed. A commit
    * APPENDs one piece per account it touches; activation reads it with one GET.
    */
-  account(shard: number, pan: string): string;
+  account(shard: number, ref: string): string;
   /** SCAN MATCH pattern of every account key (the record sweep walks them). */
   accountPattern(): string;
-  /** The PAN of an account key, or undefined for any other key. */
-  panOfAccountKey(key: string): string | undefined;
+  /**
+   * The stored reference (shard and ref, or a PAN in the layouts before 3) an
+   * account key names, or undefined for any other key.
+   */
+  accountOfKey(key: string): StoredAccountRef | undefined;
   /** Which layout the accounts are stored in (runtime/storage/account-layout.ts). */
   accountLayout(): string;
   /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
   sweepCursor(): string;
   /**
    * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
-   * `${pan}#${recordKey}`, filed by the expiry job for holds its journal pass found not
+   * `${shard}:${ref}#${recordKey}` (holdMember), filed by the expiry job for holds its journal pass found not
    * due yet (placed with a longer holdTtlMs than today's), and by builds before 2026-11-27
    * for every hold they placed. Never edited (the job asks the owning actor whether each
    * is still open).
@@ -80,6 +83,31 @@ export interface KeySpace {
   readonly prefix: string;
 }
 
+/**
+ * Where an account lives: its shard (a keyed hash of the PAN: security/shard-hash.ts)
+ * and its ref (`<tokenKeyId>.<token>`: security/account-refs.ts). What background
+ * jobs address actors by; they never have the PAN.
+ */
+export interface StoredAccountRef {
+  readonly shard: number;
+  readonly ref: string;
+}
+
+/** A hold bucket's member: the account's stored reference and the hold's record key. */
+export function holdMember(shard: number, ref: string, recordKey: string): string {
+  return `${shard}:${ref}#${recordKey}`;
+}
+
+/** A hold bucket member's parts, or undefined when it is not one (refs hold no ':' or '#'). */
+export function parseHoldMember(member: string): (StoredAccountRef & { readonly recordKey: string }) | undefined {
+  const colon = member.indexOf(':');
+  const hash = member.indexOf('#', colon);
+  if (colon <= 0 || hash <= colon + 1) return undefined;
+  const shard = Number(member.slice(0, colon));
+  if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT) return undefined;
+  return { shard, ref: member.slice(colon + 1, hash), recordKey: member.slice(hash + 1) };
+}
+
 const ACCOUNT_INFIX = '}:acct:';
 
 /** A literal for a Redis MATCH glob: its special characters escaped. */
@@ -91,12 +119,17 @@ export function keySpace(prefix = 'sy'): KeySpace {
   const tag = (shard: number): string => `${prefix}:{${shard}}`;
   return {
     prefix,
-    // Built and parsed (panOfAccountKey) with the same infix, so the two cannot drift apart.
-    account: (shard, pan) => `${prefix}:{${shard}${ACCOUNT_INFIX}${pan}`,
+    // Built and parsed (accountOfKey) with the same infix, so the two cannot drift apart.
+    account: (shard, ref) => `${prefix}:{${shard}${ACCOUNT_INFIX}${ref}`,
     accountPattern: () => `${globEscaped(prefix)}:{*}:acct:*`,
-    panOfAccountKey: (key) => {
-      const at = key.lastIndexOf(ACCOUNT_INFIX);
-      return at > 0 && key.startsWith(`${prefix}:{`) ? key.slice(at + ACCOUNT_INFIX.length) : undefined;
+    accountOfKey: (key) => {
+      const head = `${prefix}:{`;
+      const at = key.indexOf(ACCOUNT_INFIX, head.length);
+      if (at < 0 || !key.startsWith(head)) return undefined;
+      const shard = Number(key.slice(head.length, at));
+      const ref = key.slice(at + ACCOUNT_INFIX.length);
+      if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT || ref === '') return undefined;
+      return { shard, ref };
     },
     accountLayout: () => `${prefix}:account-layout`,
     sweepCursor: () => `${prefix}:record-sweep-cursor`,
@@ -114,10 +147,11 @@ export function keySpace(prefix = 'sy'): KeySpace {
 }
 
 /**
- * FNV-1a over the PAN's characters, modulo the shard count. Stable forever:
- * changing it would move accounts between shards (and their keys).
+ * The shard of a PAN in the layouts before 3 (FNV-1a, unkeyed): only the
+ * upgrade reads it, from the key names it rewrites. Layout 3 shards by a
+ * keyed hash (security/shard-hash.ts).
  */
-export function shardOf(pan: string): number {
+export function legacyShardOf(pan: string): number {
   return fnv1a32(pan) % SHARD_COUNT;
 }
 

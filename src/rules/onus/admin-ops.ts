@@ -1,4 +1,5 @@
 import { RC } from '../../protocol/rc.js';
+import { LOCAL_ISSUER } from '../../protocol/txn-context.js';
 import { type AccountState, type AccountView, available, utcDay } from '../../runtime/account.js';
 import type { Actor } from '../../runtime/core/actor.js';
 import type { OpenBatch } from '../../runtime/core/open-batch.js';
@@ -21,7 +22,7 @@ import { creditFits } from './decide.js';
 
 export function viewOf(account: AccountState): AccountView {
   return {
-    pan: account.pan,
+    pan: account.panMasked,
     currency: account.currency,
     balance: account.balance,
     held: account.held,
@@ -45,6 +46,9 @@ function effect(
   return {
     kind,
     amount,
+    issuer: LOCAL_ISSUER,
+    // The switch's own change, not a request's: no MTI.
+    mti: undefined,
     institution: key.institution,
     stan: key.stan,
     time: key.time,
@@ -68,13 +72,14 @@ export function runGet(actor: Actor): AdminOutcome {
 export function runPut(
   actor: Actor,
   item: Extract<WorkItem, { k: 'put' }>,
+  identity: () => Pick<AccountState, 'panSealed' | 'panMasked'>,
   batch: OpenBatch,
   nowMs: number,
 ): AdminOutcome {
   const existing = actor.account;
   if (existing === undefined) {
     const account: AccountState = {
-      pan: item.pan,
+      ...identity(),
       currency: item.currency,
       balance: item.balance,
       held: 0,

@@ -1,5 +1,6 @@
 import type { TxnClass } from '../../protocol/mti.js';
 import { RC } from '../../protocol/rc.js';
+import { LOCAL_ISSUER } from '../../protocol/txn-context.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
 import { type AccountState, available, rollDay, utcDay } from '../../runtime/account.js';
 import type { DecideContext, DecisionSink } from '../../runtime/core/actor-rules.js';
@@ -279,6 +280,8 @@ class DecisionBuilder {
     this.sink.effect({
       kind,
       amount,
+      issuer: LOCAL_ISSUER,
+      mti: req.txnClass,
       institution: this.ctx.institution,
       stan: req.stan,
       time: req.time,

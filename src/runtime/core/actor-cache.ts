@@ -1,4 +1,3 @@
-import { shardOf } from '../../store/keys.js';
 import { EvictedKeys, type EvictedKeysBudget } from '../records/evicted-keys.js';
 import { LiveRecords } from '../records/live-records.js';
 import { Actor } from './actor.js';
@@ -12,13 +11,17 @@ export interface ActorCacheOptions {
 }
 
 /**
- * The actors of one shard owner in memory, by PAN, in least-recently-used
- * order, and their passivation: idle actors beyond actorsMax, and the
- * actors the record sweep alone brought in, leave memory (their state is in
- * Redis) once no unreleased batch needs them.
+ * The actors of one shard owner in memory, by ref in least-recently-used
+ * order, and by PAN for those a PAN has named (so a transaction finds its
+ * actor with no hash), and their passivation: idle actors beyond actorsMax,
+ * and the actors the record sweep alone brought in, leave memory (their
+ * state is in Redis) once no unreleased batch needs them.
  */
 export class ActorCache {
+  /** By ref, in LRU order: every actor, whatever brought it in. */
   private readonly actors = new Map<string, Actor>();
+  /** By PAN: the actors a PAN has named. */
+  private readonly byPan = new Map<string, Actor>();
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
@@ -44,41 +47,64 @@ export class ActorCache {
     return this.evictedBudget.used;
   }
 
-  /** Whether `actor` is still the one in memory for its PAN (not dropped meanwhile). */
+  /** Whether `actor` is still the one in memory for its ref (not dropped meanwhile). */
   isCurrent(actor: Actor): boolean {
-    return this.actors.get(actor.pan) === actor;
+    return this.actors.get(actor.ref) === actor;
   }
 
   /** The actor in memory for `pan`, if any, without counting a use (inspection). */
   peek(pan: string): Actor | undefined {
-    return this.actors.get(pan);
+    return this.byPan.get(pan);
   }
 
-  /** The actor in memory for `pan`, counted as a use; undefined when it must be created (and loaded). */
+  /** The actor in memory for `pan`, counted as a use; undefined when the PAN has not named one yet. */
   use(pan: string): Actor | undefined {
-    const actor = this.actors.get(pan);
-    if (actor !== undefined && this.touches - actor.touchedAt > this.recencySlack) {
-      // Map order is recency order: re-insert on use (LRU passivation). Only when the actor
-      // was not moved to the back within the last recencySlack uses: a hot account does not
-      // pay a Map delete + insert per message, and the order is off by at most that many uses.
-      this.actors.delete(pan);
-      this.actors.set(pan, actor);
-      actor.touchedAt = this.touches;
-    }
-    if (actor !== undefined) this.touches++;
+    const actor = this.byPan.get(pan);
+    if (actor !== undefined) this.touch(actor);
     return actor;
   }
 
-  /** A new actor for `pan`, status loading; `sweepOnly` when the record sweep alone wants it. */
-  create(pan: string, sweepOnly: boolean): Actor {
+  /** The actor in memory for `ref`, counted as a use; undefined when it must be created (and loaded). */
+  useRef(ref: string): Actor | undefined {
+    const actor = this.actors.get(ref);
+    if (actor !== undefined) this.touch(actor);
+    return actor;
+  }
+
+  /** From now on `pan` finds `actor` (brought in by its ref, or by another key's ref). */
+  nameByPan(actor: Actor, pan: string): void {
+    actor.pan = pan;
+    this.byPan.set(pan, actor);
+  }
+
+  private touch(actor: Actor): void {
+    if (this.touches - actor.touchedAt > this.recencySlack) {
+      // Map order is recency order: re-insert on use (LRU passivation). Only when the actor
+      // was not moved to the back within the last recencySlack uses: a hot account does not
+      // pay a Map delete + insert per message, and the order is off by at most that many uses.
+      this.actors.delete(actor.ref);
+      this.actors.set(actor.ref, actor);
+      actor.touchedAt = this.touches;
+    }
+    this.touches++;
+  }
+
+  /**
+   * A new actor, status loading, for the account at (shard, ref), named by
+   * `pan` when a PAN brought it in; `sweepOnly` when the record sweep alone
+   * wants it.
+   */
+  create(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
     const actor = new Actor(
       pan,
-      shardOf(pan),
+      shard,
+      ref,
       new EvictedKeys(this.o.dedupeWindowMs, this.evictedBudget),
       this.live,
     );
     actor.touchedAt = this.touches++;
-    this.actors.set(pan, actor);
+    this.actors.set(ref, actor);
+    if (pan !== undefined) this.byPan.set(pan, actor);
     if (sweepOnly) {
       actor.sweepOnly = true;
       this.swept.push(actor);
@@ -88,8 +114,9 @@ export class ActorCache {
 
   /** An actor leaves memory (its state is in Redis); its evicted keys go back to the budget. */
   drop(actor: Actor): void {
-    if (this.actors.get(actor.pan) !== actor) return;
-    this.actors.delete(actor.pan);
+    if (this.actors.get(actor.ref) !== actor) return;
+    this.actors.delete(actor.ref);
+    if (actor.pan !== undefined) this.byPan.delete(actor.pan);
     actor.evicted.release();
     actor.records.release();
   }
@@ -123,7 +150,7 @@ export class ActorCache {
    */
   passivateSwept(busy: ReadonlySet<number>): void {
     this.swept = this.swept.filter((actor) => {
-      if (!actor.sweepOnly || this.actors.get(actor.pan) !== actor) return false;
+      if (!actor.sweepOnly || this.actors.get(actor.ref) !== actor) return false;
       if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
       this.drop(actor);
       return false;

@@ -87,7 +87,7 @@ export class ActorLoader {
     this.loadQueue = [];
     const { keys, reader } = this.o;
     const pipeline = reader.pipeline();
-    for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.pan));
+    for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.ref));
     withTimeout(pipeline.exec(), this.o.readTimeoutMs, 'actor load').then(
       (replies) => {
         const nowMs = this.o.now();
@@ -123,7 +123,7 @@ export class ActorLoader {
    */
   readForCompaction(actor: Actor): void {
     actor.compacting = true;
-    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.ref);
     withTimeout(this.o.reader.getBuffer(actor.accountKey), this.o.readTimeoutMs, 'compaction read').then(
       (data) => {
         if (!this.o.isCurrent(actor)) return;
@@ -199,7 +199,7 @@ export class ActorLoader {
     this.recordReads += missing.length;
     actor.status = 'loading';
     actor.head = item;
-    actor.accountKey ??= this.o.keys.account(actor.shard, actor.pan);
+    actor.accountKey ??= this.o.keys.account(actor.shard, actor.ref);
     withTimeout(this.o.reader.getBuffer(actor.accountKey), this.o.readTimeoutMs, 'record fetch').then(
       (data) => {
         if (!this.o.isCurrent(actor)) {

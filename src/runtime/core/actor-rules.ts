@@ -12,7 +12,7 @@ import type { OpenBatch } from './open-batch.js';
 /**
  * The seam between the actor runtime and the rules that run on it. The
  * runtime owns everything a rule set should not have to think about:
- * actors by PAN with one writer each, their mailboxes, loading from Redis,
+ * actors by PAN and by stored ref with one writer each, their mailboxes, loading from Redis,
  * transaction records and exactly-once by key, group commit with the
  * journal, fencing, eviction and passivation. A rule set decides one item
  * on one ready actor, synchronously, writing records and effects through
@@ -32,7 +32,14 @@ export interface ActorRules {
   ): StoredResponse;
   /** The admin API's account calls and hold expiry, on the owning actor. */
   get(actor: Actor): AdminOutcome;
-  put(actor: Actor, item: Extract<WorkItem, { k: 'put' }>, batch: OpenBatch, nowMs: number): AdminOutcome;
+  /** `identity` makes what a new account stores of its PAN (sealed and masked): called only to create one. */
+  put(
+    actor: Actor,
+    item: Extract<WorkItem, { k: 'put' }>,
+    identity: () => Pick<AccountState, 'panSealed' | 'panMasked'>,
+    batch: OpenBatch,
+    nowMs: number,
+  ): AdminOutcome;
   adjust(
     actor: Actor,
     item: Extract<WorkItem, { k: 'adjust' }>,

@@ -42,6 +42,8 @@ export class Actor {
   touchedAt = 0;
   /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */
   accountKey: string | undefined;
+  /** The account's identity (its PAN sealed and masked) is new or re-sealed: the next commit writes it. */
+  identityDirty = false;
   /** The log's length in Redis once every commit built so far has applied. */
   logBytes = 0;
   /** How much of the log is dead (an estimate: account-log.ts); it is compacted once that is half. */
@@ -59,9 +61,18 @@ export class Actor {
   /** Records past the window that the activation's compaction leaves out (the record sweep counts them). */
   expiredByCompaction = 0;
 
+  /**
+   * The PAN, once a transaction or an admin call named it (the actor is found
+   * by it from then on, with no hash per message); undefined for an actor a
+   * background job brought in by its ref.
+   */
+  pan: string | undefined;
+
   constructor(
-    readonly pan: string,
+    pan: string | undefined,
+    /** The account's shard (a keyed hash of the PAN) and ref (its token): its stored reference. */
     readonly shard: number,
+    readonly ref: string,
     /**
      * The records that are only in Redis, evicted to keep `records` bounded: a
      * key missing from `records` that may be here must be fetched before
@@ -72,6 +83,12 @@ export class Actor {
     /** The worker's live records, which this actor's index keeps its own in (released when it is dropped). */
     live: LiveRecords,
   ) {
+    this.pan = pan;
     this.records = new RecordIndex(live);
+  }
+
+  /** The masked PAN the journal names the account by ('' before the account exists). */
+  get panMasked(): string {
+    return this.account?.panMasked ?? '';
   }
 }

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
+import { AccountRefs } from '../../security/account-refs.js';
+import { parseKeyFile } from '../../security/key-file.js';
 import { keySpace } from '../../store/keys.js';
 import { AuthCodeSource } from '../auth-code.js';
 import { leaseRrnSource, RrnSource } from '../rrn.js';
@@ -14,6 +16,8 @@ export type CoreStats = Extract<FromWorker, { t: 'stats' }>;
 /** A LedgerCore with its Redis connections, rrn source and stats timer: what one ledger owner runs. */
 export interface CoreRuntime {
   handle(items: readonly WorkItem[]): void;
+  /** New data keys, as the key file's JSON (SIGHUP). */
+  setKeys(dataKeysJson: string): void;
   /** Closes the connections and the timer; the core answers nothing more. */
   stop(): void;
 }
@@ -46,6 +50,7 @@ export async function startCoreRuntime(
   post: (results: WorkResult[]) => void,
   onStats: (stats: CoreStats) => void,
 ): Promise<CoreRuntime> {
+  const refs = refsFrom(data.dataKeysJson);
   const writer = connect(data, 'writer');
   const reader = connect(data, 'reader');
   try {
@@ -67,6 +72,7 @@ export async function startCoreRuntime(
   );
   const core = new LedgerCore({
     rules,
+    refs,
     workerId: data.workerId,
     owner,
     workerCount: data.workerCount,
@@ -104,6 +110,12 @@ export async function startCoreRuntime(
     handle: (items) => {
       if (!stopped) core.handle(items);
     },
+    setKeys: (json) => {
+      const next = refsFrom(json);
+      // The main thread checked it too: an account's shard is its writer, it cannot move.
+      if (!next.sameShards(refs.keys)) throw new Error('the shard key cannot change while the switch runs');
+      core.setRefs(next);
+    },
     stop: () => {
       stopped = true;
       core.stop();
@@ -112,4 +124,8 @@ export async function startCoreRuntime(
       reader.disconnect();
     },
   };
+}
+
+function refsFrom(dataKeysJson: string): AccountRefs {
+  return new AccountRefs(parseKeyFile(dataKeysJson, 'the data keys handed to the ledger owner'));
 }

@@ -1,4 +1,3 @@
-import { maskPan } from '../../util/pan.js';
 import type { AccountState } from '../account.js';
 import type { Actor } from './actor.js';
 
@@ -10,7 +9,7 @@ import type { Actor } from './actor.js';
 export function assertAccountInvariants(account: AccountState): void {
   if (account.held < 0 || account.balance - account.held < 0 || !Number.isSafeInteger(account.balance)) {
     throw new Error(
-      `invariant: account ${maskPan(account.pan)} balance ${account.balance} held ${account.held}`,
+      `invariant: account ${account.panMasked} balance ${account.balance} held ${account.held}`,
     );
   }
 }

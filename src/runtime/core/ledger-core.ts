@@ -2,7 +2,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import { RC } from '../../protocol/rc.js';
 import type { KeySpace } from '../../store/keys.js';
+import type { AccountRefs } from '../../security/account-refs.js';
 import type { CodeSource } from '../../util/code-source.js';
+import { maskPan } from '../../util/pan.js';
+import type { AccountState } from '../account.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
@@ -25,7 +28,9 @@ export const MAILBOX_MAX = 10_000;
  * The owner's settings are the worker's (LedgerWorkerData, documented there)
  * but for how to reach Redis, which arrives as connections and a key space.
  */
-export interface LedgerCoreOptions extends Omit<LedgerWorkerData, 'redisUrl' | 'keyPrefix'> {
+export interface LedgerCoreOptions extends Omit<LedgerWorkerData, 'redisUrl' | 'keyPrefix' | 'dataKeysJson'> {
+  /** Shards, refs and sealed PANs from the data keys (replaced on reload: setRefs). */
+  readonly refs: AccountRefs;
   /** The rule set deciding each item (the on-us ledger's: src/rules/onus/onus-rules.ts). */
   readonly rules: ActorRules;
   /**
@@ -86,9 +91,11 @@ export class LedgerCore {
   private heldTimer: NodeJS.Timeout | undefined;
   /** stop() was called: the owner is gone. */
   private stopped = false;
+  private refs: AccountRefs;
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.now = o.nowMs ?? Date.now;
+    this.refs = o.refs;
     this.decideCtx = {
       nowMs: 0,
       holdTtlMs: o.holdTtlMs,
@@ -232,6 +239,14 @@ export class LedgerCore {
     return this.cache.size;
   }
 
+  /**
+   * New data keys (SIGHUP): new refs and seals use them from now on; actors
+   * in memory keep their refs (the shard key never changes: the caller checks).
+   */
+  setRefs(refs: AccountRefs): void {
+    this.refs = refs;
+  }
+
   /** The actor in memory for `pan`, if any: for tests and diagnostics, never for decisions. */
   actorOf(pan: string): Readonly<Actor> | undefined {
     return this.cache.peek(pan);
@@ -243,11 +258,12 @@ export class LedgerCore {
   }
 
   private dispatch(item: WorkItem, nowMs: number): void {
-    const pan = item.k === 'txn' ? item.req.pan : item.pan;
-    let actor = this.cache.use(pan);
-    if (actor === undefined) {
-      actor = this.cache.create(pan, item.k === 'sweep');
-      this.loader.load(actor);
+    let actor: Actor;
+    if (item.k === 'expire' || item.k === 'sweep') {
+      actor = this.cache.useRef(item.ref) ?? this.loaded(undefined, item.shard, item.ref, item.k === 'sweep');
+    } else {
+      const pan = item.k === 'txn' ? item.req.pan : item.pan;
+      actor = this.cache.use(pan) ?? this.actorNamed(pan);
     }
     if (item.k !== 'sweep') actor.sweepOnly = false;
     if (actor.status === 'loading') {
@@ -261,6 +277,30 @@ export class LedgerCore {
       return;
     }
     this.run(actor, item, nowMs);
+  }
+
+  /**
+   * A PAN's first use since its actor came into memory: its ref (one HMAC),
+   * then the actor a job may have brought in by that ref, else a new one.
+   */
+  private actorNamed(pan: string): Actor {
+    const ref = this.refs.refOf(pan);
+    const byRef = this.cache.useRef(ref);
+    if (byRef === undefined) return this.loaded(pan, this.refs.shardOf(pan), ref, false);
+    this.cache.nameByPan(byRef, pan);
+    return byRef;
+  }
+
+  private loaded(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
+    const actor = this.cache.create(pan, shard, ref, sweepOnly);
+    this.loader.load(actor);
+    return actor;
+  }
+
+  /** What a new account stores of its PAN: sealed under the current data key, and masked. */
+  private identityOf(actor: Actor, pan: string): Pick<AccountState, 'panSealed' | 'panMasked'> {
+    actor.identityDirty = true;
+    return { panSealed: this.refs.sealPan(pan, actor.ref), panMasked: maskPan(pan) };
   }
 
   private batch(): OpenBatch {
@@ -318,7 +358,11 @@ export class LedgerCore {
         batch.results.push({ seq: item.seq, k: 'admin', outcome: rules.get(actor) });
         return;
       case 'put':
-        batch.results.push({ seq: item.seq, k: 'admin', outcome: rules.put(actor, item, batch, nowMs) });
+        batch.results.push({
+          seq: item.seq,
+          k: 'admin',
+          outcome: rules.put(actor, item, () => this.identityOf(actor, item.pan), batch, nowMs),
+        });
         return;
       case 'adjust':
         batch.results.push({ seq: item.seq, k: 'admin', outcome: rules.adjust(actor, item, batch, nowMs) });
@@ -367,6 +411,7 @@ export class LedgerCore {
       for (const record of log.records) actor.records.setDurable(record);
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
+      this.resealIfOld(actor, log.account);
     }
     // Every activation prunes, however few the records: otherwise an account used now and then
     // would keep up to PRUNE_FLOOR records in Redis for good, past any window.
@@ -376,6 +421,29 @@ export class LedgerCore {
     this.window.evict(actor, nowMs, this.pipeline.confirmedUpTo);
     this.drain(actor, nowMs);
     this.cache.passivateIdle(this.busyBatches);
+  }
+
+  /**
+   * An account whose PAN an older data key sealed is sealed again under the
+   * current one, and written with the next commit: data-key rotation needs
+   * nothing more of an account than to be activated (the re-seal job does
+   * that for the idle ones). A seal that does not open (its key is gone from
+   * the key file) is left as it is, and logged.
+   */
+  private resealIfOld(actor: Actor, account: AccountState): void {
+    const refs = this.refs;
+    if (refs.isCurrentSeal(account.panSealed)) return;
+    try {
+      account.panSealed = refs.sealPan(refs.openPan(account.panSealed, actor.ref), actor.ref);
+      actor.identityDirty = true;
+      this.batch().join(actor);
+    } catch (error) {
+      this.o.log.error('account PAN cannot be re-sealed; it stays under its old key', {
+        shard: actor.shard,
+        pan: account.panMasked,
+        error,
+      });
+    }
   }
 
   /**

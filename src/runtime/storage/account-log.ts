@@ -4,8 +4,10 @@ import {
   ACCOUNT_FORMAT,
   DROP_FORMAT,
   decodeAccountFields,
+  decodeIdentityFields,
   decodeRecordFields,
   forEachValue,
+  IDENTITY_FORMAT,
   RECORD_FORMAT,
 } from './state-codec.js';
 
@@ -13,9 +15,11 @@ import {
  * How an account is stored in Redis: one string per account, its log. A
  * commit APPENDs one piece to the log of every account it touched: the
  * account's state, the records the batch wrote and the keys it pruned, each
- * one MessagePack array (state-codec.ts: account format 2, record format 4,
- * a drop [5, key]). Read back in order, the last state is the account and the
- * last version of each key not dropped after it is a record.
+ * one MessagePack array (state-codec.ts: account format 6, record format 4,
+ * a drop [5, key]), and, when the account is created or its PAN re-sealed,
+ * its identity (format 7: the PAN sealed and masked). Read back in order,
+ * the last state with the last identity is the account and the last
+ * version of each key not dropped after it is a record.
  *
  * Why a log and not a hash with a field per record (the layout before
  * 2026-11-27): an APPEND finds nothing, while an HSET of a new field searches
@@ -80,6 +84,8 @@ interface RecordEntry extends Span {
 export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
   let stateFields: unknown[] | undefined;
   let state: Span | undefined;
+  let identityFields: unknown[] | undefined;
+  let identity: Span | undefined;
   const records = new Map<string, RecordEntry>();
   forEachValue(data, (value, start, end) => {
     if (!Array.isArray(value)) throw new Error('account log: an entry is not an array');
@@ -87,6 +93,9 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
     if (format === ACCOUNT_FORMAT) {
       stateFields = value;
       state = { start, end };
+    } else if (format === IDENTITY_FORMAT) {
+      identityFields = value;
+      identity = { start, end };
     } else if (format === RECORD_FORMAT) {
       const record = decodeRecordFields(value);
       const key = keyOf(record);
@@ -99,7 +108,10 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
       throw new Error(`account log: unknown entry format ${String(format)}`);
     }
   });
+  if (stateFields !== undefined && identityFields === undefined)
+    throw new Error('account log: a state without an identity');
   const live: Span[] = [];
+  if (identity !== undefined) live.push(identity);
   if (state !== undefined) live.push(state);
   let expiredRecords = 0;
   let expiredBytes = 0;
@@ -112,7 +124,10 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
   let liveBytes = 0;
   for (const span of live) liveBytes += span.end - span.start;
   return {
-    account: stateFields === undefined ? undefined : decodeAccountFields(stateFields),
+    account:
+      stateFields === undefined
+        ? undefined
+        : decodeAccountFields(stateFields, decodeIdentityFields(identityFields!)),
     records: Array.from(records.values(), (entry) => entry.record),
     bytes: data.length,
     liveBytes,

@@ -4,7 +4,7 @@ import type { Actor } from '../core/actor.js';
 import type { OpenBatch } from '../core/open-batch.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { CommitBatch } from './commit-batch.js';
-import { writeAccount, writeDrop, writeJournal, writeRecord } from './state-codec.js';
+import { writeAccount, writeDrop, writeIdentity, writeJournal, writeRecord } from './state-codec.js';
 
 // Reused by every commit this thread builds (buildCommit is synchronous and
 // pack() returns an owned copy), so a commit allocates only its blob.
@@ -38,7 +38,7 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   const epochKeyOf = epochKeys(keys);
   for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
   for (const actor of batch.actors) {
-    actor.accountKey ??= keys.account(actor.shard, actor.pan);
+    actor.accountKey ??= keys.account(actor.shard, actor.ref);
     const compaction = actor.compaction;
     if (compaction !== undefined) {
       cb.compact(actor.accountKey, compaction.prefixBytes, compaction.data);
@@ -57,7 +57,7 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   for (const journal of journals) journal.reset();
   batch.effects.forEach((effect, i) => {
     const actor = batch.effectActors[i]!;
-    writeJournal(journals[logPartitionOf(actor.shard)]!, actor.pan, effect);
+    writeJournal(journals[logPartitionOf(actor.shard)]!, actor, effect);
   });
   for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
     const journal = journals[partition]!;
@@ -79,6 +79,13 @@ function writeAppend(actor: Actor, accountKey: string, records: readonly TxnReco
   const w = cb.beginAppend(accountKey);
   let dead = 0;
   if (actor.account !== undefined) {
+    if (actor.identityDirty) {
+      const start = w.length;
+      writeIdentity(w, actor.account);
+      // A re-seal's: the log's previous identity is dead now.
+      if (actor.logBytes > 0) dead += w.length - start;
+      actor.identityDirty = false;
+    }
     const start = w.length;
     writeAccount(w, actor.account);
     // The log's previous state is dead now (a log that exists always holds one).

@@ -24,11 +24,21 @@ function encodeWith<T>(write: (w: MsgpackWriter, value: T) => void, value: T): B
 }
 
 /**
- * Format numbers are unique across kinds (account 2; records 2-4 were stored
- * under their own hash field, so record format 2 never meets an account): an
- * account log (account-log.ts) tells its entries apart by them.
+ * Format numbers are unique across kinds (account 6, and 2 before layout 3;
+ * identity 7; records 2-4 were stored under their own hash field, so record
+ * format 2 never meets an account): an account log (account-log.ts) tells
+ * its entries apart by them.
+ *
+ * 6: the state without the PAN; the PAN is in the identity entry (7),
+ * written when the account is created or its PAN re-sealed, not with every
+ * state, so a commit appends no more bytes than before layout 3. 2 (layout
+ * 2) held the PAN in clear: only the upgrade to layout 3 reads it
+ * (decodeLegacyAccountFields).
  */
-export const ACCOUNT_FORMAT = 2;
+export const ACCOUNT_FORMAT = 6;
+export const LEGACY_ACCOUNT_FORMAT = 2;
+/** An account's identity: [IDENTITY_FORMAT, panSealed (bin), panMasked]. */
+export const IDENTITY_FORMAT = 7;
 /**
  * 4: as 3, with the key at f[1] again: in an account log a record is an
  * entry of its own, no longer a hash field named by its key. 3 (the key and
@@ -40,14 +50,22 @@ const RECORD_FORMAT_HASH_FIELD = 3;
 const RECORD_FORMAT_WITH_KEY = 2;
 /** An account log entry that drops a record: [DROP_FORMAT, key]. */
 export const DROP_FORMAT = 5;
-export const JOURNAL_FORMAT = 1;
+/**
+ * 2 (layout 3): the account as its stored reference (shard, ref) and masked
+ * PAN, with the issuer and the MTI. 1 (layout 2) held the PAN in clear: only
+ * the upgrade reads it (decodeLegacyJournalEntry).
+ */
+export const JOURNAL_FORMAT = 2;
+export const LEGACY_JOURNAL_FORMAT = 1;
 
-/** Writes the stored form of an account (one MessagePack array). */
+/** What an account stores of its PAN: sealed (security/account-refs.ts) and masked. */
+export type AccountIdentity = Pick<AccountState, 'panSealed' | 'panMasked'>;
+
+/** Writes the stored form of an account's state (one MessagePack array), without its identity. */
 export function writeAccount(w: MsgpackWriter, a: AccountState): void {
   const l = a.limits;
-  w.arrayHeader(12);
+  w.arrayHeader(11);
   w.number(ACCOUNT_FORMAT);
-  w.str(a.pan);
   w.str(a.currency);
   w.number(a.balance);
   w.number(a.held);
@@ -60,32 +78,62 @@ export function writeAccount(w: MsgpackWriter, a: AccountState): void {
   w.number(a.dayCount);
 }
 
+/** Writes an account's identity entry. */
+export function writeIdentity(w: MsgpackWriter, identity: AccountIdentity): void {
+  w.arrayHeader(3);
+  w.number(IDENTITY_FORMAT);
+  w.bin(identity.panSealed);
+  w.str(identity.panMasked);
+}
+
+/** The state and identity entries of an account, as a log holding just them (tests and tools). */
 export function encodeAccount(a: AccountState): Buffer {
-  return encodeWith(writeAccount, a);
+  const w = new MsgpackWriter(256);
+  writeIdentity(w, a);
+  writeAccount(w, a);
+  return Buffer.from(w.view());
 }
 
-export function decodeAccount(data: Buffer): AccountState {
-  return decodeAccountFields(packr.unpack(data) as unknown[]);
+/** An identity entry's fields, already unpacked. */
+export function decodeIdentityFields(f: unknown[]): AccountIdentity {
+  if (f[0] !== IDENTITY_FORMAT || !(f[1] instanceof Uint8Array) || typeof f[2] !== 'string')
+    throw new Error('not an account identity entry');
+  return { panSealed: f[1], panMasked: f[2] };
 }
 
-/** decodeAccount from the account's array, already unpacked. */
-export function decodeAccountFields(f: unknown[]): AccountState {
+/** An account from its state's array (already unpacked) and its identity. */
+export function decodeAccountFields(f: unknown[], identity: AccountIdentity): AccountState {
   if (f[0] !== ACCOUNT_FORMAT) throw new Error(`unknown account format ${String(f[0])}`);
+  return { ...identity, ...accountFieldsFrom(f, 1) };
+}
+
+/** The fields of an account from `at` on (currency first), shared by formats 6 and 2. */
+function accountFieldsFrom(f: unknown[], at: number): Omit<AccountState, 'panMasked' | 'panSealed'> {
   const limits: AccountLimits = {};
-  if (typeof f[6] === 'number') limits.perTxnMax = f[6];
-  if (typeof f[7] === 'number') limits.dailyMax = f[7];
-  if (typeof f[8] === 'number') limits.dailyCountMax = f[8];
+  if (typeof f[at + 4] === 'number') limits.perTxnMax = f[at + 4] as number;
+  if (typeof f[at + 5] === 'number') limits.dailyMax = f[at + 5] as number;
+  if (typeof f[at + 6] === 'number') limits.dailyCountMax = f[at + 6] as number;
   return {
-    pan: f[1] as string,
-    currency: f[2] as string,
-    balance: f[3] as number,
-    held: f[4] as number,
-    status: f[5] as AccountStatus,
+    currency: f[at] as string,
+    balance: f[at + 1] as number,
+    held: f[at + 2] as number,
+    status: f[at + 3] as AccountStatus,
     limits,
-    day: f[9] as number,
-    dayAmount: f[10] as number,
-    dayCount: f[11] as number,
+    day: f[at + 7] as number,
+    dayAmount: f[at + 8] as number,
+    dayCount: f[at + 9] as number,
   };
+}
+
+/** An account of layout 2 (format 2, the PAN in clear): what the upgrade to layout 3 reads. */
+export interface LegacyAccount {
+  readonly pan: string;
+  readonly state: Omit<AccountState, 'panMasked' | 'panSealed'>;
+}
+
+export function decodeLegacyAccountFields(f: unknown[]): LegacyAccount {
+  if (f[0] !== LEGACY_ACCOUNT_FORMAT) throw new Error(`not a layout 2 account (format ${String(f[0])})`);
+  return { pan: f[1] as string, state: accountFieldsFrom(f, 2) };
 }
 
 /**
@@ -197,11 +245,18 @@ export function forEachValue(data: Buffer, each: (value: unknown, start: number,
 
 /**
  * One journal record: one balance effect. A journal stream entry (field `d`)
- * is a sequence of these, concatenated (decodeJournalEntry).
+ * is a sequence of these, concatenated (decodeJournalEntry). The account is
+ * named by its stored reference and masked PAN, never the PAN.
  */
 export interface JournalEntry {
   readonly kind: LedgerEffect['kind'];
-  readonly pan: string;
+  readonly shard: number;
+  readonly ref: string;
+  readonly panMasked: string;
+  /** Who decided it: `local` (the ledger) or an issuer institution. */
+  readonly issuer: string;
+  /** The MTI of the request that caused it; undefined for the switch's own (admin, hold expiry). */
+  readonly mti: string | undefined;
   readonly amount: number;
   readonly currency: string;
   readonly proc: Proc;
@@ -211,12 +266,23 @@ export interface JournalEntry {
   readonly atMs: number;
 }
 
+/** The account a journal record names: its stored reference and masked PAN. */
+export interface JournalAccount {
+  readonly shard: number;
+  readonly ref: string;
+  readonly panMasked: string;
+}
+
 /** Writes one journal record (one MessagePack array). */
-export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): void {
-  w.arrayHeader(10);
+export function writeJournal(w: MsgpackWriter, account: JournalAccount, e: LedgerEffect): void {
+  w.arrayHeader(14);
   w.number(JOURNAL_FORMAT);
   w.str(e.kind);
-  w.str(pan);
+  w.number(account.shard);
+  w.str(account.ref);
+  w.str(account.panMasked);
+  w.str(e.issuer);
+  w.strOrNil(e.mti);
   w.number(e.amount);
   w.str(e.currency);
   w.str(e.proc);
@@ -227,9 +293,9 @@ export function writeJournal(w: MsgpackWriter, pan: string, e: LedgerEffect): vo
   w.number(e.atMs);
 }
 
-export function encodeJournal(pan: string, e: LedgerEffect): Buffer {
+export function encodeJournal(account: JournalAccount, e: LedgerEffect): Buffer {
   const w = new MsgpackWriter(256);
-  writeJournal(w, pan, e);
+  writeJournal(w, account, e);
   return Buffer.from(w.view());
 }
 
@@ -242,13 +308,48 @@ function decodeJournalRecord(f: unknown[]): JournalEntry {
   if (f[0] !== JOURNAL_FORMAT) throw new Error(`unknown journal format ${String(f[0])}`);
   return {
     kind: f[1] as LedgerEffect['kind'],
-    pan: f[2] as string,
-    amount: f[3] as number,
-    currency: f[4] as string,
-    proc: f[5] as Proc,
-    key: f[6] as string,
-    origKey: typeof f[7] === 'string' ? f[7] : undefined,
-    rrn: f[8] as string,
-    atMs: f[9] as number,
+    shard: f[2] as number,
+    ref: f[3] as string,
+    panMasked: f[4] as string,
+    issuer: f[5] as string,
+    mti: typeof f[6] === 'string' ? f[6] : undefined,
+    amount: f[7] as number,
+    currency: f[8] as string,
+    proc: f[9] as Proc,
+    key: f[10] as string,
+    origKey: typeof f[11] === 'string' ? f[11] : undefined,
+    rrn: f[12] as string,
+    atMs: f[13] as number,
   };
+}
+
+/** A journal record of layout 2 (format 1, the PAN in clear): what the upgrade to layout 3 rewrites. */
+export interface LegacyJournalRecord {
+  readonly kind: LedgerEffect['kind'];
+  readonly pan: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly proc: Proc;
+  readonly key: string;
+  readonly origKey: string | undefined;
+  readonly rrn: string;
+  readonly atMs: number;
+}
+
+/** The records of a layout 2 journal stream entry; throws on any other format. */
+export function decodeLegacyJournalEntry(data: Buffer): LegacyJournalRecord[] {
+  return (packr.unpackMultiple(data) as unknown[][]).map((f) => {
+    if (f[0] !== LEGACY_JOURNAL_FORMAT) throw new Error(`not a layout 2 journal record (format ${String(f[0])})`);
+    return {
+      kind: f[1] as LedgerEffect['kind'],
+      pan: f[2] as string,
+      amount: f[3] as number,
+      currency: f[4] as string,
+      proc: f[5] as Proc,
+      key: f[6] as string,
+      origKey: typeof f[7] === 'string' ? f[7] : undefined,
+      rrn: f[8] as string,
+      atMs: f[9] as number,
+    };
+  });
 }

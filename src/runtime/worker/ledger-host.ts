@@ -7,6 +7,7 @@ import type {
   FromWorker,
   LedgerWorkerData,
   LedgerWorkerInit,
+  ToWorker,
   WorkItem,
   WorkResult,
 } from './worker-protocol.js';
@@ -46,6 +47,8 @@ export interface HostEvents {
  */
 export interface LedgerHost {
   send(items: WorkItem[]): void;
+  /** New data keys, as the key file's JSON (SIGHUP). */
+  setKeys(dataKeysJson: string): void;
   /** Graceful: the owner closes its connections and exits. */
   stop(): Promise<void>;
   /** Fault injection: goes away as a crash would (nothing more is answered). */
@@ -83,6 +86,7 @@ export function startWorkerHost(
       const packed = packWork(items);
       worker.postMessage({ t: 'work', items: packed }, transferOf(packed));
     },
+    setKeys: (json) => worker.postMessage({ t: 'keys', json } satisfies ToWorker),
     stop: async () => {
       worker.postMessage({ t: 'stop' });
       await Promise.race([new Promise((resolve) => worker.once('exit', resolve)), delay(STOP_GRACE_MS)]);
@@ -136,6 +140,7 @@ export function startInlineHost(
   );
   return {
     send: (items) => runtime?.handle(items),
+    setKeys: (json) => runtime?.setKeys(json),
     stop: async () => end(0),
     kill: async () => end(1),
   };

@@ -31,6 +31,12 @@ export interface LedgerWorkerData {
   /** A commit not answered within this is treated as failed (96) and its accounts reloaded. */
   readonly commitTimeoutMs: number;
   readonly keyPrefix: string;
+  /**
+   * The data keys (security/key-file.ts), as the key file's JSON: the owner
+   * makes shards, refs and sealed PANs with them. Replaced on SIGHUP by a
+   * `keys` message. Never logged.
+   */
+  readonly dataKeysJson: string;
 }
 
 /**
@@ -69,8 +75,14 @@ export type WorkItem =
       readonly amount: number;
       readonly reference: string;
     }
-  | { readonly k: 'expire'; readonly seq: number; readonly pan: string; readonly recordKey: string }
-  | { readonly k: 'sweep'; readonly seq: number; readonly pan: string };
+  | {
+      readonly k: 'expire';
+      readonly seq: number;
+      readonly shard: number;
+      readonly ref: string;
+      readonly recordKey: string;
+    }
+  | { readonly k: 'sweep'; readonly seq: number; readonly shard: number; readonly ref: string };
 
 export type AdminOutcome =
   | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
@@ -104,7 +116,11 @@ export interface NotDueYet {
 export type SweepOutcome = number | 'retry';
 
 /** `items` are packed with worker-codec.ts (packWork / packResults). */
-export type ToWorker = { readonly t: 'work'; readonly items: Uint8Array } | { readonly t: 'stop' };
+export type ToWorker =
+  | { readonly t: 'work'; readonly items: Uint8Array }
+  /** New data keys (SIGHUP): the key file's JSON. */
+  | { readonly t: 'keys'; readonly json: string }
+  | { readonly t: 'stop' };
 
 export type FromWorker =
   | { readonly t: 'ready' }
