@@ -6,7 +6,7 @@ import { LiveRecords } from '../../src/runtime/records/live-records.js';
 import { type Evictor, RecordIndex } from '../../src/runtime/records/record-index.js';
 import type { TxnRecord } from '../../src/runtime/records/txn-record.js';
 import { RrnSource } from '../../src/runtime/rrn.js';
-import { withLuhnDigit } from '../../src/util/pan.js';
+import { maskPan, withLuhnDigit } from '../../src/util/pan.js';
 import { type MicroResult, measure } from '../harness/micro.js';
 
 /**
@@ -25,13 +25,17 @@ import { type MicroResult, measure } from '../harness/micro.js';
 export function runLedgerBench(durationMs: number, accountCount = 100_000): MicroResult[] {
   const ACCOUNTS = accountCount;
   const label = accountCount >= 1_000 ? `${accountCount / 1_000}k accounts` : `${accountCount} accounts`;
-  const accounts: { account: AccountState; records: RecordIndex }[] = [];
+  const accounts: { pan: string; account: AccountState; records: RecordIndex }[] = [];
   // One pool of live records for all the accounts, as a ledger core has.
   const live = new LiveRecords();
   for (let i = 0; i < ACCOUNTS; i++) {
+    const pan = withLuhnDigit(`4000000${String(i).padStart(8, '0')}`);
     accounts.push({
+      pan,
       account: {
-        pan: withLuhnDigit(`4000000${String(i).padStart(8, '0')}`),
+        // Never read by a decision: what the account stores of its PAN, kept for the commit.
+        panSealed: new Uint8Array(0),
+        panMasked: maskPan(pan),
         currency: 'USD',
         balance: 1e12,
         held: 0,
@@ -104,7 +108,7 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
       const a = accounts[cursor]!;
       cursor = cursor + 1 === ACCOUNTS ? 0 : cursor + 1;
       current = a.records;
-      decideInto(a.account, a.records, request(a.account.pan, txnClass), ctx, sink);
+      decideInto(a.account, a.records, request(a.pan, txnClass), ctx, sink);
       a.records.evict(RECORDS_KEPT, evictOldest);
     }
     for (let i = 0; i < batchRecords.length; i++) batchIndexes[i]!.seal(batchRecords[i]!);

@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
-import type { AccountView } from '../runtime/account.js';
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import type { AdminOutcome } from '../runtime/worker/worker-protocol.js';
-import { maskPan } from '../util/pan.js';
 import {
   asObject,
   bad,
@@ -19,15 +17,15 @@ import { seedAccounts } from './account-seed.js';
 import type { AdminServer } from './admin-server.js';
 import { HttpError, readJsonBody, sendJson } from './http-json.js';
 
-/** docs/protocol.md section 6: the account calls. Every PAN in an answer is masked. */
-
-function masked(view: AccountView): AccountView {
-  return { ...view, pan: maskPan(view.pan) };
-}
+/**
+ * docs/protocol.md section 6: the account calls. The PAN in the URL goes to
+ * the owning worker, which tokenizes it; every answer carries the masked PAN
+ * the account stores (AccountView.pan).
+ */
 
 function answer(res: ServerResponse, outcome: AdminOutcome, okStatus: number): void {
   if (!outcome.ok) throw new HttpError(outcome.code, outcome.message);
-  sendJson(res, outcome.created === true ? 201 : okStatus, masked(outcome.account));
+  sendJson(res, outcome.created === true ? 201 : okStatus, outcome.account);
 }
 
 export function registerAccountRoutes(admin: AdminServer, ledger: LedgerEngine): void {

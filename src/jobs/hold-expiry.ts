@@ -241,7 +241,10 @@ export class HoldExpiry {
     const filing = connection.multi();
     for (const { hold, dueAtMs } of later) {
       const bucket = holdBucketOf(dueAtMs);
-      filing.rpush(keys.holdBucket(partition, bucket), holdMember(hold.account.shard, hold.account.ref, hold.key));
+      filing.rpush(
+        keys.holdBucket(partition, bucket),
+        holdMember(hold.account.shard, hold.account.ref, hold.key),
+      );
       filing.sadd(keys.holdBuckets(partition), String(bucket));
     }
     await filing.exec();

@@ -99,7 +99,9 @@ export function holdMember(shard: number, ref: string, recordKey: string): strin
 }
 
 /** A hold bucket member's parts, or undefined when it is not one (refs hold no ':' or '#'). */
-export function parseHoldMember(member: string): (StoredAccountRef & { readonly recordKey: string }) | undefined {
+export function parseHoldMember(
+  member: string,
+): (StoredAccountRef & { readonly recordKey: string }) | undefined {
   const colon = member.indexOf(':');
   const hash = member.indexOf('#', colon);
   if (colon <= 0 || hash <= colon + 1) return undefined;

@@ -4,6 +4,7 @@ import { StoredResponse } from '../../src/runtime/records/stored-response.js';
 import { keyOf, parseKey, sideRecord } from '../../src/runtime/records/txn-record.js';
 import { type AccountLog, readAccountLog } from '../../src/runtime/storage/account-log.js';
 import { encodeAccount, encodeRecord } from '../../src/runtime/storage/state-codec.js';
+import { identityOf } from './test-keys.js';
 
 /** An account's log as Redis holds it now (every record, whatever its age), or undefined for none. */
 export async function accountLogAt(redis: Redis, accountKey: string): Promise<AccountLog | undefined> {
@@ -17,10 +18,10 @@ export async function logHasRecord(redis: Redis, accountKey: string, recordKey: 
   return log?.records.some((record) => keyOf(record) === recordKey) === true ? 1 : 0;
 }
 
-/** An account state as large as one gets: a 19-digit PAN, every limit set, amounts beyond 32 bits. */
+/** An account state and identity as large as they get (a 2-character data key id): a 19-digit PAN, every limit set, amounts beyond 32 bits. */
 export function largestState(pan: string): AccountState {
   return {
-    pan,
+    ...identityOf(pan),
     currency: 'USD',
     balance: 2 ** 52,
     held: 2 ** 51,
@@ -32,7 +33,7 @@ export function largestState(pan: string): AccountState {
   };
 }
 
-/** An account log as a commit writes it: the state, then (if given) one small record under `recordKey`. */
+/** An account log as a commit writes it: the identity and state, then (if given) one small record under `recordKey`. */
 export function encodeLog(state: AccountState, recordKey?: string): Buffer {
   const parts = [encodeAccount(state)];
   if (recordKey !== undefined) {

@@ -5,20 +5,30 @@
  */
 import { Redis } from 'ioredis';
 import { decodeJournalEntry, type JournalEntry } from '../../src/runtime/storage/state-codec.js';
-import { keySpace, logPartitionOf, shardOf } from '../../src/store/keys.js';
+import type { AccountRefs } from '../../src/security/account-refs.js';
+import { keySpace, logPartitionOf } from '../../src/store/keys.js';
 
 export interface JournalRow extends JournalEntry {
   /** The stream entry id (Redis clock; one entry holds a commit's records for its partition), for messages. */
   readonly streamId: string;
+  /** The PAN whose ref the record names (the test knows it; the journal holds only the ref). */
+  readonly pan: string;
 }
 
 const PAGE = 1000;
 
-/** Every journal record of the log partitions holding `pans`, in stream order per partition; only those pans. */
-export async function readJournal(redisUrl: string, pans: readonly string[]): Promise<JournalRow[]> {
+/**
+ * Every journal record of the log partitions holding `pans`, in stream order per partition;
+ * only those pans, found by their refs under the switch's keys (`refs`).
+ */
+export async function readJournal(
+  redisUrl: string,
+  pans: readonly string[],
+  refs: AccountRefs,
+): Promise<JournalRow[]> {
   const keys = keySpace();
-  const wanted = new Set(pans);
-  const partitions = [...new Set(pans.map((pan) => logPartitionOf(shardOf(pan))))].sort((a, b) => a - b);
+  const panOfRef = new Map(pans.map((pan) => [refs.refOf(pan), pan]));
+  const partitions = [...new Set(pans.map((pan) => logPartitionOf(refs.shardOf(pan))))].sort((a, b) => a - b);
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
   const rows: JournalRow[] = [];
   try {
@@ -36,7 +46,8 @@ export async function readJournal(redisUrl: string, pans: readonly string[]): Pr
           }
           if (!data) throw new Error(`journal entry ${stream} ${id} has no field d`);
           for (const record of decodeJournalEntry(data)) {
-            if (wanted.has(record.pan)) rows.push({ ...record, streamId: id });
+            const pan = panOfRef.get(record.ref);
+            if (pan !== undefined) rows.push({ ...record, streamId: id, pan });
           }
         }
         if (page.length < PAGE) break;

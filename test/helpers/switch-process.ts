@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { SwitchConfig } from '../../src/config/types.js';
 import {
   type ExitInfo,
@@ -65,6 +66,7 @@ export interface SwitchProcess {
 }
 
 export const TEST_SWITCH_ID = 'switchyard-test';
+const DEV_KEY_FILE = fileURLToPath(new URL('../../config/dev-data-keys.json', import.meta.url));
 
 function defaults(dir: string): Mutable<Partial<SwitchConfig>> {
   return {
@@ -84,6 +86,10 @@ function defaults(dir: string): Mutable<Partial<SwitchConfig>> {
     heartbeatMs: 30_000,
     clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
     dataDir: join(dir, 'data'),
+    // The demo's development keys: every switch a test starts on one Redis (a restart, a
+    // second process) reads what the others wrote, and tests find accounts with devRefs
+    // (test-keys.ts). Tests of the generated key file set `keys: undefined`.
+    keys: { file: DEV_KEY_FILE },
     workers: 1,
     log: { level: 'info' },
   };

@@ -45,6 +45,7 @@ import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 import { connectSignedOn, institutionEntry, makeInstitution } from '../helpers/signon.js';
 import { type ConfigOverrides, type SwitchProcess, startSwitch } from '../helpers/switch-process.js';
+import { devRefs } from '../helpers/test-keys.js';
 import type { Msg } from '../helpers/wire.js';
 
 const SEED = seedFromEnv(0x5eed_0c9a);
@@ -485,6 +486,7 @@ describe.each(LEDGER_VARIANTS)(
       const rows = await readJournal(
         redis.url,
         accounts.map((a) => a.pan),
+        devRefs,
       );
       const byKey = new Map(txns.map((t) => [t.key, t]));
       const seen = new Map<string, number>();

@@ -52,7 +52,8 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 
 describe('a switch whose config names no key source', () => {
   it('generates <dataDir>/keys.json, mode 0600, says where, and reuses it at the next start', async () => {
-    const first = await start();
+    // The test defaults name the development key file: this switch names none.
+    const first = await start({ config: { keys: undefined } });
     const keyFile = join(first.dir, 'data', 'keys.json');
     expect(existsSync(keyFile)).toBe(true);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
@@ -75,7 +76,7 @@ describe('a switch whose config names no key source', () => {
     expect(keyFile.startsWith(join(first.dir, 'data', 'redis'))).toBe(false);
 
     await first.stop();
-    const second = await start({ config: { dataDir: join(first.dir, 'data') } });
+    const second = await start({ config: { keys: undefined, dataDir: join(first.dir, 'data') } });
     expect(readFileSync(keyFile, 'utf8')).toBe(generated);
     expect(
       logLines(second, 'generated a key file: back it up, the data it protects cannot be read without it'),

@@ -13,7 +13,7 @@ import { createLogger, silentLogger } from '../../src/observability/log.js';
 import type { LedgerEffect } from '../../src/runtime/effects.js';
 import { encodeJournal } from '../../src/runtime/storage/state-codec.js';
 import type { ExpireOutcome } from '../../src/runtime/worker/worker-protocol.js';
-import { holdBucketOf, keySpace } from '../../src/store/keys.js';
+import { holdBucketOf, holdMember, keySpace, type StoredAccountRef } from '../../src/store/keys.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 
 const TTL_MS = 60_000;
@@ -26,6 +26,8 @@ function effect(kind: LedgerEffect['kind'], stan: number): LedgerEffect {
   return {
     kind,
     amount: 100,
+    issuer: 'local',
+    mti: '0100',
     institution: 'acq',
     stan,
     time: 1_764_000_000_000,
@@ -39,12 +41,18 @@ function effect(kind: LedgerEffect['kind'], stan: number): LedgerEffect {
   };
 }
 
-/** The `pan#key` a hold of `stan` on `pan` is asked about as. */
-const holdOf = (pan: string, stan: number): string => `${pan}#acq|${stan}|1764000000000`;
+/**
+ * The hold bucket member a hold of `stan` on account `ref` (a label here: the job never reads
+ * into it) is asked about as; every account of these tests is in shard SHARD.
+ */
+const SHARD = 7;
+const holdOf = (ref: string, stan: number): string => holdMember(SHARD, ref, `acq|${stan}|1764000000000`);
 
 /** A journal entry committed at T0 + `second` s: the effects of several accounts, concatenated. */
 async function commit(prefix: string, partition: number, second: number, effects: [string, LedgerEffect][]) {
-  const data = Buffer.concat(effects.map(([pan, e]) => encodeJournal(pan, e)));
+  const data = Buffer.concat(
+    effects.map(([ref, e]) => encodeJournal({ shard: SHARD, ref, panMasked: '400000******0000' }, e)),
+  );
   await redis.client.xadd(keySpace(prefix).journal(partition), `${T0 + second * 1000}-0`, 'd', data);
 }
 
@@ -61,8 +69,8 @@ function expiryOf(
     connection: redis.client,
     keys: keySpace(prefix),
     ledger: {
-      expire: async (pan: string, key: string) => {
-        const hold = `${pan}#${key}`;
+      expire: async (account: StoredAccountRef, key: string) => {
+        const hold = holdMember(account.shard, account.ref, key);
         asked.push(hold);
         return answer(hold);
       },

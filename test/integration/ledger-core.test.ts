@@ -25,12 +25,13 @@ import {
 } from '../../src/runtime/storage/commit-script.js';
 import { encodeAccount } from '../../src/runtime/storage/state-codec.js';
 import type { AdminOutcome, WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
-import { keySpace, SHARD_COUNT, shardOf } from '../../src/store/keys.js';
+import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { accountLogAt, logHasRecord } from '../helpers/account-log.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
+import { accountKeyOf, devRefs } from '../helpers/test-keys.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
@@ -95,6 +96,7 @@ async function newCore(
   const results: WorkResult[] = [];
   const core = new LedgerCore({
     rules: onUsRules,
+    refs: devRefs,
     workerId: 0,
     owner: await admin.incr(keys.ownerCounter()),
     workerCount: 1,
@@ -270,7 +272,7 @@ describe('LedgerCore against a real Redis', () => {
     let nowMs = Date.UTC(2026, 10, 26, 12);
     const h = await newCore({ recordsPerActorMax: 2, dedupeWindowMs: windowMs, nowMs: () => nowMs });
     const p = pan(9);
-    const accountKey = h.keys.account(shardOf(p), p);
+    const accountKey = accountKeyOf(h.keys, p);
     await h.run([put(p, 1_000_000)]);
     const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
     // Early: an open hold, a hold later reversed, purchases; then enough work to evict them all.
@@ -316,7 +318,7 @@ describe('LedgerCore against a real Redis', () => {
     let nowMs = Date.UTC(2026, 10, 26, 12);
     const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
     const p = pan(11);
-    const accountKey = h.keys.account(shardOf(p), p);
+    const accountKey = accountKeyOf(h.keys, p);
     const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
     await h.run([put(p, 1_000_000)]);
     // Early: two open holds, a hold reversed (its reversal too) and 36 purchases (40 records).
@@ -353,7 +355,7 @@ describe('LedgerCore against a real Redis', () => {
     let nowMs = Date.UTC(2026, 10, 26, 12);
     const first = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
     const p = pan(10);
-    const accountKey = first.keys.account(shardOf(p), p);
+    const accountKey = accountKeyOf(first.keys, p);
     const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
     await first.run([put(p, 100_000)]);
     await first.run([txn(p, 700, 1_000), txn(p, 701, 2_000, { txnClass: '0200' })]);
@@ -373,7 +375,12 @@ describe('LedgerCore against a real Redis', () => {
   describe('the record sweep', () => {
     const windowMs = 60_000;
     const field = (stan: number): string => `acq|${stan}|${1_764_000_000_000 + stan}`;
-    const sweep = (p: string): WorkItem => ({ k: 'sweep', seq: ++seq, pan: p });
+    const sweep = (p: string): WorkItem => ({
+      k: 'sweep',
+      seq: ++seq,
+      shard: devRefs.shardOf(p),
+      ref: devRefs.refOf(p),
+    });
     const outcomeOf = (result: WorkResult | undefined) =>
       result?.k === 'sweep' ? result.outcome : undefined;
     const inMemory = (h: Harness, p: string): boolean => h.core.actorOf(p) !== undefined;
@@ -382,7 +389,7 @@ describe('LedgerCore against a real Redis', () => {
       let nowMs = Date.UTC(2026, 10, 26, 12);
       const first = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
       const p = pan(20);
-      const accountKey = first.keys.account(shardOf(p), p);
+      const accountKey = accountKeyOf(first.keys, p);
       await first.run([put(p, 100_000)]);
       await first.run([
         txn(p, 700, 1_000),
@@ -420,7 +427,7 @@ describe('LedgerCore against a real Redis', () => {
       let nowMs = Date.UTC(2026, 10, 26, 12);
       const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
       const p = pan(22);
-      const accountKey = h.keys.account(shardOf(p), p);
+      const accountKey = accountKeyOf(h.keys, p);
       await h.run([put(p, 100_000)]);
       for (let i = 0; i < 3; i++) await h.run([txn(p, 850 + i, 100, { txnClass: '0200' })]);
       const before = (await admin.strlen(accountKey)) as number;
@@ -442,7 +449,7 @@ describe('LedgerCore against a real Redis', () => {
       let nowMs = Date.UTC(2026, 10, 26, 12);
       const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
       const p = pan(21);
-      const accountKey = h.keys.account(shardOf(p), p);
+      const accountKey = accountKeyOf(h.keys, p);
       await h.run([put(p, 100_000)]);
       await h.run([txn(p, 800, 100, { txnClass: '0200' }), txn(p, 801, 100, { txnClass: '0200' })]);
       nowMs += windowMs / 2;
@@ -502,7 +509,7 @@ describe('LedgerCore against a real Redis', () => {
       const h = await newCore({ dedupeWindowMs: windowMs });
       const p = pan(23);
       expect(outcomeOf((await h.run([sweep(p)]))[0])).toBe(0);
-      expect(await admin.exists(h.keys.account(shardOf(p), p))).toBe(0);
+      expect(await admin.exists(accountKeyOf(h.keys, p))).toBe(0);
       expect(inMemory(h, p)).toBe(false);
     });
   });
@@ -556,7 +563,12 @@ describe('LedgerCore against a real Redis', () => {
       const out = [...group];
       for (let n = rand(3); n > 0; n--) {
         const p = pans[rand(pans.length)]!;
-        out.splice(rand(out.length + 1), 0, () => ({ k: 'sweep', seq: ++seq, pan: p }));
+        out.splice(rand(out.length + 1), 0, () => ({
+          k: 'sweep',
+          seq: ++seq,
+          shard: devRefs.shardOf(p),
+          ref: devRefs.refOf(p),
+        }));
       }
       return out;
     };
@@ -615,7 +627,7 @@ describe('LedgerCore against a real Redis', () => {
     await h.run([put(p, 100_000)]);
     for (let i = 0; i < 5; i++) await h.run([txn(p, 450 + i, 1_000)]);
     // An entry no build writes ([9]): the log can no longer be read whole.
-    await admin.append(h.keys.account(shardOf(p), p), Buffer.from([0x91, 0x09]));
+    await admin.append(accountKeyOf(h.keys, p), Buffer.from([0x91, 0x09]));
     expect(rcOf((await h.run([txn(p, 450, 1_000)]))[0]), 'the repeat needs the evicted record').toBe('96');
     expect(rcOf((await h.run([txn(p, 460, 1_000)]))[0]), 'a new key needs no read').toBe('00');
     const [view] = await h.run([{ k: 'get', seq: ++seq, pan: p }]);
@@ -806,7 +818,7 @@ describe('LedgerCore against a real Redis', () => {
     let nowMs = Date.UTC(2026, 10, 26, 12);
     const h = await newCore({ dedupeWindowMs: windowMs, nowMs: () => nowMs });
     const p = pan(12);
-    const accountKey = h.keys.account(shardOf(p), p);
+    const accountKey = accountKeyOf(h.keys, p);
     await h.run([put(p, 1_000_000)]);
     // Holds (one batch each), then 60 purchases; past the window, the purchases are dead.
     await h.run([txn(p, 100, 1_000)]);

@@ -13,12 +13,14 @@ import type { ReplyTarget, TxnContext } from '../../src/protocol/txn-context.js'
 import { ledgerRuleSet } from '../../src/rules/rule-set.js';
 import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { createRrnGenerator } from '../../src/runtime/rrn.js';
+import { ShardHash } from '../../src/security/shard-hash.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
+import { DEV_KEYS_JSON, devRefs } from '../helpers/test-keys.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 const redis = useRedisServer();
@@ -40,6 +42,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
         epoch,
         holdTtlMs: 60_000,
         dedupeWindowMs: 86_400_000,
+        dataKeysJson: DEV_KEYS_JSON,
         actorsMax: 10_000,
         recordsPerActorMax: 64,
         evictedKeysMax: 1_000_000,
@@ -47,6 +50,7 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
         commitTimeoutMs: 10_000,
         keyPrefix: keys.prefix,
       },
+      shards: new ShardHash(devRefs.keys.shardKey),
       log: silentLogger,
       rrn: createRrnGenerator(0),
     });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordSweep, type SweepPass } from '../../src/jobs/record-sweep.js';
 import { silentLogger } from '../../src/observability/log.js';
 import type { SweepOutcome } from '../../src/runtime/worker/worker-protocol.js';
-import { keySpace, shardOf } from '../../src/store/keys.js';
+import { keySpace, SHARD_COUNT, type StoredAccountRef } from '../../src/store/keys.js';
 import { accountLogAt, encodeLog, largestState } from '../helpers/account-log.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
@@ -18,6 +18,7 @@ import { EVENTUALLY_MS, sleep, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { RestartableStack } from '../helpers/restartable.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
+import { accountKeyOf } from '../helpers/test-keys.js';
 
 describe('RecordSweep passes against a real Redis', () => {
   const redis = useRedisServer();
@@ -33,9 +34,10 @@ describe('RecordSweep passes against a real Redis', () => {
     for (let i = 0; i < count; i++) {
       const pan = `41111100${String(i).padStart(8, '0')}`;
       const state = largestState(`${pan}000`);
-      if (i % 3 === 0) pipeline.set(keys.account(shardOf(pan), pan), encodeLog(state));
+      // The PAN stands for the account's ref: the job never reads into refs.
+      if (i % 3 === 0) pipeline.set(keys.account(i % SHARD_COUNT, pan), encodeLog(state));
       else {
-        pipeline.set(keys.account(shardOf(pan), pan), encodeLog(state, `acq|${i}|1764000000000`));
+        pipeline.set(keys.account(i % SHARD_COUNT, pan), encodeLog(state, `acq|${i}|1764000000000`));
         withRecords.add(pan);
       }
     }
@@ -49,9 +51,9 @@ describe('RecordSweep passes against a real Redis', () => {
       connection: redis.client,
       keys: keySpace(prefix),
       ledger: {
-        sweep: async (pan: string) => {
-          asked.push(pan);
-          return answer(pan);
+        sweep: async ({ ref }: StoredAccountRef) => {
+          asked.push(ref);
+          return answer(ref);
         },
       },
       everyMs: 60_000,
@@ -146,7 +148,7 @@ describe('the record sweep in a running switch', () => {
     const t = new Teller(await pool.signedOn(at(stack.sw, 'tcp'), acq), new RrnBook(), acq.id);
     const keys = keySpace();
     const records = async (pan: string): Promise<number> =>
-      (await accountLogAt(r, keys.account(shardOf(pan), pan)))?.records.length ?? -1;
+      (await accountLogAt(r, accountKeyOf(keys, pan)))?.records.length ?? -1;
     const spender = await accounts.create({ balance: 10_000 });
     const holder = await accounts.create({ balance: 10_000 });
     await t.expect(req('0200', { pan: spender, amount: 100 }), { rc: '00', amount: 100, balance: 9_900 });

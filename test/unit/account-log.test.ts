@@ -15,12 +15,13 @@ import {
   readAccountLog,
 } from '../../src/runtime/storage/account-log.js';
 import { encodeAccount, encodeRecord, writeDrop } from '../../src/runtime/storage/state-codec.js';
+import { identityOf } from '../helpers/test-keys.js';
 
 const T0 = 1_764_115_200_000;
 
 function state(balance: number): AccountState {
   return {
-    pan: '4111111111111111',
+    ...identityOf('4111111111111111'),
     currency: 'EUR',
     balance,
     held: 0,

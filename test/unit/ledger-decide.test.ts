@@ -6,6 +6,7 @@ import type { JournaledEffect, LedgerEffect } from '../../src/runtime/effects.js
 import { RecordIndex } from '../../src/runtime/records/record-index.js';
 import { recordKey, type TxnRecord } from '../../src/runtime/records/txn-record.js';
 import { stringCodeSource } from '../../src/util/code-source.js';
+import { identityOf } from '../helpers/test-keys.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 /**
@@ -58,7 +59,7 @@ class Ledger {
 
   constructor(o: LedgerOptions = {}) {
     this.account = {
-      pan: PAN,
+      ...identityOf(PAN),
       currency: o.currency ?? 'EUR',
       balance: o.balance ?? 10_000,
       held: 0,

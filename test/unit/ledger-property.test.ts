@@ -8,6 +8,7 @@ import { RecordIndex } from '../../src/runtime/records/record-index.js';
 import type { ResponseFields as StoredResponse } from '../../src/runtime/records/stored-response.js';
 import { keyOf as recordKeyOf } from '../../src/runtime/records/txn-record.js';
 import { stringCodeSource } from '../../src/util/code-source.js';
+import { identityOf } from '../helpers/test-keys.js';
 import { type Expectation, LedgerModel, type ModelLimits } from '../model/ledger-model.js';
 
 /**
@@ -258,6 +259,7 @@ interface Sent {
 }
 
 interface Book {
+  readonly pan: string;
   readonly state: AccountState;
   readonly records: RecordIndex;
   readonly opening: number;
@@ -286,8 +288,9 @@ class Run {
     scenario.accounts.forEach((spec, i) => {
       const pan = PANS[i]!;
       this.books.push({
+        pan,
         state: {
-          pan,
+          ...identityOf(pan),
           currency: spec.currency,
           balance: spec.opening,
           held: 0,
@@ -336,7 +339,7 @@ class Run {
 
   /** An amount on a boundary of the account now (generation only: figures from the model). */
   edgeAmount(book: Book, edge: Edge, fallback: number): number {
-    const pan = book.state.pan;
+    const pan = book.pan;
     const { perTxnMax, dailyMax } = book.state.limits;
     const dailyLeft =
       dailyMax === undefined ? undefined : dailyMax - this.model.dayTotals(pan, utcDay(this.nowMs)).amount;
@@ -392,7 +395,7 @@ class Run {
           repeat: op.repeat,
           stan: op.stan,
           time: KEY_TIMES[op.timeIdx]!,
-          pan: book.state.pan,
+          pan: book.pan,
           amount,
           currency,
           proc: op.proc,
@@ -415,7 +418,7 @@ class Run {
           named = candidates[op.orig.ref % candidates.length]!;
           // Name it as its acquirer would: same institution, same PAN.
           institution = named.institution;
-          book = this.books.find((b) => b.state.pan === named!.req.pan)!;
+          book = this.books.find((b) => b.pan === named!.req.pan)!;
           origStan = named.req.stan;
           origTime = named.req.time;
         } else if (op.orig.by === 'pair') {
@@ -432,7 +435,7 @@ class Run {
           repeat: op.repeat,
           stan: op.stan,
           time: KEY_TIMES[op.timeIdx]!,
-          pan: book.state.pan,
+          pan: book.pan,
           amount,
           currency: op.otherCurrency ? otherCurrency(book.state.currency) : book.state.currency,
           proc: '00',
@@ -466,15 +469,15 @@ class Run {
       case 'status': {
         const book = this.book(op.acct);
         book.state.status = op.blocked ? 'blocked' : 'active';
-        this.model.setBlocked(book.state.pan, op.blocked);
-        this.trace.push(`status ${book.state.pan} ${book.state.status}`);
+        this.model.setBlocked(book.pan, op.blocked);
+        this.trace.push(`status ${book.pan} ${book.state.status}`);
         return;
       }
       case 'limits': {
         const book = this.book(op.acct);
         book.state.limits = { ...op.limits };
-        this.model.setLimits(book.state.pan, op.limits);
-        this.trace.push(`limits ${book.state.pan} ${JSON.stringify(op.limits)}`);
+        this.model.setLimits(book.pan, op.limits);
+        this.trace.push(`limits ${book.pan} ${JSON.stringify(op.limits)}`);
         return;
       }
       case 'expire':
@@ -495,9 +498,9 @@ class Run {
         record.state = 'expired';
         released.push(recordKeyOf(record));
       }
-      const expected = this.model.expireHolds(book.state.pan, this.nowMs);
+      const expected = this.model.expireHolds(book.pan, this.nowMs);
       if (released.length > 0) coverage.set('expired', (coverage.get('expired') ?? 0) + 1);
-      this.trace.push(`expire ${book.state.pan}: ${released.join(',') || '-'}`);
+      this.trace.push(`expire ${book.pan}: ${released.join(',') || '-'}`);
       this.check(
         sameSet(released, expected),
         `hold expiry released ${released.join(',')} but the model ${expected.join(',')}`,
@@ -507,7 +510,7 @@ class Run {
   }
 
   send(institution: string, req: TxnRequest): void {
-    const book = this.books.find((b) => b.state.pan === req.pan)!;
+    const book = this.books.find((b) => b.pan === req.pan)!;
     const key = keyOf(institution, req);
     const slot = `${req.pan}#${key}`;
     const expected = this.model.process(
@@ -631,7 +634,7 @@ class Run {
   checkBooks(): void {
     for (const book of this.books) {
       const { state } = book;
-      const pan = state.pan;
+      const pan = book.pan;
       this.check(
         state.balance === book.opening + book.credits - book.debits,
         `I2: balance ${state.balance} != opening ${book.opening} + credits ${book.credits} - debits ${book.debits}`,

@@ -6,14 +6,21 @@ import { StoredResponse } from '../../src/runtime/records/stored-response.js';
 import { keyOf, parseKey, sideRecord, type TxnRecord } from '../../src/runtime/records/txn-record.js';
 import { readAccountLog } from '../../src/runtime/storage/account-log.js';
 import { findRecordsInLog } from '../../src/runtime/storage/log-scan.js';
-import { encodeAccount, encodeRecord, writeDrop } from '../../src/runtime/storage/state-codec.js';
+import {
+  ACCOUNT_FORMAT,
+  encodeAccount,
+  encodeRecord,
+  writeDrop,
+  writeIdentity,
+} from '../../src/runtime/storage/state-codec.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
+import { identityOf } from '../helpers/test-keys.js';
 
 const T0 = 1_764_115_200_000;
 
 function state(rng: SeededRng): AccountState {
   return {
-    pan: '4111111111111111',
+    ...identityOf('4111111111111111'),
     currency: 'EUR',
     // Beyond 32 bits at times: float64 in the log, which the scan must step over.
     balance: rng.int(0, 1) === 0 ? rng.int(0, 1_000_000) : 2 ** 40 + rng.int(0, 1_000),
@@ -94,8 +101,7 @@ describe('findRecordsInLog', () => {
     const kept = record(rng, 'acq|1|1', 1);
     // A state entry carrying a timestamp extension: msgpackr reads it, the scan knows no ext type.
     const withExt = new Packr({ useRecords: false }).pack([
-      2,
-      '4111111111111111',
+      ACCOUNT_FORMAT,
       'EUR',
       0,
       0,
@@ -107,7 +113,10 @@ describe('findRecordsInLog', () => {
       0,
       0,
     ]);
+    const identity = new MsgpackWriter(128);
+    writeIdentity(identity, identityOf('4111111111111111'));
     const data = Buffer.concat([
+      identity.view(),
       encodeRecord(kept),
       withExt,
       encodeRecord(record(rng, 'acq|2|1', 2)),

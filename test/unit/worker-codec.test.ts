@@ -45,7 +45,7 @@ describe('worker codec', () => {
         },
       },
       ...getItems(2),
-      { k: 'expire', seq: 9, pan: PAN, recordKey: 'acq|1|2' },
+      { k: 'expire', seq: 9, shard: 1023, ref: 't1.AAAAAAAAAAAAAAAAAAAAAA', recordKey: 'acq|1|2' },
       { k: 'adjust', seq: 10, pan: PAN, amount: -5, reference: 'r-1' },
     ];
     expect(unpackWork(packWork(items))).toEqual(items);

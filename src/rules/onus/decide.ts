@@ -1,7 +1,7 @@
 import type { TxnClass } from '../../protocol/mti.js';
 import { RC } from '../../protocol/rc.js';
-import { LOCAL_ISSUER } from '../../protocol/txn-context.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
+import { LOCAL_ISSUER } from '../../protocol/txn-context.js';
 import { type AccountState, available, rollDay, utcDay } from '../../runtime/account.js';
 import type { DecideContext, DecisionSink } from '../../runtime/core/actor-rules.js';
 import { type JournaledEffect, journaled, type LedgerEffect } from '../../runtime/effects.js';

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import { RC } from '../../protocol/rc.js';
-import type { KeySpace } from '../../store/keys.js';
 import type { AccountRefs } from '../../security/account-refs.js';
+import type { KeySpace } from '../../store/keys.js';
 import type { CodeSource } from '../../util/code-source.js';
 import { maskPan } from '../../util/pan.js';
 import type { AccountState } from '../account.js';

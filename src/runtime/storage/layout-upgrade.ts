@@ -16,7 +16,8 @@ export async function upgradeToLayout3(
   _log: Logger,
 ): Promise<number> {
   const [, found] = await redis.scan('0', 'MATCH', keys.accountPattern(), 'COUNT', 1000);
-  if (found.length > 0) throw new AccountLayoutError('layout 2 store: the upgrade to layout 3 is not built yet');
+  if (found.length > 0)
+    throw new AccountLayoutError('layout 2 store: the upgrade to layout 3 is not built yet');
   await redis.set(keys.accountLayout(), String(ACCOUNT_LAYOUT));
   return 0;
 }

@@ -339,7 +339,8 @@ export interface LegacyJournalRecord {
 /** The records of a layout 2 journal stream entry; throws on any other format. */
 export function decodeLegacyJournalEntry(data: Buffer): LegacyJournalRecord[] {
   return (packr.unpackMultiple(data) as unknown[][]).map((f) => {
-    if (f[0] !== LEGACY_JOURNAL_FORMAT) throw new Error(`not a layout 2 journal record (format ${String(f[0])})`);
+    if (f[0] !== LEGACY_JOURNAL_FORMAT)
+      throw new Error(`not a layout 2 journal record (format ${String(f[0])})`);
     return {
       kind: f[1] as LedgerEffect['kind'],
       pan: f[2] as string,
