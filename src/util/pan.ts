@@ -55,6 +55,11 @@ export function maskPansIn(text: string): string {
   return text.replace(PAN_SHAPED_RUN, (digits) => maskPan(digits));
 }
 
+/** Whether `text` holds a PAN-shaped digit run (12 or more digits): a full PAN could be in it. */
+export function holdsPanShapedRun(text: string): boolean {
+  return /[0-9]{12}/.test(text);
+}
+
 /** Appends the Luhn check digit to a digit string (test data and the simulator). */
 export function withLuhnDigit(body: string): string {
   for (let d = 0; d <= 9; d++) {
