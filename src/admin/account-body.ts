@@ -1,6 +1,6 @@
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
 import type { AccountLimits, AccountStatus } from '../runtime/account.js';
-import { isPanShaped, luhnValid } from '../util/pan.js';
+import { isPanShaped, luhnValid, maskPansIn } from '../util/pan.js';
 import { HttpError } from './http-json.js';
 
 /** Validation of admin request bodies: each bad field a 400 with its own message. */
@@ -25,9 +25,13 @@ export function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** An unknown field name, as an answer says it back: a name can be anything, a PAN too (masked). */
+export function unknownField(where: string, key: string): HttpError {
+  return bad(`${where}: unknown field ${JSON.stringify(maskPansIn(key))}`);
+}
+
 export function onlyKeys(body: Record<string, unknown>, allowed: readonly string[], where: string): void {
-  for (const key of Object.keys(body))
-    if (!allowed.includes(key)) throw bad(`${where}: unknown field ${JSON.stringify(key)}`);
+  for (const key of Object.keys(body)) if (!allowed.includes(key)) throw unknownField(where, key);
 }
 
 function isAmount(value: unknown): value is number {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AMOUNT_MAX } from '../protocol/validate-request.js';
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import type { AdminOutcome } from '../runtime/worker/worker-protocol.js';
+import { holdsPanShapedRun } from '../util/pan.js';
 import {
   asObject,
   bad,
@@ -69,6 +70,10 @@ export function registerAccountRoutes(admin: AdminServer, ledger: LedgerEngine):
     ) {
       throw bad(`reference must be a non-empty string of at most ${REFERENCE_BYTES_MAX} bytes`);
     }
+    // Kept as written in the account's log and the journal (it is the adjustment's key), so it
+    // may not carry a card number (issue 16): no run of 12 digits or more, where one could be.
+    if (holdsPanShapedRun(reference))
+      throw bad('reference must not hold a run of 12 or more digits (a card number could be in it)');
     answer(res, await ledger.admin({ k: 'adjust', pan, amount, reference }), 200);
   });
 

@@ -1,7 +1,7 @@
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import { generatePans } from '../util/demo-pans.js';
 import { maskPan } from '../util/pan.js';
-import { parseBalance, parseCurrency, parseLimits } from './account-body.js';
+import { parseBalance, parseCurrency, parseLimits, unknownField } from './account-body.js';
 import { HttpError } from './http-json.js';
 
 /** One bulk call creates at most this many accounts. */
@@ -28,8 +28,7 @@ export interface SeedResult {
  */
 export async function seedAccounts(ledger: LedgerEngine, body: Record<string, unknown>): Promise<SeedResult> {
   for (const key of Object.keys(body)) {
-    if (!['count', 'balance', 'currency', 'prefix', 'limits'].includes(key))
-      throw new HttpError('invalid_request', `body: unknown field ${JSON.stringify(key)}`);
+    if (!['count', 'balance', 'currency', 'prefix', 'limits'].includes(key)) throw unknownField('body', key);
   }
   const count = body.count;
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > SEED_COUNT_MAX) {

@@ -10,6 +10,7 @@ import type { ListenerConfig } from '../config/types.js';
 import type { Logger } from '../observability/log.js';
 import { addressOf, type BoundAddress, closeServer, listen } from '../transport/listeners.js';
 import { loadTlsOptions } from '../transport/tls-options.js';
+import { maskPansIn } from '../util/pan.js';
 import { HttpError, sendError, sendJson } from './http-json.js';
 
 /**
@@ -35,6 +36,20 @@ interface Route {
 export interface AdminProbes {
   ready(): Promise<boolean>;
   metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+/**
+ * A request path as an error message says it back: decoded, with every
+ * PAN-shaped digit run masked (`/accounts/{pan}/...` under a wrong method or
+ * a path that is no endpoint must not answer the PAN in full). A path that
+ * does not decode is not said back: its escapes could split a PAN's digits.
+ */
+function pathShown(path: string): string {
+  try {
+    return maskPansIn(decodeURIComponent(path));
+  } catch {
+    return '(a path that does not decode)';
+  }
 }
 
 export class AdminServer {
@@ -117,8 +132,9 @@ export class AdminServer {
       await route.handler(req, res, params);
       return;
     }
-    if (pathMatched) sendError(res, 'method_not_allowed', `${req.method ?? '?'} is not allowed on ${path}`);
-    else sendError(res, 'not_found', `no such endpoint: ${path}`);
+    if (pathMatched)
+      sendError(res, 'method_not_allowed', `${req.method ?? '?'} is not allowed on ${pathShown(path)}`);
+    else sendError(res, 'not_found', `no such endpoint: ${pathShown(path)}`);
   }
 
   private authorized(req: IncomingMessage): boolean {

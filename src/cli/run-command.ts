@@ -1,7 +1,7 @@
 import { type CliErrorCode, exitCodeOf } from '../errors/codes.js';
 import { formatError } from '../errors/switchyard-error.js';
+import { maskPansIn } from '../util/pan.js';
 import { type CommandSpec, type ParsedCommand, parseCommand, UsageError } from '../util/parse-command.js';
-import { maskPansIn } from './mask.js';
 
 /** Exit codes of every command (docs/cli.md). */
 export const EXIT_OK = 0;

@@ -40,6 +40,26 @@ export function maskPan(pan: string): string {
   return `${pan.slice(0, shownFirst)}${'*'.repeat(pan.length - shownFirst - 4)}${pan.slice(-4)}`;
 }
 
+/**
+ * A run of 12 or more digits: a PAN, or something a PAN could hide inside (a
+ * longer run is treated the same rather than trusted).
+ */
+const PAN_SHAPED_RUN = /[0-9]{12,}/g;
+
+/**
+ * `text` with every PAN-shaped digit run masked (maskPan), so a line that
+ * echoes what someone sent (a CLI argument, a request path, a server message)
+ * never shows a full PAN, whoever wrote it.
+ */
+export function maskPansIn(text: string): string {
+  return text.replace(PAN_SHAPED_RUN, (digits) => maskPan(digits));
+}
+
+/** Whether `text` holds a PAN-shaped digit run (12 or more digits): a full PAN could be in it. */
+export function holdsPanShapedRun(text: string): boolean {
+  return /[0-9]{12}/.test(text);
+}
+
 /** Appends the Luhn check digit to a digit string (test data and the simulator). */
 export function withLuhnDigit(body: string): string {
   for (let d = 0; d <= 9; d++) {

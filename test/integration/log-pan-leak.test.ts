@@ -131,7 +131,9 @@ describe('the switch logs no full PAN on any rejection path (log level debug)', 
     expect((await accounts.put(account, { currency: 'EUR', balance: 1_000 })).status).toBe(201);
     expect((await accounts.getRaw(account)).status).toBe(200);
     expect((await accounts.put(account, { currency: 'EUR', balance: 2_000 })).status).toBe(200);
-    expect((await accounts.adjust(account, { amount: -50, reference: `ref-${account}` })).status).toBe(200);
+    // A reference is stored as written: one holding a card number is refused (issue 16).
+    expect((await accounts.adjust(account, { amount: -50, reference: `ref-${account}` })).status).toBe(400);
+    expect((await accounts.adjust(account, { amount: -50, reference: 'ref-1' })).status).toBe(200);
     expect((await accounts.getRaw(pan())).status).toBe(404);
     const badCheckDigit = breakLuhn(pan());
     sent.add(badCheckDigit);

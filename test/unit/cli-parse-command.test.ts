@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPansIn } from '../../src/cli/mask.js';
+import { maskPansIn } from '../../src/util/pan.js';
 import {
   type CommandSpec,
   type ParsedCommand,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MASK_HIDDEN_DIGITS_MIN, maskPan } from '../../src/util/pan.js';
+import { holdsPanShapedRun, MASK_HIDDEN_DIGITS_MIN, maskPan } from '../../src/util/pan.js';
 
 describe('maskPan', () => {
   it('shows the first min(6, length - 10) digits and the last 4 (docs/protocol.md section 6)', () => {
@@ -25,5 +25,17 @@ describe('maskPan', () => {
   it('hides a string too short to show any digit whole', () => {
     expect(maskPan('123456789')).toBe('*********');
     expect(maskPan('')).toBe('');
+  });
+});
+
+describe('holdsPanShapedRun', () => {
+  it('is true for a run of 12 digits or more anywhere, false for shorter runs', () => {
+    expect(holdsPanShapedRun('refund 4111111111111111')).toBe(true);
+    expect(holdsPanShapedRun('x412345678901y')).toBe(true);
+    expect(holdsPanShapedRun('41234567890123456789012')).toBe(true);
+    expect(holdsPanShapedRun('ops-41234567890')).toBe(false);
+    expect(holdsPanShapedRun('4111 1111 1111 1111')).toBe(false);
+    // Called again on the same text: no state kept between calls.
+    expect(holdsPanShapedRun('refund 4111111111111111')).toBe(true);
   });
 });
