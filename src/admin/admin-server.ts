@@ -126,9 +126,15 @@ export class AdminServer {
       pathMatched = true;
       if (route.method !== req.method) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(match[i + 1] ?? '');
-      });
+      try {
+        route.names.forEach((name, i) => {
+          params[name] = decodeURIComponent(match[i + 1] ?? '');
+        });
+      } catch {
+        // A malformed %-escape is the caller's mistake (400), not the server's (500); not said back.
+        sendError(res, 'invalid_request', 'the request path has a malformed %-escape');
+        return;
+      }
       await route.handler(req, res, params);
       return;
     }

@@ -167,6 +167,10 @@ describe('GET /accounts/{pan}', () => {
   it('a malformed PAN -> 400 invalid_request', async () => {
     expectError(await accounts.getRaw(breakLuhn(makePan('4'))), 400, 'invalid_request');
     expectError(await accounts.getRaw('12345'), 400, 'invalid_request');
+    // A malformed %-escape is the caller's mistake too, and is not said back.
+    const malformed = await accounts.getRaw('4111%E0%A41111');
+    expectError(malformed, 400, 'invalid_request');
+    expect(malformed.text).not.toContain('4111');
   });
 
   it('shows holds: held and available follow the wire', async () => {
