@@ -299,6 +299,33 @@ export function encodeJournal(account: JournalAccount, e: LedgerEffect): Buffer 
   return Buffer.from(w.view());
 }
 
+/**
+ * Writes one journal record from its decoded form (the keys and rrn as
+ * strings): the same array writeJournal makes from an effect. The upgrade
+ * to layout 3 (storage/upgrade/) rewrites layout 2 records with it.
+ */
+export function writeJournalRecord(w: MsgpackWriter, e: JournalEntry): void {
+  w.arrayHeader(14);
+  w.number(JOURNAL_FORMAT);
+  w.str(e.kind);
+  w.number(e.shard);
+  w.str(e.ref);
+  w.str(e.panMasked);
+  w.str(e.issuer);
+  w.strOrNil(e.mti);
+  w.number(e.amount);
+  w.str(e.currency);
+  w.str(e.proc);
+  w.str(e.key);
+  w.strOrNil(e.origKey);
+  w.str(e.rrn);
+  w.number(e.atMs);
+}
+
+export function encodeJournalRecord(e: JournalEntry): Buffer {
+  return encodeWith(writeJournalRecord, e);
+}
+
 /** The records of one journal stream entry, in the order they were decided. */
 export function decodeJournalEntry(data: Buffer): JournalEntry[] {
   return (packr.unpackMultiple(data) as unknown[][]).map(decodeJournalRecord);
