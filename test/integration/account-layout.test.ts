@@ -1,6 +1,7 @@
 /**
  * Accounts stored as hashes by builds before 2026-11-27 (layout 1) are rewritten as account
- * logs at start (src/runtime/storage/account-layout.ts), against a real redis-server.
+ * logs at start (src/runtime/storage/account-layout.ts), then upgraded to layout 3
+ * (layout-upgrade.ts, tested on its own in layout-upgrade.test.ts), against a real redis-server.
  */
 import { pack, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
@@ -13,12 +14,39 @@ import {
   ensureAccountLayout,
 } from '../../src/runtime/storage/account-layout.js';
 import { readAccountLog } from '../../src/runtime/storage/account-log.js';
-import { encodeAccount, encodeRecord } from '../../src/runtime/storage/state-codec.js';
-import { keySpace, shardOf } from '../../src/store/keys.js';
-import { largestState } from '../helpers/account-log.js';
+import { upgradeToLayout3 } from '../../src/runtime/storage/layout-upgrade.js';
+import { encodeRecord } from '../../src/runtime/storage/state-codec.js';
+import { AccountRefs } from '../../src/security/account-refs.js';
+import { newKeyFileText, parseKeyFile } from '../../src/security/key-file.js';
+import { type KeySpace, keySpace, legacyShardOf } from '../../src/store/keys.js';
+import { maskPan } from '../../src/util/pan.js';
+import { encodeLegacyAccount, type LegacyState } from '../helpers/legacy-layout.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 
 const unpackr = new Unpackr({ useRecords: false });
+const refs = new AccountRefs(parseKeyFile(newKeyFileText(true), 'test'));
+
+/** An account state as large as one gets: every limit set, amounts beyond 32 bits. */
+const LARGEST_STATE: LegacyState = {
+  currency: 'USD',
+  balance: 2 ** 52,
+  held: 2 ** 51,
+  status: 'blocked',
+  limits: { perTxnMax: 2 ** 50, dailyMax: 2 ** 50, dailyCountMax: 2 ** 31 },
+  day: 20_000,
+  dayAmount: 2 ** 49,
+  dayCount: 2 ** 31,
+};
+
+/** A layout 1 (and 2) account key: the PAN in clear, under its FNV shard. */
+const layoutOneKey = (keys: KeySpace, pan: string): string => keys.account(legacyShardOf(pan), pan);
+
+/** ensureAccountLayout with the real upgrade to layout 3 behind it. */
+function ensureLayout(keys: KeySpace) {
+  return ensureAccountLayout(redis.client, keys, silentLogger, () =>
+    upgradeToLayout3(redis.client, keys, refs, silentLogger),
+  );
+}
 
 function record(key: string, atMs: number): TxnRecord {
   const response = StoredResponse.of({ rc: '00', rrn: '000000000042', authCode: 'A1B2C3', amount: 5 });
@@ -33,10 +61,10 @@ function layoutOneRecord(r: TxnRecord, format: 2 | 3): Buffer {
   return pack(fields);
 }
 
-describe('account layout', () => {
-  const redis = useRedisServer();
+const redis = useRedisServer();
 
-  it('rewrites layout-1 account hashes as logs: same state, same records, then marks the layout', async () => {
+describe('account layout', () => {
+  it('rewrites layout-1 account hashes as logs (same state, same records), upgrades them to layout 3, then marks the layout', async () => {
     const keys = keySpace('lay1');
     const pans = ['4111110000000001', '4111110000000002'];
     const records = [
@@ -45,9 +73,9 @@ describe('account layout', () => {
     ];
     for (const pan of pans) {
       await redis.client.hset(
-        keys.account(shardOf(pan), pan),
+        layoutOneKey(keys, pan),
         'd',
-        encodeAccount(largestState(pan)),
+        encodeLegacyAccount(pan, LARGEST_STATE),
         keyOf(records[0]!),
         layoutOneRecord(records[0]!, 3),
         keyOf(records[1]!),
@@ -55,15 +83,19 @@ describe('account layout', () => {
       );
     }
     // Records of no account (no state): nothing to carry over.
-    const orphan = keys.account(shardOf('4111110000000003'), '4111110000000003');
+    const orphan = layoutOneKey(keys, '4111110000000003');
     await redis.client.hset(orphan, 'acq|9|9', layoutOneRecord(record('acq|9|9', 9), 3));
 
-    expect(await ensureAccountLayout(redis.client, keys, silentLogger)).toBe(3);
+    // Migrated (3 hashes, the orphan too) and upgraded (the 2 logs left).
+    expect(await ensureLayout(keys)).toBe(3 + 2);
     for (const pan of pans) {
-      const key = keys.account(shardOf(pan), pan);
+      expect(await redis.client.exists(layoutOneKey(keys, pan))).toBe(0);
+      const ref = refs.refOf(pan);
+      const key = keys.account(refs.shardOf(pan), ref);
       expect(await redis.client.type(key)).toBe('string');
       const log = readAccountLog((await redis.client.getBuffer(key))!, 0);
-      expect(log.account).toEqual(largestState(pan));
+      expect(log.account).toMatchObject({ ...LARGEST_STATE, panMasked: maskPan(pan) });
+      expect(refs.openPan(log.account!.panSealed, ref)).toBe(pan);
       const byKey = new Map(log.records.map((r) => [keyOf(r), r]));
       expect([...byKey.keys()].sort()).toEqual(records.map(keyOf).sort());
       for (const original of records) {
@@ -78,19 +110,19 @@ describe('account layout', () => {
     expect(await redis.client.get(keys.accountLayout())).toBe(String(ACCOUNT_LAYOUT));
     // Marked: the next start does not scan again.
     await redis.client.hset(
-      keys.account(1, '4111110000000004'),
+      layoutOneKey(keys, '4111110000000004'),
       'd',
-      encodeAccount(largestState('4111110000000004')),
+      encodeLegacyAccount('4111110000000004', LARGEST_STATE),
     );
-    expect(await ensureAccountLayout(redis.client, keys, silentLogger)).toBe(0);
+    expect(await ensureLayout(keys)).toBe(0);
   });
 
   it('stops at a record it cannot read, naming the account masked, and leaves its hash as it was', async () => {
     const keys = keySpace('lay4');
     const pan = '4111110000000009';
-    const key = keys.account(shardOf(pan), pan);
-    await redis.client.hset(key, 'd', encodeAccount(largestState(pan)), 'acq|1|1', pack([9, null]));
-    const failure = ensureAccountLayout(redis.client, keys, silentLogger);
+    const key = layoutOneKey(keys, pan);
+    await redis.client.hset(key, 'd', encodeLegacyAccount(pan, LARGEST_STATE), 'acq|1|1', pack([9, null]));
+    const failure = ensureLayout(keys);
     await expect(failure).rejects.toThrow(AccountLayoutError);
     await expect(failure).rejects.toThrow(
       /411111\*+0009: a record cannot be read \(Error: unknown record format 9\)/,
@@ -102,10 +134,28 @@ describe('account layout', () => {
 
   it('marks a Redis with no accounts, and refuses a layout newer than this build', async () => {
     const fresh = keySpace('lay2');
-    expect(await ensureAccountLayout(redis.client, fresh, silentLogger)).toBe(0);
+    expect(await ensureLayout(fresh)).toBe(0);
     expect(await redis.client.get(fresh.accountLayout())).toBe(String(ACCOUNT_LAYOUT));
     const newer = keySpace('lay3');
     await redis.client.set(newer.accountLayout(), String(ACCOUNT_LAYOUT + 1));
-    await expect(ensureAccountLayout(redis.client, newer, silentLogger)).rejects.toThrow(AccountLayoutError);
+    await expect(ensureLayout(newer)).rejects.toThrow(AccountLayoutError);
+  });
+
+  it('runs only the upgrade on a store marked layout 2, and nothing on one marked layout 3', async () => {
+    const keys = keySpace('lay5');
+    const layoutOne = layoutOneKey(keys, '4111110000000012');
+    await redis.client.hset(layoutOne, 'd', encodeLegacyAccount('4111110000000012', LARGEST_STATE));
+    let upgrades = 0;
+    const upgrade = async () => {
+      upgrades++;
+      return 7;
+    };
+    await redis.client.set(keys.accountLayout(), '2');
+    expect(await ensureAccountLayout(redis.client, keys, silentLogger, upgrade)).toBe(7);
+    // Marked 2: no layout 1 scan (the hash stays a hash), only the upgrade.
+    expect(await redis.client.type(layoutOne)).toBe('hash');
+    await redis.client.set(keys.accountLayout(), String(ACCOUNT_LAYOUT));
+    expect(await ensureAccountLayout(redis.client, keys, silentLogger, upgrade)).toBe(0);
+    expect(upgrades).toBe(1);
   });
 });
