@@ -49,15 +49,16 @@ async function upgradeJournal(ctx: UpgradeContext, partition: number): Promise<v
     );
   const [last] = await redis.xrevrange(copy, '+', '-', 'COUNT', 1);
   let after = last?.[0];
+  // Not started on yet: a journal already in layout 3 (a repeated run) is left alone rather than copied for nothing.
+  if (after === undefined && !(await holdsLegacyEntry(ctx, partition))) {
+    const done = redis.multi();
+    progress.partitionDone(done, partition);
+    await execChecked(done, `journal ${partition}`);
+    return;
+  }
   let converted = 0;
   for (;;) {
-    const entries = (await redis.xrangeBuffer(
-      journal,
-      after === undefined ? '-' : `(${after}`,
-      '+',
-      'COUNT',
-      ctx.batch.journalEntriesPerRead,
-    )) as StreamEntry[];
+    const entries = await readEntries(ctx, journal, after);
     if (entries.length === 0) break;
     if (converted === 0) await progress.noteConverting();
     // XADDs of one pipeline are applied in order: whatever a crash leaves of them is a prefix, and the copy's last id says where it ends.
@@ -90,6 +91,34 @@ async function upgradeJournal(ctx: UpgradeContext, partition: number): Promise<v
   // An empty journal (every entry deleted) holds nothing to rewrite: left as it is.
   progress.partitionDone(replacing, partition);
   await execChecked(replacing, `replacing journal ${partition}`);
+}
+
+/** Whether any entry of the partition's journal still needs converting (reads until it finds one). */
+async function holdsLegacyEntry(ctx: UpgradeContext, partition: number): Promise<boolean> {
+  let after: string | undefined;
+  for (;;) {
+    const entries = await readEntries(ctx, ctx.keys.journal(partition), after);
+    if (entries.length === 0) return false;
+    for (const [id, fields] of entries) {
+      if (upgradedFields(ctx, partition, id, fields).some((field, i) => field !== fields[i])) return true;
+    }
+    after = entries[entries.length - 1]![0].toString();
+  }
+}
+
+/** The journal's next entries after the id `after` (from the start when undefined). */
+async function readEntries(
+  ctx: UpgradeContext,
+  journal: string,
+  after: string | undefined,
+): Promise<StreamEntry[]> {
+  return (await ctx.redis.xrangeBuffer(
+    journal,
+    after === undefined ? '-' : `(${after}`,
+    '+',
+    'COUNT',
+    ctx.batch.journalEntriesPerRead,
+  )) as StreamEntry[];
 }
 
 /** An entry's fields with its `d` (the records) re-encoded; other fields as they are. */
