@@ -105,7 +105,10 @@ async function runFork(redis: Redis, wait: PersistenceWait, kind: ForkKind): Pro
       if (isRefused(error)) return false;
       // Another fork began in between (Redis's own automatic rewrite): wait for it, then start ours.
       if (/in progress/i.test((error as Error).message)) continue;
-      throw new AccountLayoutError(`the ${kind.name} could not start: ${(error as Error).message}`);
+      // Redis said no: say what it said. Anything else (the connection lost) goes up as it is.
+      if ((error as Error).name === 'ReplyError')
+        throw new AccountLayoutError(`the ${kind.name} could not start: ${(error as Error).message}`);
+      throw error;
     }
     info = await waitUntil(
       redis,
