@@ -292,15 +292,6 @@ describe('upgrade to layout 3, killed at random points', () => {
     const rng = new SeededRng(seed);
     const keys = keySpace('uc');
     const size = { accounts: 24, commits: 30, holdBuckets: 5 };
-    // One full run tells how many bytes an upgrade sends: the kill points are drawn across all of them.
-    await redis.client!.flushall();
-    await writeLegacyStore(redis.client!, keys, new SeededRng(seed), size);
-    const probe = await crashingRedis(redis.url, Number.MAX_SAFE_INTEGER);
-    await upgrade(probe.client, keys);
-    const runBytes = probe.sentBytes();
-    const commandEnds = probe.writeEnds();
-    await probe.settle(redis.client!);
-
     const trials = 30;
     let crashes = 0;
     let redisKills = 0;
@@ -308,6 +299,15 @@ describe('upgrade to layout 3, killed at random points', () => {
     const crashPhases = new Map<string, number>();
     for (let trial = 0; trial < trials; trial++) {
       const context = `seed ${seed}, trial ${trial}`;
+      // A full run on the trial's store first tells where its upgrade's writes end: the kill points are
+      // drawn across them. Then the same store again (writeLegacyStore is deterministic), to be killed.
+      await redis.client!.flushall();
+      await writeLegacyStore(redis.client!, keys, new SeededRng(seed + trial), size);
+      const probe = await crashingRedis(redis.url, Number.MAX_SAFE_INTEGER);
+      await upgrade(probe.client, keys);
+      const runBytes = probe.sentBytes();
+      const commandEnds = probe.writeEnds();
+      await probe.settle(redis.client!);
       await redis.client!.flushall();
       const model: LegacyStoreModel = await writeLegacyStore(
         redis.client!,
