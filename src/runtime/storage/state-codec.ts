@@ -365,19 +365,22 @@ export interface LegacyJournalRecord {
 
 /** The records of a layout 2 journal stream entry; throws on any other format. */
 export function decodeLegacyJournalEntry(data: Buffer): LegacyJournalRecord[] {
-  return (packr.unpackMultiple(data) as unknown[][]).map((f) => {
-    if (f[0] !== LEGACY_JOURNAL_FORMAT)
-      throw new Error(`not a layout 2 journal record (format ${String(f[0])})`);
-    return {
-      kind: f[1] as LedgerEffect['kind'],
-      pan: f[2] as string,
-      amount: f[3] as number,
-      currency: f[4] as string,
-      proc: f[5] as Proc,
-      key: f[6] as string,
-      origKey: typeof f[7] === 'string' ? f[7] : undefined,
-      rrn: f[8] as string,
-      atMs: f[9] as number,
-    };
-  });
+  return (packr.unpackMultiple(data) as unknown[][]).map(decodeLegacyJournalFields);
+}
+
+/** One layout 2 journal record from its array, already unpacked; throws on any other format. */
+export function decodeLegacyJournalFields(f: unknown[]): LegacyJournalRecord {
+  if (f[0] !== LEGACY_JOURNAL_FORMAT)
+    throw new Error(`not a layout 2 journal record (format ${String(f[0])})`);
+  return {
+    kind: f[1] as LedgerEffect['kind'],
+    pan: f[2] as string,
+    amount: f[3] as number,
+    currency: f[4] as string,
+    proc: f[5] as Proc,
+    key: f[6] as string,
+    origKey: typeof f[7] === 'string' ? f[7] : undefined,
+    rrn: f[8] as string,
+    atMs: f[9] as number,
+  };
 }

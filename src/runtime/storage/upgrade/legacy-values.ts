@@ -6,7 +6,7 @@ import { AccountLayoutError } from '../account-layout.js';
 import {
   DROP_FORMAT,
   decodeLegacyAccountFields,
-  decodeLegacyJournalEntry,
+  decodeLegacyJournalFields,
   decodeRecordFields,
   forEachValue,
   JOURNAL_FORMAT,
@@ -98,11 +98,10 @@ export function upgradeJournalData(data: Buffer, refs: PanRefs): Buffer | undefi
     }
     if (value[0] !== LEGACY_JOURNAL_FORMAT)
       throw new LegacyValueError(`a journal record of format ${String(value[0])}, not one of layout 2`);
-    const [legacy] = decodeLegacyJournalEntry(data.subarray(start, end));
-    const pan = legacy!.pan;
+    // From the array forEachValue unpacked: a nested unpack of the record's bytes costs msgpackr a saved state each time.
+    const { pan, ...fields } = decodeLegacyJournalFields(value);
     if (typeof pan !== 'string' || !isPanShaped(pan))
       throw new LegacyValueError(`a journal record of account ${maskPan(String(pan))} names no PAN`);
-    const { pan: _pan, ...fields } = legacy!;
     writeJournalRecord(w, { ...fields, ...refs.of(pan), issuer: LOCAL_ISSUER, mti: undefined });
     converted++;
   });
