@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { KeySpace } from '../../../store/keys.js';
+import { execChecked } from './exec-checked.js';
 
 /**
  * The upgrade to layout 3 in phases, in this order: account logs, journal
@@ -95,11 +96,13 @@ export class UpgradeProgress {
 
   /** The phase before `phase` is done. */
   async enter(phase: UpgradePhase): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.key, 'phase', phase, 'cursor', '0', 'partition', '0')
-      .hdel(this.key, 'runId')
-      .exec();
+    await execChecked(
+      this.redis
+        .multi()
+        .hset(this.key, 'phase', phase, 'cursor', '0', 'partition', '0')
+        .hdel(this.key, 'runId'),
+      `entering the ${phase} phase`,
+    );
   }
 
   /** Queues, in the transaction that replaces a journal, that its partition is done. */
@@ -109,13 +112,10 @@ export class UpgradeProgress {
 
   /** The end: the layout marker set and the progress marker gone, in one transaction. */
   async finish(layout: number): Promise<void> {
-    const result = await this.redis
-      .multi()
-      .set(this.keys.accountLayout(), String(layout))
-      .del(this.key)
-      .exec();
-    if (result === null || result.some(([error]) => error !== null))
-      throw new Error('could not set the account layout marker');
+    await execChecked(
+      this.redis.multi().set(this.keys.accountLayout(), String(layout)).del(this.key),
+      'setting the account layout marker',
+    );
   }
 }
 
