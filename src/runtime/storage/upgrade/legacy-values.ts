@@ -20,7 +20,7 @@ import {
 import type { PanRefs } from './pan-refs.js';
 
 /**
- * Layout 2 values re-encoded as layout 3 (docs/security.md "The upgrade"):
+ * Layout 2 values re-encoded as layout 3 (docs/security.md "The upgrade to layout 3"):
  * pure functions, no Redis. Each tells a layout 2 value from a layout 3 one,
  * so converting a value twice changes nothing the second time.
  */
