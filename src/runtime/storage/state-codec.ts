@@ -340,13 +340,23 @@ function decodeJournalRecord(f: unknown[]): JournalEntry {
     panMasked: f[4] as string,
     issuer: f[5] as string,
     mti: typeof f[6] === 'string' ? f[6] : undefined,
-    amount: f[7] as number,
-    currency: f[8] as string,
-    proc: f[9] as Proc,
-    key: f[10] as string,
-    origKey: typeof f[11] === 'string' ? f[11] : undefined,
-    rrn: f[12] as string,
-    atMs: f[13] as number,
+    ...effectFieldsFrom(f, 7),
+  };
+}
+
+/** The effect's fields of a journal record from `at` on (amount first), shared by formats 2 and 1. */
+function effectFieldsFrom(
+  f: unknown[],
+  at: number,
+): Pick<JournalEntry, 'amount' | 'currency' | 'proc' | 'key' | 'origKey' | 'rrn' | 'atMs'> {
+  return {
+    amount: f[at] as number,
+    currency: f[at + 1] as string,
+    proc: f[at + 2] as Proc,
+    key: f[at + 3] as string,
+    origKey: typeof f[at + 4] === 'string' ? (f[at + 4] as string) : undefined,
+    rrn: f[at + 5] as string,
+    atMs: f[at + 6] as number,
   };
 }
 
@@ -375,12 +385,6 @@ export function decodeLegacyJournalFields(f: unknown[]): LegacyJournalRecord {
   return {
     kind: f[1] as LedgerEffect['kind'],
     pan: f[2] as string,
-    amount: f[3] as number,
-    currency: f[4] as string,
-    proc: f[5] as Proc,
-    key: f[6] as string,
-    origKey: typeof f[7] === 'string' ? f[7] : undefined,
-    rrn: f[8] as string,
-    atMs: f[9] as number,
+    ...effectFieldsFrom(f, 3),
   };
 }
