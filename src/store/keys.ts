@@ -47,6 +47,11 @@ export interface KeySpace {
   /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
   sweepCursor(): string;
   /**
+   * A key rotation job's SCAN cursor, by job id (jobs/key-rotation.ts): saved after each
+   * step, so a job stopped or killed midway goes on where it stopped; deleted when it ends.
+   */
+  rotationCursor(jobId: string): string;
+  /**
    * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
    * `${shard}:${ref}#${recordKey}` (holdMember), filed by the expiry job for holds its journal pass found not
    * due yet (placed with a longer holdTtlMs than today's), and by builds before 2026-11-27
@@ -135,6 +140,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
     },
     accountLayout: () => `${prefix}:account-layout`,
     sweepCursor: () => `${prefix}:record-sweep-cursor`,
+    rotationCursor: (jobId) => `${prefix}:rotation-cursor:${jobId}`,
     holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     holdExpiryCursor: (partition) => `${prefix}:{j${partition}}:hold-expiry-cursor`,

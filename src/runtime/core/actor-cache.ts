@@ -26,7 +26,7 @@ export class ActorCache {
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
   private readonly recencySlack: number;
-  /** Actors brought into memory by a record sweep only: dropped once it is durable (passivateSwept). */
+  /** Actors brought into memory by a background pass only: dropped once its turn is durable (passivateSwept). */
   private swept: Actor[] = [];
   /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
   private readonly evictedBudget: EvictedKeysBudget;
@@ -91,10 +91,10 @@ export class ActorCache {
 
   /**
    * A new actor, status loading, for the account at (shard, ref), named by
-   * `pan` when a PAN brought it in; `sweepOnly` when the record sweep alone
-   * wants it.
+   * `pan` when a PAN brought it in; `backgroundOnly` when a background pass
+   * (record sweep, re-seal) alone wants it.
    */
-  create(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
+  create(pan: string | undefined, shard: number, ref: string, backgroundOnly: boolean): Actor {
     const actor = new Actor(
       pan,
       shard,
@@ -105,8 +105,8 @@ export class ActorCache {
     actor.touchedAt = this.touches++;
     this.actors.set(ref, actor);
     if (pan !== undefined) this.byPan.set(pan, actor);
-    if (sweepOnly) {
-      actor.sweepOnly = true;
+    if (backgroundOnly) {
+      actor.backgroundOnly = true;
       this.swept.push(actor);
     }
     return actor;
@@ -137,20 +137,20 @@ export class ActorCache {
     }
   }
 
-  /** Whether the record sweep brought actors in that may leave again. */
+  /** Whether background passes brought actors in that may leave again. */
   get hasSwept(): boolean {
     return this.swept.length > 0;
   }
 
   /**
-   * Drops the actors the record sweep brought into memory, once their sweep
-   * is durable (called as batches are released), unless other work used
-   * them meanwhile: a sweep over idle accounts must not push the busy ones
-   * out of memory.
+   * Drops the actors background passes (record sweep, re-seal) brought into
+   * memory, once their turn is durable (called as batches are released),
+   * unless other work used them meanwhile: a pass over idle accounts must
+   * not push the busy ones out of memory.
    */
   passivateSwept(busy: ReadonlySet<number>): void {
     this.swept = this.swept.filter((actor) => {
-      if (!actor.sweepOnly || this.actors.get(actor.ref) !== actor) return false;
+      if (!actor.backgroundOnly || this.actors.get(actor.ref) !== actor) return false;
       if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
       this.drop(actor);
       return false;

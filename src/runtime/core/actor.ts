@@ -36,8 +36,11 @@ export class Actor {
   head: WorkItem | undefined;
   /** The item whose missing records were just fetched (so it is not fetched for again). */
   fetchedFor: WorkItem | undefined;
-  /** Brought into memory by the record sweep and used by nothing else since: dropped after it. */
-  sweepOnly = false;
+  /**
+   * Brought into memory by a background pass (the record sweep, the re-seal
+   * job) and used by nothing else since: dropped once its turn is durable.
+   */
+  backgroundOnly = false;
   /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
   touchedAt = 0;
   /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */

@@ -9,7 +9,7 @@ import type { AccountState } from '../account.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { LedgerWorkerData, RotationOutcome, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
@@ -258,14 +258,20 @@ export class LedgerCore {
   }
 
   private dispatch(item: WorkItem, nowMs: number): void {
+    if (item.k === 'barrier') {
+      // No actor: answered with the open batch, so after every batch decided before it.
+      this.batch().results.push({ seq: item.seq, k: 'barrier' });
+      return;
+    }
     let actor: Actor;
-    if (item.k === 'expire' || item.k === 'sweep') {
-      actor = this.cache.useRef(item.ref) ?? this.loaded(undefined, item.shard, item.ref, item.k === 'sweep');
+    if (item.k === 'expire' || item.k === 'sweep' || item.k === 'reseal') {
+      const background = item.k !== 'expire';
+      actor = this.cache.useRef(item.ref) ?? this.loaded(undefined, item.shard, item.ref, background);
     } else {
       const pan = item.k === 'txn' ? item.req.pan : item.pan;
       actor = this.cache.use(pan) ?? this.actorNamed(pan);
     }
-    if (item.k !== 'sweep') actor.sweepOnly = false;
+    if (item.k !== 'sweep' && item.k !== 'reseal') actor.backgroundOnly = false;
     if (actor.status === 'loading') {
       if (actor.mailbox.length >= MAILBOX_MAX) {
         // Bounded: past the cap the work is answered 96 (retry) instead of queued without limit.
@@ -291,8 +297,8 @@ export class LedgerCore {
     return byRef;
   }
 
-  private loaded(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
-    const actor = this.cache.create(pan, shard, ref, sweepOnly);
+  private loaded(pan: string | undefined, shard: number, ref: string, backgroundOnly: boolean): Actor {
+    const actor = this.cache.create(pan, shard, ref, backgroundOnly);
     this.loader.load(actor);
     return actor;
   }
@@ -377,7 +383,23 @@ export class LedgerCore {
       case 'sweep':
         batch.results.push({ seq: item.seq, k: 'sweep', outcome: this.sweep(actor, batch, nowMs) });
         return;
+      case 'reseal':
+        batch.results.push({ seq: item.seq, k: 'rotation', outcome: this.reseal(actor) });
+        return;
     }
+  }
+
+  /**
+   * The re-seal job's turn: the account's sealed PAN under the current data
+   * key. Activation re-seals already (resealIfOld), so an account the job
+   * brought in is current by now, its re-seal in this batch or one before:
+   * the answer leaves after this batch's commit, so either way it is durable.
+   */
+  private reseal(actor: Actor): RotationOutcome {
+    const account = actor.account;
+    if (account === undefined) return 'absent';
+    if (this.refs.isCurrentSeal(account.panSealed)) return 'current';
+    return this.resealIfOld(actor, account) ? 'done' : 'unreadable';
   }
 
   /**
@@ -428,21 +450,23 @@ export class LedgerCore {
    * current one, and written with the next commit: data-key rotation needs
    * nothing more of an account than to be activated (the re-seal job does
    * that for the idle ones). A seal that does not open (its key is gone from
-   * the key file) is left as it is, and logged.
+   * the key file) is left as it is, and logged: false.
    */
-  private resealIfOld(actor: Actor, account: AccountState): void {
+  private resealIfOld(actor: Actor, account: AccountState): boolean {
     const refs = this.refs;
-    if (refs.isCurrentSeal(account.panSealed)) return;
+    if (refs.isCurrentSeal(account.panSealed)) return true;
     try {
       account.panSealed = refs.sealPan(refs.openPan(account.panSealed, actor.ref), actor.ref);
       actor.identityDirty = true;
       this.batch().join(actor);
+      return true;
     } catch (error) {
       this.o.log.error('account PAN cannot be re-sealed; it stays under its old key', {
         shard: actor.shard,
         pan: account.panMasked,
         error,
       });
+      return false;
     }
   }
 
