@@ -299,7 +299,7 @@ export class Switch {
         retiredDataKeyIds: retired.dataKeyIds,
         retiredTokenKeyIds: retired.tokenKeyIds,
       });
-      await this.keyRotation?.enqueueFor(next);
+      await this.keyRotation?.enqueueFor(next, retired.tokenKeyIds);
       return true;
     } catch (error) {
       this.log.error('key reload refused; the keys in use stay', { error });

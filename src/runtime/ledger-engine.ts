@@ -147,6 +147,18 @@ export class LedgerEngine implements TransactionEngine {
   }
 
   /**
+   * Asks the owning actor to move the account to its ref under the current
+   * token key if an older one made its ref (the re-key job).
+   */
+  rekey(account: StoredAccountRef): Promise<RotationOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      const { shard, ref } = account;
+      this.enqueue(shard, { k: 'rekey', seq, shard, ref }, { k: 'rotation', resolve });
+    });
+  }
+
+  /**
    * Resolves once every owner released every batch it decided before this
    * call (durable, or answered 96): true when each owner answered, false
    * when one was down (its batches died with it, which settles them too,

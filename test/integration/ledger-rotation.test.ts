@@ -1,15 +1,19 @@
 /**
  * Key rotation in the ledger's core (src/runtime/core/ledger-core.ts), in-process against a
- * real redis-server: the re-seal turn and the barrier the rotation jobs wait on, aimed at
- * precisely (which answer, what the account log holds after). The jobs and a running switch
- * are in key-rotation.test.ts.
+ * real redis-server: the re-seal and re-key turns, lookups under the previous token key, the
+ * aliases a move leaves (followed by hold expiry's old refs), one actor per account whatever
+ * ref named it, and the barrier the rotation jobs wait on, aimed at precisely (which answer,
+ * what Redis holds after). The jobs and a running switch are in key-rotation.test.ts.
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/observability/log.js';
 import { onUsRules } from '../../src/rules/onus/onus-rules.js';
+import type { AccountView } from '../../src/runtime/account.js';
 import { AuthCodeSource } from '../../src/runtime/auth-code.js';
 import { LedgerCore } from '../../src/runtime/core/ledger-core.js';
+import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
+import { recordKey } from '../../src/runtime/records/txn-record.js';
 import { RrnSource } from '../../src/runtime/rrn.js';
 import type { WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
 import { AccountRefs } from '../../src/security/account-refs.js';
@@ -22,6 +26,7 @@ import { accountLogAt } from '../helpers/account-log.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { devRefs } from '../helpers/test-keys.js';
+import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
@@ -66,7 +71,11 @@ interface Harness {
   run(items: WorkItem[]): Promise<WorkResult[]>;
 }
 
-async function newCore(prefix = `rot${++prefixSeq}`): Promise<Harness> {
+async function newCore(
+  prefix = `rot${++prefixSeq}`,
+  refs: AccountRefs = devRefs,
+  nowMs?: () => number,
+): Promise<Harness> {
   const keys = keySpace(prefix);
   const epoch = await claimAllShards(admin, keys);
   const connect = (): Redis => {
@@ -85,7 +94,8 @@ async function newCore(prefix = `rot${++prefixSeq}`): Promise<Harness> {
   const results: WorkResult[] = [];
   const core = new LedgerCore({
     rules: onUsRules,
-    refs: devRefs,
+    refs,
+    ...(nowMs === undefined ? {} : { nowMs }),
     workerId: 0,
     owner: await admin.incr(keys.ownerCounter()),
     workerCount: 1,
@@ -209,5 +219,147 @@ describe('the barrier', () => {
     const posted = h.results.map((r) => r.seq);
     for (const item of adjustments)
       expect(posted.indexOf(item.seq)).toBeLessThan(posted.indexOf(barrier.seq));
+  });
+});
+
+/** An authorization (a hold) of `amount` on `p`, under a key of its own. */
+function hold(p: string, stan: number, amount: number): Extract<WorkItem, { k: 'txn' }> {
+  const req = txnRequest({ id: stan, stan, time: 1_764_000_000_000 + stan, pan: p, amount });
+  return { k: 'txn', seq: ++seq, institution: 'acq', req };
+}
+
+function again(item: Extract<WorkItem, { k: 'txn' }>): WorkItem {
+  return { ...item, seq: ++seq, req: { ...item.req, repeat: true } };
+}
+
+function responseOf(result: WorkResult | undefined): ResponseFields {
+  if (result?.k !== 'txn') throw new Error(`not a transaction result: ${JSON.stringify(result)}`);
+  return fieldsOf(result.response);
+}
+
+function accountOf(result: WorkResult | undefined): AccountView {
+  if (result?.k !== 'admin' || !result.outcome.ok)
+    throw new Error(`not an account: ${JSON.stringify(result)}`);
+  return result.outcome.account;
+}
+
+const t2 = withNewKey(devRefs.keys, 'token', 't2');
+
+describe('the re-key turn', () => {
+  it('moves the account to its new ref in one commit: log, records, new identity, alias', async () => {
+    const h = await newCore();
+    const p = pan(20);
+    const placed = hold(p, 1, 300);
+    await h.run([put(p, 5_000)]);
+    const [first] = await h.run([placed]);
+    h.core.setRefs(t2);
+    const oldRef = devRefs.refOf(p);
+    const newRef = t2.refOf(p);
+    const shard = devRefs.shardOf(p);
+    expect(outcomes(await h.run([{ k: 'rekey', seq: ++seq, shard, ref: oldRef }]))).toEqual(['done']);
+    expect(await admin.exists(h.keys.account(shard, oldRef))).toBe(0);
+    expect(await admin.get(h.keys.accountAlias(shard, oldRef))).toBe(newRef);
+    const log = await accountLogAt(admin, h.keys.account(shard, newRef));
+    expect(log!.account).toMatchObject({ balance: 5_000, held: 300 });
+    // The identity is bound to the new ref: it opens for it, not for the old one.
+    expect(t2.openPan(log!.account!.panSealed, newRef)).toBe(p);
+    expect(() => t2.openPan(log!.account!.panSealed, oldRef)).toThrow();
+    // The records moved with the log: the duplicate is answered as the original was.
+    const [replay] = await h.run([again(placed)]);
+    expect(responseOf(replay)).toEqual(responseOf(first));
+    // Asked again by either ref: the account is at its current ref.
+    expect(outcomes(await h.run([{ k: 'rekey', seq: ++seq, shard, ref: oldRef }]))).toEqual(['current']);
+    expect(outcomes(await h.run([{ k: 'rekey', seq: ++seq, shard, ref: newRef }]))).toEqual(['current']);
+  });
+
+  it('a fresh owner finds an account not yet re-keyed by PAN under the previous token key, then moves it', async () => {
+    const h = await newCore();
+    const p = pan(21);
+    await h.run([put(p, 5_000)]);
+    const fresh = await newCore(h.keys.prefix, t2);
+    expect(accountOf((await fresh.run([{ k: 'get', seq: ++seq, pan: p }]))[0])).toMatchObject({
+      balance: 5_000,
+    });
+    const [spent] = await fresh.run([hold(p, 2, 100)]);
+    expect(responseOf(spent).rc).toBe('00');
+    const shard = devRefs.shardOf(p);
+    // Still where it was (found, not moved, by the lookup): the job moves it.
+    expect(await admin.exists(h.keys.account(shard, devRefs.refOf(p)))).toBe(1);
+    expect(outcomes(await fresh.run([{ k: 'rekey', seq: ++seq, shard, ref: devRefs.refOf(p) }]))).toEqual([
+      'done',
+    ]);
+    expect(accountOf((await fresh.run([{ k: 'get', seq: ++seq, pan: p }]))[0])).toMatchObject({
+      balance: 5_000,
+      held: 100,
+    });
+    // A new account while a token key rotates is made under the current one.
+    const q = pan(22);
+    await fresh.run([put(q, 1)]);
+    expect(await admin.exists(h.keys.account(t2.shardOf(q), t2.refOf(q)))).toBe(1);
+    expect(await admin.exists(h.keys.account(devRefs.shardOf(q), devRefs.refOf(q)))).toBe(0);
+  });
+
+  it('hold expiry by the old ref a journal record names still releases the hold after the move', async () => {
+    const h = await newCore();
+    const p = pan(23);
+    const placed = hold(p, 3, 700);
+    await h.run([put(p, 5_000), placed]);
+    h.core.setRefs(t2);
+    const shard = devRefs.shardOf(p);
+    const oldRef = devRefs.refOf(p);
+    await h.run([{ k: 'rekey', seq: ++seq, shard, ref: oldRef }]);
+    // A later owner, past the hold's expiry, asked by the old ref (what the journal says).
+    const later = await newCore(h.keys.prefix, t2, () => Date.now() + 120_000);
+    const key = recordKey('acq', placed.req.stan, placed.req.time);
+    const [expired] = await later.run([{ k: 'expire', seq: ++seq, shard, ref: oldRef, recordKey: key }]);
+    expect(expired).toMatchObject({ k: 'expire', outcome: 'released' });
+    expect(accountOf((await later.run([{ k: 'get', seq: ++seq, pan: p }]))[0])).toMatchObject({
+      balance: 5_000,
+      held: 0,
+    });
+  });
+
+  it('one actor per account: an old ref and the PAN arriving together, the previous key no longer named', async () => {
+    const h = await newCore();
+    const p = pan(24);
+    const placed = hold(p, 4, 200);
+    await h.run([put(p, 5_000), placed]);
+    h.core.setRefs(t2);
+    const shard = devRefs.shardOf(p);
+    const oldRef = devRefs.refOf(p);
+    await h.run([{ k: 'rekey', seq: ++seq, shard, ref: oldRef }]);
+    // t1 retired from lookups (its alias stays): the PAN's actor and the old ref's actor start apart.
+    const t2Only = new AccountRefs({ ...t2.keys, previousTokenKey: undefined });
+    const later = await newCore(h.keys.prefix, t2Only, () => Date.now() + 120_000);
+    const key = recordKey('acq', placed.req.stan, placed.req.time);
+    const results = await later.run([
+      { k: 'get', seq: ++seq, pan: p },
+      { k: 'expire', seq: ++seq, shard, ref: oldRef, recordKey: key },
+      { k: 'adjust', seq: ++seq, pan: p, amount: 50, reference: 'merge-1' },
+    ]);
+    expect(results[1]).toMatchObject({ k: 'expire', outcome: 'released' });
+    // The old ref's actor learned which account it is after the PAN's had run (a second read):
+    // its work went to that one, in whichever order, each exactly once.
+    expect(accountOf(results[2]).balance).toBe(5_050);
+    expect(accountOf((await later.run([{ k: 'get', seq: ++seq, pan: p }]))[0])).toMatchObject({
+      balance: 5_050,
+      held: 0,
+    });
+    expect(later.core.activeActors).toBe(1);
+  });
+
+  it('leaves an account alone when another account of the same PAN is at its new ref', async () => {
+    const h = await newCore();
+    const p = pan(25);
+    await h.run([put(p, 5_000)]);
+    // A second account of the PAN under the new token key (what a retired previous key could cause).
+    const other = await newCore(h.keys.prefix, new AccountRefs({ ...t2.keys, previousTokenKey: undefined }));
+    await other.run([put(p, 9)]);
+    const mover = await newCore(h.keys.prefix, t2);
+    const shard = devRefs.shardOf(p);
+    const oldRef = devRefs.refOf(p);
+    expect(outcomes(await mover.run([{ k: 'rekey', seq: ++seq, shard, ref: oldRef }]))).toEqual(['conflict']);
+    expect(await admin.exists(h.keys.account(shard, oldRef))).toBe(1);
+    expect((await accountLogAt(admin, h.keys.account(shard, t2.refOf(p))))!.account!.balance).toBe(9);
   });
 });

@@ -1,5 +1,6 @@
 import { EvictedKeys, type EvictedKeysBudget } from '../records/evicted-keys.js';
 import { LiveRecords } from '../records/live-records.js';
+import type { WorkItem } from '../worker/worker-protocol.js';
 import { Actor } from './actor.js';
 
 export interface ActorCacheOptions {
@@ -16,10 +17,17 @@ export interface ActorCacheOptions {
  * actor with no hash), and their passivation: idle actors beyond actorsMax,
  * and the actors the record sweep alone brought in, leave memory (their
  * state is in Redis) once no unreleased batch needs them.
+ *
+ * An account has one ref in Redis, but may be named by others while a
+ * token key rotates (docs/security.md "Rotation"): the PAN's ref under the
+ * previous token key, and the ref a re-key moved it from. The cache finds
+ * the one actor by any of them (aliases), so an account never gets two.
  */
 export class ActorCache {
   /** By ref, in LRU order: every actor, whatever brought it in. */
   private readonly actors = new Map<string, Actor>();
+  /** By the other refs an actor is known by (Actor.aliases). */
+  private readonly aliases = new Map<string, Actor>();
   /** By PAN: the actors a PAN has named. */
   private readonly byPan = new Map<string, Actor>();
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
@@ -64,17 +72,72 @@ export class ActorCache {
     return actor;
   }
 
-  /** The actor in memory for `ref`, counted as a use; undefined when it must be created (and loaded). */
+  /** The actor in memory for `ref` (or an alias of it), counted as a use; undefined when it must be created (and loaded). */
   useRef(ref: string): Actor | undefined {
-    const actor = this.actors.get(ref);
+    const actor = this.holderOf(ref);
     if (actor !== undefined) this.touch(actor);
     return actor;
+  }
+
+  /** The actor `ref` names (its ref or an alias), without counting a use. */
+  holderOf(ref: string): Actor | undefined {
+    return this.actors.get(ref) ?? this.aliases.get(ref);
   }
 
   /** From now on `pan` finds `actor` (brought in by its ref, or by another key's ref). */
   nameByPan(actor: Actor, pan: string): void {
     actor.pan = pan;
     this.byPan.set(pan, actor);
+  }
+
+  /** From now on `ref` finds `actor` too (the caller checked that it names no other actor). */
+  alsoKnownAs(actor: Actor, ref: string): void {
+    if (ref === actor.ref || this.aliases.get(ref) === actor) return;
+    this.aliases.set(ref, actor);
+    actor.aliases.push(ref);
+  }
+
+  /** `ref` no longer finds `actor` (a fallback the load did not need). */
+  forget(actor: Actor, ref: string): void {
+    if (this.aliases.get(ref) !== actor) return;
+    this.aliases.delete(ref);
+    actor.aliases.splice(actor.aliases.indexOf(ref), 1);
+  }
+
+  /**
+   * The account of `actor` lives at `ref` from now on (its load found it
+   * there, or a re-key moves it there): `ref` becomes its own, its old ref
+   * an alias. The caller checked that `ref` names no other actor.
+   */
+  rebind(actor: Actor, ref: string): void {
+    if (ref === actor.ref) return;
+    this.forget(actor, ref);
+    const old = actor.ref;
+    this.actors.delete(old);
+    actor.ref = ref;
+    // The key is built again from the new ref by whatever next reads or writes the log.
+    actor.accountKey = undefined;
+    this.actors.set(ref, actor);
+    this.alsoKnownAs(actor, old);
+  }
+
+  /**
+   * `from`, still loading (nothing decided by it), turned out to be the
+   * account `into` holds: `into` takes its PAN and refs, and `from` leaves
+   * memory. Returns the work that waited in `from`'s mailbox, for the caller
+   * to hand to `into`.
+   */
+  merge(from: Actor, into: Actor): WorkItem[] {
+    const waiting = [...from.mailbox.clear()];
+    if (from.head !== undefined) waiting.unshift(from.head);
+    from.head = undefined;
+    const pan = from.pan;
+    const refs = [from.ref, ...from.aliases];
+    this.drop(from);
+    if (pan !== undefined) this.nameByPan(into, pan);
+    for (const ref of refs) if (this.holderOf(ref) === undefined) this.alsoKnownAs(into, ref);
+    if (!from.backgroundOnly) into.backgroundOnly = false;
+    return waiting;
   }
 
   private touch(actor: Actor): void {
@@ -116,7 +179,9 @@ export class ActorCache {
   drop(actor: Actor): void {
     if (this.actors.get(actor.ref) !== actor) return;
     this.actors.delete(actor.ref);
-    if (actor.pan !== undefined) this.byPan.delete(actor.pan);
+    for (const ref of actor.aliases) if (this.aliases.get(ref) === actor) this.aliases.delete(ref);
+    actor.aliases.length = 0;
+    if (actor.pan !== undefined && this.byPan.get(actor.pan) === actor) this.byPan.delete(actor.pan);
     actor.evicted.release();
     actor.records.release();
   }

@@ -41,7 +41,7 @@ export class FailedResults {
     if (item.k === 'txn')
       return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
     if (item.k === 'expire' || item.k === 'sweep') return { seq: item.seq, k: item.k, outcome: 'retry' };
-    if (item.k === 'reseal') return { seq: item.seq, k: 'rotation', outcome: 'retry' };
+    if (item.k === 'reseal' || item.k === 'rekey') return { seq: item.seq, k: 'rotation', outcome: 'retry' };
     if (item.k === 'barrier') return { seq: item.seq, k: 'barrier' };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }

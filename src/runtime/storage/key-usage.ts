@@ -34,6 +34,12 @@ export interface TokenKeyUsage {
   journalRecordsUnpassed: number;
   /** For a key other than the current one: hold expiry bucket members naming a ref it made. */
   holdBucketMembers: number;
+  /**
+   * Aliases a re-key left at refs it made (for the journal records and hold
+   * buckets that still name them): deleted once it is retired. Not a reason
+   * to keep it.
+   */
+  aliases: number;
 }
 
 /**
@@ -54,8 +60,8 @@ export interface KeyUsage {
 
 /**
  * Reads the usage of every key id (a SCAN over the account keys with their
- * logs, and, for token keys other than the current one, the journal past
- * the hold-expiry cursors and the hold buckets). Proportional to the store:
+ * logs and over the aliases, and, for token keys other than the current
+ * one, the journal past the hold-expiry cursors and the hold buckets). Proportional to the store:
  * an operator's call, not a hot path; it yields to the event loop between
  * reads.
  */
@@ -64,6 +70,7 @@ export async function readKeyUsage(redis: Redis, keys: KeySpace, file: KeyFile):
   for (const id of file.dataKeys.keys()) dataKeyUsage(usage, file, id);
   for (const id of file.tokenKeys.keys()) tokenKeyUsage(usage, file, id);
   await countAccounts(redis, keys, file, usage);
+  await countAliases(redis, keys, file, usage);
   const older = [...file.tokenKeys.keys()].filter((id) => id !== file.currentTokenKey);
   if (older.length > 0) {
     await countJournal(redis, keys, file, older, usage);
@@ -131,6 +138,7 @@ function tokenKeyUsage(usage: KeyUsage, file: KeyFile, id: string): TokenKeyUsag
       accounts: 0,
       journalRecordsUnpassed: 0,
       holdBucketMembers: 0,
+      aliases: 0,
     };
     usage.tokenKeys[id] = u;
   }
@@ -159,6 +167,18 @@ async function countAccounts(redis: Redis, keys: KeySpace, file: KeyFile, usage:
       if (sealed === undefined) usage.unreadableAccounts++;
       else dataKeyUsage(usage, file, sealed).identities++;
     });
+  } while (cursor !== '0');
+}
+
+async function countAliases(redis: Redis, keys: KeySpace, file: KeyFile, usage: KeyUsage): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', keys.accountAliasPattern(), 'COUNT', SCAN_COUNT);
+    cursor = next;
+    for (const key of found) {
+      const alias = keys.aliasOfKey(key);
+      if (alias !== undefined) tokenKeyUsage(usage, file, tokenKeyIdOf(alias.ref)).aliases++;
+    }
   } while (cursor !== '0');
 }
 

@@ -84,16 +84,13 @@ export type WorkItem =
     }
   | { readonly k: 'sweep'; readonly seq: number; readonly shard: number; readonly ref: string }
   /**
-   * Key rotation (docs/security.md "Rotation"), asked by the rotation job of
-   * the account at (shard, ref): its sealed PAN under the current data key
-   * if an older one sealed it.
+   * Key rotation (docs/security.md "Rotation"), asked by the rotation jobs of
+   * the account at (shard, ref): reseal, its sealed PAN under the current
+   * data key if an older one sealed it; rekey, the account moved to its ref
+   * under the current token key if an older one made its ref.
    */
-  | {
-      readonly k: 'reseal';
-      readonly seq: number;
-      readonly shard: number;
-      readonly ref: string;
-    }
+  | { readonly k: 'reseal'; readonly seq: number; readonly shard: number; readonly ref: string }
+  | { readonly k: 'rekey'; readonly seq: number; readonly shard: number; readonly ref: string }
   /**
    * Answered once every batch the owner decided before it is released
    * (durable, or failed): a job that starts after a key reload waits on it,
@@ -137,13 +134,15 @@ export interface NotDueYet {
 export type SweepOutcome = number | 'retry';
 
 /**
- * What a reseal did to one account, answered after the commit that made it
- * durable: done (re-sealed); current (nothing under an older key); absent
- * (no account there any more); unreadable (its sealed PAN does not open
- * under the key file's keys: logged, left as it is); retry (the worker
- * could not answer; the job asks again).
+ * What a reseal or rekey did to one account, answered after the commit that
+ * made it durable: done (re-sealed, or moved to its ref under the current
+ * token key); current (nothing under an older key); absent (no account
+ * there); unreadable (its sealed PAN does not open under the key file's
+ * keys: logged, left as it is); conflict (rekey: an account is at the new
+ * ref already; logged, left as it is); retry (the worker could not answer;
+ * the job asks again).
  */
-export type RotationOutcome = 'done' | 'current' | 'absent' | 'unreadable' | 'retry';
+export type RotationOutcome = 'done' | 'current' | 'absent' | 'unreadable' | 'conflict' | 'retry';
 
 /** `items` are packed with worker-codec.ts (packWork / packResults). */
 export type ToWorker =
