@@ -3,12 +3,14 @@ import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
 import { registerAccountRoutes } from './admin/account-routes.js';
 import { AdminServer } from './admin/admin-server.js';
+import { registerKeyRoutes } from './admin/key-routes.js';
 import { decodePayload } from './codec/codec.js';
 import type { SwitchConfig } from './config/types.js';
 import { RouteTable } from './engine/route-table.js';
 import { Router } from './engine/router.js';
 import { SwitchyardError } from './errors/switchyard-error.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
+import { KeyRotation } from './jobs/key-rotation.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
 import { RepeatLog } from './observability/repeat-log.js';
@@ -18,15 +20,17 @@ import { ledgerRuleSet } from './rules/rule-set.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
+import { readKeyUsage, stillInUse } from './runtime/storage/key-usage.js';
 import { upgradeToLayout3 } from './runtime/storage/layout-upgrade.js';
 import { AccountRefs } from './security/account-refs.js';
 import type { KeyFile } from './security/key-file.js';
 import { keyFileText } from './security/key-file.js';
+import { retiredKeys, retiredWhileCurrent, retiresAny } from './security/key-retirement.js';
 import { type LoadedKeys, loadKeys } from './security/key-source.js';
 import { ShardHash } from './security/shard-hash.js';
 import { Authenticator } from './session/authenticator.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
-import { keySpace } from './store/keys.js';
+import { type KeySpace, keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
 import { createRequestPathRedis, pingWithin } from './store/redis-connection.js';
 import { claimAllShards } from './store/shard-epoch.js';
@@ -63,6 +67,10 @@ export class Switch {
   private engine: LedgerEngine | undefined;
   private holdExpiry: HoldExpiry | undefined;
   private recordSweep: RecordSweep | undefined;
+  private keyRotation: KeyRotation | undefined;
+  /** Reloads run one after another: each compares the new file with the one the last applied. */
+  private reloading: Promise<boolean> = Promise.resolve(true);
+  private readonly keys: KeySpace = keySpace();
   private jobsRedis: RedisClient | undefined;
   private registry: ConnectionRegistry;
   private listening = false;
@@ -120,7 +128,7 @@ export class Switch {
       });
     });
 
-    const keys = keySpace();
+    const keys = this.keys;
     const redisForLease = this.redis;
     const rrn = createRrnGenerator(await leaseRrnSource(() => redisForLease.incr(keys.rrnSourceCounter())));
     const metrics = new SwitchMetrics({
@@ -185,6 +193,16 @@ export class Switch {
       onPass: (pass) => metrics.recordSweepPass(pass),
     });
     await this.recordSweep.start();
+    this.keyRotation = new KeyRotation({
+      connection: this.jobsRedis,
+      keys,
+      ledger: this.engine,
+      currentKeys: () => this.currentKeys(),
+      accountsPerSecondMax: config.ledger.rotationAccountsPerSecondMax,
+      log,
+    });
+    // Enqueues the jobs the key file calls for (none when it holds one key of each kind).
+    await this.keyRotation.start();
 
     const routes = new RouteTable(config.routes);
     const authenticator = new Authenticator(config.institutions);
@@ -209,6 +227,12 @@ export class Switch {
         log,
       );
       registerAccountRoutes(this.admin, this.engine);
+      registerKeyRoutes(this.admin, {
+        redis: this.redis,
+        keys,
+        currentKeys: () => this.currentKeys(),
+        rotation: this.keyRotation,
+      });
       this.bound.admin = await this.admin.start();
     }
 
@@ -234,25 +258,59 @@ export class Switch {
 
   /**
    * Re-reads the data keys (SIGHUP): a new current key id is used for new
-   * writes from here on. A source that cannot be used is refused with every
-   * problem logged, and the keys in use stay.
+   * writes from here on, and the rotation jobs it calls for are enqueued. A
+   * source that cannot be used is refused with every problem logged, and
+   * the keys in use stay. So is a file that retires a key (drops a data
+   * key, or stops accepting a token key) still in use: the store is read
+   * first (docs/security.md "Retiring a key"), since what such a key
+   * protects could not be read or found after it.
    */
-  reloadKeys(): boolean {
+  reloadKeys(): Promise<boolean> {
+    this.reloading = this.reloading.then(() => this.reloadKeysNow());
+    return this.reloading;
+  }
+
+  private async reloadKeysNow(): Promise<boolean> {
     try {
+      const before = this.currentKeys();
       const next = this.loadDataKeys().keys;
       // A shard is an account's writer and names its keys: the shard key cannot change under a running store.
-      if (this.dataKeys !== undefined && !next.shardKey.equals(this.dataKeys.shardKey))
+      if (!next.shardKey.equals(before.shardKey))
         throw new SwitchyardError(
           'SWITCHYARD_KEY_FILE_INVALID',
           'the new key file has another shardKey; the shard key cannot be rotated (docs/security.md)',
         );
+      const retired = retiredKeys(before, next);
+      if (retiresAny(retired)) {
+        const problems = retiredWhileCurrent(before, retired);
+        if (problems.length === 0 && this.redis !== undefined)
+          problems.push(...stillInUse(await readKeyUsage(this.redis, this.keys, before), retired));
+        if (problems.length > 0)
+          throw new SwitchyardError(
+            'SWITCHYARD_KEY_FILE_INVALID',
+            `the new key file retires keys still in use: ${problems.join('; ')} (switchyard keys usage)`,
+          );
+      }
       this.dataKeys = next;
       this.engine?.setKeys(keyFileText(next));
+      this.log.info('data keys reloaded', {
+        currentTokenKeyId: next.currentTokenKey,
+        currentDataKeyId: next.currentDataKey,
+        retiredDataKeyIds: retired.dataKeyIds,
+        retiredTokenKeyIds: retired.tokenKeyIds,
+      });
+      await this.keyRotation?.enqueueFor(next, retired.tokenKeyIds);
       return true;
     } catch (error) {
       this.log.error('key reload refused; the keys in use stay', { error });
       return false;
     }
+  }
+
+  /** The data keys in use (loaded before anything else starts). */
+  private currentKeys(): KeyFile {
+    if (this.dataKeys === undefined) throw new Error('the data keys are not loaded yet');
+    return this.dataKeys;
   }
 
   /** The current data key ids, for tests and the log (never the keys). */
@@ -307,6 +365,8 @@ export class Switch {
     await Promise.all(closingListeners);
     await this.holdExpiry?.close();
     await this.recordSweep?.close();
+    // Before the ledger: a rotation job running saves its cursor and waits for the next start.
+    await this.keyRotation?.close();
     await this.engine?.close();
     await this.admin?.close();
     this.jobsRedis?.disconnect();

@@ -12,6 +12,8 @@ import {
 } from '../security/key-file.js';
 import { TOKEN_KEY_BYTES } from '../security/pan-token.js';
 import type { CommandSpec, ParsedCommand } from '../util/parse-command.js';
+import { answerFailure, callAdmin } from './admin-call.js';
+import { ADMIN_TARGET_OPTIONS, ADMIN_TARGET_USAGE, resolveAdminTarget } from './admin-target.js';
 import { dispatch } from './dispatch.js';
 import { runKeygenCommand } from './keygen-command.js';
 import { CliFailure, EXIT_OK, runCommand } from './run-command.js';
@@ -24,6 +26,9 @@ import { CliFailure, EXIT_OK, runCommand } from './run-command.js';
  * material except `institution`, whose secret key goes to the institution.
  */
 
+/** GET /keys/usage reads the whole store: minutes for tens of millions of accounts. */
+const USAGE_CALL_TIMEOUT_MS = 600_000;
+
 const KEYS_SPEC: CommandSpec = {
   name: 'switchyard keys',
   usage: `usage: switchyard keys <command>
@@ -33,6 +38,9 @@ const KEYS_SPEC: CommandSpec = {
   show FILE                 the file's key ids and which are current (never the keys)
   add-data-key FILE --id ID a new data key, current for new writes from the next SIGHUP
   add-token-key FILE --id ID a new token key, current; the current one becomes previous
+  retire-data-key FILE --id ID   removes a data key that is not current
+  retire-token-key FILE     removes the previous token key
+  usage [options]           what each key id of a running switch still protects (GET /keys/usage)
 `,
   options: {},
 };
@@ -92,6 +100,56 @@ accounts are re-keyed). Refused while a previous token key is still set.
 `,
   options: { help: 'boolean', id: 'string' },
   positionals: ['FILE'],
+};
+
+const RETIRE_DATA_SPEC: CommandSpec = {
+  name: 'switchyard keys retire-data-key',
+  usage: `usage: switchyard keys retire-data-key FILE --id ID
+
+Removes data key ID (not the current one) from the file. What it sealed
+cannot be opened after the switch re-reads the file (SIGHUP), so the switch
+refuses the file while anything stored still uses the key: run
+\`switchyard keys usage\` first and wait for "retirable": true.
+
+  --id ID   the key to remove
+  --help    this text
+`,
+  options: { help: 'boolean', id: 'string' },
+  positionals: ['FILE'],
+};
+
+const RETIRE_TOKEN_SPEC: CommandSpec = {
+  name: 'switchyard keys retire-token-key',
+  usage: `usage: switchyard keys retire-token-key FILE
+
+Removes the previous token key from the file (after add-token-key and the
+re-key job). Accounts whose refs it made are not found by PAN once the
+switch re-reads the file (SIGHUP), so the switch refuses the file while any
+account, journal record not yet passed by hold expiry, or hold bucket still
+names it: run \`switchyard keys usage\` first and wait for "retirable": true.
+Another token key can be added after it.
+
+  --help    this text
+`,
+  options: { help: 'boolean' },
+  positionals: ['FILE'],
+};
+
+const USAGE_SPEC: CommandSpec = {
+  name: 'switchyard keys usage',
+  usage: `usage: switchyard keys usage [options]
+
+Prints, as JSON, what each data key and token key id of a running switch
+still protects or names (GET /keys/usage): per data key the account PANs it
+seals; per token key the accounts whose refs it made and, for keys other than
+the current one, the journal records not yet passed by hold expiry and the
+hold bucket members naming them; "retirable" when the key may leave the key
+file; and the state of the rotation jobs. Reads the whole store (seconds per
+million accounts).
+
+${ADMIN_TARGET_USAGE}  --help             this text
+`,
+  options: { ...ADMIN_TARGET_OPTIONS, help: 'boolean' },
 };
 
 function runNew(argv: readonly string[]): Promise<number> {
@@ -166,6 +224,52 @@ function runAddTokenKey(argv: readonly string[]): Promise<number> {
   });
 }
 
+function runRetireDataKey(argv: readonly string[]): Promise<number> {
+  return runCommand(RETIRE_DATA_SPEC, argv, async (args) => {
+    const file = args.positionals[0]!;
+    const keys = read(file);
+    const id = args.string('id');
+    if (id === undefined) throw args.error('--id is required');
+    if (!keys.dataKeys.has(id)) throw args.error(`no data key with id ${id}`);
+    if (id === keys.currentDataKey)
+      throw new CliFailure('SWITCHYARD_USAGE', `data key ${id} is current: add another first (add-data-key)`);
+    const dataKeys = new Map(keys.dataKeys);
+    dataKeys.delete(id);
+    replace(file, { ...keys, dataKeys });
+    process.stdout.write(
+      `${file}: data key ${id} removed; send SIGHUP to the switch (refused while the key is still in use)\n`,
+    );
+    return EXIT_OK;
+  });
+}
+
+function runRetireTokenKey(argv: readonly string[]): Promise<number> {
+  return runCommand(RETIRE_TOKEN_SPEC, argv, async (args) => {
+    const file = args.positionals[0]!;
+    const keys = read(file);
+    const id = keys.previousTokenKey;
+    if (id === undefined) throw new CliFailure('SWITCHYARD_USAGE', `${file} has no previous token key`);
+    const tokenKeys = new Map(keys.tokenKeys);
+    tokenKeys.delete(id);
+    replace(file, { ...keys, tokenKeys, previousTokenKey: undefined });
+    process.stdout.write(
+      `${file}: token key ${id} removed; send SIGHUP to the switch (refused while the key is still in use)\n`,
+    );
+    return EXIT_OK;
+  });
+}
+
+function runUsage(argv: readonly string[]): Promise<number> {
+  return runCommand(USAGE_SPEC, argv, async (args) => {
+    const answer = await callAdmin(resolveAdminTarget(args), 'GET', '/keys/usage', {
+      timeoutMs: USAGE_CALL_TIMEOUT_MS,
+    });
+    if (!answer.ok) throw answerFailure(answer);
+    process.stdout.write(`${JSON.stringify(JSON.parse(answer.text), null, 2)}\n`);
+    return EXIT_OK;
+  });
+}
+
 function read(file: string): KeyFile {
   try {
     return readKeyFile(file);
@@ -207,5 +311,8 @@ export function runKeysCommand(argv: readonly string[]): Promise<number> {
     show: async () => runShow,
     'add-data-key': async () => runAddDataKey,
     'add-token-key': async () => runAddTokenKey,
+    'retire-data-key': async () => runRetireDataKey,
+    'retire-token-key': async () => runRetireTokenKey,
+    usage: async () => runUsage,
   });
 }

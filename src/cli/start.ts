@@ -72,7 +72,8 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     // SIGHUP re-reads the data keys (docs/security.md); routes and institutions join it with issue 17.
     process.on('SIGHUP', () => {
       log.info('SIGHUP: reloading keys');
-      sw.reloadKeys();
+      // Never rejects: a refused reload is logged, and the keys in use stay.
+      void sw.reloadKeys();
     });
   });
 }

@@ -344,6 +344,14 @@ export const SWITCH_SETTINGS = object(
           internal: true,
           doc: 'account logs one sweep pass looks at; passes go round the keyspace in turn',
         }),
+        // A rotation over a million accounts takes ~8 minutes at the default.
+        rotationAccountsPerSecondMax: integer({
+          min: 1,
+          max: 1_000_000,
+          default: 2_000,
+          internal: true,
+          doc: 'accounts per second the key rotation jobs walk at most, leaving room for live traffic',
+        }),
         inline: boolean({
           default: false,
           internal: true,

@@ -12,6 +12,7 @@ import type {
   AdminOutcome,
   ExpireOutcome,
   LedgerWorkerData,
+  RotationOutcome,
   SweepOutcome,
   WorkItem,
   WorkResult,
@@ -41,7 +42,9 @@ type Pending =
   | { readonly k: 'txn'; readonly ctx: TxnContext }
   | { readonly k: 'admin'; readonly resolve: (outcome: AdminOutcome) => void }
   | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void }
-  | { readonly k: 'sweep'; readonly resolve: (outcome: SweepOutcome) => void };
+  | { readonly k: 'sweep'; readonly resolve: (outcome: SweepOutcome) => void }
+  | { readonly k: 'rotation'; readonly resolve: (outcome: RotationOutcome) => void }
+  | { readonly k: 'barrier'; readonly resolve: (answered: boolean) => void };
 
 class WorkerSlot {
   worker: LedgerHost | undefined;
@@ -134,6 +137,49 @@ export class LedgerEngine implements TransactionEngine {
     });
   }
 
+  /** Asks the owning actor to re-seal the account's PAN if an older data key sealed it (the re-seal job). */
+  reseal(account: StoredAccountRef): Promise<RotationOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      const { shard, ref } = account;
+      this.enqueue(shard, { k: 'reseal', seq, shard, ref }, { k: 'rotation', resolve });
+    });
+  }
+
+  /**
+   * Asks the owning actor to move the account to its ref under the current
+   * token key if an older one made its ref (the re-key job).
+   */
+  rekey(account: StoredAccountRef): Promise<RotationOutcome> {
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      const { shard, ref } = account;
+      this.enqueue(shard, { k: 'rekey', seq, shard, ref }, { k: 'rotation', resolve });
+    });
+  }
+
+  /**
+   * Resolves once every owner released every batch it decided before this
+   * call (durable, or answered 96): true when each owner answered, false
+   * when one was down (its batches died with it, which settles them too,
+   * but the caller may want to know). Work sent after setKeys() arrives
+   * after the keys, so a job that waits on this after a reload knows that
+   * nothing decided under the old keys is still on its way to Redis.
+   */
+  async settled(): Promise<boolean> {
+    const answers = await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<boolean>((resolve) => {
+            const seq = ++this.seq;
+            // Shard slot.id belongs to slot slot.id (shard % workers).
+            this.enqueue(slot.id, { k: 'barrier', seq }, { k: 'barrier', resolve });
+          }),
+      ),
+    );
+    return answers.every(Boolean);
+  }
+
   /**
    * New data keys for every owner (SIGHUP), as the key file's JSON; the
    * caller has checked that the shard key is the same.
@@ -208,6 +254,8 @@ export class LedgerEngine implements TransactionEngine {
       } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
       else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.outcome);
       else if (result.k === 'sweep' && pending.k === 'sweep') pending.resolve(result.outcome);
+      else if (result.k === 'rotation' && pending.k === 'rotation') pending.resolve(result.outcome);
+      else if (result.k === 'barrier' && pending.k === 'barrier') pending.resolve(true);
     }
     if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
   }
@@ -235,7 +283,8 @@ export class LedgerEngine implements TransactionEngine {
         code: 'worker_unavailable',
         message: 'the ledger worker for this account is restarting; retry',
       });
-    } else pending.resolve('retry');
+    } else if (pending.k === 'barrier') pending.resolve(false);
+    else pending.resolve('retry');
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {

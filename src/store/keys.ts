@@ -42,10 +42,27 @@ export interface KeySpace {
    * account key names, or undefined for any other key.
    */
   accountOfKey(key: string): StoredAccountRef | undefined;
+  /**
+   * Where a re-key moved the account that was at (shard, ref): the new ref, as a string.
+   * Journal records and hold bucket members are never edited, so those written before the
+   * move still name the old ref; the loader follows this to the account. Same hash tag as
+   * the account key (the commit script renames the one and sets the other together).
+   * Deleted when the old ref's token key is retired (jobs/key-rotation.ts).
+   */
+  accountAlias(shard: number, ref: string): string;
+  /** SCAN MATCH pattern of every account alias. */
+  accountAliasPattern(): string;
+  /** The stored reference (shard and old ref) an alias key names, or undefined for any other key. */
+  aliasOfKey(key: string): StoredAccountRef | undefined;
   /** Which layout the accounts are stored in (runtime/storage/account-layout.ts). */
   accountLayout(): string;
   /** The record sweep's SCAN cursor: a pass goes on where the last one stopped. */
   sweepCursor(): string;
+  /**
+   * A key rotation job's SCAN cursor, by job id (jobs/key-rotation.ts): saved after each
+   * step, so a job stopped or killed midway goes on where it stopped; deleted when it ends.
+   */
+  rotationCursor(jobId: string): string;
   /**
    * Holds of one log partition expiring within one HOLD_BUCKET_MS window: a list of
    * `${shard}:${ref}#${recordKey}` (holdMember), filed by the expiry job for holds its journal pass found not
@@ -111,10 +128,22 @@ export function parseHoldMember(
 }
 
 const ACCOUNT_INFIX = '}:acct:';
+const ALIAS_INFIX = '}:acct-moved:';
 
 /** A literal for a Redis MATCH glob: its special characters escaped. */
 function globEscaped(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** The (shard, ref) of a key `${prefix}:{shard}${infix}ref`, or undefined for any other key. */
+function refOfKey(prefix: string, infix: string, key: string): StoredAccountRef | undefined {
+  const head = `${prefix}:{`;
+  const at = key.indexOf(infix, head.length);
+  if (at < 0 || !key.startsWith(head)) return undefined;
+  const shard = Number(key.slice(head.length, at));
+  const ref = key.slice(at + infix.length);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT || ref === '') return undefined;
+  return { shard, ref };
 }
 
 export function keySpace(prefix = 'sy'): KeySpace {
@@ -124,17 +153,13 @@ export function keySpace(prefix = 'sy'): KeySpace {
     // Built and parsed (accountOfKey) with the same infix, so the two cannot drift apart.
     account: (shard, ref) => `${prefix}:{${shard}${ACCOUNT_INFIX}${ref}`,
     accountPattern: () => `${globEscaped(prefix)}:{*}:acct:*`,
-    accountOfKey: (key) => {
-      const head = `${prefix}:{`;
-      const at = key.indexOf(ACCOUNT_INFIX, head.length);
-      if (at < 0 || !key.startsWith(head)) return undefined;
-      const shard = Number(key.slice(head.length, at));
-      const ref = key.slice(at + ACCOUNT_INFIX.length);
-      if (!Number.isInteger(shard) || shard < 0 || shard >= SHARD_COUNT || ref === '') return undefined;
-      return { shard, ref };
-    },
+    accountOfKey: (key) => refOfKey(prefix, ACCOUNT_INFIX, key),
+    accountAlias: (shard, ref) => `${prefix}:{${shard}${ALIAS_INFIX}${ref}`,
+    accountAliasPattern: () => `${globEscaped(prefix)}:{*}:acct-moved:*`,
+    aliasOfKey: (key) => refOfKey(prefix, ALIAS_INFIX, key),
     accountLayout: () => `${prefix}:account-layout`,
     sweepCursor: () => `${prefix}:record-sweep-cursor`,
+    rotationCursor: (jobId) => `${prefix}:rotation-cursor:${jobId}`,
     holdBucket: (partition, bucket) => `${prefix}:{j${partition}}:holds:${bucket}`,
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     holdExpiryCursor: (partition) => `${prefix}:{j${partition}}:hold-expiry-cursor`,

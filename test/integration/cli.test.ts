@@ -36,6 +36,9 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['keys', 'show'],
   ['keys', 'add-data-key'],
   ['keys', 'add-token-key'],
+  ['keys', 'retire-data-key'],
+  ['keys', 'retire-token-key'],
+  ['keys', 'usage'],
 ];
 
 /** A loopback port that was free a moment ago and has nothing listening now. */

@@ -132,7 +132,7 @@ describe('SWITCHYARD_KEYS', () => {
 });
 
 describe('switchyard keys', () => {
-  it('new writes a 0600 file and never overwrites; show prints ids only; token keys rotate one at a time', async () => {
+  it('new writes a 0600 file and never overwrites; show prints ids only; token keys rotate one at a time; old keys retire', async () => {
     const file = join(dir, 'cli-keys.json');
     expect(cli('keys', 'new', file)).toMatchObject({ status: 0 });
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -160,6 +160,22 @@ describe('switchyard keys', () => {
     });
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { dataKeys: Record<string, string> };
     expect(shown.stdout).not.toContain(stored.dataKeys['d1']!);
+
+    // Retiring: never the current data key; the previous token key, after which another may come.
+    expect(cli('keys', 'retire-data-key', file, '--id', 'd1').stderr).toContain('data key d1 is current');
+    expect(cli('keys', 'add-data-key', file, '--id', 'd2').status).toBe(0);
+    expect(cli('keys', 'retire-data-key', file, '--id', 'd1').status).toBe(0);
+    expect(cli('keys', 'retire-token-key', file).status).toBe(0);
+    expect(cli('keys', 'retire-token-key', file).stderr).toContain('has no previous token key');
+    expect(cli('keys', 'add-token-key', file, '--id', 't3').status).toBe(0);
+    expect(JSON.parse(cli('keys', 'show', file).stdout)).toMatchObject({
+      tokenKeyIds: ['t2', 't3'],
+      currentTokenKey: 't3',
+      previousTokenKey: 't2',
+      dataKeyIds: ['d2'],
+      currentDataKey: 'd2',
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
 
     // keygen stays as an alias of keys institution
     for (const args of [['keygen'], ['keys', 'institution']]) {

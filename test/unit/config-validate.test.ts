@@ -662,6 +662,7 @@ describe('validateConfig: ledger', () => {
       holdExpiryIntervalMs: 60_000,
       recordSweepIntervalMs: 60_000,
       recordSweepAccountsMax: 10_000,
+      rotationAccountsPerSecondMax: 2_000,
       inline: false,
     });
   });
@@ -674,6 +675,7 @@ describe('validateConfig: ledger', () => {
     ['holdExpiryIntervalMs', 10, DAY_MS, ' (1 day)'],
     ['recordSweepIntervalMs', 10, DAY_MS, ' (1 day)'],
     ['recordSweepAccountsMax', 1, 10_000_000, ''],
+    ['rotationAccountsPerSecondMax', 1, 1_000_000, ''],
   ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {
     const range = `must be an integer from ${min} to ${max}${note}`;
     expect(problemsOf(withValue(`ledger.${key}`, min - 1))).toEqual([

@@ -106,7 +106,7 @@ describe('MsgpackWriter', () => {
 });
 
 describe('CommitBatch', () => {
-  it('packs the four sections with their counts: epochs once each, compactions, appends written in place, XADDs', () => {
+  it('packs the five sections with their counts: epochs once each, compactions, appends written in place, XADDs, moves', () => {
     const cb = new CommitBatch();
     cb.epoch('e1');
     cb.epoch('e1');
@@ -119,17 +119,19 @@ describe('CommitBatch', () => {
     expect(cb.endAppend()).toBe(2);
     cb.append('other', Buffer.from('xy'));
     cb.xadd('journal', Buffer.from([1, 2, 3]));
+    cb.move('old', 'new', 'alias', 't2.ref');
     const sections = unpackr.unpack(cb.pack()) as unknown[][];
-    expect(sections).toHaveLength(4);
-    const [epochs, compactions, appends, xadds] = sections;
+    expect(sections).toHaveLength(5);
+    const [epochs, compactions, appends, xadds, moves] = sections;
     expect(epochs).toEqual(['e1', 'e2']);
     expect(compactions).toEqual([['acct', 300, 'new prefix']]);
     expect(appends).toHaveLength(2);
     expect(appends![0]).toEqual(['acct', '\u0005A']);
     expect(appends![1]).toEqual(['other', 'xy']);
     expect(xadds).toEqual([['journal', '\u0001\u0002\u0003']]);
+    expect(moves).toEqual([['old', 'new', 'alias', 't2.ref']]);
     cb.reset();
-    expect(unpackr.unpack(cb.pack())).toEqual([[], [], [], []]);
+    expect(unpackr.unpack(cb.pack())).toEqual([[], [], [], [], []]);
   });
 
   it('refuses to pack, or open a second APPEND, while one is open', () => {

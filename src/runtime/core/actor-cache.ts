@@ -1,5 +1,6 @@
 import { EvictedKeys, type EvictedKeysBudget } from '../records/evicted-keys.js';
 import { LiveRecords } from '../records/live-records.js';
+import type { WorkItem } from '../worker/worker-protocol.js';
 import { Actor } from './actor.js';
 
 export interface ActorCacheOptions {
@@ -16,17 +17,24 @@ export interface ActorCacheOptions {
  * actor with no hash), and their passivation: idle actors beyond actorsMax,
  * and the actors the record sweep alone brought in, leave memory (their
  * state is in Redis) once no unreleased batch needs them.
+ *
+ * An account has one ref in Redis, but may be named by others while a
+ * token key rotates (docs/security.md "Rotation"): the PAN's ref under the
+ * previous token key, and the ref a re-key moved it from. The cache finds
+ * the one actor by any of them (aliases), so an account never gets two.
  */
 export class ActorCache {
   /** By ref, in LRU order: every actor, whatever brought it in. */
   private readonly actors = new Map<string, Actor>();
+  /** By the other refs an actor is known by (Actor.aliases). */
+  private readonly aliases = new Map<string, Actor>();
   /** By PAN: the actors a PAN has named. */
   private readonly byPan = new Map<string, Actor>();
   /** Actor uses so far; an actor's touchedAt is this count when it last moved to the LRU's back. */
   private touches = 0;
   /** How stale an actor's LRU position may get (actorsMax / 8 uses) before a use moves it. */
   private readonly recencySlack: number;
-  /** Actors brought into memory by a record sweep only: dropped once it is durable (passivateSwept). */
+  /** Actors brought into memory by a background pass only: dropped once its turn is durable (passivateSwept). */
   private swept: Actor[] = [];
   /** Evicted keys filed by this owner's actors (returned when an actor leaves memory). */
   private readonly evictedBudget: EvictedKeysBudget;
@@ -64,17 +72,72 @@ export class ActorCache {
     return actor;
   }
 
-  /** The actor in memory for `ref`, counted as a use; undefined when it must be created (and loaded). */
+  /** The actor in memory for `ref` (or an alias of it), counted as a use; undefined when it must be created (and loaded). */
   useRef(ref: string): Actor | undefined {
-    const actor = this.actors.get(ref);
+    const actor = this.holderOf(ref);
     if (actor !== undefined) this.touch(actor);
     return actor;
+  }
+
+  /** The actor `ref` names (its ref or an alias), without counting a use. */
+  holderOf(ref: string): Actor | undefined {
+    return this.actors.get(ref) ?? this.aliases.get(ref);
   }
 
   /** From now on `pan` finds `actor` (brought in by its ref, or by another key's ref). */
   nameByPan(actor: Actor, pan: string): void {
     actor.pan = pan;
     this.byPan.set(pan, actor);
+  }
+
+  /** From now on `ref` finds `actor` too (the caller checked that it names no other actor). */
+  alsoKnownAs(actor: Actor, ref: string): void {
+    if (ref === actor.ref || this.aliases.get(ref) === actor) return;
+    this.aliases.set(ref, actor);
+    actor.aliases.push(ref);
+  }
+
+  /** `ref` no longer finds `actor` (a fallback the load did not need). */
+  forget(actor: Actor, ref: string): void {
+    if (this.aliases.get(ref) !== actor) return;
+    this.aliases.delete(ref);
+    actor.aliases.splice(actor.aliases.indexOf(ref), 1);
+  }
+
+  /**
+   * The account of `actor` lives at `ref` from now on (its load found it
+   * there, or a re-key moves it there): `ref` becomes its own, its old ref
+   * an alias. The caller checked that `ref` names no other actor.
+   */
+  rebind(actor: Actor, ref: string): void {
+    if (ref === actor.ref) return;
+    this.forget(actor, ref);
+    const old = actor.ref;
+    this.actors.delete(old);
+    actor.ref = ref;
+    // The key is built again from the new ref by whatever next reads or writes the log.
+    actor.accountKey = undefined;
+    this.actors.set(ref, actor);
+    this.alsoKnownAs(actor, old);
+  }
+
+  /**
+   * `from`, still loading (nothing decided by it), turned out to be the
+   * account `into` holds: `into` takes its PAN and refs, and `from` leaves
+   * memory. Returns the work that waited in `from`'s mailbox, for the caller
+   * to hand to `into`.
+   */
+  merge(from: Actor, into: Actor): WorkItem[] {
+    const waiting = [...from.mailbox.clear()];
+    if (from.head !== undefined) waiting.unshift(from.head);
+    from.head = undefined;
+    const pan = from.pan;
+    const refs = [from.ref, ...from.aliases];
+    this.drop(from);
+    if (pan !== undefined) this.nameByPan(into, pan);
+    for (const ref of refs) if (this.holderOf(ref) === undefined) this.alsoKnownAs(into, ref);
+    if (!from.backgroundOnly) into.backgroundOnly = false;
+    return waiting;
   }
 
   private touch(actor: Actor): void {
@@ -91,10 +154,10 @@ export class ActorCache {
 
   /**
    * A new actor, status loading, for the account at (shard, ref), named by
-   * `pan` when a PAN brought it in; `sweepOnly` when the record sweep alone
-   * wants it.
+   * `pan` when a PAN brought it in; `backgroundOnly` when a background pass
+   * (record sweep, re-seal) alone wants it.
    */
-  create(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
+  create(pan: string | undefined, shard: number, ref: string, backgroundOnly: boolean): Actor {
     const actor = new Actor(
       pan,
       shard,
@@ -105,8 +168,8 @@ export class ActorCache {
     actor.touchedAt = this.touches++;
     this.actors.set(ref, actor);
     if (pan !== undefined) this.byPan.set(pan, actor);
-    if (sweepOnly) {
-      actor.sweepOnly = true;
+    if (backgroundOnly) {
+      actor.backgroundOnly = true;
       this.swept.push(actor);
     }
     return actor;
@@ -116,7 +179,9 @@ export class ActorCache {
   drop(actor: Actor): void {
     if (this.actors.get(actor.ref) !== actor) return;
     this.actors.delete(actor.ref);
-    if (actor.pan !== undefined) this.byPan.delete(actor.pan);
+    for (const ref of actor.aliases) if (this.aliases.get(ref) === actor) this.aliases.delete(ref);
+    actor.aliases.length = 0;
+    if (actor.pan !== undefined && this.byPan.get(actor.pan) === actor) this.byPan.delete(actor.pan);
     actor.evicted.release();
     actor.records.release();
   }
@@ -137,20 +202,20 @@ export class ActorCache {
     }
   }
 
-  /** Whether the record sweep brought actors in that may leave again. */
+  /** Whether background passes brought actors in that may leave again. */
   get hasSwept(): boolean {
     return this.swept.length > 0;
   }
 
   /**
-   * Drops the actors the record sweep brought into memory, once their sweep
-   * is durable (called as batches are released), unless other work used
-   * them meanwhile: a sweep over idle accounts must not push the busy ones
-   * out of memory.
+   * Drops the actors background passes (record sweep, re-seal) brought into
+   * memory, once their turn is durable (called as batches are released),
+   * unless other work used them meanwhile: a pass over idle accounts must
+   * not push the busy ones out of memory.
    */
   passivateSwept(busy: ReadonlySet<number>): void {
     this.swept = this.swept.filter((actor) => {
-      if (!actor.sweepOnly || this.actors.get(actor.ref) !== actor) return false;
+      if (!actor.backgroundOnly || this.actors.get(actor.ref) !== actor) return false;
       if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
       this.drop(actor);
       return false;

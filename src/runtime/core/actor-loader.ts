@@ -43,6 +43,15 @@ export interface LoaderEvents {
   fetchFailed(actor: Actor, dropped: boolean): void;
   /** A compaction of the actor's log was read: the next commit carries it. */
   compactionRead(actor: Actor): void;
+  /**
+   * Where the log of an actor that looked beyond its ref (a fallback ref, an
+   * alias) was found (undefined: nowhere), before `activate`. False when the
+   * actor left memory meanwhile (another one holds that account): the read
+   * is not used.
+   */
+  resolved(actor: Actor, foundAt: string | undefined): boolean;
+  /** Whether a re-key's target `key` exists (probe); `item` is to run again, before the mailbox. */
+  probed(actor: Actor, item: WorkItem, key: string, exists: boolean): void;
   /** A round of reads is done: a commit may be due. */
   readsDone(): void;
 }
@@ -81,38 +90,117 @@ export class ActorLoader {
     }
   }
 
+  /**
+   * One pipelined round of GETs for every actor queued: its account key, and
+   * while a token key rotates also the PAN's ref under the previous token key
+   * (fallbackRef) or, for an actor a job brought in by an old ref, the alias
+   * a re-key left there (followAlias), whose new ref a second round reads.
+   */
   private flushLoads(): void {
     this.loadScheduled = false;
     const actors = this.loadQueue;
     this.loadQueue = [];
     const { keys, reader } = this.o;
     const pipeline = reader.pipeline();
-    for (const actor of actors) pipeline.getBuffer(keys.account(actor.shard, actor.ref));
+    for (const actor of actors) {
+      pipeline.getBuffer(keys.account(actor.shard, actor.ref));
+      if (actor.fallbackRef !== undefined) pipeline.getBuffer(keys.account(actor.shard, actor.fallbackRef));
+      if (actor.followAlias) pipeline.get(keys.accountAlias(actor.shard, actor.ref));
+    }
     withTimeout(pipeline.exec(), this.o.readTimeoutMs, 'actor load').then(
       (replies) => {
         const nowMs = this.o.now();
-        actors.forEach((actor, i) => {
+        const moved: { actor: Actor; ref: string }[] = [];
+        let at = 0;
+        const next = (): [Error | null, unknown] | undefined => replies?.[at++];
+        for (const actor of actors) {
+          const own = next();
+          const fallback = actor.fallbackRef === undefined ? undefined : next();
+          const alias = actor.followAlias ? next() : undefined;
+          if (
+            own === undefined ||
+            own[0] !== null ||
+            (fallback !== undefined && fallback[0] !== null) ||
+            (alias !== undefined && alias[0] !== null)
+          ) {
+            this.events.loadFailed(actor);
+            continue;
+          }
+          if (!this.o.isCurrent(actor)) continue;
+          const lookedBeyond = actor.fallbackRef !== undefined || actor.followAlias;
+          if (own[1] !== null) {
+            if (!lookedBeyond || this.events.resolved(actor, actor.ref))
+              this.activateFrom(actor, own[1] as Buffer, nowMs);
+          } else if (fallback !== undefined && fallback[1] !== null) {
+            const ref = actor.fallbackRef!;
+            if (this.events.resolved(actor, ref)) this.activateFrom(actor, fallback[1] as Buffer, nowMs);
+          } else if (alias !== undefined && alias[1] !== null) {
+            moved.push({ actor, ref: alias[1] as string });
+          } else if (!lookedBeyond || this.events.resolved(actor, undefined)) {
+            this.activateFrom(actor, null, nowMs);
+          }
+        }
+        if (moved.length === 0) this.events.readsDone();
+        else this.loadMoved(moved);
+      },
+      () => {
+        for (const actor of actors) this.events.loadFailed(actor);
+        this.events.readsDone();
+      },
+    );
+  }
+
+  /** The second round: the logs of accounts a re-key moved, at the refs their aliases named. */
+  private loadMoved(moved: readonly { actor: Actor; ref: string }[]): void {
+    const { keys, reader } = this.o;
+    const pipeline = reader.pipeline();
+    for (const { actor, ref } of moved) pipeline.getBuffer(keys.account(actor.shard, ref));
+    withTimeout(pipeline.exec(), this.o.readTimeoutMs, 'moved actor load').then(
+      (replies) => {
+        const nowMs = this.o.now();
+        moved.forEach(({ actor, ref }, i) => {
           const reply = replies?.[i];
           if (reply === undefined || reply[0] !== null) {
             this.events.loadFailed(actor);
             return;
           }
           if (!this.o.isCurrent(actor)) return;
-          try {
-            const data = reply[1] as Buffer | null;
-            const log = data === null ? undefined : readAccountLog(data, nowMs - this.o.dedupeWindowMs);
-            this.events.activate(actor, log, nowMs);
-          } catch (error) {
-            this.o.log.error('actor state unreadable', { shard: actor.shard, error });
-            this.events.loadFailed(actor);
-          }
+          const data = reply[1] as Buffer | null;
+          if (this.events.resolved(actor, data === null ? undefined : ref))
+            this.activateFrom(actor, data, nowMs);
         });
         this.events.readsDone();
       },
       () => {
-        for (const actor of actors) this.events.loadFailed(actor);
+        for (const { actor } of moved) this.events.loadFailed(actor);
         this.events.readsDone();
       },
+    );
+  }
+
+  private activateFrom(actor: Actor, data: Buffer | null, nowMs: number): void {
+    try {
+      const log = data === null ? undefined : readAccountLog(data, nowMs - this.o.dedupeWindowMs);
+      this.events.activate(actor, log, nowMs);
+    } catch (error) {
+      this.o.log.error('actor state unreadable', { shard: actor.shard, error });
+      this.events.loadFailed(actor);
+    }
+  }
+
+  /**
+   * Whether `key` exists (a re-key's target), read while the actor waits
+   * (status loading, `item` taken out of turn as its head, as for a fetch).
+   */
+  probe(actor: Actor, item: WorkItem, key: string): void {
+    actor.status = 'loading';
+    actor.head = item;
+    withTimeout(this.o.reader.exists(key), this.o.readTimeoutMs, 'move target check').then(
+      (count) => {
+        if (!this.o.isCurrent(actor)) this.events.fetchFailed(actor, true);
+        else this.events.probed(actor, item, key, count > 0);
+      },
+      () => this.events.fetchFailed(actor, false),
     );
   }
 

@@ -36,8 +36,11 @@ export class Actor {
   head: WorkItem | undefined;
   /** The item whose missing records were just fetched (so it is not fetched for again). */
   fetchedFor: WorkItem | undefined;
-  /** Brought into memory by the record sweep and used by nothing else since: dropped after it. */
-  sweepOnly = false;
+  /**
+   * Brought into memory by a background pass (the record sweep, the re-seal
+   * job) and used by nothing else since: dropped once its turn is durable.
+   */
+  backgroundOnly = false;
   /** LedgerCore's use count when this actor last moved to the back of the LRU order. */
   touchedAt = 0;
   /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */
@@ -68,11 +71,41 @@ export class Actor {
    */
   pan: string | undefined;
 
+  /**
+   * Other refs the cache finds this actor by (ActorCache.alsoKnownAs): the
+   * PAN's ref under the previous token key while a PAN-named actor loads, the
+   * ref it had before a re-key moved it (journal records and hold buckets
+   * still name that one).
+   */
+  readonly aliases: string[] = [];
+  /** Loading: the PAN's ref under the previous token key, looked up when `ref` holds no account. */
+  fallbackRef: string | undefined;
+  /** Loading: `ref` may have been moved by a re-key; where it went is looked up when it holds no account. */
+  followAlias = false;
+  /**
+   * A re-key moves the account from this key (and ref) with the next commit
+   * (commit-builder.ts: RENAME and an alias in the commit script).
+   */
+  moveFrom: { readonly key: string; readonly ref: string } | undefined;
+  /**
+   * The batch that carries this actor's move: until it is released the
+   * actor waits (status loading, its work in the mailbox), so nothing reads
+   * its log by a key the move has not yet made.
+   */
+  moveBatch = 0;
+  /** A re-key's target key, and whether the read before the move found it taken. */
+  moveTarget: { readonly key: string; readonly taken: boolean } | undefined;
+
   constructor(
     pan: string | undefined,
-    /** The account's shard (a keyed hash of the PAN) and ref (its token): its stored reference. */
+    /** The account's shard (a keyed hash of the PAN): a token key rotation never changes it. */
     readonly shard: number,
-    readonly ref: string,
+    /**
+     * The account's ref (its token and the token key's id): with the shard,
+     * its stored reference. Changed only by ActorCache (a re-key, or a load
+     * that found the account under another ref).
+     */
+    public ref: string,
     /**
      * The records that are only in Redis, evicted to keep `records` bounded: a
      * key missing from `records` that may be here must be fetched before

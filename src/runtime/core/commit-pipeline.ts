@@ -7,6 +7,7 @@ import {
   COMMIT_ALREADY_APPLIED,
   COMMIT_APPLIED,
   COMMIT_FENCED,
+  COMMIT_MOVE_REFUSED,
   COMMIT_PREDECESSOR_MISSING,
   COMMIT_SCRIPT,
 } from '../storage/commit-script.js';
@@ -176,7 +177,11 @@ export class CommitPipeline {
       this.failAll(false);
       return;
     }
-    if (reply !== COMMIT_PREDECESSOR_MISSING)
+    if (reply === COMMIT_MOVE_REFUSED)
+      this.o.log.error('commit refused: an account move found its target taken or its source gone', {
+        workerId: this.o.workerId,
+      });
+    else if (reply !== COMMIT_PREDECESSOR_MISSING)
       this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
     this.failAll(true);
   }

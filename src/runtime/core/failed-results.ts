@@ -28,7 +28,11 @@ export class FailedResults {
         return { seq: result.seq, k: 'admin', outcome: storeUnavailable() };
       case 'expire':
       case 'sweep':
+      case 'rotation':
         return { seq: result.seq, k: result.k, outcome: 'retry' };
+      case 'barrier':
+        // Nothing of the batch is durable, which is all a barrier waits to learn.
+        return result;
     }
   }
 
@@ -37,6 +41,8 @@ export class FailedResults {
     if (item.k === 'txn')
       return { seq: item.seq, k: 'txn', response: { rc: RC.systemMalfunction, rrn: this.nextRrn() } };
     if (item.k === 'expire' || item.k === 'sweep') return { seq: item.seq, k: item.k, outcome: 'retry' };
+    if (item.k === 'reseal' || item.k === 'rekey') return { seq: item.seq, k: 'rotation', outcome: 'retry' };
+    if (item.k === 'barrier') return { seq: item.seq, k: 'barrier' };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
 }

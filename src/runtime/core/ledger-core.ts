@@ -9,7 +9,7 @@ import type { AccountState } from '../account.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { LedgerWorkerData, RotationOutcome, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
@@ -23,6 +23,11 @@ import { RecordWindow } from './record-window.js';
 
 /** Work waiting for one account while it loads; beyond this it is answered 96. */
 export const MAILBOX_MAX = 10_000;
+
+/** Work of the background passes: an actor only they brought into memory leaves it after their turn. */
+function isBackgroundPass(k: WorkItem['k']): boolean {
+  return k === 'sweep' || k === 'reseal' || k === 'rekey';
+}
 
 /**
  * The owner's settings are the worker's (LedgerWorkerData, documented there)
@@ -135,6 +140,17 @@ export class LedgerCore {
         },
         compactionRead: (actor) => {
           this.batch().join(actor);
+          this.scheduleCommit();
+        },
+        resolved: (actor, foundAt) => this.resolved(actor, foundAt),
+        probed: (actor, item, key, exists) => {
+          actor.status = 'ready';
+          actor.head = undefined;
+          // Read by the item's turn, which runs again now, ahead of what queued behind it.
+          actor.moveTarget = { key, taken: exists };
+          const nowMs = this.now();
+          this.run(actor, item, nowMs);
+          this.drain(actor, nowMs);
           this.scheduleCommit();
         },
         readsDone: () => this.scheduleCommit(),
@@ -258,14 +274,24 @@ export class LedgerCore {
   }
 
   private dispatch(item: WorkItem, nowMs: number): void {
+    if (item.k === 'barrier') {
+      // No actor: answered with the open batch, so after every batch decided before it.
+      this.batch().results.push({ seq: item.seq, k: 'barrier' });
+      return;
+    }
     let actor: Actor;
-    if (item.k === 'expire' || item.k === 'sweep') {
-      actor = this.cache.useRef(item.ref) ?? this.loaded(undefined, item.shard, item.ref, item.k === 'sweep');
-    } else {
+    if (item.k === 'txn' || item.k === 'get' || item.k === 'put' || item.k === 'adjust') {
       const pan = item.k === 'txn' ? item.req.pan : item.pan;
       actor = this.cache.use(pan) ?? this.actorNamed(pan);
+    } else {
+      actor = this.cache.useRef(item.ref) ?? this.actorByRef(item.shard, item.ref, item.k !== 'expire');
     }
-    if (item.k !== 'sweep') actor.sweepOnly = false;
+    this.deliver(actor, item, nowMs);
+  }
+
+  /** Runs `item` on `actor` now, or queues it while the actor loads (bounded: past it, 96). */
+  private deliver(actor: Actor, item: WorkItem, nowMs: number): void {
+    if (!isBackgroundPass(item.k)) actor.backgroundOnly = false;
     if (actor.status === 'loading') {
       if (actor.mailbox.length >= MAILBOX_MAX) {
         // Bounded: past the cap the work is answered 96 (retry) instead of queued without limit.
@@ -282,19 +308,66 @@ export class LedgerCore {
   /**
    * A PAN's first use since its actor came into memory: its ref (one HMAC),
    * then the actor a job may have brought in by that ref, else a new one.
+   * While a token key rotates, the PAN's ref under the previous key names
+   * the account too (it may not be re-keyed yet): an actor under it is the
+   * one, and a new actor is known by it while it loads (so a job naming it
+   * meanwhile finds this actor) and looks there when the current ref holds
+   * no account.
    */
   private actorNamed(pan: string): Actor {
-    const ref = this.refs.refOf(pan);
-    const byRef = this.cache.useRef(ref);
-    if (byRef === undefined) return this.loaded(pan, this.refs.shardOf(pan), ref, false);
-    this.cache.nameByPan(byRef, pan);
-    return byRef;
-  }
-
-  private loaded(pan: string | undefined, shard: number, ref: string, sweepOnly: boolean): Actor {
-    const actor = this.cache.create(pan, shard, ref, sweepOnly);
+    const refs = this.refs;
+    const ref = refs.refOf(pan);
+    const previous = refs.previousRefOf(pan);
+    const found =
+      this.cache.useRef(ref) ?? (previous === undefined ? undefined : this.cache.useRef(previous));
+    if (found !== undefined) {
+      this.cache.nameByPan(found, pan);
+      return found;
+    }
+    const actor = this.cache.create(pan, refs.shardOf(pan), ref, false);
+    if (previous !== undefined) {
+      actor.fallbackRef = previous;
+      this.cache.alsoKnownAs(actor, previous);
+    }
     this.loader.load(actor);
     return actor;
+  }
+
+  /**
+   * An actor a job names by a stored ref (hold expiry, the record sweep, the
+   * rotation jobs). A ref under an older token key may name an account a
+   * re-key moved: the load then follows the alias the move left.
+   */
+  private actorByRef(shard: number, ref: string, backgroundOnly: boolean): Actor {
+    const actor = this.cache.create(undefined, shard, ref, backgroundOnly);
+    actor.followAlias = !this.refs.isCurrentRef(ref);
+    this.loader.load(actor);
+    return actor;
+  }
+
+  /**
+   * Where the load of an actor that looked beyond its ref found the account
+   * (ActorLoader.resolved): the actor takes that ref (its old one an alias),
+   * or, when another actor holds it already, that one takes this one's PAN,
+   * refs and waiting work, and this one leaves memory (it decided nothing
+   * yet): one actor per account.
+   */
+  private resolved(actor: Actor, foundAt: string | undefined): boolean {
+    const fallback = actor.fallbackRef;
+    actor.fallbackRef = undefined;
+    actor.followAlias = false;
+    if (fallback !== undefined && foundAt !== fallback) this.cache.forget(actor, fallback);
+    if (foundAt === undefined || foundAt === actor.ref) return true;
+    const holder = this.cache.holderOf(foundAt);
+    if (holder === undefined || holder === actor) {
+      this.cache.rebind(actor, foundAt);
+      return true;
+    }
+    this.mailboxDepth -= actor.mailbox.length;
+    const waiting = this.cache.merge(actor, holder);
+    const nowMs = this.now();
+    for (const item of waiting) this.deliver(holder, item, nowMs);
+    return false;
   }
 
   /** What a new account stores of its PAN: sealed under the current data key, and masked. */
@@ -377,7 +450,95 @@ export class LedgerCore {
       case 'sweep':
         batch.results.push({ seq: item.seq, k: 'sweep', outcome: this.sweep(actor, batch, nowMs) });
         return;
+      case 'reseal':
+        batch.results.push({ seq: item.seq, k: 'rotation', outcome: this.reseal(actor) });
+        return;
+      case 'rekey': {
+        const outcome = this.rekey(actor, item, batch);
+        // Undefined: the actor waits on a read first, and runs the item again after it.
+        if (outcome !== undefined) batch.results.push({ seq: item.seq, k: 'rotation', outcome });
+        return;
+      }
     }
+  }
+
+  /**
+   * The re-key job's turn (docs/security.md "Rotation"): an account whose
+   * ref an older token key made moves to its ref under the current one. Its
+   * PAN (sealed, the old ref as record id) gives the new ref; the account
+   * key is renamed, a new identity sealed for the new ref, and an alias left
+   * at the old ref, all in this batch's commit (commit-script.ts moves). The
+   * new key is checked absent first (a read, the actor waiting): a second
+   * account of the same PAN is left alone ('conflict', logged), never
+   * overwritten. Until the commit is released the actor waits (its work
+   * queues), so nothing reads its log by a key the move has not made yet.
+   */
+  private rekey(
+    actor: Actor,
+    item: Extract<WorkItem, { k: 'rekey' }>,
+    batch: OpenBatch,
+  ): RotationOutcome | undefined {
+    const checked = actor.moveTarget;
+    actor.moveTarget = undefined;
+    const account = actor.account;
+    if (account === undefined) return 'absent';
+    const refs = this.refs;
+    if (refs.isCurrentRef(actor.ref)) return 'current';
+    let pan: string;
+    try {
+      pan = actor.pan ?? refs.openPan(account.panSealed, actor.ref);
+    } catch (error) {
+      this.o.log.error('account cannot be re-keyed: its sealed PAN does not open', {
+        shard: actor.shard,
+        pan: account.panMasked,
+        error,
+      });
+      return 'unreadable';
+    }
+    if (refs.shardOf(pan) !== actor.shard) {
+      // Its sealed PAN belongs to another shard: not this account's (a damaged store), never moved.
+      this.o.log.error('account cannot be re-keyed: its sealed PAN is of another shard', {
+        shard: actor.shard,
+        pan: account.panMasked,
+      });
+      return 'unreadable';
+    }
+    const ref = refs.refOf(pan);
+    const key = this.o.keys.account(actor.shard, ref);
+    const holder = this.cache.holderOf(ref);
+    if (holder === undefined && checked?.key !== key) {
+      this.loader.probe(actor, item, key);
+      return undefined;
+    }
+    if ((holder !== undefined && holder !== actor) || checked?.taken === true) {
+      this.o.log.error('account cannot be re-keyed: another account is at its new ref', {
+        shard: actor.shard,
+        pan: account.panMasked,
+      });
+      return 'conflict';
+    }
+    const from = actor.ref;
+    actor.moveFrom = { key: this.o.keys.account(actor.shard, from), ref: from };
+    this.cache.rebind(actor, ref);
+    account.panSealed = refs.sealPan(pan, ref);
+    actor.identityDirty = true;
+    batch.join(actor);
+    actor.moveBatch = batch.id;
+    actor.status = 'loading';
+    return 'done';
+  }
+
+  /**
+   * The re-seal job's turn: the account's sealed PAN under the current data
+   * key. Activation re-seals already (resealIfOld), so an account the job
+   * brought in is current by now, its re-seal in this batch or one before:
+   * the answer leaves after this batch's commit, so either way it is durable.
+   */
+  private reseal(actor: Actor): RotationOutcome {
+    const account = actor.account;
+    if (account === undefined) return 'absent';
+    if (this.refs.isCurrentSeal(account.panSealed)) return 'current';
+    return this.resealIfOld(actor, account) ? 'done' : 'unreadable';
   }
 
   /**
@@ -428,21 +589,23 @@ export class LedgerCore {
    * current one, and written with the next commit: data-key rotation needs
    * nothing more of an account than to be activated (the re-seal job does
    * that for the idle ones). A seal that does not open (its key is gone from
-   * the key file) is left as it is, and logged.
+   * the key file) is left as it is, and logged: false.
    */
-  private resealIfOld(actor: Actor, account: AccountState): void {
+  private resealIfOld(actor: Actor, account: AccountState): boolean {
     const refs = this.refs;
-    if (refs.isCurrentSeal(account.panSealed)) return;
+    if (refs.isCurrentSeal(account.panSealed)) return true;
     try {
       account.panSealed = refs.sealPan(refs.openPan(account.panSealed, actor.ref), actor.ref);
       actor.identityDirty = true;
       this.batch().join(actor);
+      return true;
     } catch (error) {
       this.o.log.error('account PAN cannot be re-sealed; it stays under its old key', {
         shard: actor.shard,
         pan: account.panMasked,
         error,
       });
+      return false;
     }
   }
 
@@ -530,7 +693,15 @@ export class LedgerCore {
   private released(batch: OpenBatch): void {
     const nowMs = this.now();
     const confirmedUpTo = this.pipeline.confirmedUpTo;
+    let movedActors = false;
     for (const actor of batch.actors) {
+      if (actor.moveBatch === batch.id) {
+        // Its move is in Redis: the work that waited for it runs now.
+        actor.moveBatch = 0;
+        actor.status = 'ready';
+        this.drain(actor, nowMs);
+        movedActors = true;
+      }
       if (actor.compacting && actor.compactionBatch === batch.id) actor.compacting = false;
       // Read once this batch's appends are in the log, so the compaction takes them in too.
       if (!actor.compacting && compactionDue(actor.logBytes, actor.deadBytes, actor.compactAnySize))
@@ -539,6 +710,7 @@ export class LedgerCore {
       this.window.evict(actor, nowMs, confirmedUpTo);
     }
     this.o.post(batch.results);
+    if (movedActors) this.scheduleCommit();
   }
 
   /**
@@ -550,7 +722,16 @@ export class LedgerCore {
     if (this.open !== undefined) batches.push(this.open);
     this.open = undefined;
     for (const b of batches) {
-      for (const actor of b.actors) this.cache.drop(actor);
+      for (const actor of b.actors) {
+        this.cache.drop(actor);
+        if (actor.moveBatch !== 0) {
+          // Its move never landed: what waited for it is answered 96 too (the next try reloads).
+          actor.moveBatch = 0;
+          const waiting = actor.mailbox.clear();
+          this.mailboxDepth -= waiting.length;
+          this.o.post(waiting.map((item) => this.failures.forItem(item)));
+        }
+      }
       this.o.post(b.results.map((r) => this.failures.forResult(r)));
     }
   }

@@ -22,7 +22,7 @@ class Section {
 /**
  * Builds one call of the commit script (commit-script.ts): the ops of a batch
  * written straight into the sections the script walks (epoch keys,
- * compactions, APPENDs, XADDs), then joined into one blob. An account's
+ * compactions, APPENDs, XADDs, moves), then joined into one blob. An account's
  * piece of log is written in place (beginAppend + the writer), so a record
  * or account is encoded once, into the blob itself. Reusable: reset()
  * between commits.
@@ -33,7 +33,9 @@ export class CommitBatch {
   private readonly compactions = new Section();
   private readonly appends = new Section();
   private readonly xadds = new Section();
-  private readonly sections = [this.epochs, this.compactions, this.appends, this.xadds];
+  private readonly moves = new Section();
+  // The script's b[1]..b[5]: moves last, so a blob without them reads as before.
+  private readonly sections = [this.epochs, this.compactions, this.appends, this.xadds, this.moves];
   /** Where the open APPEND's data starts (beginAppend), or -1. */
   private appendMark = -1;
 
@@ -59,6 +61,18 @@ export class CommitBatch {
     const w = this.compactions.op(key, 2);
     w.number(prefixBytes);
     w.strBytes(data);
+  }
+
+  /**
+   * Moves an account's log from `from` to `to` (a re-key), and leaves at
+   * `alias` the new ref, `ref`, for what still names the old one: before
+   * any compaction or APPEND of the batch, which then go to `to`.
+   */
+  move(from: string, to: string, alias: string, ref: string): void {
+    const w = this.moves.op(from, 3);
+    w.str(to);
+    w.str(alias);
+    w.str(ref);
   }
 
   /**

@@ -27,7 +27,8 @@ function epochKeys(keys: KeySpace): string[] {
  * checks, per account its log compaction (if one is ready) and one APPEND
  * to its log (state, changed records, pruned keys: account-log.ts), and per
  * log partition touched one journal entry carrying its effects (one journal
- * record per effect). Values are encoded straight into the blob. Takes the
+ * record per effect), and the move of every account a re-key moved. Values
+ * are encoded straight into the blob. Takes the
  * actors' dirty records, pruned keys and ready compactions (they belong to
  * this commit now), and counts what the appends made dead. Holds placed
  * need no index of their own: hold expiry finds them in the journal
@@ -39,6 +40,12 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
   for (const actor of batch.actors) {
     actor.accountKey ??= keys.account(actor.shard, actor.ref);
+    const move = actor.moveFrom;
+    if (move !== undefined) {
+      // A re-key (ledger-core.ts): the log goes to the new ref's key before this batch writes it.
+      cb.move(move.key, actor.accountKey, keys.accountAlias(actor.shard, move.ref), actor.ref);
+      actor.moveFrom = undefined;
+    }
     const compaction = actor.compaction;
     if (compaction !== undefined) {
       cb.compact(actor.accountKey, compaction.prefixBytes, compaction.data);

@@ -23,6 +23,13 @@
  *   [4] XADD ops:   {key, data} (one journal entry per log partition: its records, concatenated)
  *                   Hold expiry reads the holds placed from these entries (hold-expiry.ts): a
  *                   commit writes no index of its holds.
+ *   [5] moves:      {from, to, alias, ref} (a re-key, docs/security.md "Rotation"): RENAME
+ *                   from -> to (one hash tag: one slot), and SET alias = ref, the new ref, for
+ *                   the journal records and hold buckets that still name the old one. Done
+ *                   before [2] and [3], which then name `to`. Checked first: `to` must not
+ *                   exist and `from` must (else -4, nothing written; the owner checked
+ *                   both before deciding the move, so this guards a bug, not a race).
+ *                   Optional: a blob of four sections has none.
  * ARGV[4]: this batch's number (> 0).
  * ARGV[5]: the number of the batch sent just before this one and still
  *          unanswered, or 0. This batch was decided on top of that one's
@@ -40,7 +47,8 @@
  * All checks run before the first write, so a refused batch writes nothing;
  * Redis runs the script atomically and, with appendfsync always, replies only
  * after the AOF fsync. Returns 1 when applied, 2 when already applied, -1
- * when an epoch moved on, -3 when the predecessor did not apply.
+ * when an epoch moved on, -3 when the predecessor did not apply, -4 when a
+ * move's target exists or its source does not.
  */
 export const COMMIT_SCRIPT = `#!lua flags=allow-cross-slot-keys
 local applied = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -55,6 +63,14 @@ if #b[1] > 0 then
   for i = 1, #b[1] do
     if held[i] ~= epoch then return -1 end
   end
+end
+local moves = b[5] or {}
+for _, op in ipairs(moves) do
+  if redis.call('EXISTS', op[2]) == 1 or redis.call('EXISTS', op[1]) == 0 then return -4 end
+end
+for _, op in ipairs(moves) do
+  redis.call('RENAME', op[1], op[2])
+  redis.call('SET', op[3], op[4])
 end
 for _, op in ipairs(b[2]) do
   if redis.call('STRLEN', op[1]) >= op[2] then
@@ -71,3 +87,4 @@ export const COMMIT_APPLIED = 1;
 export const COMMIT_ALREADY_APPLIED = 2;
 export const COMMIT_FENCED = -1;
 export const COMMIT_PREDECESSOR_MISSING = -3;
+export const COMMIT_MOVE_REFUSED = -4;

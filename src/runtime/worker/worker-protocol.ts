@@ -82,7 +82,23 @@ export type WorkItem =
       readonly ref: string;
       readonly recordKey: string;
     }
-  | { readonly k: 'sweep'; readonly seq: number; readonly shard: number; readonly ref: string };
+  | { readonly k: 'sweep'; readonly seq: number; readonly shard: number; readonly ref: string }
+  /**
+   * Key rotation (docs/security.md "Rotation"), asked by the rotation jobs of
+   * the account at (shard, ref): reseal, its sealed PAN under the current
+   * data key if an older one sealed it; rekey, the account moved to its ref
+   * under the current token key if an older one made its ref.
+   */
+  | { readonly k: 'reseal'; readonly seq: number; readonly shard: number; readonly ref: string }
+  | { readonly k: 'rekey'; readonly seq: number; readonly shard: number; readonly ref: string }
+  /**
+   * Answered once every batch the owner decided before it is released
+   * (durable, or failed): a job that starts after a key reload waits on it,
+   * so nothing decided under the old keys is still on its way to Redis.
+   * (Work that arrived before it but waits for its actor to load is decided
+   * after it, under the keys in use by then.)
+   */
+  | { readonly k: 'barrier'; readonly seq: number };
 
 export type AdminOutcome =
   | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
@@ -92,7 +108,9 @@ export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
   | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome }
-  | { readonly seq: number; readonly k: 'sweep'; readonly outcome: SweepOutcome };
+  | { readonly seq: number; readonly k: 'sweep'; readonly outcome: SweepOutcome }
+  | { readonly seq: number; readonly k: 'rotation'; readonly outcome: RotationOutcome }
+  | { readonly seq: number; readonly k: 'barrier' };
 
 /**
  * What happened to a hold the expiry job asked about: released now; closed
@@ -114,6 +132,17 @@ export interface NotDueYet {
  * commit), or retry (the worker could not answer; the next cycle asks again).
  */
 export type SweepOutcome = number | 'retry';
+
+/**
+ * What a reseal or rekey did to one account, answered after the commit that
+ * made it durable: done (re-sealed, or moved to its ref under the current
+ * token key); current (nothing under an older key); absent (no account
+ * there); unreadable (its sealed PAN does not open under the key file's
+ * keys: logged, left as it is); conflict (rekey: an account is at the new
+ * ref already; logged, left as it is); retry (the worker could not answer;
+ * the job asks again).
+ */
+export type RotationOutcome = 'done' | 'current' | 'absent' | 'unreadable' | 'conflict' | 'retry';
 
 /** `items` are packed with worker-codec.ts (packWork / packResults). */
 export type ToWorker =
