@@ -4,12 +4,10 @@ import { RC } from '../../protocol/rc.js';
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
 import type { CodeSource } from '../../util/code-source.js';
-import { maskPan } from '../../util/pan.js';
-import type { AccountState } from '../account.js';
 import type { LedgerEffect } from '../effects.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import type { LedgerWorkerData, RotationOutcome, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
@@ -18,6 +16,7 @@ import { CommitPipeline } from './commit-pipeline.js';
 import { emptyStats, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
 import { assertAccountInvariants, assertHeldMatchesOpenHolds } from './invariants.js';
+import { KeyTurns } from './key-turns.js';
 import { OpenBatch } from './open-batch.js';
 import { RecordWindow } from './record-window.js';
 
@@ -97,6 +96,7 @@ export class LedgerCore {
   /** stop() was called: the owner is gone. */
   private stopped = false;
   private refs: AccountRefs;
+  private readonly keyTurns: KeyTurns;
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.now = o.nowMs ?? Date.now;
@@ -156,6 +156,14 @@ export class LedgerCore {
         readsDone: () => this.scheduleCommit(),
       },
     );
+    this.keyTurns = new KeyTurns({
+      refs: () => this.refs,
+      keys: o.keys,
+      cache: this.cache,
+      loader: this.loader,
+      openBatch: () => this.batch(),
+      log: o.log,
+    });
     this.pipeline = new CommitPipeline(
       {
         workerId: o.workerId,
@@ -370,12 +378,6 @@ export class LedgerCore {
     return false;
   }
 
-  /** What a new account stores of its PAN: sealed under the current data key, and masked. */
-  private identityOf(actor: Actor, pan: string): Pick<AccountState, 'panSealed' | 'panMasked'> {
-    actor.identityDirty = true;
-    return { panSealed: this.refs.sealPan(pan, actor.ref), panMasked: maskPan(pan) };
-  }
-
   private batch(): OpenBatch {
     this.open ??= new OpenBatch(++this.batchSeq);
     return this.open;
@@ -434,7 +436,7 @@ export class LedgerCore {
         batch.results.push({
           seq: item.seq,
           k: 'admin',
-          outcome: rules.put(actor, item, () => this.identityOf(actor, item.pan), batch, nowMs),
+          outcome: rules.put(actor, item, () => this.keyTurns.identityOf(actor, item.pan), batch, nowMs),
         });
         return;
       case 'adjust':
@@ -451,94 +453,15 @@ export class LedgerCore {
         batch.results.push({ seq: item.seq, k: 'sweep', outcome: this.sweep(actor, batch, nowMs) });
         return;
       case 'reseal':
-        batch.results.push({ seq: item.seq, k: 'rotation', outcome: this.reseal(actor) });
+        batch.results.push({ seq: item.seq, k: 'rotation', outcome: this.keyTurns.reseal(actor) });
         return;
       case 'rekey': {
-        const outcome = this.rekey(actor, item, batch);
+        const outcome = this.keyTurns.rekey(actor, item, batch);
         // Undefined: the actor waits on a read first, and runs the item again after it.
         if (outcome !== undefined) batch.results.push({ seq: item.seq, k: 'rotation', outcome });
         return;
       }
     }
-  }
-
-  /**
-   * The re-key job's turn (docs/security.md "Rotation"): an account whose
-   * ref an older token key made moves to its ref under the current one. Its
-   * PAN (sealed, the old ref as record id) gives the new ref; the account
-   * key is renamed, a new identity sealed for the new ref, and an alias left
-   * at the old ref, all in this batch's commit (commit-script.ts moves). The
-   * new key is checked absent first (a read, the actor waiting): a second
-   * account of the same PAN is left alone ('conflict', logged), never
-   * overwritten. Until the commit is released the actor waits (its work
-   * queues), so nothing reads its log by a key the move has not made yet.
-   */
-  private rekey(
-    actor: Actor,
-    item: Extract<WorkItem, { k: 'rekey' }>,
-    batch: OpenBatch,
-  ): RotationOutcome | undefined {
-    const checked = actor.moveTarget;
-    actor.moveTarget = undefined;
-    const account = actor.account;
-    if (account === undefined) return 'absent';
-    const refs = this.refs;
-    if (refs.isCurrentRef(actor.ref)) return 'current';
-    let pan: string;
-    try {
-      pan = actor.pan ?? refs.openPan(account.panSealed, actor.ref);
-    } catch (error) {
-      this.o.log.error('account cannot be re-keyed: its sealed PAN does not open', {
-        shard: actor.shard,
-        pan: account.panMasked,
-        error,
-      });
-      return 'unreadable';
-    }
-    if (refs.shardOf(pan) !== actor.shard) {
-      // Its sealed PAN belongs to another shard: not this account's (a damaged store), never moved.
-      this.o.log.error('account cannot be re-keyed: its sealed PAN is of another shard', {
-        shard: actor.shard,
-        pan: account.panMasked,
-      });
-      return 'unreadable';
-    }
-    const ref = refs.refOf(pan);
-    const key = this.o.keys.account(actor.shard, ref);
-    const holder = this.cache.holderOf(ref);
-    if (holder === undefined && checked?.key !== key) {
-      this.loader.probe(actor, item, key);
-      return undefined;
-    }
-    if ((holder !== undefined && holder !== actor) || checked?.taken === true) {
-      this.o.log.error('account cannot be re-keyed: another account is at its new ref', {
-        shard: actor.shard,
-        pan: account.panMasked,
-      });
-      return 'conflict';
-    }
-    const from = actor.ref;
-    actor.moveFrom = { key: this.o.keys.account(actor.shard, from), ref: from };
-    this.cache.rebind(actor, ref);
-    account.panSealed = refs.sealPan(pan, ref);
-    actor.identityDirty = true;
-    batch.join(actor);
-    actor.moveBatch = batch.id;
-    actor.status = 'loading';
-    return 'done';
-  }
-
-  /**
-   * The re-seal job's turn: the account's sealed PAN under the current data
-   * key. Activation re-seals already (resealIfOld), so an account the job
-   * brought in is current by now, its re-seal in this batch or one before:
-   * the answer leaves after this batch's commit, so either way it is durable.
-   */
-  private reseal(actor: Actor): RotationOutcome {
-    const account = actor.account;
-    if (account === undefined) return 'absent';
-    if (this.refs.isCurrentSeal(account.panSealed)) return 'current';
-    return this.resealIfOld(actor, account) ? 'done' : 'unreadable';
   }
 
   /**
@@ -572,7 +495,7 @@ export class LedgerCore {
       for (const record of log.records) actor.records.setDurable(record);
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
-      this.resealIfOld(actor, log.account);
+      this.keyTurns.resealIfOld(actor, log.account);
     }
     // Every activation prunes, however few the records: otherwise an account used now and then
     // would keep up to PRUNE_FLOOR records in Redis for good, past any window.
@@ -582,31 +505,6 @@ export class LedgerCore {
     this.window.evict(actor, nowMs, this.pipeline.confirmedUpTo);
     this.drain(actor, nowMs);
     this.cache.passivateIdle(this.busyBatches);
-  }
-
-  /**
-   * An account whose PAN an older data key sealed is sealed again under the
-   * current one, and written with the next commit: data-key rotation needs
-   * nothing more of an account than to be activated (the re-seal job does
-   * that for the idle ones). A seal that does not open (its key is gone from
-   * the key file) is left as it is, and logged: false.
-   */
-  private resealIfOld(actor: Actor, account: AccountState): boolean {
-    const refs = this.refs;
-    if (refs.isCurrentSeal(account.panSealed)) return true;
-    try {
-      account.panSealed = refs.sealPan(refs.openPan(account.panSealed, actor.ref), actor.ref);
-      actor.identityDirty = true;
-      this.batch().join(actor);
-      return true;
-    } catch (error) {
-      this.o.log.error('account PAN cannot be re-sealed; it stays under its old key', {
-        shard: actor.shard,
-        pan: account.panMasked,
-        error,
-      });
-      return false;
-    }
   }
 
   /**
