@@ -1,6 +1,6 @@
 import type { TxnRequest } from '../../src/protocol/request.js';
 import { type DecideContext, type DecisionSink, decideInto } from '../../src/rules/onus/decide.js';
-import type { AccountState } from '../../src/runtime/account.js';
+import { type AccountState, accountState } from '../../src/runtime/account.js';
 import { AuthCodeSource } from '../../src/runtime/auth-code.js';
 import { LiveRecords } from '../../src/runtime/records/live-records.js';
 import { type Evictor, RecordIndex } from '../../src/runtime/records/record-index.js';
@@ -32,19 +32,20 @@ export function runLedgerBench(durationMs: number, accountCount = 100_000): Micr
     const pan = withLuhnDigit(`4000000${String(i).padStart(8, '0')}`);
     accounts.push({
       pan,
-      account: {
-        // Never read by a decision: what the account stores of its PAN, kept for the commit.
-        panSealed: new Uint8Array(0),
-        panMasked: maskPan(pan),
-        currency: 'USD',
-        balance: 1e12,
-        held: 0,
-        status: 'active',
-        limits: {},
-        day: 0,
-        dayAmount: 0,
-        dayCount: 0,
-      },
+      // Made as the ledger makes accounts (one shape); the identity is never read by a decision.
+      account: accountState(
+        { panSealed: new Uint8Array(0), panMasked: maskPan(pan) },
+        {
+          currency: 'USD',
+          balance: 1e12,
+          held: 0,
+          status: 'active',
+          limits: {},
+          day: 0,
+          dayAmount: 0,
+          dayCount: 0,
+        },
+      ),
       records: new RecordIndex(live),
     });
   }

@@ -32,6 +32,34 @@ export interface AccountState {
   dayCount: number;
 }
 
+/** What an account stores of its PAN: sealed (security/account-refs.ts) and masked. */
+export type AccountIdentity = Pick<AccountState, 'panSealed' | 'panMasked'>;
+
+/** The rest of an account. */
+export type AccountFields = Omit<AccountState, 'panSealed' | 'panMasked'>;
+
+/**
+ * Every AccountState is made here, by one object literal with its fields in
+ * one order, so that V8 gives every account one hidden class and the hot
+ * path (decide, writeAccount) reads them at one shape. Accounts built by
+ * spreading an identity into a literal had shapes of their own and cost the
+ * ledger workers ~2 us an approval (docs/performance-log.md, issue 16).
+ */
+export function accountState(identity: AccountIdentity, f: AccountFields): AccountState {
+  return {
+    panMasked: identity.panMasked,
+    panSealed: identity.panSealed,
+    currency: f.currency,
+    balance: f.balance,
+    held: f.held,
+    status: f.status,
+    limits: f.limits,
+    day: f.day,
+    dayAmount: f.dayAmount,
+    dayCount: f.dayCount,
+  };
+}
+
 export const DAY_MS = 86_400_000;
 
 export function utcDay(nowMs: number): number {

@@ -1,6 +1,13 @@
 import { RC } from '../../protocol/rc.js';
 import { LOCAL_ISSUER } from '../../protocol/txn-context.js';
-import { type AccountState, type AccountView, available, utcDay } from '../../runtime/account.js';
+import {
+  type AccountIdentity,
+  type AccountState,
+  type AccountView,
+  accountState,
+  available,
+  utcDay,
+} from '../../runtime/account.js';
 import type { Actor } from '../../runtime/core/actor.js';
 import type { OpenBatch } from '../../runtime/core/open-batch.js';
 import type { LedgerEffect } from '../../runtime/effects.js';
@@ -72,14 +79,13 @@ export function runGet(actor: Actor): AdminOutcome {
 export function runPut(
   actor: Actor,
   item: Extract<WorkItem, { k: 'put' }>,
-  identity: () => Pick<AccountState, 'panSealed' | 'panMasked'>,
+  identity: () => AccountIdentity,
   batch: OpenBatch,
   nowMs: number,
 ): AdminOutcome {
   const existing = actor.account;
   if (existing === undefined) {
-    const account: AccountState = {
-      ...identity(),
+    const account = accountState(identity(), {
       currency: item.currency,
       balance: item.balance,
       held: 0,
@@ -88,7 +94,7 @@ export function runPut(
       day: utcDay(nowMs),
       dayAmount: 0,
       dayCount: 0,
-    };
+    });
     actor.account = account;
     actor.status = 'ready';
     batch.join(actor);

@@ -2,7 +2,14 @@ import { Packr } from 'msgpackr';
 import { MsgpackWriter } from '../../codec/msgpack-writer.js';
 import type { TxnClass } from '../../protocol/mti.js';
 import type { Proc } from '../../protocol/request.js';
-import type { AccountLimits, AccountState, AccountStatus } from '../account.js';
+import {
+  type AccountFields,
+  type AccountIdentity,
+  type AccountLimits,
+  type AccountState,
+  type AccountStatus,
+  accountState,
+} from '../account.js';
 import type { LedgerEffect } from '../effects.js';
 import { type KeyParts, type OriginalState, parseKey, type TxnRecord } from '../records/txn-record.js';
 
@@ -58,9 +65,6 @@ export const DROP_FORMAT = 5;
 export const JOURNAL_FORMAT = 2;
 export const LEGACY_JOURNAL_FORMAT = 1;
 
-/** What an account stores of its PAN: sealed (security/account-refs.ts) and masked. */
-export type AccountIdentity = Pick<AccountState, 'panSealed' | 'panMasked'>;
-
 /** Writes the stored form of an account's state (one MessagePack array), without its identity. */
 export function writeAccount(w: MsgpackWriter, a: AccountState): void {
   const l = a.limits;
@@ -104,11 +108,11 @@ export function decodeIdentityFields(f: unknown[]): AccountIdentity {
 /** An account from its state's array (already unpacked) and its identity. */
 export function decodeAccountFields(f: unknown[], identity: AccountIdentity): AccountState {
   if (f[0] !== ACCOUNT_FORMAT) throw new Error(`unknown account format ${String(f[0])}`);
-  return { ...identity, ...accountFieldsFrom(f, 1) };
+  return accountState(identity, accountFieldsFrom(f, 1));
 }
 
 /** The fields of an account from `at` on (currency first), shared by formats 6 and 2. */
-function accountFieldsFrom(f: unknown[], at: number): Omit<AccountState, 'panMasked' | 'panSealed'> {
+function accountFieldsFrom(f: unknown[], at: number): AccountFields {
   const limits: AccountLimits = {};
   if (typeof f[at + 4] === 'number') limits.perTxnMax = f[at + 4] as number;
   if (typeof f[at + 5] === 'number') limits.dailyMax = f[at + 5] as number;
