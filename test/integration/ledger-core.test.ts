@@ -7,13 +7,9 @@
 
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/observability/log.js';
 import type { TxnRequest } from '../../src/protocol/request.js';
-import { onUsRules } from '../../src/rules/onus/onus-rules.js';
-import { AuthCodeSource } from '../../src/runtime/auth-code.js';
-import { LedgerCore, MAILBOX_MAX } from '../../src/runtime/core/ledger-core.js';
+import { MAILBOX_MAX } from '../../src/runtime/core/ledger-core.js';
 import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
-import { RrnSource } from '../../src/runtime/rrn.js';
 import { LOG_COMPACT_MIN_BYTES } from '../../src/runtime/storage/account-log.js';
 import { CommitBatch } from '../../src/runtime/storage/commit-batch.js';
 import {
@@ -29,6 +25,11 @@ import { keySpace, SHARD_COUNT } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { accountLogAt, logHasRecord } from '../helpers/account-log.js';
+import {
+  type CoreHarness,
+  type CoreHarnessOptions,
+  startCoreHarness,
+} from '../helpers/ledger-core-harness.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { accountKeyOf, devRefs } from '../helpers/test-keys.js';
@@ -36,7 +37,7 @@ import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
-const cores: { core: LedgerCore; writer: Redis; reader: Redis }[] = [];
+const cores: CoreHarness[] = [];
 let prefixSeq = 0;
 
 beforeAll(async () => {
@@ -45,9 +46,9 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const { writer, reader } of cores.splice(0)) {
-    writer.disconnect();
-    reader.disconnect();
+  for (const h of cores.splice(0)) {
+    h.writer.disconnect();
+    h.reader.disconnect();
   }
 });
 
@@ -56,79 +57,13 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-interface Harness {
-  core: LedgerCore;
-  results: WorkResult[];
-  run(items: WorkItem[]): Promise<WorkResult[]>;
-  keys: ReturnType<typeof keySpace>;
-  epoch: number;
-}
+type Harness = CoreHarness;
 
 /** A core with its own key prefix (tests do not see each other's data), fail-fast connections like the worker's. */
-async function newCore(
-  options: {
-    prefix?: string;
-    actorsMax?: number;
-    recordsPerActorMax?: number;
-    evictedKeysMax?: number;
-    commitTimeoutMs?: number;
-    epoch?: number;
-    dedupeWindowMs?: number;
-    nowMs?: () => number;
-  } = {},
-): Promise<Harness> {
-  const keys = keySpace(options.prefix ?? `t${++prefixSeq}`);
-  // A given epoch is what a restarted worker gets: the one its predecessor had.
-  const epoch = options.epoch ?? (await claimAllShards(admin, keys));
-  const connect = (): Redis =>
-    new Redis(redis.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: () => 50,
-      lazyConnect: true,
-    });
-  const writer = connect();
-  const reader = connect();
-  writer.on('error', () => {});
-  reader.on('error', () => {});
-  await Promise.all([writer.connect(), reader.connect()]);
-  const results: WorkResult[] = [];
-  const core = new LedgerCore({
-    rules: onUsRules,
-    refs: devRefs,
-    workerId: 0,
-    owner: await admin.incr(keys.ownerCounter()),
-    workerCount: 1,
-    epoch,
-    holdTtlMs: 60_000,
-    dedupeWindowMs: options.dedupeWindowMs ?? 86_400_000,
-    ...(options.nowMs !== undefined ? { nowMs: options.nowMs } : {}),
-    actorsMax: options.actorsMax ?? 100_000,
-    recordsPerActorMax: options.recordsPerActorMax ?? 10_000,
-    evictedKeysMax: options.evictedKeysMax ?? 1_000_000,
-    // No test here wants a commit timeout: a generous bound, so a slow fsync on a busy disk is not a 96.
-    commitTimeoutMs: options.commitTimeoutMs ?? 10_000,
-    keys,
-    writer,
-    reader,
-    rrns: new RrnSource(7),
-    authCodes: new AuthCodeSource(0),
-    post: (items) => results.push(...items),
-    log: silentLogger,
-  });
-  await core.init();
-  cores.push({ core, writer, reader });
-  // Waits for this call's own seqs: several runs may be in flight at once, and counting all
-  // results would let one return on another's answers (a race the differential test hit).
-  const run = async (items: WorkItem[]): Promise<WorkResult[]> => {
-    const seqs = new Set(items.map((i) => i.seq));
-    const mine = (): WorkResult[] => results.filter((r) => seqs.has(r.seq));
-    core.handle(items);
-    await waitFor(() => mine().length >= items.length, EVENTUALLY_MS);
-    return mine().sort((a, b) => a.seq - b.seq);
-  };
-  return { core, results, run, keys, epoch };
+async function newCore(options: Partial<CoreHarnessOptions> = {}): Promise<Harness> {
+  const h = await startCoreHarness(redis.url, admin, { prefix: `t${++prefixSeq}`, ...options });
+  cores.push(h);
+  return h;
 }
 
 let seq = 0;

@@ -7,30 +7,23 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/observability/log.js';
-import { onUsRules } from '../../src/rules/onus/onus-rules.js';
 import type { AccountView } from '../../src/runtime/account.js';
-import { AuthCodeSource } from '../../src/runtime/auth-code.js';
-import { LedgerCore } from '../../src/runtime/core/ledger-core.js';
 import { fieldsOf, type ResponseFields } from '../../src/runtime/records/stored-response.js';
 import { recordKey } from '../../src/runtime/records/txn-record.js';
-import { RrnSource } from '../../src/runtime/rrn.js';
 import type { WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
 import { AccountRefs } from '../../src/security/account-refs.js';
 import { sealedKeyId } from '../../src/security/aead.js';
 import { type KeyFile, keyFileText, parseKeyFile } from '../../src/security/key-file.js';
-import { keySpace } from '../../src/store/keys.js';
-import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { accountLogAt } from '../helpers/account-log.js';
-import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
+import { type CoreHarness, startCoreHarness } from '../helpers/ledger-core-harness.js';
 import { type RedisHandle, startRedis } from '../helpers/redis-server.js';
 import { devRefs } from '../helpers/test-keys.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 let redis: RedisHandle;
 let admin: Redis;
-const connections: Redis[] = [];
+const harnesses: CoreHarness[] = [];
 let prefixSeq = 0;
 let seq = 0;
 
@@ -40,7 +33,10 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const connection of connections.splice(0)) connection.disconnect();
+  for (const h of harnesses.splice(0)) {
+    h.writer.disconnect();
+    h.reader.disconnect();
+  }
 });
 
 afterAll(async () => {
@@ -63,66 +59,19 @@ function withNewKey(base: KeyFile, kind: 'data' | 'token', id: string): AccountR
   return new AccountRefs(parseKeyFile(keyFileText(next), 'test'));
 }
 
-interface Harness {
-  readonly core: LedgerCore;
-  /** Every result, in the order the core posted them. */
-  readonly results: WorkResult[];
-  readonly keys: ReturnType<typeof keySpace>;
-  run(items: WorkItem[]): Promise<WorkResult[]>;
-}
-
 async function newCore(
   prefix = `rot${++prefixSeq}`,
   refs: AccountRefs = devRefs,
   nowMs?: () => number,
-): Promise<Harness> {
-  const keys = keySpace(prefix);
-  const epoch = await claimAllShards(admin, keys);
-  const connect = (): Redis => {
-    const connection = new Redis(redis.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      lazyConnect: true,
-    });
-    connection.on('error', () => {});
-    connections.push(connection);
-    return connection;
-  };
-  const writer = connect();
-  const reader = connect();
-  await Promise.all([writer.connect(), reader.connect()]);
-  const results: WorkResult[] = [];
-  const core = new LedgerCore({
-    rules: onUsRules,
+): Promise<CoreHarness> {
+  const h = await startCoreHarness(redis.url, admin, {
+    prefix,
     refs,
+    rrnSource: 3,
     ...(nowMs === undefined ? {} : { nowMs }),
-    workerId: 0,
-    owner: await admin.incr(keys.ownerCounter()),
-    workerCount: 1,
-    epoch,
-    holdTtlMs: 60_000,
-    dedupeWindowMs: 86_400_000,
-    actorsMax: 100_000,
-    recordsPerActorMax: 10_000,
-    evictedKeysMax: 1_000_000,
-    commitTimeoutMs: 10_000,
-    keys,
-    writer,
-    reader,
-    rrns: new RrnSource(3),
-    authCodes: new AuthCodeSource(0),
-    post: (items) => results.push(...items),
-    log: silentLogger,
   });
-  await core.init();
-  const run = async (items: WorkItem[]): Promise<WorkResult[]> => {
-    const seqs = new Set(items.map((i) => i.seq));
-    const mine = (): WorkResult[] => results.filter((r) => seqs.has(r.seq));
-    core.handle(items);
-    await waitFor(() => mine().length >= items.length, EVENTUALLY_MS);
-    return mine().sort((a, b) => a.seq - b.seq);
-  };
-  return { core, results, keys, run };
+  harnesses.push(h);
+  return h;
 }
 
 const pan = (n: number): string => withLuhnDigit(`43000000${String(n).padStart(7, '0')}`);
