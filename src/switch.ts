@@ -65,6 +65,7 @@ export class Switch {
   private dataKeys: KeyFile | undefined;
   private redis: Redis | undefined;
   private engine: LedgerEngine | undefined;
+  private issuers: IssuerEngine | undefined;
   private holdExpiry: HoldExpiry | undefined;
   private recordSweep: RecordSweep | undefined;
   private keyRotation: KeyRotation | undefined;
@@ -144,6 +145,13 @@ export class Switch {
     const epoch = await claimAllShards(this.redis, keys);
     log.info('shards claimed', { epoch });
     const workers = config.workers === 0 ? availableParallelism() : config.workers;
+    // Forwards go out on the issuers' connections and come back to the actors: each side names the other.
+    const issuers = new IssuerEngine({
+      links: this.registry,
+      settle: (order, outcome) => this.engine?.issuerAnswer(order, outcome),
+      timeoutMs: config.issuerTimeoutMs,
+    });
+    this.issuers = issuers;
     this.engine = new LedgerEngine({
       workers,
       inline: config.ledger.inline,
@@ -164,6 +172,7 @@ export class Switch {
       log,
       rrn,
       onStats: (workerId, stats) => metrics.workerStats(workerId, stats),
+      onForward: (order) => issuers.forward(order),
     });
     await this.engine.start();
     log.info('ledger up', { workers, inline: config.ledger.inline, epoch });
@@ -209,7 +218,7 @@ export class Switch {
     const ctx: ConnectionContext = {
       config,
       log,
-      engine: new Router(this.engine, new IssuerEngine(rrn)),
+      engine: new Router(this.engine, issuers),
       metrics,
       registry: this.registry,
       flushScheduler: new FlushScheduler(),
@@ -350,11 +359,15 @@ export class Switch {
   private async stopParts(): Promise<void> {
     this.listening = false;
     const closingListeners = this.listeners.map((l) => l.close());
+    const deadline = new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), SHUTDOWN_DRAIN_MS).unref(),
+    );
+    // Acquirers first; issuers keep their connections until every forward is answered or timed out
+    // (their answers are read on them), then go too.
+    for (const conn of this.registry.connections()) if (conn.role !== 'issuer') conn.closeGracefully();
+    await Promise.race([this.issuers?.close(), deadline]);
     for (const conn of this.registry.connections()) conn.closeGracefully();
-    const drained = await Promise.race([
-      this.registry.whenEmpty().then(() => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_DRAIN_MS).unref()),
-    ]);
+    const drained = await Promise.race([this.registry.whenEmpty().then(() => true), deadline]);
     if (!drained) {
       this.log.warn('shutdown: connections still open after drain deadline; closing them', {
         open: this.registry.size,

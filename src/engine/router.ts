@@ -1,27 +1,26 @@
-import {
-  type HostIdentity,
-  type HostMessageSink,
-  LOCAL_ISSUER,
-  type SwitchEngine,
-  type TransactionEngine,
-  type TxnContext,
+import type {
+  HostIdentity,
+  HostMessageSink,
+  SwitchEngine,
+  TransactionEngine,
+  TxnContext,
 } from '../protocol/txn-context.js';
 
 /**
- * Sends each admitted transaction to the engine its route names: `local` to
- * the on-us rules (the ledger's account actors), every other issuer to the
- * issuer engine. Answers from hosts go to the issuer engine, the only one
+ * Every admitted transaction goes to the account actors, whatever its route
+ * (`local`: the on-us rules decide it; an issuer: the issuer rules decide
+ * what the switch can and forward the rest, docs/issuers.md), so exactly-once
+ * is one mechanism. Answers from hosts go to the issuer engine, the only one
  * that forwards anything.
  */
 export class Router implements SwitchEngine {
   constructor(
-    private readonly onUs: TransactionEngine,
-    private readonly issuers: TransactionEngine & HostMessageSink,
+    private readonly actors: TransactionEngine,
+    private readonly issuers: Omit<TransactionEngine, 'submit'> & HostMessageSink,
   ) {}
 
   submit(ctx: TxnContext): void {
-    if (ctx.issuer === LOCAL_ISSUER) this.onUs.submit(ctx);
-    else this.issuers.submit(ctx);
+    this.actors.submit(ctx);
   }
 
   hostMessage(from: HostIdentity, msg: Readonly<Record<string, unknown>>): void {
@@ -29,10 +28,11 @@ export class Router implements SwitchEngine {
   }
 
   isReady(): boolean {
-    return this.onUs.isReady() && this.issuers.isReady();
+    return this.actors.isReady() && this.issuers.isReady();
   }
 
+  /** Together: forwards still with an issuer end (answered or timed out) through the actors, which wait for them. */
   async close(): Promise<void> {
-    await Promise.all([this.onUs.close(), this.issuers.close()]);
+    await Promise.all([this.actors.close(), this.issuers.close()]);
   }
 }

@@ -53,3 +53,14 @@ export interface HostMessageSink {
 
 /** What the sessions talk to: transactions in, host answers in. */
 export type SwitchEngine = TransactionEngine & HostMessageSink;
+
+/** A signed-on issuer connection, as the issuer engine sends on it (docs/issuers.md). */
+export interface IssuerLink {
+  /** Queues `message` in the connection's next coalesced frame; false when the connection is closing or gone. */
+  sendToHost(message: OutboundMessage): boolean;
+}
+
+/** The signed-on connections of each issuer institution (the connection registry keeps them). */
+export interface IssuerLinks {
+  linksOf(issuer: string): readonly IssuerLink[];
+}

@@ -3,7 +3,7 @@ import { createLogger } from '../observability/log.js';
 import { startCoreRuntime } from '../runtime/core/core-runtime.js';
 import { packResults, transferOf, unpackWork } from '../runtime/worker/worker-codec.js';
 import type { FromWorker, LedgerWorkerInit, ToWorker } from '../runtime/worker/worker-protocol.js';
-import { onUsRules } from './onus/onus-rules.js';
+import { switchRules } from './switch-rules.js';
 
 /**
  * Entry point of a ledger worker thread: owns the actors of the shards the
@@ -25,7 +25,7 @@ function post(message: FromWorker): void {
 async function main(): Promise<void> {
   const runtime = await startCoreRuntime(
     data,
-    onUsRules,
+    switchRules,
     log,
     (items) => {
       const packed = packResults(items);

@@ -1,5 +1,5 @@
 import type { RuleSet } from '../runtime/worker/ledger-host.js';
-import { onUsRules } from './onus/onus-rules.js';
+import { switchRules } from './switch-rules.js';
 import { resolveWorkerScript } from './worker-script.js';
 
 /**
@@ -8,6 +8,6 @@ import { resolveWorkerScript } from './worker-script.js';
  * of a worker thread, which imports the same rule set (ledger-worker.ts).
  */
 export const ledgerRuleSet: RuleSet = {
-  rules: onUsRules,
+  rules: switchRules,
   workerScript: resolveWorkerScript,
 };

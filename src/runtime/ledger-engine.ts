@@ -2,7 +2,7 @@ import type { Logger } from '../observability/log.js';
 import { responseMtiOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
-import type { TransactionEngine, TxnContext } from '../protocol/txn-context.js';
+import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protocol/txn-context.js';
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
@@ -11,6 +11,8 @@ import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from 
 import type {
   AdminOutcome,
   ExpireOutcome,
+  ForwardOrder,
+  IssuerOutcome,
   LedgerWorkerData,
   RotationOutcome,
   SweepOutcome,
@@ -36,6 +38,11 @@ export interface LedgerEngineOptions {
   readonly rrn: RrnGenerator;
   /** Worker statistics, for metrics. */
   readonly onStats?: (workerId: number, stats: CoreStats) => void;
+  /**
+   * A transaction the issuer rules forward (docs/issuers.md): the issuer
+   * engine sends it, and reports what became of it with issuerAnswer().
+   */
+  readonly onForward?: (order: ForwardOrder) => void;
 }
 
 type Pending =
@@ -44,7 +51,9 @@ type Pending =
   | { readonly k: 'expire'; readonly resolve: (outcome: ExpireOutcome) => void }
   | { readonly k: 'sweep'; readonly resolve: (outcome: SweepOutcome) => void }
   | { readonly k: 'rotation'; readonly resolve: (outcome: RotationOutcome) => void }
-  | { readonly k: 'barrier'; readonly resolve: (answered: boolean) => void };
+  | { readonly k: 'barrier'; readonly resolve: (answered: boolean) => void }
+  /** Work whose result nobody awaits (an issuer's answer: the transaction's own pending gets the response). */
+  | { readonly k: 'none' };
 
 class WorkerSlot {
   worker: LedgerHost | undefined;
@@ -100,10 +109,34 @@ export class LedgerEngine implements TransactionEngine {
   /** A transaction for an account of this switch (the router sends only `local` routes here). */
   submit(ctx: TxnContext): void {
     const seq = ++this.seq;
+    const item: Extract<WorkItem, { k: 'txn' }> =
+      ctx.issuer === LOCAL_ISSUER
+        ? { k: 'txn', seq, institution: ctx.institution, req: ctx.request }
+        : { k: 'txn', seq, institution: ctx.institution, req: ctx.request, issuer: ctx.issuer };
+    this.enqueue(this.o.shards.shardOf(ctx.request.pan), item, { k: 'txn', ctx });
+  }
+
+  /**
+   * What became of a forward (the issuer's checked answer, no answer in
+   * time, no connection to send it on), to the actor of its PAN, which
+   * answers the transaction and every copy waiting for it once that is
+   * durable.
+   */
+  issuerAnswer(order: ForwardOrder, outcome: IssuerOutcome): void {
+    const { req } = order;
+    const seq = ++this.seq;
     this.enqueue(
-      this.o.shards.shardOf(ctx.request.pan),
-      { k: 'txn', seq, institution: ctx.institution, req: ctx.request },
-      { k: 'txn', ctx },
+      this.o.shards.shardOf(req.pan),
+      {
+        k: 'issuerAnswer',
+        seq,
+        pan: req.pan,
+        institution: order.institution,
+        stan: req.stan,
+        time: req.time,
+        outcome,
+      },
+      { k: 'none' },
     );
   }
 
@@ -233,6 +266,11 @@ export class LedgerEngine implements TransactionEngine {
 
   private onResults(slot: WorkerSlot, items: readonly WorkResult[]): void {
     for (const result of items) {
+      if (result.k === 'forward') {
+        // Not an answer: the transaction's pending stays until its issuerAnswer's turn answers it.
+        this.o.onForward?.(result.order);
+        continue;
+      }
       const pending = slot.pending.get(result.seq);
       if (pending === undefined) continue;
       slot.pending.delete(result.seq);
@@ -284,7 +322,7 @@ export class LedgerEngine implements TransactionEngine {
         message: 'the ledger worker for this account is restarting; retry',
       });
     } else if (pending.k === 'barrier') pending.resolve(false);
-    else pending.resolve('retry');
+    else if (pending.k !== 'none') pending.resolve('retry');
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {

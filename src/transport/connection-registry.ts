@@ -1,24 +1,30 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectionRoleLabel } from '../observability/switch-metrics.js';
 import type { Role } from '../protocol/mti.js';
+import type { IssuerLink, IssuerLinks } from '../protocol/txn-context.js';
 
 /** What the registry needs of a connection (Connection implements it; the registry needs no more). */
-export interface RegisteredConnection {
+export interface RegisteredConnection extends IssuerLink {
   readonly role: Role | undefined;
+  readonly institution: string | undefined;
   heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void;
   closeGracefully(): void;
   closeNow(): void;
 }
 
+const NO_LINKS: readonly IssuerLink[] = [];
+
 /** Heartbeat sweeps run this often relative to heartbeatMs, bounded to [10 ms, 1 s]. */
 const SWEEPS_PER_HEARTBEAT = 4;
 
 /**
- * The live connections: heartbeat sweep, shutdown, metrics, and (later) the
- * issuer connections a route can pick from.
+ * The live connections: heartbeat sweep, shutdown, metrics, and the signed-on
+ * connections of each issuer, which the issuer engine forwards on.
  */
-export class ConnectionRegistry {
+export class ConnectionRegistry implements IssuerLinks {
   private readonly all = new Set<RegisteredConnection>();
+  /** Signed-on issuer connections by institution, in sign-on order. */
+  private readonly issuers = new Map<string, RegisteredConnection[]>();
   private inflightTotal = 0;
   private echoSeq = 0;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -44,9 +50,32 @@ export class ConnectionRegistry {
     this.all.add(conn);
   }
 
+  /** A connection signed on: an issuer's joins the ones forwards may go to. */
+  signedOn(conn: RegisteredConnection): void {
+    if (conn.role !== 'issuer' || conn.institution === undefined) return;
+    const links = this.issuers.get(conn.institution);
+    if (links === undefined) this.issuers.set(conn.institution, [conn]);
+    else links.push(conn);
+  }
+
+  linksOf(issuer: string): readonly IssuerLink[] {
+    return this.issuers.get(issuer) ?? NO_LINKS;
+  }
+
   remove(conn: RegisteredConnection): void {
     this.all.delete(conn);
+    this.leaveIssuers(conn);
     if (this.all.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  /** A connection that closes (or signs off) takes no more forwards. */
+  leaveIssuers(conn: RegisteredConnection): void {
+    if (conn.role !== 'issuer' || conn.institution === undefined) return;
+    const links = this.issuers.get(conn.institution);
+    if (links === undefined) return;
+    const left = links.filter((link) => link !== conn);
+    if (left.length === 0) this.issuers.delete(conn.institution);
+    else this.issuers.set(conn.institution, left);
   }
 
   inflightDelta(delta: number): void {

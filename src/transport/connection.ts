@@ -126,6 +126,13 @@ export class Connection implements WireEvents, RegisteredConnection {
     }
   }
 
+  /** A message the switch originates for this host (a forward, an advice): false when it can take none. */
+  sendToHost(message: OutboundMessage): boolean {
+    if (this.closing || this.session.isClosed) return false;
+    this.send(message, -1);
+    return true;
+  }
+
   flush(): void {
     this.flushMarked = false;
     if (this.session.isClosed || this.outbox.length === 0) {
@@ -242,6 +249,7 @@ export class Connection implements WireEvents, RegisteredConnection {
     if (reply !== undefined) this.send(reply, receivedAtMs);
     if (wasAwaitingSignon && this.session.signedOn) {
       if (this.signonTimer !== undefined) clearTimeout(this.signonTimer);
+      this.ctx.registry.signedOn(this);
       this.ctx.log.info('signed on', {
         remote: this.wire.remote,
         institution: this.institution,
@@ -312,6 +320,7 @@ export class Connection implements WireEvents, RegisteredConnection {
   private beginClosing(): void {
     if (this.closing || this.session.isClosed) return;
     this.closing = true;
+    this.ctx.registry.leaveIssuers(this);
     this.session.signingOff();
     this.wire.pauseReading();
     if (!this.flushMarked) {

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/observability/log.js';
-import { onUsRules } from '../../src/rules/onus/onus-rules.js';
+import { switchRules } from '../../src/rules/switch-rules.js';
 import { AuthCodeSource } from '../../src/runtime/auth-code.js';
 import { LedgerCore } from '../../src/runtime/core/ledger-core.js';
 import { RrnSource } from '../../src/runtime/rrn.js';
@@ -69,7 +69,7 @@ export async function startCoreHarness(
   await Promise.all([writer.connect(), reader.connect()]);
   const results: WorkResult[] = [];
   const core = new LedgerCore({
-    rules: onUsRules,
+    rules: switchRules,
     refs: options.refs ?? devRefs,
     workerId: 0,
     owner: await admin.incr(keys.ownerCounter()),

@@ -1,44 +1,150 @@
-import { responseMtiOf } from '../../protocol/mti.js';
-import { RC } from '../../protocol/rc.js';
-import type { HostIdentity, SwitchEngine, TxnContext } from '../../protocol/txn-context.js';
-import type { RrnGenerator } from '../../runtime/rrn.js';
+import type { OutboundMessage } from '../../protocol/request.js';
+import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
+import type { ForwardOrder, IssuerOutcome } from '../../runtime/worker/worker-protocol.js';
+import { RingQueue } from '../../util/ring-queue.js';
+import { checkIssuerAnswer } from './issuer-answer.js';
+
+/** How often the timeout sweep runs at most: a forward times out within this after issuerTimeoutMs. */
+const SWEEP_EVERY_MS_MAX = 50;
+
+export interface IssuerEngineOptions {
+  /** The signed-on connections of each issuer (the connection registry). */
+  readonly links: IssuerLinks;
+  /** Where a forward's end goes: the actor of its PAN (LedgerEngine.issuerAnswer). */
+  readonly settle: (order: ForwardOrder, outcome: IssuerOutcome) => void;
+  readonly timeoutMs: number;
+  readonly now?: () => number;
+}
+
+interface InFlight {
+  readonly id: number;
+  readonly order: ForwardOrder;
+  readonly deadlineMs: number;
+}
 
 /**
- * The issuer side of the switch: transactions whose route names an issuer
- * institution, and the answers issuer hosts send back. Until forwarding
- * exists (stand-in, advices and their queues come with it) no issuer is
- * ever signed on as far as routing goes and none has stand-in, so every
- * transaction gets what docs/protocol.md section 4 gives that case: `rc` 91 with
- * an rrn. Host answers reach it and, with nothing awaiting them, are ignored
- * as section 4 says of a response with an unknown `id`.
+ * The main thread's side of issuer routing (docs/issuers.md): sends what
+ * the issuer rules forward on a signed-on connection of the issuer (round
+ * robin), under a switch-assigned `id`; takes the issuers' answers, checks
+ * them against the contract and hands them to the actor of the PAN; and
+ * times forwards out with one sweep for all (forwards are filed in the
+ * order they were sent, and all wait the same issuerTimeoutMs, so the
+ * oldest is always first: a queue, no timer per forward). A forward written
+ * to a connection that then closes is not sent again anywhere: it runs to
+ * its timeout.
  */
-export class IssuerEngine implements SwitchEngine {
-  private closed = false;
+export class IssuerEngine implements HostMessageSink {
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly byDeadline = new RingQueue<InFlight>();
+  private readonly nextLink = new Map<string, number>();
+  private readonly now: () => number;
+  private nextId = 0;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private drainWaiters: (() => void)[] = [];
 
-  constructor(private readonly rrn: RrnGenerator) {}
-
-  submit(ctx: TxnContext): void {
-    ctx.replyTo.deliver(
-      {
-        mti: responseMtiOf(ctx.request.txnClass),
-        id: ctx.request.id,
-        stan: ctx.request.stan,
-        rc: RC.issuerUnavailable,
-        rrn: this.rrn(),
-      },
-      ctx.receivedAtMs,
-    );
+  constructor(private readonly o: IssuerEngineOptions) {
+    this.now = o.now ?? (() => performance.now());
   }
 
-  hostMessage(_from: HostIdentity, _msg: Readonly<Record<string, unknown>>): void {
-    // Nothing is forwarded yet, so no id is awaited: every answer is one with an unknown id.
+  /** Forwards now with the issuer. */
+  get forwardsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /** Sends a forward, or settles it at once as `unavailable` when the issuer has no connection that takes it. */
+  forward(order: ForwardOrder): void {
+    const id = ++this.nextId;
+    if (!this.send(order, this.requestOf(order, id))) {
+      this.o.settle(order, { k: 'unavailable' });
+      return;
+    }
+    const entry: InFlight = { id, order, deadlineMs: this.now() + this.o.timeoutMs };
+    this.inFlight.set(id, entry);
+    this.byDeadline.push(entry);
+    this.sweepTimer ??= setInterval(
+      () => this.sweep(),
+      Math.max(1, Math.min(SWEEP_EVERY_MS_MAX, Math.floor(this.o.timeoutMs / 10))),
+    ).unref();
+  }
+
+  /** An issuer's answer: matched by `id` and issuer; one nobody awaits, or one that breaks the contract, is no answer. */
+  hostMessage(from: HostIdentity, msg: Readonly<Record<string, unknown>>): void {
+    if (from.role !== 'issuer' || typeof msg.id !== 'number') return;
+    const entry = this.inFlight.get(msg.id);
+    if (entry === undefined || entry.order.issuer !== from.institution) return;
+    const answer = checkIssuerAnswer(entry.order.req, msg);
+    if (answer === undefined) return;
+    this.inFlight.delete(entry.id);
+    this.o.settle(entry.order, answer);
+    this.maybeDrained();
   }
 
   isReady(): boolean {
-    return !this.closed;
+    return true;
   }
 
+  /** Resolves once every forward in flight was answered or timed out (SIGTERM drains them). */
   async close(): Promise<void> {
-    this.closed = true;
+    if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    this.stopSweep();
+  }
+
+  /** One connection of the issuer, in turn; a closing one is passed over. */
+  private send(order: ForwardOrder, message: OutboundMessage): boolean {
+    const links: readonly IssuerLink[] = this.o.links.linksOf(order.issuer);
+    const start = this.nextLink.get(order.issuer) ?? 0;
+    for (let i = 0; i < links.length; i++) {
+      const at = (start + i) % links.length;
+      if (links[at]!.sendToHost(message)) {
+        this.nextLink.set(order.issuer, at + 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The request as the issuer gets it (docs/protocol.md section 4): its fields, the switch's id, acquirer and rrn. */
+  private requestOf(order: ForwardOrder, id: number): OutboundMessage {
+    const { req } = order;
+    const message: OutboundMessage = {
+      mti: req.txnClass,
+      id,
+      stan: req.stan,
+      time: req.time,
+      pan: req.pan,
+      amount: req.amount,
+      currency: req.currency,
+      proc: req.proc,
+      acquirer: order.institution,
+      rrn: order.rrn,
+    };
+    if (req.partial) message.partial = true;
+    if (req.merchant !== undefined) message.merchant = req.merchant;
+    if (req.terminal !== undefined) message.terminal = req.terminal;
+    if (req.mcc !== undefined) message.mcc = req.mcc;
+    return message;
+  }
+
+  private sweep(): void {
+    const nowMs = this.now();
+    for (;;) {
+      const oldest = this.byDeadline.at(0);
+      if (oldest === undefined || oldest.deadlineMs > nowMs) break;
+      this.byDeadline.shift();
+      // Answered meanwhile: nothing to time out.
+      if (!this.inFlight.delete(oldest.id)) continue;
+      this.o.settle(oldest.order, { k: 'timeout' });
+    }
+    if (this.byDeadline.length === 0) this.stopSweep();
+    this.maybeDrained();
+  }
+
+  private stopSweep(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  private maybeDrained(): void {
+    if (this.inFlight.size === 0) for (const wake of this.drainWaiters.splice(0)) wake();
   }
 }

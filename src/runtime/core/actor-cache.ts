@@ -196,7 +196,7 @@ export class ActorCache {
     const busy = busyBatches();
     for (const actor of this.actors.values()) {
       if (excess <= 0) break;
-      if (actor.status === 'loading' || busy.has(actor.batchId)) continue;
+      if (actor.status === 'loading' || busy.has(actor.batchId) || hasForwards(actor)) continue;
       this.drop(actor);
       excess--;
     }
@@ -216,9 +216,14 @@ export class ActorCache {
   passivateSwept(busy: ReadonlySet<number>): void {
     this.swept = this.swept.filter((actor) => {
       if (!actor.backgroundOnly || this.actors.get(actor.ref) !== actor) return false;
-      if (actor.status === 'loading' || busy.has(actor.batchId)) return true;
+      if (actor.status === 'loading' || busy.has(actor.batchId) || hasForwards(actor)) return true;
       this.drop(actor);
       return false;
     });
   }
+}
+
+/** An actor with forwards pending stays in memory: their answers are decided on it (docs/issuers.md). */
+function hasForwards(actor: Actor): boolean {
+  return actor.forwards !== undefined && actor.forwards.size > 0;
 }

@@ -5,7 +5,7 @@ import type { LedgerEffect } from '../effects.js';
 import type { RecordIndex } from '../records/record-index.js';
 import type { StoredResponse } from '../records/stored-response.js';
 import type { TxnRecord } from '../records/txn-record.js';
-import type { AdminOutcome, ExpireOutcome, WorkItem } from '../worker/worker-protocol.js';
+import type { AdminOutcome, ExpireOutcome, IssuerOutcome, WorkItem } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { OpenBatch } from './open-batch.js';
 
@@ -47,6 +47,43 @@ export interface ActorRules {
     nowMs: number,
   ): AdminOutcome;
   expire(actor: Actor, recordKey: string, batch: OpenBatch, nowMs: number): ExpireOutcome;
+  /**
+   * A transaction on an issuer route (docs/issuers.md): the switch's own
+   * answer, or `forward` (new: the runtime keeps it pending and the main
+   * thread sends it), or `wait` (a copy of the pending forward under its
+   * key: it gets that one's answer). `pending` is the forward under the
+   * request's key, if one is with the issuer now.
+   */
+  route(
+    records: RecordIndex,
+    pending: PendingForward | undefined,
+    req: TxnRequest,
+    ctx: DecideContext,
+  ): RouteDecision;
+  /** What became of a pending forward: its record and effects through the sink; the response. */
+  settle(
+    records: RecordIndex,
+    pending: PendingForward,
+    outcome: IssuerOutcome,
+    ctx: DecideContext,
+    sink: DecisionSink,
+  ): StoredResponse;
+}
+
+export type RouteDecision = StoredResponse | 'forward' | 'wait';
+
+/**
+ * A transaction with its issuer, kept by the actor in memory only (a
+ * forward is not persisted: docs/issuers.md says why), with the seqs of
+ * every copy waiting for its answer.
+ */
+export interface PendingForward {
+  readonly issuer: string;
+  readonly req: TxnRequest;
+  /** The switch's rrn, given to the issuer with the forward and to the acquirer with the answer. */
+  readonly rrnHead: string;
+  readonly rrnTail: number;
+  readonly waiters: number[];
 }
 
 /** What a decision reads besides the account: the batch's clock and the owner's code generators. */

@@ -4,6 +4,7 @@ import type { EvictedKeys } from '../records/evicted-keys.js';
 import type { LiveRecords } from '../records/live-records.js';
 import { RecordIndex } from '../records/record-index.js';
 import type { WorkItem } from '../worker/worker-protocol.js';
+import type { PendingForward } from './actor-rules.js';
 
 /**
  * One account's actor: its state, its recent transaction records, and a
@@ -45,6 +46,11 @@ export class Actor {
   touchedAt = 0;
   /** The account's Redis key (its log: account-log.ts), built once by the first commit that writes it. */
   accountKey: string | undefined;
+  /**
+   * Transactions of this PAN with their issuer now, by key (docs/issuers.md):
+   * in memory only; an actor with any stays in memory until they are answered.
+   */
+  forwards: Map<string, PendingForward> | undefined;
   /** The account's identity (its PAN sealed and masked) is new or re-sealed: the next commit writes it. */
   identityDirty = false;
   /** The log's length in Redis once every commit built so far has applied. */

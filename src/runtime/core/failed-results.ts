@@ -33,6 +33,12 @@ export class FailedResults {
       case 'barrier':
         // Nothing of the batch is durable, which is all a barrier waits to learn.
         return result;
+      case 'forward':
+        // Never in a batch (posted at once); kept whole should one ever be.
+        return result;
+      case 'issuerAnswer':
+        // Its forward's end was not made durable: the transaction's copies are answered 96 with the batch.
+        return { seq: result.seq, k: 'issuerAnswer', taken: false };
     }
   }
 
@@ -43,6 +49,7 @@ export class FailedResults {
     if (item.k === 'expire' || item.k === 'sweep') return { seq: item.seq, k: item.k, outcome: 'retry' };
     if (item.k === 'reseal' || item.k === 'rekey') return { seq: item.seq, k: 'rotation', outcome: 'retry' };
     if (item.k === 'barrier') return { seq: item.seq, k: 'barrier' };
+    if (item.k === 'issuerAnswer') return { seq: item.seq, k: 'issuerAnswer', taken: false };
     return { seq: item.seq, k: 'admin', outcome: storeUnavailable() };
   }
 }

@@ -3,15 +3,15 @@ import type { Logger } from '../../observability/log.js';
 import { RC } from '../../protocol/rc.js';
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
-import type { CodeSource } from '../../util/code-source.js';
+import { type CodeSource, codeString } from '../../util/code-source.js';
 import type { LedgerEffect } from '../effects.js';
-import type { TxnRecord } from '../records/txn-record.js';
+import { recordKey, type TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
 import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
-import type { ActorRules, DecideContext, DecisionSink } from './actor-rules.js';
+import type { ActorRules, DecideContext, DecisionSink, PendingForward } from './actor-rules.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { emptyStats, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
@@ -35,7 +35,7 @@ function isBackgroundPass(k: WorkItem['k']): boolean {
 export interface LedgerCoreOptions extends Omit<LedgerWorkerData, 'redisUrl' | 'keyPrefix' | 'dataKeysJson'> {
   /** Shards, refs and sealed PANs from the data keys (replaced on reload: setRefs). */
   readonly refs: AccountRefs;
-  /** The rule set deciding each item (the on-us ledger's: src/rules/onus/onus-rules.ts). */
+  /** The rule set deciding each item (src/rules/switch-rules.ts: the on-us ledger's and the issuer routes'). */
   readonly rules: ActorRules;
   /**
    * This incarnation's owner id (keys.ownerCounter: fresh for every start, a
@@ -95,6 +95,8 @@ export class LedgerCore {
   private heldTimer: NodeJS.Timeout | undefined;
   /** stop() was called: the owner is gone. */
   private stopped = false;
+  /** Forwards pending on this owner's actors (their actors stay in memory until they are answered). */
+  private forwarding = 0;
   private refs: AccountRefs;
   private readonly keyTurns: KeyTurns;
 
@@ -288,7 +290,13 @@ export class LedgerCore {
       return;
     }
     let actor: Actor;
-    if (item.k === 'txn' || item.k === 'get' || item.k === 'put' || item.k === 'adjust') {
+    if (
+      item.k === 'txn' ||
+      item.k === 'get' ||
+      item.k === 'put' ||
+      item.k === 'adjust' ||
+      item.k === 'issuerAnswer'
+    ) {
       const pan = item.k === 'txn' ? item.req.pan : item.pan;
       actor = this.cache.use(pan) ?? this.actorNamed(pan);
     } else {
@@ -397,6 +405,10 @@ export class LedgerCore {
     const { rules } = this.o;
     switch (item.k) {
       case 'txn': {
+        if (item.issuer !== undefined) {
+          this.route(actor, item, batch, nowMs);
+          return;
+        }
         const account = actor.account;
         if (account === undefined) {
           // No such account at this switch: 14, decided before duplicate handling, not recorded.
@@ -429,6 +441,9 @@ export class LedgerCore {
         batch.results.push({ seq: item.seq, k: 'txn', response });
         return;
       }
+      case 'issuerAnswer':
+        this.settle(actor, item, batch, nowMs);
+        return;
       case 'get':
         batch.results.push({ seq: item.seq, k: 'admin', outcome: rules.get(actor) });
         return;
@@ -465,6 +480,87 @@ export class LedgerCore {
   }
 
   /**
+   * A transaction on an issuer route (docs/issuers.md): the rules answer it
+   * (a duplicate, 94, what cannot be forwarded), or it is forwarded: kept
+   * pending on the actor, in memory only, and handed to the main thread
+   * with the switch's rrn; or it joins the forward of its key already with
+   * the issuer. The answer of a forward comes with an issuerAnswer's turn.
+   */
+  private route(actor: Actor, item: Extract<WorkItem, { k: 'txn' }>, batch: OpenBatch, nowMs: number): void {
+    const issuer = item.issuer!;
+    const key = recordKey(item.institution, item.req.stan, item.req.time);
+    const pending = actor.forwards?.get(key);
+    const ctx = this.decideCtx;
+    ctx.nowMs = nowMs;
+    ctx.institution = item.institution;
+    const decision = this.o.rules.route(actor.records, pending, item.req, ctx);
+    if (decision === 'wait') {
+      pending!.waiters.push(item.seq);
+      return;
+    }
+    if (decision !== 'forward') {
+      batch.results.push({ seq: item.seq, k: 'txn', response: decision });
+      return;
+    }
+    ctx.rrns.next(nowMs);
+    const forward: PendingForward = {
+      issuer,
+      req: item.req,
+      rrnHead: ctx.rrns.head,
+      rrnTail: ctx.rrns.tail,
+      waiters: [item.seq],
+    };
+    actor.forwards ??= new Map();
+    actor.forwards.set(key, forward);
+    this.forwarding++;
+    // Posted at once, not with the batch: a forward waits for no commit (nothing of it is durable).
+    this.o.post([
+      {
+        seq: item.seq,
+        k: 'forward',
+        order: {
+          issuer,
+          institution: item.institution,
+          req: item.req,
+          rrn: codeString(ctx.rrns.head, ctx.rrns.tail),
+        },
+      },
+    ]);
+  }
+
+  /**
+   * What became of a forward: the rules make its record, effect and
+   * response, which every waiting copy gets once this batch is durable. An
+   * answer for a key with nothing pending (answered already, or the actor
+   * was reloaded meanwhile) changes nothing.
+   */
+  private settle(
+    actor: Actor,
+    item: Extract<WorkItem, { k: 'issuerAnswer' }>,
+    batch: OpenBatch,
+    nowMs: number,
+  ): void {
+    const key = recordKey(item.institution, item.stan, item.time);
+    const pending = actor.forwards?.get(key);
+    if (pending === undefined) {
+      batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: false });
+      return;
+    }
+    actor.forwards!.delete(key);
+    this.forwarding--;
+    const ctx = this.decideCtx;
+    ctx.nowMs = nowMs;
+    ctx.institution = item.institution;
+    const sink = this.sink;
+    sink.actor = actor;
+    sink.batch = batch;
+    const response = this.o.rules.settle(actor.records, pending, item.outcome, ctx, sink);
+    batch.join(actor);
+    for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
+    batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
+  }
+
+  /**
    * The record sweep's turn: what a transaction's turn prunes (the records
    * past the window, the evicted generations past it), however few the
    * records; the activation that brought an idle account in pruned already.
@@ -488,11 +584,12 @@ export class LedgerCore {
   // --- activation -----------------------------------------------------
 
   private activate(actor: Actor, log: AccountLog | undefined, nowMs: number): void {
+    // A PAN of an issuer route has records and no account: its records are loaded all the same.
+    if (log !== undefined) for (const record of log.records) actor.records.setDurable(record);
     if (log?.account === undefined) {
       actor.status = 'absent';
     } else {
       actor.account = log.account;
-      for (const record of log.records) actor.records.setDurable(record);
       actor.status = 'ready';
       assertHeldMatchesOpenHolds(actor);
       this.keyTurns.resealIfOld(actor, log.account);
@@ -554,6 +651,28 @@ export class LedgerCore {
     for (const item of actor.mailbox.clear()) {
       this.mailboxDepth--;
       batch.results.push(this.failures.forItem(item));
+    }
+  }
+
+  /**
+   * An actor leaving memory with forwards pending (its batch failed): their
+   * copies are answered 96, and an answer that comes for them later finds
+   * nothing pending. A retry is forwarded again; the issuer knows it by its
+   * stan and time.
+   */
+  private abandonForwards(actor: Actor): void {
+    const forwards = actor.forwards;
+    if (forwards === undefined || forwards.size === 0) return;
+    actor.forwards = undefined;
+    this.forwarding -= forwards.size;
+    for (const pending of forwards.values()) {
+      this.o.post(
+        pending.waiters.map((seq) => ({
+          seq,
+          k: 'txn' as const,
+          response: { rc: RC.systemMalfunction, rrn: this.failures.nextRrn() },
+        })),
+      );
     }
   }
 
@@ -622,6 +741,7 @@ export class LedgerCore {
     for (const b of batches) {
       for (const actor of b.actors) {
         this.cache.drop(actor);
+        this.abandonForwards(actor);
         if (actor.moveBatch !== 0) {
           // Its move never landed: what waited for it is answered 96 too (the next try reloads).
           actor.moveBatch = 0;

@@ -2,6 +2,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { MsgpackWriter } from '../../codec/msgpack-writer.js';
 import type { Role, TxnClass } from '../../protocol/mti.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
+import type { Mutable } from '../../util/mutable.js';
 import { type ResponseFields, StoredResponse } from '../records/stored-response.js';
 import type { WorkItem, WorkResult } from './worker-protocol.js';
 
@@ -68,7 +69,7 @@ type TxnItem = Extract<WorkItem, { k: 'txn' }>;
 function writeTxn(item: TxnItem): void {
   const r = item.req;
   const w = writer;
-  w.arrayHeader(18);
+  w.arrayHeader(19);
   w.number(item.seq);
   w.str(item.institution);
   w.strOrNil(item.role);
@@ -88,6 +89,7 @@ function writeTxn(item: TxnItem): void {
   w.strOrNil(r.mcc);
   w.number(r.origStan);
   w.number(r.origTime);
+  w.strOrNil(item.issuer);
 }
 
 function readTxn(f: unknown[]): TxnItem {
@@ -108,16 +110,13 @@ function readTxn(f: unknown[]): TxnItem {
     origStan: f[16] as number,
     origTime: f[17] as number,
   };
-  const role = optional(f[2]);
-  return role === undefined
-    ? { k: 'txn', seq: f[0] as number, institution: f[1] as string, req }
-    : {
-        k: 'txn',
-        seq: f[0] as number,
-        institution: f[1] as string,
-        role: role as Role,
-        req,
-      };
+  const role = optional<Role>(f[2]);
+  const issuer = optional<string>(f[18]);
+  const item: Mutable<TxnItem> = { k: 'txn', seq: f[0] as number, institution: f[1] as string, req };
+  // Absent, not undefined, when not set: the item is what the main thread sent.
+  if (role !== undefined) item.role = role;
+  if (issuer !== undefined) item.issuer = issuer;
+  return item;
 }
 
 function writeTxnResult(seq: number, r: ResponseFields): void {

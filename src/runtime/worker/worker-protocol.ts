@@ -55,6 +55,19 @@ export type WorkItem =
       readonly institution: string;
       readonly role?: Role;
       readonly req: TxnRequest;
+      /** The route's issuer institution; absent for the on-us ledger (`local`). */
+      readonly issuer?: string;
+    }
+  | {
+      /** What became of a forward (docs/issuers.md): the actor of `pan` finishes the transaction under the key. */
+      readonly k: 'issuerAnswer';
+      readonly seq: number;
+      readonly pan: string;
+      /** The forwarded transaction's key: the acquirer's institution, stan and time. */
+      readonly institution: string;
+      readonly stan: number;
+      readonly time: number;
+      readonly outcome: IssuerOutcome;
     }
   | { readonly k: 'get'; readonly seq: number; readonly pan: string }
   | {
@@ -104,8 +117,37 @@ export type AdminOutcome =
   | { readonly ok: true; readonly created?: boolean; readonly account: AccountView }
   | { readonly ok: false; readonly code: LedgerErrorCode; readonly message: string };
 
+/**
+ * The issuer's answer as the main thread checked it (a known rc, an amount
+ * no larger than the request's, ...), or why there is none: no answer
+ * within issuerTimeoutMs, or no signed-on connection to forward it on.
+ */
+export type IssuerOutcome =
+  | {
+      readonly k: 'answered';
+      readonly rc: string;
+      readonly authCode: string | undefined;
+      readonly amount: number | undefined;
+      readonly balance: number | undefined;
+    }
+  | { readonly k: 'timeout' }
+  | { readonly k: 'unavailable' };
+
+/** A transaction the issuer rules send to the issuer: the request, with the switch's rrn. */
+export interface ForwardOrder {
+  readonly issuer: string;
+  /** The acquirer's institution (the forward's `acquirer`). */
+  readonly institution: string;
+  readonly req: TxnRequest;
+  readonly rrn: string;
+}
+
 export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
+  /** Not an answer: the main thread forwards; the txn's answer comes with the issuerAnswer's turn. */
+  | { readonly seq: number; readonly k: 'forward'; readonly order: ForwardOrder }
+  /** The issuerAnswer's own result: whether a pending forward took it (false: unknown or already finished). */
+  | { readonly seq: number; readonly k: 'issuerAnswer'; readonly taken: boolean }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
   | { readonly seq: number; readonly k: 'expire'; readonly outcome: ExpireOutcome }
   | { readonly seq: number; readonly k: 'sweep'; readonly outcome: SweepOutcome }

@@ -1,0 +1,204 @@
+/**
+ * Issuer routing's forwarding (docs/issuers.md, docs/protocol.md section 4) over real sockets,
+ * the real switch process and a real Redis: the request forwarded to a signed-on issuer with a
+ * switch id, `acquirer` and `rrn`; the answer relayed under the acquirer's id with the switch's
+ * rrn; exactly-once (a duplicate answered again with no second forward, a copy while the
+ * original is with the issuer waiting for its answer, across a restart too); the timeout (91,
+ * the late answer not relayed); an answer that breaks the contract counting as none; an
+ * issuer with no connection (91 at once); several connections of one issuer taking turns.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { at, ClientPool } from '../helpers/harness.js';
+import { byId, makePan, tx } from '../helpers/messages.js';
+import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { RestartableStack } from '../helpers/restartable.js';
+import { institutionEntry, makeInstitution } from '../helpers/signon.js';
+import type { Msg } from '../helpers/wire.js';
+
+const acq = makeInstitution('acq-fwd', 'acquirer');
+const iss = makeInstitution('iss-fwd', 'issuer');
+const away = makeInstitution('iss-away', 'issuer');
+const ISSUER_TIMEOUT_MS = 1_500;
+
+let stack: RestartableStack;
+const pool = new ClientPool();
+
+beforeAll(async () => {
+  stack = await RestartableStack.start({
+    config: {
+      institutions: [institutionEntry(acq), institutionEntry(iss), institutionEntry(away)],
+      routes: [
+        { prefix: '4', issuer: 'local' },
+        { prefix: '5', issuer: 'iss-fwd' },
+        { prefix: '37', issuer: 'iss-away' },
+      ],
+      issuerTimeoutMs: ISSUER_TIMEOUT_MS,
+    },
+  });
+});
+
+afterEach(() => pool.closeAll());
+
+afterAll(async () => {
+  pool.closeAll();
+  await stack?.dispose();
+});
+
+/** The forward of `request` as the issuer got it. */
+function forwardOf(issuer: RawClient, request: Msg): Promise<Msg> {
+  return issuer.nextMessage((m) => m['mti'] === request['mti'] && m['stan'] === request['stan']);
+}
+
+function forwardsOf(issuer: RawClient, request: Msg): Msg[] {
+  return issuer.received.filter((m) => m['mti'] === request['mti'] && m['stan'] === request['stan']);
+}
+
+async function parties(): Promise<{ acquirer: RawClient; issuer: RawClient }> {
+  const issuer = await pool.signedOn(at(stack.sw, 'tcp'), iss);
+  const acquirer = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+  return { acquirer, issuer };
+}
+
+describe('forwarding to an issuer', () => {
+  it('forwards with a switch id, acquirer and rrn, and relays the answer under the acquirer’s id with that rrn', async () => {
+    const { acquirer, issuer } = await parties();
+    // A string id: the forward's id is the switch's own, whatever the acquirer's looks like.
+    const base = tx('0100', { pan: makePan('5'), amount: 1_250 });
+    const request: Msg = { ...base, id: `acq-${String(base['stan'])}`, merchant: 'Shop 7' };
+    acquirer.send(request);
+    const forward = await forwardOf(issuer, request);
+    expect(forward).toMatchObject({
+      mti: '0100',
+      stan: request['stan'],
+      time: request['time'],
+      pan: request['pan'],
+      amount: 1_250,
+      currency: request['currency'],
+      proc: '00',
+      merchant: 'Shop 7',
+      acquirer: 'acq-fwd',
+    });
+    expect(forward['id']).not.toEqual(request['id']);
+    expect(forward['rrn']).toMatch(/^.{12}$/);
+    issuer.send({ mti: '0110', id: forward['id'], rc: '00', authCode: 'ISS001', amount: 1_250, balance: 99 });
+    expect(await acquirer.nextMessage(byId(request['id']))).toEqual({
+      mti: '0110',
+      id: request['id'],
+      stan: request['stan'],
+      rc: '00',
+      rrn: forward['rrn'],
+      authCode: 'ISS001',
+      amount: 1_250,
+      balance: 99,
+    });
+  });
+
+  it('answers a duplicate of an answered transaction identically without a second forward, across a restart too', async () => {
+    const { acquirer, issuer } = await parties();
+    const request = tx('0200', { pan: makePan('5'), amount: 700 });
+    acquirer.send(request);
+    const forward = await forwardOf(issuer, request);
+    issuer.send({ mti: '0210', id: forward['id'], rc: '05' });
+    const first = await acquirer.nextMessage(byId(request['id']));
+    expect(first).toMatchObject({ rc: '05', rrn: forward['rrn'] });
+    const again = { ...request, id: `${String(request['id'])}-again` };
+    acquirer.send(again);
+    expect(await acquirer.nextMessage(byId(again['id']))).toEqual({ ...first, id: again['id'] });
+    await stack.restart();
+    const after = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const issuerAfter = await pool.signedOn(at(stack.sw, 'tcp'), iss);
+    const third = { ...request, mti: '0201', id: `${String(request['id'])}-third` };
+    after.send(third);
+    expect(await after.nextMessage(byId(third['id']))).toEqual({ ...first, mti: '0210', id: third['id'] });
+    expect(forwardsOf(issuer, request)).toHaveLength(1);
+    expect(issuerAfter.received.filter((m) => m['stan'] === request['stan'])).toHaveLength(0);
+  });
+
+  it('forwards two copies in one frame once; the copy waits for the original’s answer', async () => {
+    const { acquirer, issuer } = await parties();
+    const request = tx('0100', { pan: makePan('5'), amount: 300 });
+    const copy = { ...request, mti: '0101', id: `${String(request['id'])}-copy` };
+    acquirer.send([request, copy]);
+    const forward = await forwardOf(issuer, request);
+    issuer.send({ mti: '0110', id: forward['id'], rc: '00', authCode: 'ISS002' });
+    const answers = await Promise.all([
+      acquirer.nextMessage(byId(request['id'])),
+      acquirer.nextMessage(byId(copy['id'])),
+    ]);
+    expect(answers[0]).toMatchObject({ rc: '00', authCode: 'ISS002', rrn: forward['rrn'] });
+    expect(answers[1]).toMatchObject({ rc: '00', authCode: 'ISS002', rrn: forward['rrn'] });
+    expect(issuer.received.filter((m) => m['stan'] === request['stan'])).toHaveLength(1);
+  });
+
+  it('times out to 91 and does not relay the late answer; the issuer stays connected', async () => {
+    const { acquirer, issuer } = await parties();
+    const request = tx('0100', { pan: makePan('5'), amount: 400 });
+    const sentAtMs = Date.now();
+    acquirer.send(request);
+    const forward = await forwardOf(issuer, request);
+    const answer = await acquirer.nextMessage(byId(request['id']), ISSUER_TIMEOUT_MS + EVENTUALLY_MS);
+    expect(Date.now() - sentAtMs).toBeGreaterThanOrEqual(ISSUER_TIMEOUT_MS - 50);
+    expect(answer).toMatchObject({ mti: '0110', rc: '91', rrn: forward['rrn'] });
+    expect(answer['authCode']).toBeUndefined();
+    issuer.send({ mti: '0110', id: forward['id'], rc: '00', authCode: 'LATE01' });
+    // The duplicate gets the 91 the switch gave, not the late approval.
+    const again = { ...request, id: `${String(request['id'])}-again` };
+    acquirer.send(again);
+    expect(await acquirer.nextMessage(byId(again['id']))).toMatchObject({ rc: '91', rrn: forward['rrn'] });
+    expect(issuer.isClosed).toBe(false);
+  });
+
+  it('takes an answer that breaks the contract for no answer', async () => {
+    const { acquirer, issuer } = await parties();
+    const broken: Array<Record<string, unknown>> = [
+      { rc: '00' }, // 00 without authCode
+      { rc: '10', authCode: 'P1', amount: 100 }, // 10 without partial
+      { rc: '00', authCode: 'A1', amount: 10_000 }, // above the request's amount
+      { rc: 'ZZ' }, // unknown rc
+    ];
+    const requests = broken.map(() => tx('0100', { pan: makePan('5'), amount: 500 }));
+    acquirer.send(requests);
+    for (const [i, request] of requests.entries()) {
+      const forward = await forwardOf(issuer, request);
+      issuer.send({ mti: '0110', id: forward['id'], ...broken[i] });
+    }
+    for (const request of requests) {
+      expect(
+        await acquirer.nextMessage(byId(request['id']), ISSUER_TIMEOUT_MS + EVENTUALLY_MS),
+      ).toMatchObject({
+        rc: '91',
+      });
+    }
+    expect(issuer.isClosed).toBe(false);
+  });
+
+  it('answers 91 at once when the issuer has no signed-on connection', async () => {
+    const acquirer = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const request = tx('0200', { pan: makePan('37'), amount: 100 });
+    const sentAtMs = Date.now();
+    acquirer.send(request);
+    expect(await acquirer.nextMessage(byId(request['id']))).toMatchObject({ mti: '0210', rc: '91' });
+    expect(Date.now() - sentAtMs).toBeLessThan(ISSUER_TIMEOUT_MS);
+  });
+
+  it('spreads forwards over the issuer’s connections', async () => {
+    const acquirer = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const first = await pool.signedOn(at(stack.sw, 'tcp'), iss);
+    const second = await pool.signedOn(at(stack.sw, 'ws'), iss);
+    const requests = Array.from({ length: 6 }, () => tx('0100', { pan: makePan('5'), amount: 10 }));
+    for (const request of requests) acquirer.send(request);
+    const forwards = (client: RawClient) => client.received.filter((m) => m['mti'] === '0100');
+    await waitFor(() => forwards(first).length + forwards(second).length === requests.length, EVENTUALLY_MS);
+    for (const client of [first, second])
+      for (const m of forwards(client))
+        client.send({ mti: '0110', id: m['id'], rc: '00', authCode: 'RR0001' });
+    for (const request of requests) {
+      expect(await acquirer.nextMessage(byId(request['id']))).toMatchObject({ rc: '00', authCode: 'RR0001' });
+    }
+    const taken = (client: RawClient) => client.received.filter((m) => m['mti'] === '0100').length;
+    expect(taken(first) + taken(second)).toBe(6);
+    expect(taken(first)).toBeGreaterThan(0);
+    expect(taken(second)).toBeGreaterThan(0);
+  });
+});
