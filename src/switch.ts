@@ -135,6 +135,8 @@ export class Switch {
     const metrics = new SwitchMetrics({
       connectionsByRole: () => this.registry.connectionsByRole(),
       inflightRequests: () => this.registry.inflight,
+      issuerForwardsInFlight: () => this.issuers?.forwardsInFlight ?? 0,
+      issuers: () => config.institutions.filter((i) => i.role === 'issuer').map((i) => i.id),
     });
     // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
     const refs = new AccountRefs(this.dataKeys);
@@ -150,6 +152,7 @@ export class Switch {
       links: this.registry,
       settle: (order, outcome) => this.engine?.issuerAnswer(order, outcome),
       timeoutMs: config.issuerTimeoutMs,
+      ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
     });
     this.issuers = issuers;
     this.engine = new LedgerEngine({

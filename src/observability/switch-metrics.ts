@@ -13,7 +13,15 @@ export type ConnectionRoleLabel = 'acquirer' | 'issuer' | 'unauthenticated';
 export interface MetricsSources {
   connectionsByRole(): Readonly<Record<ConnectionRoleLabel, number>>;
   inflightRequests(): number;
+  /** Forwards with an issuer now, waiting for its answer or their timeout. */
+  issuerForwardsInFlight(): number;
+  /** The configured issuer institutions: their series exist from start, at 0. */
+  issuers(): readonly string[];
 }
+
+/** What became of a forward (docs/protocol.md section 8's `outcome` label). */
+export type IssuerRequestOutcome = 'approved' | 'declined' | 'timeout' | 'unavailable';
+const ISSUER_OUTCOMES: readonly IssuerRequestOutcome[] = ['approved', 'declined', 'timeout', 'unavailable'];
 
 // Seconds; from 50 us (an in-memory answer) to 10 s (well past any issuer timeout).
 const DURATION_BUCKETS_S = [
@@ -37,6 +45,8 @@ export class SwitchMetrics {
   private readonly holdExpiryBehind: Gauge;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
+  private readonly issuerRequests: Counter<'issuer' | 'outcome'>;
+  private readonly issuerResponse: Histogram<'issuer'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -139,6 +149,31 @@ export class SwitchMetrics {
       buckets: DURATION_BUCKETS_S,
       registers,
     });
+    this.issuerRequests = new Counter({
+      name: 'switchyard_issuer_requests_total',
+      help: 'Forwards to issuers by what became of them: approved, declined, timeout, unavailable (no connection).',
+      labelNames: ['issuer', 'outcome'],
+      registers,
+    });
+    this.issuerResponse = new Histogram({
+      name: 'switchyard_issuer_response_seconds',
+      help: "Forward written to the issuer's answer read, answers that keep the contract only.",
+      labelNames: ['issuer'],
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
+    for (const issuer of sources.issuers()) {
+      for (const outcome of ISSUER_OUTCOMES) this.issuerRequests.labels(issuer, outcome).inc(0);
+      this.issuerResponse.labels(issuer);
+    }
+    new Gauge({
+      name: 'switchyard_issuer_forwards_in_flight',
+      help: 'Forwards with an issuer now, waiting for its answer or their timeout.',
+      registers,
+      collect() {
+        this.set(sources.issuerForwardsInFlight());
+      },
+    });
     new Gauge({
       name: 'switchyard_inflight_requests',
       help: 'Requests read from hosts and not yet answered.',
@@ -186,6 +221,12 @@ export class SwitchMetrics {
   }
 
   /** One response written: counts it and, for requests, observes its latency. */
+  /** A forward ended: `seconds` from sending to the answer, for answered ones. */
+  issuerRequest(issuer: string, outcome: IssuerRequestOutcome, seconds?: number): void {
+    this.issuerRequests.labels(issuer, outcome).inc();
+    if (seconds !== undefined) this.issuerResponse.labels(issuer).observe(seconds);
+  }
+
   responseWritten(mti: string, rc: string, durationSeconds: number): void {
     this.messages.inc(mti, rc);
     this.duration.observe(mti, durationSeconds);

@@ -5,6 +5,8 @@ function metrics(): SwitchMetrics {
   return new SwitchMetrics({
     connectionsByRole: () => ({ acquirer: 2, issuer: 0, unauthenticated: 1 }),
     inflightRequests: () => 7,
+    issuerForwardsInFlight: () => 3,
+    issuers: () => ['iss-a'],
   });
 }
 
@@ -119,5 +121,29 @@ describe('SwitchMetrics exposition (docs/protocol.md section 8 names)', () => {
     expect(linesOf(body, 'switchyard_persist_batch_size_count')).toEqual([
       'switchyard_persist_batch_size_count 2',
     ]);
+  });
+
+  it('counts forwards per issuer by outcome, every outcome exported from start, with the in-flight gauge', async () => {
+    const m = metrics();
+    let body = (await m.render()).body;
+    for (const outcome of ['approved', 'declined', 'timeout', 'unavailable'])
+      expect(linesOf(body, 'switchyard_issuer_requests_total')).toContain(
+        `switchyard_issuer_requests_total{issuer="iss-a",outcome="${outcome}"} 0`,
+      );
+    expect(linesOf(body, 'switchyard_issuer_forwards_in_flight')).toContain(
+      'switchyard_issuer_forwards_in_flight 3',
+    );
+    m.issuerRequest('iss-a', 'approved', 0.002);
+    m.issuerRequest('iss-a', 'timeout');
+    body = (await m.render()).body;
+    expect(linesOf(body, 'switchyard_issuer_requests_total')).toContain(
+      'switchyard_issuer_requests_total{issuer="iss-a",outcome="approved"} 1',
+    );
+    expect(linesOf(body, 'switchyard_issuer_requests_total')).toContain(
+      'switchyard_issuer_requests_total{issuer="iss-a",outcome="timeout"} 1',
+    );
+    expect(linesOf(body, 'switchyard_issuer_response_seconds_count')).toContain(
+      'switchyard_issuer_response_seconds_count{issuer="iss-a"} 1',
+    );
   });
 });

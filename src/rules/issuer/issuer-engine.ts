@@ -1,3 +1,4 @@
+import { RC } from '../../protocol/rc.js';
 import type { OutboundMessage } from '../../protocol/request.js';
 import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
 import type { ForwardOrder, IssuerOutcome } from '../../runtime/worker/worker-protocol.js';
@@ -13,12 +14,15 @@ export interface IssuerEngineOptions {
   /** Where a forward's end goes: the actor of its PAN (LedgerEngine.issuerAnswer). */
   readonly settle: (order: ForwardOrder, outcome: IssuerOutcome) => void;
   readonly timeoutMs: number;
+  /** A forward ended (metrics): approved or declined with the seconds it took, timed out, or never sent. */
+  readonly ended?: (issuer: string, outcome: 'approved' | 'declined' | 'timeout' | 'unavailable', seconds?: number) => void;
   readonly now?: () => number;
 }
 
 interface InFlight {
   readonly id: number;
   readonly order: ForwardOrder;
+  readonly sentAtMs: number;
   readonly deadlineMs: number;
 }
 
@@ -55,10 +59,12 @@ export class IssuerEngine implements HostMessageSink {
   forward(order: ForwardOrder): void {
     const id = ++this.nextId;
     if (!this.send(order, this.requestOf(order, id))) {
+      this.o.ended?.(order.issuer, 'unavailable');
       this.o.settle(order, { k: 'unavailable' });
       return;
     }
-    const entry: InFlight = { id, order, deadlineMs: this.now() + this.o.timeoutMs };
+    const nowMs = this.now();
+    const entry: InFlight = { id, order, sentAtMs: nowMs, deadlineMs: nowMs + this.o.timeoutMs };
     this.inFlight.set(id, entry);
     this.byDeadline.push(entry);
     this.sweepTimer ??= setInterval(
@@ -75,6 +81,8 @@ export class IssuerEngine implements HostMessageSink {
     const answer = checkIssuerAnswer(entry.order.req, msg);
     if (answer === undefined) return;
     this.inFlight.delete(entry.id);
+    const approved = answer.rc === RC.approved || answer.rc === RC.partial;
+    this.o.ended?.(entry.order.issuer, approved ? 'approved' : 'declined', (this.now() - entry.sentAtMs) / 1000);
     this.o.settle(entry.order, answer);
     this.maybeDrained();
   }
@@ -133,6 +141,7 @@ export class IssuerEngine implements HostMessageSink {
       this.byDeadline.shift();
       // Answered meanwhile: nothing to time out.
       if (!this.inFlight.delete(oldest.id)) continue;
+      this.o.ended?.(oldest.order.issuer, 'timeout');
       this.o.settle(oldest.order, { k: 'timeout' });
     }
     if (this.byDeadline.length === 0) this.stopSweep();
