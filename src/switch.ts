@@ -152,6 +152,7 @@ export class Switch {
       links: this.registry,
       settle: (order, outcome) => this.engine?.issuerAnswer(order, outcome),
       timeoutMs: config.issuerTimeoutMs,
+      standInOf: (issuer) => config.institutions.find((i) => i.id === issuer)?.standIn,
       ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
     });
     this.issuers = issuers;

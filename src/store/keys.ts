@@ -80,6 +80,13 @@ export interface KeySpace {
    * holding that commit's balance effects for the partition's shards, in order.
    */
   journal(partition: number): string;
+  /**
+   * An issuer's store-and-forward advices (docs/issuers.md): a stream, one
+   * entry per advice, appended in the commit of the answer it belongs to,
+   * in the order the advices were decided. Tagged by issuer, so its delivery
+   * (cursor, lease) shares its slot.
+   */
+  advices(issuer: string): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
   /**
@@ -164,6 +171,7 @@ export function keySpace(prefix = 'sy'): KeySpace {
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     holdExpiryCursor: (partition) => `${prefix}:{j${partition}}:hold-expiry-cursor`,
     journal: (partition) => `${prefix}:{j${partition}}:journal`,
+    advices: (issuer) => `${prefix}:{i:${issuer}}:advices`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,
     ownerCounter: () => `${prefix}:owner-counter`,

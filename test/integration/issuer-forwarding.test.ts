@@ -7,31 +7,55 @@
  * the late answer not relayed); an answer that breaks the contract counting as none; an
  * issuer with no connection (91 at once); several connections of one issuer taking turns.
  */
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type AdviceRecord, decodeAdvice } from '../../src/runtime/storage/state-codec.js';
+import { keySpace } from '../../src/store/keys.js';
 import { at, ClientPool } from '../helpers/harness.js';
 import { byId, makePan, tx } from '../helpers/messages.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { RestartableStack } from '../helpers/restartable.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
+import { devRefs } from '../helpers/test-keys.js';
 import type { Msg } from '../helpers/wire.js';
 
 const acq = makeInstitution('acq-fwd', 'acquirer');
 const iss = makeInstitution('iss-fwd', 'issuer');
 const away = makeInstitution('iss-away', 'issuer');
+/** An issuer that never signs on here, with stand-in limits: every transaction is stood in for or refused. */
+const standing = makeInstitution('iss-si', 'issuer');
+const STAND_IN = { perTxnMax: 1_000, dailyMax: 1_500 };
 const ISSUER_TIMEOUT_MS = 1_500;
 
 let stack: RestartableStack;
 const pool = new ClientPool();
 
+/** The advices queued for `issuer` in Redis, decoded (the PAN sealed: the test opens it with the switch's keys). */
+async function advicesOf(issuer: string): Promise<AdviceRecord[]> {
+  const redis = new Redis(stack.redis.url);
+  try {
+    const entries = await redis.xrangeBuffer(keySpace().advices(issuer), '-', '+');
+    return entries.map(([, fields]) => decodeAdvice(fields[1]!));
+  } finally {
+    redis.disconnect();
+  }
+}
+
 beforeAll(async () => {
   stack = await RestartableStack.start({
     config: {
-      institutions: [institutionEntry(acq), institutionEntry(iss), institutionEntry(away)],
+      institutions: [
+        institutionEntry(acq),
+        institutionEntry(iss),
+        institutionEntry(away),
+        { ...institutionEntry(standing), standIn: STAND_IN },
+      ],
       routes: [
         { prefix: '4', issuer: 'local' },
         { prefix: '5', issuer: 'iss-fwd' },
         { prefix: '37', issuer: 'iss-away' },
+        { prefix: '6', issuer: 'iss-si' },
       ],
       issuerTimeoutMs: ISSUER_TIMEOUT_MS,
     },
@@ -147,6 +171,17 @@ describe('forwarding to an issuer', () => {
     acquirer.send(again);
     expect(await acquirer.nextMessage(byId(again['id']))).toMatchObject({ rc: '91', rrn: forward['rrn'] });
     expect(issuer.isClosed).toBe(false);
+    // The issuer may have approved it: a reversal advice naming it was queued with the 91.
+    const reversal = (await advicesOf('iss-fwd')).find((a) => a.rrn === forward['rrn']);
+    expect(reversal).toMatchObject({
+      id: `${String(forward['rrn'])}.0420`,
+      mti: '0420',
+      stan: request['stan'],
+      time: request['time'],
+      origStan: request['stan'],
+      origTime: request['time'],
+      acquirer: 'acq-fwd',
+    });
   });
 
   it('takes an answer that breaks the contract for no answer', async () => {
@@ -200,5 +235,38 @@ describe('forwarding to an issuer', () => {
     expect(taken(first) + taken(second)).toBe(6);
     expect(taken(first)).toBeGreaterThan(0);
     expect(taken(second)).toBeGreaterThan(0);
+  });
+
+  it('stands in within the issuer’s limits when it is away: S authCodes, advices queued with the answer, per PAN per day', async () => {
+    const acquirer = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const pan = makePan('6');
+    const send = async (mti: string, amount: number, proc?: string): Promise<Msg> => {
+      const request: Msg = { ...tx(mti, { pan, amount }), ...(proc === undefined ? {} : { proc }) };
+      acquirer.send(request);
+      return acquirer.nextMessage(byId(request['id']));
+    };
+    const hold = await send('0100', 500);
+    expect(hold).toMatchObject({ mti: '0110', rc: '00', amount: 500 });
+    expect(hold['authCode']).toMatch(/^S[0-9A-Z]{5}$/);
+    expect(await send('0100', STAND_IN.perTxnMax + 1)).toMatchObject({ rc: '91' });
+    const purchase = await send('0200', 900);
+    expect(purchase).toMatchObject({ mti: '0210', rc: '00', amount: 900 });
+    // 500 + 900 stood in today: 200 more would pass dailyMax.
+    expect(await send('0100', 200)).toMatchObject({ rc: '91' });
+    expect(await send('0100', 10, '31')).toMatchObject({ rc: '91' });
+    const advices = await advicesOf('iss-si');
+    expect(advices.map((a) => [a.mti, a.amount, a.authCode])).toEqual([
+      ['0120', 500, hold['authCode']],
+      ['0220', 900, purchase['authCode']],
+    ]);
+    expect(advices[0]).toMatchObject({
+      id: `${String(hold['rrn'])}.0120`,
+      rrn: hold['rrn'],
+      acquirer: 'acq-fwd',
+    });
+    expect(advices[0]!.panMasked).toMatch(/^6\d{5}\*+\d{4}$/);
+    // The PAN is sealed for the advice alone (its id is the record id).
+    expect(devRefs.openPan(advices[0]!.panSealed, advices[0]!.id)).toBe(pan);
+    expect(() => devRefs.openPan(advices[0]!.panSealed, advices[1]!.id)).toThrow();
   });
 });

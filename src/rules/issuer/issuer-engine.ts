@@ -1,7 +1,7 @@
 import { RC } from '../../protocol/rc.js';
 import type { OutboundMessage } from '../../protocol/request.js';
 import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
-import type { ForwardOrder, IssuerOutcome } from '../../runtime/worker/worker-protocol.js';
+import type { ForwardOrder, IssuerOutcome, StandInLimits } from '../../runtime/worker/worker-protocol.js';
 import { RingQueue } from '../../util/ring-queue.js';
 import { checkIssuerAnswer } from './issuer-answer.js';
 
@@ -14,8 +14,14 @@ export interface IssuerEngineOptions {
   /** Where a forward's end goes: the actor of its PAN (LedgerEngine.issuerAnswer). */
   readonly settle: (order: ForwardOrder, outcome: IssuerOutcome) => void;
   readonly timeoutMs: number;
+  /** An issuer's `standIn` limits, if it has them (the config's institution entry). */
+  readonly standInOf: (issuer: string) => StandInLimits | undefined;
   /** A forward ended (metrics): approved or declined with the seconds it took, timed out, or never sent. */
-  readonly ended?: (issuer: string, outcome: 'approved' | 'declined' | 'timeout' | 'unavailable', seconds?: number) => void;
+  readonly ended?: (
+    issuer: string,
+    outcome: 'approved' | 'declined' | 'timeout' | 'unavailable',
+    seconds?: number,
+  ) => void;
   readonly now?: () => number;
 }
 
@@ -60,7 +66,7 @@ export class IssuerEngine implements HostMessageSink {
     const id = ++this.nextId;
     if (!this.send(order, this.requestOf(order, id))) {
       this.o.ended?.(order.issuer, 'unavailable');
-      this.o.settle(order, { k: 'unavailable' });
+      this.o.settle(order, { k: 'unavailable', standIn: this.o.standInOf(order.issuer) });
       return;
     }
     const nowMs = this.now();
@@ -82,7 +88,11 @@ export class IssuerEngine implements HostMessageSink {
     if (answer === undefined) return;
     this.inFlight.delete(entry.id);
     const approved = answer.rc === RC.approved || answer.rc === RC.partial;
-    this.o.ended?.(entry.order.issuer, approved ? 'approved' : 'declined', (this.now() - entry.sentAtMs) / 1000);
+    this.o.ended?.(
+      entry.order.issuer,
+      approved ? 'approved' : 'declined',
+      (this.now() - entry.sentAtMs) / 1000,
+    );
     this.o.settle(entry.order, answer);
     this.maybeDrained();
   }
@@ -142,7 +152,7 @@ export class IssuerEngine implements HostMessageSink {
       // Answered meanwhile: nothing to time out.
       if (!this.inFlight.delete(oldest.id)) continue;
       this.o.ended?.(oldest.order.issuer, 'timeout');
-      this.o.settle(oldest.order, { k: 'timeout' });
+      this.o.settle(oldest.order, { k: 'timeout', standIn: this.o.standInOf(oldest.order.issuer) });
     }
     if (this.byDeadline.length === 0) this.stopSweep();
     this.maybeDrained();

@@ -1,16 +1,20 @@
 import { RC } from '../../protocol/rc.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
+import { utcDay } from '../../runtime/account.js';
 import type {
+  AdviceOrder,
   DecideContext,
   DecisionSink,
   PendingForward,
   RouteDecision,
+  StandInDay,
 } from '../../runtime/core/actor-rules.js';
 import type { LedgerEffect } from '../../runtime/effects.js';
 import type { RecordIndex } from '../../runtime/records/record-index.js';
 import { StoredResponse } from '../../runtime/records/stored-response.js';
 import { type OriginalState, responseOf, type TxnRecord } from '../../runtime/records/txn-record.js';
 import type { IssuerOutcome } from '../../runtime/worker/worker-protocol.js';
+import { codeString } from '../../util/code-source.js';
 
 /**
  * The issuer rule set (docs/issuers.md): what the switch decides itself for
@@ -63,38 +67,112 @@ export function routeTransaction(
 }
 
 /**
- * The transaction's end: the issuer's answer as it gave it, or 91 when it
- * gave none in time or could not be reached (stand-in comes with its
- * limits). Writes the record (so a duplicate gets this answer again) and,
- * for an approval, its journal effect with the issuer named (what clearing
- * reads); no account of this switch changes.
+ * The transaction's end (docs/issuers.md): the issuer's answer as it gave
+ * it; or, with none (no answer in time, no connection), a stand-in approval
+ * within the issuer's limits (an authCode starting with `S`, never for a
+ * balance inquiry) with an advice 0120/0220 queued; else 91, with a 0420
+ * queued when the request had been forwarded. Writes the record (so a
+ * duplicate gets this answer again) and, for an approval, its journal
+ * effect with the issuer named (what clearing reads); no account of this
+ * switch changes. Advices go in the same commit as the answer.
  */
 export function settleForward(
   records: RecordIndex,
+  standIn: StandInDay | undefined,
   pending: PendingForward,
   outcome: IssuerOutcome,
   ctx: DecideContext,
   sink: DecisionSink,
 ): StoredResponse {
   const { req } = pending;
-  const answered = outcome.k === 'answered' ? outcome : undefined;
-  const rc = answered?.rc ?? RC.issuerUnavailable;
+  if (outcome.k === 'answered') {
+    return finish(records, pending, outcome.rc, outcome.authCode, outcome.amount, outcome.balance, ctx, sink);
+  }
+  const limits = outcome.standIn;
+  const day = utcDay(ctx.nowMs);
+  const usedToday = standIn?.day === day ? standIn.amount : 0;
+  if (
+    limits !== undefined &&
+    req.proc !== '31' &&
+    req.amount <= limits.perTxnMax &&
+    usedToday + req.amount <= limits.dailyMax
+  ) {
+    ctx.authCodes.next(ctx.nowMs);
+    const authCode = `${STAND_IN_AUTH_PREFIX}${codeString(ctx.authCodes.head, ctx.authCodes.tail).slice(1)}`;
+    sink.standIn?.(day, usedToday + req.amount);
+    const response = finish(records, pending, RC.approved, authCode, req.amount, undefined, ctx, sink);
+    sink.advice?.(adviceOf(pending, req.txnClass === '0100' ? '0120' : '0220', ctx, authCode, req.amount));
+    return response;
+  }
+  const response = finish(records, pending, RC.issuerUnavailable, undefined, undefined, undefined, ctx, sink);
+  // The issuer may have approved what it never answered: it is told to release it. Not sent: nothing to release.
+  if (outcome.k === 'timeout') sink.advice?.(adviceOf(pending, '0420', ctx, undefined, undefined));
+  return response;
+}
+
+/** authCodes of stand-in approvals start with this (docs/protocol.md section 4). */
+const STAND_IN_AUTH_PREFIX = 'S';
+
+/** An advice about the pending forward's transaction; a 0420 names it as its original (same stan and time). */
+function adviceOf(
+  pending: PendingForward,
+  mti: '0120' | '0220' | '0420',
+  ctx: DecideContext,
+  authCode: string | undefined,
+  approvedAmount: number | undefined,
+): AdviceOrder {
+  const { req } = pending;
+  const rrn = codeString(pending.rrnHead, pending.rrnTail);
+  return {
+    issuer: pending.issuer,
+    pan: req.pan,
+    id: `${rrn}.${mti}`,
+    mti,
+    acquirer: ctx.institution,
+    stan: req.stan,
+    time: req.time,
+    amount: req.amount,
+    currency: req.currency,
+    proc: req.proc,
+    merchant: req.merchant,
+    terminal: req.terminal,
+    mcc: req.mcc,
+    rrn,
+    authCode,
+    approvedAmount,
+    origStan: mti === '0420' ? req.stan : undefined,
+    origTime: mti === '0420' ? req.time : undefined,
+    atMs: ctx.nowMs,
+  };
+}
+
+/** The record, the journal effect of an approval, and the response. */
+function finish(
+  records: RecordIndex,
+  pending: PendingForward,
+  rc: string,
+  authCode: string | undefined,
+  amount: number | undefined,
+  balance: number | undefined,
+  ctx: DecideContext,
+  sink: DecisionSink,
+): StoredResponse {
+  const { req } = pending;
   const approved = rc === RC.approved || rc === RC.partial;
-  const approvedAmount = approved ? (answered?.amount ?? req.amount) : 0;
+  const approvedAmount = approved ? (amount ?? req.amount) : 0;
   const response = new StoredResponse(
     rc,
     pending.rrnHead,
     pending.rrnTail,
-    approved ? answered?.authCode : undefined,
+    approved ? authCode : undefined,
     -1,
-    answered?.amount,
-    answered?.balance,
+    amount,
+    balance,
     undefined,
   );
   const inquiry = req.proc === '31';
   let state: OriginalState = 'declined';
-  if (approved && !inquiry) state = req.txnClass === '0100' ? 'open' : 'posted';
-  if (approved && inquiry) state = 'none';
+  if (approved) state = inquiry ? 'none' : req.txnClass === '0100' ? 'open' : 'posted';
   const record: TxnRecord = {
     institution: ctx.institution,
     stan: req.stan,

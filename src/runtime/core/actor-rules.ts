@@ -5,8 +5,13 @@ import type { LedgerEffect } from '../effects.js';
 import type { RecordIndex } from '../records/record-index.js';
 import type { StoredResponse } from '../records/stored-response.js';
 import type { TxnRecord } from '../records/txn-record.js';
+import type { AdviceRecord } from '../storage/state-codec.js';
 import type { AdminOutcome, ExpireOutcome, IssuerOutcome, WorkItem } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
+import type { PendingForward, StandInDay } from './pending-forward.js';
+
+export type { PendingForward, StandInDay } from './pending-forward.js';
+
 import type { OpenBatch } from './open-batch.js';
 
 /**
@@ -63,6 +68,7 @@ export interface ActorRules {
   /** What became of a pending forward: its record and effects through the sink; the response. */
   settle(
     records: RecordIndex,
+    standIn: StandInDay | undefined,
     pending: PendingForward,
     outcome: IssuerOutcome,
     ctx: DecideContext,
@@ -71,20 +77,6 @@ export interface ActorRules {
 }
 
 export type RouteDecision = StoredResponse | 'forward' | 'wait';
-
-/**
- * A transaction with its issuer, kept by the actor in memory only (a
- * forward is not persisted: docs/issuers.md says why), with the seqs of
- * every copy waiting for its answer.
- */
-export interface PendingForward {
-  readonly issuer: string;
-  readonly req: TxnRequest;
-  /** The switch's rrn, given to the issuer with the forward and to the acquirer with the answer. */
-  readonly rrnHead: string;
-  readonly rrnTail: number;
-  readonly waiters: number[];
-}
 
 /** What a decision reads besides the account: the batch's clock and the owner's code generators. */
 export interface DecideContext {
@@ -103,4 +95,14 @@ export interface DecisionSink {
   record(record: TxnRecord): void;
   /** A balance-changing effect to journal (the account changed). */
   effect(effect: LedgerEffect): void;
+  /** An advice to queue for an issuer, in the same commit (issuer routes only; the runtime seals its PAN). */
+  advice?(order: AdviceOrder): void;
+  /** The PAN's stand-in approvals of the UTC day `day` now total `amount` (issuer routes only). */
+  standIn?(day: number, amount: number): void;
 }
+
+/** An advice as the rules order it (docs/issuers.md); the runtime seals the PAN and writes it. */
+export type AdviceOrder = Omit<AdviceRecord, 'panSealed' | 'panMasked'> & {
+  readonly issuer: string;
+  readonly pan: string;
+};

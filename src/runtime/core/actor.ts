@@ -4,7 +4,7 @@ import type { EvictedKeys } from '../records/evicted-keys.js';
 import type { LiveRecords } from '../records/live-records.js';
 import { RecordIndex } from '../records/record-index.js';
 import type { WorkItem } from '../worker/worker-protocol.js';
-import type { PendingForward } from './actor-rules.js';
+import type { PendingForward, StandInDay } from './pending-forward.js';
 
 /**
  * One account's actor: its state, its recent transaction records, and a
@@ -51,6 +51,12 @@ export class Actor {
    * in memory only; an actor with any stays in memory until they are answered.
    */
   forwards: Map<string, PendingForward> | undefined;
+  /** An issuer-routed PAN's stand-in approvals of their UTC day (docs/issuers.md), as its log holds them. */
+  standIn: StandInDay | undefined;
+  /** standIn changed: the next commit appends it. */
+  standInDirty = false;
+  /** The log holds a stand-in entry (a new one makes it dead). */
+  standInWritten = false;
   /** The account's identity (its PAN sealed and masked) is new or re-sealed: the next commit writes it. */
   identityDirty = false;
   /** The log's length in Redis once every commit built so far has applied. */

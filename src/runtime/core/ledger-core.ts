@@ -4,14 +4,16 @@ import { RC } from '../../protocol/rc.js';
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
 import { type CodeSource, codeString } from '../../util/code-source.js';
+import { maskPan } from '../../util/pan.js';
 import type { LedgerEffect } from '../effects.js';
 import { recordKey, type TxnRecord } from '../records/txn-record.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
+import { encodeAdvice } from '../storage/state-codec.js';
 import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
-import type { ActorRules, DecideContext, DecisionSink, PendingForward } from './actor-rules.js';
+import type { ActorRules, AdviceOrder, DecideContext, DecisionSink, PendingForward } from './actor-rules.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { emptyStats, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
@@ -84,7 +86,7 @@ export class LedgerCore {
   private readonly now: () => number;
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   /** Routes a decision's records and effects into the open batch for the actor being run. */
-  private readonly sink = new BatchSink();
+  private readonly sink = new BatchSink((pan, recordId) => this.refs.sealPan(pan, recordId));
   /**
    * Work that arrived while re-fencing: it runs once the new epoch is in
    * place, or is answered 96 (retry) if that takes longer than
@@ -554,7 +556,7 @@ export class LedgerCore {
     const sink = this.sink;
     sink.actor = actor;
     sink.batch = batch;
-    const response = this.o.rules.settle(actor.records, pending, item.outcome, ctx, sink);
+    const response = this.o.rules.settle(actor.records, actor.standIn, pending, item.outcome, ctx, sink);
     batch.join(actor);
     for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
     batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
@@ -586,6 +588,8 @@ export class LedgerCore {
   private activate(actor: Actor, log: AccountLog | undefined, nowMs: number): void {
     // A PAN of an issuer route has records and no account: its records are loaded all the same.
     if (log !== undefined) for (const record of log.records) actor.records.setDurable(record);
+    actor.standIn = log?.standIn;
+    actor.standInWritten = log?.standIn !== undefined;
     if (log?.account === undefined) {
       actor.status = 'absent';
     } else {
@@ -758,6 +762,22 @@ export class LedgerCore {
 class BatchSink implements DecisionSink {
   actor!: Actor;
   batch!: OpenBatch;
+
+  /** Seals an advice's PAN (the advice id as record id): the owner's current data key. */
+  constructor(private readonly sealPan: (pan: string, recordId: string) => Uint8Array) {}
+
+  advice(order: AdviceOrder): void {
+    const { issuer, pan, ...fields } = order;
+    this.batch.advices.push({
+      issuer,
+      data: encodeAdvice({ ...fields, panSealed: this.sealPan(pan, order.id), panMasked: maskPan(pan) }),
+    });
+  }
+
+  standIn(day: number, amount: number): void {
+    this.actor.standIn = { day, amount };
+    this.actor.standInDirty = true;
+  }
 
   record(record: TxnRecord): void {
     this.batch.addRecord(this.actor, record);

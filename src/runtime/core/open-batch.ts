@@ -16,6 +16,8 @@ export class OpenBatch {
   readonly effectActors: Actor[] = [];
   /** Records to write, in decision order; each actor lists its own by position (Actor.dirtyAt). */
   readonly records: TxnRecord[] = [];
+  /** Advices to append to their issuers' queues (encoded, PAN sealed), in decision order. */
+  readonly advices: { readonly issuer: string; readonly data: Buffer }[] = [];
 
   constructor(readonly id: number) {}
 

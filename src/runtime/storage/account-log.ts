@@ -9,6 +9,7 @@ import {
   forEachValue,
   IDENTITY_FORMAT,
   RECORD_FORMAT,
+  STAND_IN_FORMAT,
 } from './state-codec.js';
 
 /**
@@ -53,6 +54,8 @@ export function compactionDue(logBytes: number, deadBytes: number, anySize = fal
 export interface AccountLog {
   /** The last state in the log; undefined for no log (or one without a state). */
   readonly account: AccountState | undefined;
+  /** An issuer-routed PAN's stand-in approvals of their UTC day (the last stand-in entry), if any. */
+  readonly standIn: { readonly day: number; readonly amount: number } | undefined;
   /** Each key's last version not dropped after it, oldest write first. */
   readonly records: TxnRecord[];
   /** The log's length in bytes. */
@@ -86,6 +89,8 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
   let state: Span | undefined;
   let identityFields: unknown[] | undefined;
   let identity: Span | undefined;
+  let standInFields: unknown[] | undefined;
+  let standIn: Span | undefined;
   const records = new Map<string, RecordEntry>();
   forEachValue(data, (value, start, end) => {
     if (!Array.isArray(value)) throw new Error('account log: an entry is not an array');
@@ -96,6 +101,9 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
     } else if (format === IDENTITY_FORMAT) {
       identityFields = value;
       identity = { start, end };
+    } else if (format === STAND_IN_FORMAT) {
+      standInFields = value;
+      standIn = { start, end };
     } else if (format === RECORD_FORMAT) {
       const record = decodeRecordFields(value);
       const key = keyOf(record);
@@ -113,6 +121,7 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
   const live: Span[] = [];
   if (identity !== undefined) live.push(identity);
   if (state !== undefined) live.push(state);
+  if (standIn !== undefined) live.push(standIn);
   let expiredRecords = 0;
   let expiredBytes = 0;
   for (const entry of records.values()) {
@@ -128,6 +137,10 @@ export function readAccountLog(data: Buffer, cutoffMs: number): AccountLog {
       stateFields === undefined
         ? undefined
         : decodeAccountFields(stateFields, decodeIdentityFields(identityFields!)),
+    standIn:
+      standInFields === undefined
+        ? undefined
+        : { day: standInFields[1] as number, amount: standInFields[2] as number },
     records: Array.from(records.values(), (entry) => entry.record),
     bytes: data.length,
     liveBytes,

@@ -4,7 +4,14 @@ import type { Actor } from '../core/actor.js';
 import type { OpenBatch } from '../core/open-batch.js';
 import type { TxnRecord } from '../records/txn-record.js';
 import { CommitBatch } from './commit-batch.js';
-import { writeAccount, writeDrop, writeIdentity, writeJournal, writeRecord } from './state-codec.js';
+import {
+  writeAccount,
+  writeDrop,
+  writeIdentity,
+  writeJournal,
+  writeRecord,
+  writeStandIn,
+} from './state-codec.js';
 
 // Reused by every commit this thread builds (buildCommit is synchronous and
 // pack() returns an owned copy), so a commit allocates only its blob.
@@ -70,6 +77,8 @@ export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
     const journal = journals[partition]!;
     if (journal.length > 0) cb.xadd(keys.journal(partition), journal.view());
   }
+  // In the answer's commit: an advice exists exactly when the answer it belongs to does.
+  for (const advice of batch.advices) cb.xadd(keys.advices(advice.issuer), advice.data);
   return cb.pack();
 }
 
@@ -97,6 +106,14 @@ function writeAppend(actor: Actor, accountKey: string, records: readonly TxnReco
     writeAccount(w, actor.account);
     // The log's previous state is dead now (a log that exists always holds one).
     if (actor.logBytes > 0) dead += w.length - start;
+  }
+  if (actor.standInDirty && actor.standIn !== undefined) {
+    const start = w.length;
+    writeStandIn(w, actor.standIn);
+    // The log's previous one, if it has one, is dead now.
+    if (actor.standInWritten) dead += w.length - start;
+    actor.standInWritten = true;
+    actor.standInDirty = false;
   }
   for (const at of actor.dirtyAt) {
     const start = w.length;

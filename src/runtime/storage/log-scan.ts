@@ -1,6 +1,13 @@
 import { keyOf, type TxnRecord } from '../records/txn-record.js';
 import { readAccountLog } from './account-log.js';
-import { ACCOUNT_FORMAT, DROP_FORMAT, decodeRecord, IDENTITY_FORMAT, RECORD_FORMAT } from './state-codec.js';
+import {
+  ACCOUNT_FORMAT,
+  DROP_FORMAT,
+  decodeRecord,
+  IDENTITY_FORMAT,
+  RECORD_FORMAT,
+  STAND_IN_FORMAT,
+} from './state-codec.js';
 
 /**
  * Finds the records under a few keys in an account log (account-log.ts)
@@ -50,7 +57,7 @@ function lastVersions(
     const fields = reader.arrayLength();
     if (fields < 2) throw new UnexpectedBytes();
     const format = reader.smallInt();
-    if (format === ACCOUNT_FORMAT || format === IDENTITY_FORMAT) {
+    if (format === ACCOUNT_FORMAT || format === IDENTITY_FORMAT || format === STAND_IN_FORMAT) {
       reader.skipValues(fields - 1);
       continue;
     }

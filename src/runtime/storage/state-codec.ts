@@ -57,6 +57,8 @@ const RECORD_FORMAT_HASH_FIELD = 3;
 const RECORD_FORMAT_WITH_KEY = 2;
 /** An account log entry that drops a record: [DROP_FORMAT, key]. */
 export const DROP_FORMAT = 5;
+/** An issuer-routed PAN's stand-in approvals of one UTC day: [STAND_IN_FORMAT, day, amount]. */
+export const STAND_IN_FORMAT = 8;
 /**
  * 2 (layout 3): the account as its stored reference (shard, ref) and masked
  * PAN, with the issuer and the MTI. 1 (layout 2) held the PAN in clear: only
@@ -178,6 +180,17 @@ export function writeRecord(w: MsgpackWriter, r: TxnRecord): void {
 
 export function encodeRecord(r: TxnRecord): Buffer {
   return encodeWith(writeRecord, r);
+}
+
+/** Writes a stand-in entry (docs/issuers.md): the last in a log is the PAN's. */
+export function writeStandIn(
+  w: MsgpackWriter,
+  standIn: { readonly day: number; readonly amount: number },
+): void {
+  w.arrayHeader(3);
+  w.number(STAND_IN_FORMAT);
+  w.number(standIn.day);
+  w.number(standIn.amount);
 }
 
 /** Writes an account log entry that drops the record under `key` (pruned past the window). */
@@ -390,5 +403,92 @@ export function decodeLegacyJournalFields(f: unknown[]): LegacyJournalRecord {
     kind: f[1] as LedgerEffect['kind'],
     pan: f[2] as string,
     ...effectFieldsFrom(f, 3),
+  };
+}
+
+/**
+ * A store-and-forward advice (docs/issuers.md): what the issuer must be
+ * told, with the PAN sealed (the advice id as record id) and masked. The
+ * delivery decrypts the PAN to send it; nothing else ever does.
+ */
+export interface AdviceRecord {
+  /** Stable across repeats and restarts: `<rrn>.<mti>`. */
+  readonly id: string;
+  /** 0120, 0220 or 0420. */
+  readonly mti: string;
+  readonly acquirer: string;
+  readonly stan: number;
+  readonly time: number;
+  readonly amount: number;
+  readonly currency: string;
+  readonly proc: string;
+  readonly merchant: string | undefined;
+  readonly terminal: string | undefined;
+  readonly mcc: string | undefined;
+  readonly rrn: string;
+  /** A stand-in's approval: its authCode and approved amount. */
+  readonly authCode: string | undefined;
+  readonly approvedAmount: number | undefined;
+  /** A completion's or reversal's original. */
+  readonly origStan: number | undefined;
+  readonly origTime: number | undefined;
+  readonly panSealed: Uint8Array;
+  readonly panMasked: string;
+  readonly atMs: number;
+}
+
+export const ADVICE_FORMAT = 1;
+
+export function encodeAdvice(a: AdviceRecord): Buffer {
+  const w = new MsgpackWriter(256);
+  w.arrayHeader(20);
+  w.number(ADVICE_FORMAT);
+  w.str(a.id);
+  w.str(a.mti);
+  w.str(a.acquirer);
+  w.number(a.stan);
+  w.number(a.time);
+  w.number(a.amount);
+  w.str(a.currency);
+  w.str(a.proc);
+  w.strOrNil(a.merchant);
+  w.strOrNil(a.terminal);
+  w.strOrNil(a.mcc);
+  w.str(a.rrn);
+  w.strOrNil(a.authCode);
+  w.numberOrNil(a.approvedAmount);
+  w.numberOrNil(a.origStan);
+  w.numberOrNil(a.origTime);
+  w.bin(a.panSealed);
+  w.str(a.panMasked);
+  w.number(a.atMs);
+  return Buffer.from(w.view());
+}
+
+export function decodeAdvice(data: Buffer): AdviceRecord {
+  const f = packr.unpack(data) as unknown[];
+  if (f[0] !== ADVICE_FORMAT || !(f[17] instanceof Uint8Array))
+    throw new Error(`unknown advice format ${String(f[0])}`);
+  const optional = <T>(value: unknown): T | undefined => (value === null ? undefined : (value as T));
+  return {
+    id: f[1] as string,
+    mti: f[2] as string,
+    acquirer: f[3] as string,
+    stan: f[4] as number,
+    time: f[5] as number,
+    amount: f[6] as number,
+    currency: f[7] as string,
+    proc: f[8] as string,
+    merchant: optional(f[9]),
+    terminal: optional(f[10]),
+    mcc: optional(f[11]),
+    rrn: f[12] as string,
+    authCode: optional(f[13]),
+    approvedAmount: optional(f[14]),
+    origStan: optional(f[15]),
+    origTime: optional(f[16]),
+    panSealed: f[17],
+    panMasked: f[18] as string,
+    atMs: f[19] as number,
   };
 }

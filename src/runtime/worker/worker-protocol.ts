@@ -130,8 +130,14 @@ export type IssuerOutcome =
       readonly amount: number | undefined;
       readonly balance: number | undefined;
     }
-  | { readonly k: 'timeout' }
-  | { readonly k: 'unavailable' };
+  | { readonly k: 'timeout'; readonly standIn: StandInLimits | undefined }
+  | { readonly k: 'unavailable'; readonly standIn: StandInLimits | undefined };
+
+/** An issuer institution's `standIn` (docs/protocol.md section 4), minor units. */
+export interface StandInLimits {
+  readonly perTxnMax: number;
+  readonly dailyMax: number;
+}
 
 /** A transaction the issuer rules send to the issuer: the request, with the switch's rrn. */
 export interface ForwardOrder {
