@@ -15,6 +15,7 @@ import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
 import { RepeatLog } from './observability/repeat-log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
+import { AdviceDelivery } from './rules/issuer/advice-delivery.js';
 import { IssuerEngine } from './rules/issuer/issuer-engine.js';
 import { ledgerRuleSet } from './rules/rule-set.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
@@ -66,6 +67,9 @@ export class Switch {
   private redis: Redis | undefined;
   private engine: LedgerEngine | undefined;
   private issuers: IssuerEngine | undefined;
+  /** Advice deliveries by issuer institution. */
+  private readonly advices = new Map<string, AdviceDelivery>();
+  private refsOfKeys: { readonly keys: KeyFile; readonly refs: AccountRefs } | undefined;
   private holdExpiry: HoldExpiry | undefined;
   private recordSweep: RecordSweep | undefined;
   private keyRotation: KeyRotation | undefined;
@@ -153,6 +157,7 @@ export class Switch {
       settle: (order, outcome) => this.engine?.issuerAnswer(order, outcome),
       timeoutMs: config.issuerTimeoutMs,
       standInOf: (issuer) => config.institutions.find((i) => i.id === issuer)?.standIn,
+      acknowledge: (issuer, mti, id) => this.advices.get(issuer)?.acknowledge(mti, id),
       ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
     });
     this.issuers = issuers;
@@ -265,6 +270,22 @@ export class Switch {
       this.listeners.push(listener);
       this.bound.ws = listener.address;
     }
+    // Each issuer's advices, delivered by whichever switch holds its lease (docs/issuers.md).
+    const redisForAdvices = this.redis;
+    for (const institution of config.institutions) {
+      if (institution.role !== 'issuer') continue;
+      const delivery = new AdviceDelivery({
+        issuer: institution.id,
+        redis: redisForAdvices,
+        keys,
+        links: this.registry,
+        refs: () => this.accountRefs(),
+        repeatAfterMs: config.issuerTimeoutMs,
+        log,
+      });
+      this.advices.set(institution.id, delivery);
+      delivery.start();
+    }
     this.registry.startHeartbeat();
     this.listening = true;
   }
@@ -354,6 +375,13 @@ export class Switch {
     return pingWithin(this.redis, READY_PING_TIMEOUT_MS);
   }
 
+  /** Refs made with the data keys in use (remade after a reload). */
+  private accountRefs(): AccountRefs {
+    const keys = this.dataKeys!;
+    if (this.refsOfKeys?.keys !== keys) this.refsOfKeys = { keys, refs: new AccountRefs(keys) };
+    return this.refsOfKeys.refs;
+  }
+
   /** Stops accepting, answers what is owed (bounded), closes everything. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= this.stopParts();
@@ -385,6 +413,7 @@ export class Switch {
     // Before the ledger: a rotation job running saves its cursor and waits for the next start.
     await this.keyRotation?.close();
     await this.engine?.close();
+    await Promise.all([...this.advices.values()].map((delivery) => delivery.stop()));
     await this.admin?.close();
     this.jobsRedis?.disconnect();
     if (this.redis !== undefined) this.redis.disconnect();

@@ -26,10 +26,32 @@ const away = makeInstitution('iss-away', 'issuer');
 /** An issuer that never signs on here, with stand-in limits: every transaction is stood in for or refused. */
 const standing = makeInstitution('iss-si', 'issuer');
 const STAND_IN = { perTxnMax: 1_000, dailyMax: 1_500 };
+/** An issuer whose advices are delivered: it signs on after stand-ins were queued for it. */
+const late = makeInstitution('iss-late', 'issuer');
 const ISSUER_TIMEOUT_MS = 1_500;
 
 let stack: RestartableStack;
 const pool = new ClientPool();
+
+/** The delivery's cursor of `issuer` (the stream id up to which every advice is acknowledged). */
+async function cursorOf(issuer: string): Promise<string> {
+  const redis = new Redis(stack.redis.url);
+  try {
+    return (await redis.get(`${keySpace().advices(issuer)}:cursor`)) ?? '0';
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Acknowledged advices beyond the cursor. */
+async function ackedOf(issuer: string): Promise<number> {
+  const redis = new Redis(stack.redis.url);
+  try {
+    return await redis.scard(`${keySpace().advices(issuer)}:acked`);
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** The advices queued for `issuer` in Redis, decoded (the PAN sealed: the test opens it with the switch's keys). */
 async function advicesOf(issuer: string): Promise<AdviceRecord[]> {
@@ -50,12 +72,14 @@ beforeAll(async () => {
         institutionEntry(iss),
         institutionEntry(away),
         { ...institutionEntry(standing), standIn: STAND_IN },
+        { ...institutionEntry(late), standIn: { perTxnMax: 1_000_000, dailyMax: 10_000_000 } },
       ],
       routes: [
         { prefix: '4', issuer: 'local' },
         { prefix: '5', issuer: 'iss-fwd' },
         { prefix: '37', issuer: 'iss-away' },
         { prefix: '6', issuer: 'iss-si' },
+        { prefix: '35', issuer: 'iss-late' },
       ],
       issuerTimeoutMs: ISSUER_TIMEOUT_MS,
     },
@@ -268,5 +292,65 @@ describe('forwarding to an issuer', () => {
     // The PAN is sealed for the advice alone (its id is the record id).
     expect(devRefs.openPan(advices[0]!.panSealed, advices[0]!.id)).toBe(pan);
     expect(() => devRefs.openPan(advices[0]!.panSealed, advices[1]!.id)).toThrow();
+  });
+
+  it('delivers advices in queue order once the issuer signs on, repeats the unacknowledged with their ids, and never resends an acknowledged one after a restart', async () => {
+    const acquirer = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const requests = [
+      tx('0100', { pan: makePan('35'), amount: 100 }),
+      tx('0200', { pan: makePan('35'), amount: 200 }),
+    ];
+    requests.push(tx('0100', { pan: makePan('35'), amount: 300 }));
+    const answers: Msg[] = [];
+    for (const request of requests) {
+      acquirer.send(request);
+      answers.push(await acquirer.nextMessage(byId(request['id'])));
+    }
+    expect(answers.map((a) => a['rc'])).toEqual(['00', '00', '00']);
+    const issuer = await pool.signedOn(at(stack.sw, 'tcp'), late);
+    const isAdvice = (m: Msg) => ['0120', '0121', '0220', '0221'].includes(m['mti'] as string);
+    const first = await issuer.collect(isAdvice, 3);
+    expect(first.map((m) => [m['mti'], m['id'], m['pan'], m['amount'], m['authCode']])).toEqual(
+      requests.map((r, i) => [
+        r['mti'] === '0100' ? '0120' : '0220',
+        `${String(answers[i]!['rrn'])}.${r['mti'] === '0100' ? '0120' : '0220'}`,
+        r['pan'],
+        r['amount'],
+        answers[i]!['authCode'],
+      ]),
+    );
+    expect(first[0]).toMatchObject({
+      acquirer: 'acq-fwd',
+      rrn: answers[0]!['rrn'],
+      stan: requests[0]!['stan'],
+    });
+    // Only the first is acknowledged: the other two come again as repeats, same ids, after issuerTimeoutMs.
+    issuer.send({ mti: '0130', id: first[0]!['id'], rc: '00' });
+    const repeats = await issuer.collect(
+      (m) => m['mti'] === '0221' || m['mti'] === '0121',
+      2,
+      ISSUER_TIMEOUT_MS + EVENTUALLY_MS,
+    );
+    expect(repeats.map((m) => [m['mti'], m['id']])).toEqual([
+      ['0221', first[1]!['id']],
+      ['0121', first[2]!['id']],
+    ]);
+    issuer.send([
+      { mti: '0230', id: first[1]!['id'], rc: '00' },
+      { mti: '0130', id: first[2]!['id'], rc: '00' },
+    ]);
+    // Acknowledged before the restart: after it, the next advice the issuer gets is a new one.
+    await waitFor(
+      async () => (await cursorOf('iss-late')) !== '0' && (await ackedOf('iss-late')) === 0,
+      EVENTUALLY_MS,
+    );
+    await stack.restart();
+    const acquirerAfter = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const issuerAfter = await pool.signedOn(at(stack.sw, 'tcp'), late);
+    const fresh = tx('0100', { pan: makePan('35'), amount: 400 });
+    acquirerAfter.send(fresh);
+    const freshAnswer = await acquirerAfter.nextMessage(byId(fresh['id']));
+    const next = await issuerAfter.nextMessage(isAdvice);
+    expect(next).toMatchObject({ mti: '0120', id: `${String(freshAnswer['rrn'])}.0120`, amount: 400 });
   });
 });

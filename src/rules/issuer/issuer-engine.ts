@@ -5,6 +5,9 @@ import type { ForwardOrder, IssuerOutcome, StandInLimits } from '../../runtime/w
 import { RingQueue } from '../../util/ring-queue.js';
 import { checkIssuerAnswer } from './issuer-answer.js';
 
+/** Acknowledgments of advices: the advice delivery's, not an answer to a forward. */
+const ADVICE_ACK_MTIS: ReadonlySet<string> = new Set(['0130', '0230', '0430']);
+
 /** How often the timeout sweep runs at most: a forward times out within this after issuerTimeoutMs. */
 const SWEEP_EVERY_MS_MAX = 50;
 
@@ -16,6 +19,8 @@ export interface IssuerEngineOptions {
   readonly timeoutMs: number;
   /** An issuer's `standIn` limits, if it has them (the config's institution entry). */
   readonly standInOf: (issuer: string) => StandInLimits | undefined;
+  /** An issuer's advice acknowledgment (0130/0230/0430), for its advice delivery. */
+  readonly acknowledge?: (issuer: string, mti: string, id: unknown) => void;
   /** A forward ended (metrics): approved or declined with the seconds it took, timed out, or never sent. */
   readonly ended?: (
     issuer: string,
@@ -81,7 +86,12 @@ export class IssuerEngine implements HostMessageSink {
 
   /** An issuer's answer: matched by `id` and issuer; one nobody awaits, or one that breaks the contract, is no answer. */
   hostMessage(from: HostIdentity, msg: Readonly<Record<string, unknown>>): void {
-    if (from.role !== 'issuer' || typeof msg.id !== 'number') return;
+    if (from.role !== 'issuer') return;
+    if (ADVICE_ACK_MTIS.has(msg.mti as string)) {
+      this.o.acknowledge?.(from.institution, msg.mti as string, msg.id);
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
     const entry = this.inFlight.get(msg.id);
     if (entry === undefined || entry.order.issuer !== from.institution) return;
     const answer = checkIssuerAnswer(entry.order.req, msg);

@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../observability/log.js';
+import type { OutboundMessage } from '../../protocol/request.js';
+import type { IssuerLinks } from '../../protocol/txn-context.js';
+import { type AdviceRecord, decodeAdvice } from '../../runtime/storage/state-codec.js';
+import type { AccountRefs } from '../../security/account-refs.js';
+import type { KeySpace } from '../../store/keys.js';
+
+/** Advices sent and not yet acknowledged, per issuer, at most. */
+export const ADVICE_WINDOW_MAX = 16;
+/** How often a delivery looks for new advices and repeats due ones. */
+const TICK_MS = 100;
+/** The delivery lease's life; renewed every tick, so a dead owner's lease frees within this. */
+const LEASE_MS = 5_000;
+
+/** The repeat MTI of each advice (docs/protocol.md section 4). */
+const REPEAT_MTI: Readonly<Record<string, string>> = { '0120': '0121', '0220': '0221', '0420': '0421' };
+/** The acknowledgment MTI of each advice and its repeat. */
+const ACK_MTI: Readonly<Record<string, string>> = {
+  '0120': '0130',
+  '0121': '0130',
+  '0220': '0230',
+  '0221': '0230',
+  '0420': '0430',
+  '0421': '0430',
+};
+
+/** Renews the lease only while this owner holds it (compare and extend in one step). */
+const RENEW_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+
+export interface AdviceDeliveryOptions {
+  readonly issuer: string;
+  readonly redis: Redis;
+  readonly keys: KeySpace;
+  readonly links: IssuerLinks;
+  /** Opens the advices' sealed PANs (the switch's data keys, current at each call). */
+  readonly refs: () => AccountRefs;
+  /** A sent advice not acknowledged within this is sent again as a repeat. */
+  readonly repeatAfterMs: number;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+interface Sent {
+  readonly streamId: string;
+  /** undefined: an entry that could not be read (passed over as delivered). */
+  readonly advice: AdviceRecord | undefined;
+  sentAtMs: number;
+  acked: boolean;
+}
+
+/**
+ * Store-and-forward delivery of one issuer's advices (docs/issuers.md):
+ * in the order they were queued, at most ADVICE_WINDOW_MAX unacknowledged,
+ * each repeated (0121/0221/0421, same id) whenever its acknowledgment did not
+ * come within issuerTimeoutMs, while the issuer has a signed-on connection.
+ * What was delivered is durable: the cursor (the stream id up to which every
+ * advice is acknowledged) and the acknowledged ids beyond it are in Redis,
+ * so after a restart an acknowledged advice is never sent again and an
+ * unacknowledged one always is. One switch process delivers an issuer's
+ * advices at a time: the one holding its lease in Redis, not whichever holds
+ * the connection (DESIGN.md section 5).
+ */
+export class AdviceDelivery {
+  private readonly owner = randomUUID();
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private leased = false;
+  /** Sent and not yet past the cursor, in stream order. */
+  private window: Sent[] = [];
+  private readonly byId = new Map<string, Sent>();
+  /** The stream id up to which every advice is acknowledged ('0' for none). */
+  private cursor = '0';
+  private loaded = false;
+
+  constructor(private readonly o: AdviceDeliveryOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Advices sent and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.window.filter((sent) => !sent.acked).length;
+  }
+
+  /** An acknowledgment (0130/0230/0430) from the issuer: true when it named an advice of this delivery. */
+  acknowledge(mti: string, id: unknown): boolean {
+    if (typeof id !== 'string') return false;
+    const sent = this.byId.get(id);
+    if (sent?.advice === undefined || ACK_MTI[sent.advice.mti] !== mti) return false;
+    if (!sent.acked) {
+      sent.acked = true;
+      void this.persistAck(id).catch(() => {});
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.leased) await this.o.redis.eval(RELEASE_LEASE, 1, this.leaseKey, this.owner).catch(() => 0);
+    this.leased = false;
+  }
+
+  private get leaseKey(): string {
+    return `${this.o.keys.advices(this.o.issuer)}:lease`;
+  }
+
+  private get cursorKey(): string {
+    return `${this.o.keys.advices(this.o.issuer)}:cursor`;
+  }
+
+  private get ackedKey(): string {
+    return `${this.o.keys.advices(this.o.issuer)}:acked`;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      if (!(await this.holdLease())) return;
+      if (!this.loaded) await this.load();
+      await this.advanceCursor();
+      if (this.o.links.linksOf(this.o.issuer).length === 0) return;
+      this.repeatDue();
+      await this.sendNew();
+    } catch (error) {
+      this.o.log.warn('advice delivery: a pass failed; the next one goes on', {
+        issuer: this.o.issuer,
+        error,
+      });
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** Takes the lease when free, or renews it while it is this owner's. */
+  private async holdLease(): Promise<boolean> {
+    const { redis } = this.o;
+    if (this.leased) {
+      this.leased = (await redis.eval(RENEW_LEASE, 1, this.leaseKey, this.owner, LEASE_MS)) === 1;
+      // Lost (this process stalled past the lease): what it had sent is another owner's to repeat now.
+      if (!this.leased) this.forget();
+    } else {
+      this.leased = (await redis.set(this.leaseKey, this.owner, 'PX', LEASE_MS, 'NX')) === 'OK';
+    }
+    return this.leased;
+  }
+
+  /** The durable position: the cursor and the acknowledged ids beyond it. */
+  private async load(): Promise<void> {
+    this.cursor = (await this.o.redis.get(this.cursorKey)) ?? '0';
+    this.loaded = true;
+  }
+
+  private forget(): void {
+    this.window = [];
+    this.byId.clear();
+    this.loaded = false;
+  }
+
+  /** Sends what the window has room for, in stream order, after what was already sent. */
+  private async sendNew(): Promise<void> {
+    const room = ADVICE_WINDOW_MAX - this.window.length;
+    if (room <= 0) return;
+    const after = this.window.at(-1)?.streamId ?? this.cursor;
+    const entries = await this.o.redis.xrangeBuffer(
+      this.o.keys.advices(this.o.issuer),
+      `(${after}`,
+      '+',
+      'COUNT',
+      room,
+    );
+    if (entries.length === 0) return;
+    const acked = new Set(await this.o.redis.smembers(this.ackedKey));
+    for (const [idBuffer, fields] of entries) {
+      const streamId = idBuffer.toString();
+      let advice: AdviceRecord;
+      try {
+        advice = decodeAdvice(fields[1]!);
+      } catch (error) {
+        // Nothing can send it: counted as delivered, so the queue behind it is not held up for good.
+        this.o.log.error('advice delivery: an advice cannot be read; passed over', {
+          issuer: this.o.issuer,
+          streamId,
+          error,
+        });
+        this.window.push({ streamId, advice: undefined, sentAtMs: 0, acked: true });
+        continue;
+      }
+      const sent: Sent = { streamId, advice, sentAtMs: this.now(), acked: acked.has(advice.id) };
+      this.window.push(sent);
+      this.byId.set(advice.id, sent);
+      if (!sent.acked) this.send(advice, advice.mti);
+    }
+  }
+
+  private repeatDue(): void {
+    const dueBeforeMs = this.now() - this.o.repeatAfterMs;
+    for (const sent of this.window) {
+      if (sent.acked || sent.advice === undefined || sent.sentAtMs > dueBeforeMs) continue;
+      sent.sentAtMs = this.now();
+      this.send(sent.advice, REPEAT_MTI[sent.advice.mti] ?? sent.advice.mti);
+    }
+  }
+
+  private send(advice: AdviceRecord, mti: string): void {
+    let message: OutboundMessage;
+    try {
+      message = this.messageOf(advice, mti);
+    } catch (error) {
+      this.o.log.error('advice delivery: the PAN of an advice does not open; it waits for its key', {
+        issuer: this.o.issuer,
+        pan: advice.panMasked,
+        error,
+      });
+      return;
+    }
+    for (const link of this.o.links.linksOf(this.o.issuer)) if (link.sendToHost(message)) return;
+  }
+
+  /** The advice as the contract gives it (docs/protocol.md section 4). */
+  private messageOf(a: AdviceRecord, mti: string): OutboundMessage {
+    const message: OutboundMessage = {
+      mti,
+      id: a.id,
+      stan: a.stan,
+      time: a.time,
+      pan: this.o.refs().openPan(a.panSealed, a.id),
+      amount: a.approvedAmount ?? a.amount,
+      currency: a.currency,
+      proc: a.proc,
+      acquirer: a.acquirer,
+      rrn: a.rrn,
+    };
+    if (a.authCode !== undefined) message.authCode = a.authCode;
+    if (a.merchant !== undefined) message.merchant = a.merchant;
+    if (a.terminal !== undefined) message.terminal = a.terminal;
+    if (a.mcc !== undefined) message.mcc = a.mcc;
+    if (a.origStan !== undefined && a.origTime !== undefined)
+      message.orig = { stan: a.origStan, time: a.origTime };
+    return message;
+  }
+
+  /** An acknowledgment is durable before anything else happens to it: its id joins the set. */
+  private async persistAck(id: string): Promise<void> {
+    await this.o.redis.sadd(this.ackedKey, id);
+  }
+
+  /** Moves the cursor over the acknowledged prefix of the window, and forgets their ids. */
+  private async advanceCursor(): Promise<void> {
+    let done = 0;
+    while (done < this.window.length && this.window[done]!.acked) done++;
+    if (done === 0) return;
+    const passed = this.window.slice(0, done);
+    const cursor = passed.at(-1)!.streamId;
+    const ids = passed.flatMap((sent) => (sent.advice === undefined ? [] : [sent.advice.id]));
+    const tx = this.o.redis.multi().set(this.cursorKey, cursor);
+    if (ids.length > 0) tx.srem(this.ackedKey, ...ids);
+    await tx.exec();
+    this.cursor = cursor;
+    this.window = this.window.slice(done);
+    for (const id of ids) this.byId.delete(id);
+  }
+}
+
+const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
