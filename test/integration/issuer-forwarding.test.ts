@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AdviceRecord, decodeAdvice } from '../../src/runtime/storage/state-codec.js';
 import { keySpace } from '../../src/store/keys.js';
 import { at, ClientPool } from '../helpers/harness.js';
-import { byId, makePan, tx } from '../helpers/messages.js';
+import { byId, makePan, responseMti, tx } from '../helpers/messages.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { RestartableStack } from '../helpers/restartable.js';
@@ -92,6 +92,11 @@ afterAll(async () => {
   pool.closeAll();
   await stack?.dispose();
 });
+
+/** The MTI an issuer answers `request` with. */
+function responseMtiOf(request: Msg): string {
+  return responseMti(request['mti'] as string);
+}
 
 /** The forward of `request` as the issuer got it. */
 function forwardOf(issuer: RawClient, request: Msg): Promise<Msg> {
@@ -352,5 +357,85 @@ describe('forwarding to an issuer', () => {
     const freshAnswer = await acquirerAfter.nextMessage(byId(fresh['id']));
     const next = await issuerAfter.nextMessage(isAdvice);
     expect(next).toMatchObject({ mti: '0120', id: `${String(freshAnswer['rrn'])}.0120`, amount: 400 });
+  });
+
+  it('answers completions and reversals itself and tells the issuer by advice: 0220 and 0420 with orig, 13, 25 with a 0420, 05 after it', async () => {
+    const { acquirer, issuer } = await parties();
+    const approve = async (request: Msg): Promise<Msg> => {
+      acquirer.send(request);
+      const forward = await forwardOf(issuer, request);
+      issuer.send({ mti: responseMtiOf(request), id: forward['id'], rc: '00', authCode: 'ISS777' });
+      return acquirer.nextMessage(byId(request['id']));
+    };
+    const ask = async (request: Msg): Promise<Msg> => {
+      acquirer.send(request);
+      return acquirer.nextMessage(byId(request['id']));
+    };
+    const origOf = (m: Msg) => ({ stan: m['stan'], time: m['time'] });
+    const hold = tx('0100', { pan: makePan('5'), amount: 1_000 });
+    expect(await approve(hold)).toMatchObject({ rc: '00' });
+    expect(
+      await ask({ ...tx('0220', { pan: hold['pan'] as string, amount: 1_001 }), orig: origOf(hold) }),
+    ).toMatchObject({
+      mti: '0230',
+      rc: '13',
+    });
+    const completion: Msg = { ...tx('0220', { pan: hold['pan'] as string, amount: 800 }), orig: origOf(hold) };
+    const completed = await ask(completion);
+    expect(completed).toMatchObject({ mti: '0230', rc: '00' });
+    expect(completed['rrn']).toMatch(/^.{12}$/);
+    const purchase = tx('0200', { pan: makePan('5'), amount: 600 });
+    expect(await approve(purchase)).toMatchObject({ rc: '00' });
+    const reversal: Msg = {
+      ...tx('0400', { pan: purchase['pan'] as string, amount: 600 }),
+      orig: origOf(purchase),
+    };
+    expect(await ask(reversal)).toMatchObject({ mti: '0410', rc: '00' });
+    // A reversal of what the switch never saw: 25, a 0420 for the issuer, and the original refused later.
+    const unseen = tx('0200', { pan: makePan('5'), amount: 50 });
+    const blind: Msg = { ...tx('0400', { pan: unseen['pan'] as string, amount: 50 }), orig: origOf(unseen) };
+    expect(await ask(blind)).toMatchObject({ mti: '0410', rc: '25' });
+    expect(await ask(unseen)).toMatchObject({ mti: '0210', rc: '05' });
+    expect(issuer.received.filter((m) => m['stan'] === unseen['stan'])).toHaveLength(0);
+    const advices = await advicesOf('iss-fwd');
+    const about = (stan: unknown) => advices.filter((a) => a.stan === stan);
+    expect(about(completion['stan'])).toEqual([
+      expect.objectContaining({ mti: '0220', amount: 800, origStan: hold['stan'], origTime: hold['time'] }),
+    ]);
+    expect(about(reversal['stan'])).toEqual([
+      expect.objectContaining({
+        mti: '0420',
+        amount: 600,
+        origStan: purchase['stan'],
+        origTime: purchase['time'],
+      }),
+    ]);
+    expect(about(blind['stan'])).toEqual([
+      expect.objectContaining({
+        mti: '0420',
+        amount: 50,
+        origStan: unseen['stan'],
+        origTime: unseen['time'],
+      }),
+    ]);
+  });
+
+  it('holds a reversal that arrives while its original is with the issuer, then reverses what the issuer approved', async () => {
+    const { acquirer, issuer } = await parties();
+    const purchase = tx('0200', { pan: makePan('5'), amount: 250 });
+    acquirer.send(purchase);
+    const forward = await forwardOf(issuer, purchase);
+    const reversal: Msg = {
+      ...tx('0400', { pan: purchase['pan'] as string, amount: 250 }),
+      orig: { stan: purchase['stan'], time: purchase['time'] },
+    };
+    acquirer.send(reversal);
+    issuer.send({ mti: '0210', id: forward['id'], rc: '00', authCode: 'ISS888' });
+    expect(await acquirer.nextMessage(byId(purchase['id']))).toMatchObject({ rc: '00', authCode: 'ISS888' });
+    // Never 25 for having come early: it reverses the approval, and the issuer is told.
+    expect(await acquirer.nextMessage(byId(reversal['id']))).toMatchObject({ mti: '0410', rc: '00' });
+    expect((await advicesOf('iss-fwd')).filter((a) => a.stan === reversal['stan'])).toEqual([
+      expect.objectContaining({ mti: '0420', origStan: purchase['stan'] }),
+    ]);
   });
 });

@@ -35,6 +35,7 @@ class Card {
       rrnHead: `RRN${String(stan).padStart(9, '0')}`,
       rrnTail: -1,
       waiters: [stan],
+      after: [],
     };
     const ctx: DecideContext = {
       nowMs,

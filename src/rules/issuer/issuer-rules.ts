@@ -12,7 +12,12 @@ import type {
 import type { LedgerEffect } from '../../runtime/effects.js';
 import type { RecordIndex } from '../../runtime/records/record-index.js';
 import { StoredResponse } from '../../runtime/records/stored-response.js';
-import { type OriginalState, responseOf, type TxnRecord } from '../../runtime/records/txn-record.js';
+import {
+  type OriginalState,
+  responseOf,
+  sideRecord,
+  type TxnRecord,
+} from '../../runtime/records/txn-record.js';
 import type { IssuerOutcome } from '../../runtime/worker/worker-protocol.js';
 import { codeString } from '../../util/code-source.js';
 
@@ -23,6 +28,9 @@ import { codeString } from '../../util/code-source.js';
  * Pure and synchronous, like the on-us rules; the runtime keeps the pending
  * forwards and persists what these return before any answer leaves.
  */
+
+/** A transaction on an issuer route as its record, effects and advices name it. */
+type RoutedTxn = Pick<PendingForward, 'issuer' | 'req' | 'rrnHead' | 'rrnTail'>;
 
 /** The content a duplicate must repeat to be one (section 3): class, amount, currency, proc. */
 function sameContent(
@@ -44,15 +52,22 @@ function switchAnswer(rc: string, ctx: DecideContext): StoredResponse {
 
 /**
  * A transaction on an issuer route: the answer the switch gives itself (a
- * duplicate's original answer, 94 for a duplicate key with other content,
- * 91 for what cannot be forwarded yet), or `forward` (new) or `wait` (a
- * copy of a transaction with the issuer now: it gets that one's answer).
+ * duplicate's original answer, 94 for a duplicate key with other content;
+ * a completion or reversal, which the switch answers and the issuer learns
+ * of by advice), or `forward` (new), or `wait` (a copy of a transaction
+ * with the issuer now: it gets that one's answer), or `waitOriginal` (a
+ * completion or reversal whose original is with the issuer now: decided
+ * once that one is).
  */
 export function routeTransaction(
   records: RecordIndex,
+  standIn: StandInDay | undefined,
   pending: PendingForward | undefined,
+  originalPending: PendingForward | undefined,
+  issuer: string,
   req: TxnRequest,
   ctx: DecideContext,
+  sink: DecisionSink,
 ): RouteDecision {
   const existing = records.find(ctx.institution, req.stan, req.time);
   if (existing !== undefined && !existing.tombstone) {
@@ -61,9 +76,131 @@ export function routeTransaction(
   if (pending !== undefined) {
     return sameContent(pending.req, req) ? 'wait' : switchAnswer(RC.duplicateMismatch, ctx);
   }
-  // Completions and reversals reach the issuer as advices, which come with store-and-forward.
-  if (req.txnClass === '0220' || req.txnClass === '0400') return switchAnswer(RC.issuerUnavailable, ctx);
-  return 'forward';
+  if (req.txnClass === '0100' || req.txnClass === '0200') {
+    // 05: an earlier reversal named this key before it arrived (the switch answers it, as section 3 says).
+    if (existing?.tombstone === true) return own(records, issuer, req, RC.doNotHonour, ctx, sink);
+    return 'forward';
+  }
+  if (originalPending !== undefined) return 'waitOriginal';
+  return req.txnClass === '0220'
+    ? complete(records, issuer, req, ctx, sink)
+    : reverse(records, standIn, issuer, req, ctx, sink);
+}
+
+/** A completion of an issuer-approved authorization: answered here, the issuer told by a 0220 advice. */
+function complete(
+  records: RecordIndex,
+  issuer: string,
+  req: TxnRequest,
+  ctx: DecideContext,
+  sink: DecisionSink,
+): StoredResponse {
+  const original = records.find(ctx.institution, req.origStan, req.origTime);
+  if (original === undefined || original.tombstone)
+    return own(records, issuer, req, RC.originalNotFound, ctx, sink);
+  if (
+    original.txnClass !== '0100' ||
+    original.proc === '31' ||
+    original.state !== 'open' ||
+    original.reversedRc !== undefined
+  ) {
+    return own(records, issuer, req, RC.invalidTransaction, ctx, sink);
+  }
+  if (req.amount === 0 || req.amount > original.approvedAmount)
+    return own(records, issuer, req, RC.invalidAmount, ctx, sink);
+  const response = own(records, issuer, req, RC.approved, ctx, sink);
+  const txn: RoutedTxn = { issuer, req, rrnHead: response.rrnHead, rrnTail: response.rrnTail };
+  original.state = 'completed';
+  original.postedAmount = req.amount;
+  records.set(original);
+  sink.record(original);
+  sink.effect(issuerEffect('complete', req.amount, txn, original, ctx));
+  sink.effect(issuerEffect('release', original.approvedAmount, txn, original, ctx));
+  sink.advice?.(adviceOf(txn, '0220', ctx, undefined, undefined, original));
+  return response;
+}
+
+/**
+ * A reversal on an issuer route: answered here, the issuer told by a 0420
+ * advice. One whose original the switch does not know (the switch may have
+ * died while the issuer held it) gets 25 and still queues a 0420, so the
+ * issuer can release what it may have approved; the key is remembered, so
+ * the original arriving later is declined 05.
+ */
+function reverse(
+  records: RecordIndex,
+  standIn: StandInDay | undefined,
+  issuer: string,
+  req: TxnRequest,
+  ctx: DecideContext,
+  sink: DecisionSink,
+): StoredResponse {
+  const original = records.find(ctx.institution, req.origStan, req.origTime);
+  if (original === undefined || original.tombstone) {
+    if (original === undefined) {
+      const tombstone = sideRecord({
+        key: { institution: ctx.institution, stan: req.origStan, time: req.origTime, refKey: undefined },
+        tombstone: true,
+        amount: 0,
+        currency: req.currency,
+        response: StoredResponse.of({ rc: RC.doNotHonour, rrn: '' }),
+        atMs: ctx.nowMs,
+      });
+      records.set(tombstone);
+      sink.record(tombstone);
+    }
+    const response = own(records, issuer, req, RC.originalNotFound, ctx, sink);
+    const txn: RoutedTxn = { issuer, req, rrnHead: response.rrnHead, rrnTail: response.rrnTail };
+    sink.advice?.(adviceOf(txn, '0420', ctx, undefined, undefined, { stan: req.origStan, time: req.origTime }));
+    return response;
+  }
+  if (original.reversedRc !== undefined) return own(records, issuer, req, original.reversedRc, ctx, sink);
+  if (original.txnClass !== '0100' && original.txnClass !== '0200')
+    return own(records, issuer, req, RC.invalidTransaction, ctx, sink);
+  if (original.proc === '31' || original.state === 'expired')
+    return own(records, issuer, req, RC.invalidTransaction, ctx, sink);
+  if (original.state === 'declined') {
+    original.reversedRc = RC.approved;
+    records.set(original);
+    sink.record(original);
+    return own(records, issuer, req, RC.approved, ctx, sink);
+  }
+  if (req.amount !== original.approvedAmount) return own(records, issuer, req, RC.invalidAmount, ctx, sink);
+  const response = own(records, issuer, req, RC.approved, ctx, sink);
+  const txn: RoutedTxn = { issuer, req, rrnHead: response.rrnHead, rrnTail: response.rrnTail };
+  if (original.txnClass === '0200' && original.proc === '20') {
+    sink.effect(issuerEffect('debit', original.postedAmount, txn, original, ctx));
+  } else if (original.state === 'open') {
+    sink.effect(issuerEffect('release', original.approvedAmount, txn, original, ctx));
+  } else {
+    sink.effect(issuerEffect('credit', original.postedAmount, txn, original, ctx));
+  }
+  // A reversed stand-in gives its amount back to the day's stand-in total, if it was today's.
+  if (
+    original.authHead?.startsWith(STAND_IN_AUTH_PREFIX) === true &&
+    standIn?.day === utcDay(original.atMs)
+  ) {
+    sink.standIn?.(standIn.day, Math.max(0, standIn.amount - original.approvedAmount));
+  }
+  original.reversedRc = RC.approved;
+  records.set(original);
+  sink.record(original);
+  sink.advice?.(adviceOf(txn, '0420', ctx, undefined, undefined, original));
+  return response;
+}
+
+/** The switch's own answer to a completion or reversal (or a 05): its record, with a new rrn. */
+function own(
+  records: RecordIndex,
+  issuer: string,
+  req: TxnRequest,
+  rc: string,
+  ctx: DecideContext,
+  sink: DecisionSink,
+): StoredResponse {
+  ctx.rrns.next(ctx.nowMs);
+  const txn: RoutedTxn = { issuer, req, rrnHead: ctx.rrns.head, rrnTail: ctx.rrns.tail };
+  return finish(records, txn, rc, undefined, undefined, undefined, ctx, sink, false);
 }
 
 /**
@@ -101,12 +238,14 @@ export function settleForward(
     const authCode = `${STAND_IN_AUTH_PREFIX}${codeString(ctx.authCodes.head, ctx.authCodes.tail).slice(1)}`;
     sink.standIn?.(day, usedToday + req.amount);
     const response = finish(records, pending, RC.approved, authCode, req.amount, undefined, ctx, sink);
-    sink.advice?.(adviceOf(pending, req.txnClass === '0100' ? '0120' : '0220', ctx, authCode, req.amount));
+    sink.advice?.(
+      adviceOf(pending, req.txnClass === '0100' ? '0120' : '0220', ctx, authCode, req.amount, undefined),
+    );
     return response;
   }
   const response = finish(records, pending, RC.issuerUnavailable, undefined, undefined, undefined, ctx, sink);
   // The issuer may have approved what it never answered: it is told to release it. Not sent: nothing to release.
-  if (outcome.k === 'timeout') sink.advice?.(adviceOf(pending, '0420', ctx, undefined, undefined));
+  if (outcome.k === 'timeout') sink.advice?.(adviceOf(pending, '0420', ctx, undefined, undefined, undefined));
   return response;
 }
 
@@ -115,14 +254,18 @@ const STAND_IN_AUTH_PREFIX = 'S';
 
 /** An advice about the pending forward's transaction; a 0420 names it as its original (same stan and time). */
 function adviceOf(
-  pending: PendingForward,
+  pending: RoutedTxn,
   mti: '0120' | '0220' | '0420',
   ctx: DecideContext,
   authCode: string | undefined,
   approvedAmount: number | undefined,
+  /** The completed or reversed transaction; undefined for a 0420 the switch makes of the request itself. */
+  original: { readonly stan: number; readonly time: number } | undefined,
 ): AdviceOrder {
   const { req } = pending;
   const rrn = codeString(pending.rrnHead, pending.rrnTail);
+  const orig =
+    mti === '0120' ? undefined : mti === '0220' && original === undefined ? undefined : (original ?? req);
   return {
     issuer: pending.issuer,
     pan: req.pan,
@@ -140,22 +283,23 @@ function adviceOf(
     rrn,
     authCode,
     approvedAmount,
-    origStan: mti === '0420' ? req.stan : undefined,
-    origTime: mti === '0420' ? req.time : undefined,
+    origStan: orig?.stan,
+    origTime: orig?.time,
     atMs: ctx.nowMs,
   };
 }
 
-/** The record, the journal effect of an approval, and the response. */
+/** The record, the journal effect of an approved original (`original`: a forwarded 0100/0200), and the response. */
 function finish(
   records: RecordIndex,
-  pending: PendingForward,
+  pending: RoutedTxn,
   rc: string,
   authCode: string | undefined,
   amount: number | undefined,
   balance: number | undefined,
   ctx: DecideContext,
   sink: DecisionSink,
+  isOriginal = true,
 ): StoredResponse {
   const { req } = pending;
   const approved = rc === RC.approved || rc === RC.partial;
@@ -172,7 +316,8 @@ function finish(
   );
   const inquiry = req.proc === '31';
   let state: OriginalState = 'declined';
-  if (approved) state = inquiry ? 'none' : req.txnClass === '0100' ? 'open' : 'posted';
+  if (approved && isOriginal) state = inquiry ? 'none' : req.txnClass === '0100' ? 'open' : 'posted';
+  if (!isOriginal) state = 'none';
   const record: TxnRecord = {
     institution: ctx.institution,
     stan: req.stan,
@@ -192,7 +337,7 @@ function finish(
     respBalance: response.balance,
     error: undefined,
     state,
-    approvedAmount,
+    approvedAmount: isOriginal ? approvedAmount : 0,
     postedAmount: state === 'posted' ? approvedAmount : 0,
     reversedRc: undefined,
     countedDay: 0,
@@ -205,7 +350,7 @@ function finish(
   records.set(record);
   sink.record(record);
   if (state === 'open' || state === 'posted') {
-    sink.effect(issuerEffect(effectKindOf(req), approvedAmount, pending, ctx));
+    sink.effect(issuerEffect(effectKindOf(req), approvedAmount, pending, undefined, ctx));
   }
   return response;
 }
@@ -219,7 +364,8 @@ function effectKindOf(req: TxnRequest): LedgerEffect['kind'] {
 function issuerEffect(
   kind: LedgerEffect['kind'],
   amount: number,
-  pending: PendingForward,
+  pending: RoutedTxn,
+  original: TxnRecord | undefined,
   ctx: DecideContext,
 ): LedgerEffect {
   const { req } = pending;
@@ -232,8 +378,8 @@ function issuerEffect(
     stan: req.stan,
     time: req.time,
     refKey: undefined,
-    original: undefined,
-    proc: req.proc as Proc,
+    original,
+    proc: (original?.proc || req.proc) as Proc,
     currency: req.currency,
     atMs: ctx.nowMs,
     rrnHead: pending.rrnHead,

@@ -56,14 +56,20 @@ export interface ActorRules {
    * A transaction on an issuer route (docs/issuers.md): the switch's own
    * answer, or `forward` (new: the runtime keeps it pending and the main
    * thread sends it), or `wait` (a copy of the pending forward under its
-   * key: it gets that one's answer). `pending` is the forward under the
-   * request's key, if one is with the issuer now.
+   * key: it gets that one's answer), or `waitOriginal` (a completion or
+   * reversal whose original is with the issuer: run again once it is
+   * settled). `pending` and `originalPending` are the forwards under the
+   * request's key and its original's, if with the issuer now.
    */
   route(
     records: RecordIndex,
+    standIn: StandInDay | undefined,
     pending: PendingForward | undefined,
+    originalPending: PendingForward | undefined,
+    issuer: string,
     req: TxnRequest,
     ctx: DecideContext,
+    sink: DecisionSink,
   ): RouteDecision;
   /** What became of a pending forward: its record and effects through the sink; the response. */
   settle(
@@ -76,7 +82,7 @@ export interface ActorRules {
   ): StoredResponse;
 }
 
-export type RouteDecision = StoredResponse | 'forward' | 'wait';
+export type RouteDecision = StoredResponse | 'forward' | 'wait' | 'waitOriginal';
 
 /** What a decision reads besides the account: the batch's clock and the owner's code generators. */
 export interface DecideContext {

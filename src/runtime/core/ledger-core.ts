@@ -495,9 +495,29 @@ export class LedgerCore {
     const ctx = this.decideCtx;
     ctx.nowMs = nowMs;
     ctx.institution = item.institution;
-    const decision = this.o.rules.route(actor.records, pending, item.req, ctx);
+    const original =
+      item.req.txnClass === '0220' || item.req.txnClass === '0400'
+        ? actor.forwards?.get(recordKey(item.institution, item.req.origStan, item.req.origTime))
+        : undefined;
+    const sink = this.sink;
+    sink.actor = actor;
+    sink.batch = batch;
+    const decision = this.o.rules.route(
+      actor.records,
+      actor.standIn,
+      pending,
+      original,
+      issuer,
+      item.req,
+      ctx,
+      sink,
+    );
     if (decision === 'wait') {
       pending!.waiters.push(item.seq);
+      return;
+    }
+    if (decision === 'waitOriginal') {
+      original!.after.push(item);
       return;
     }
     if (decision !== 'forward') {
@@ -511,6 +531,7 @@ export class LedgerCore {
       rrnHead: ctx.rrns.head,
       rrnTail: ctx.rrns.tail,
       waiters: [item.seq],
+      after: [],
     };
     actor.forwards ??= new Map();
     actor.forwards.set(key, forward);
@@ -560,6 +581,8 @@ export class LedgerCore {
     batch.join(actor);
     for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
     batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
+    // Completions and reversals that waited for this one's outcome: decided now, in this batch.
+    for (const waiting of pending.after) this.run(actor, waiting, nowMs);
   }
 
   /**
@@ -670,6 +693,7 @@ export class LedgerCore {
     actor.forwards = undefined;
     this.forwarding -= forwards.size;
     for (const pending of forwards.values()) {
+      this.o.post(pending.after.map((item) => this.failures.forItem(item)));
       this.o.post(
         pending.waiters.map((seq) => ({
           seq,

@@ -1,4 +1,5 @@
 import type { TxnRequest } from '../../protocol/request.js';
+import type { WorkItem } from '../worker/worker-protocol.js';
 
 /**
  * A transaction with its issuer, kept by the actor in memory only (a
@@ -12,6 +13,8 @@ export interface PendingForward {
   readonly rrnHead: string;
   readonly rrnTail: number;
   readonly waiters: number[];
+  /** Completions and reversals of it that arrived meanwhile: run once it is settled. */
+  readonly after: WorkItem[];
 }
 
 /** A PAN's stand-in approvals of one UTC day (docs/protocol.md section 4's `dailyMax` counts them). */
