@@ -65,6 +65,10 @@ export class Connection implements WireEvents, RegisteredConnection {
     return this.session.identity?.institution;
   }
 
+  get remote(): string {
+    return this.wire.remote;
+  }
+
   get inflightCount(): number {
     return this.inflight;
   }
@@ -175,7 +179,7 @@ export class Connection implements WireEvents, RegisteredConnection {
     this.beginClosing();
   }
 
-  /** Closes at once (sign-on timeout, dead peer, institution removed). */
+  /** Closes at once (sign-on timeout, dead peer). */
   closeNow(): void {
     this.closing = true;
     this.flushOutboxNow();
