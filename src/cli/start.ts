@@ -41,7 +41,7 @@ export async function runStart(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.log.level);
   let sw: Switch;
   try {
-    sw = await Switch.start(config, log);
+    sw = await Switch.start(config, configPath, log);
   } catch (error) {
     const code = startFailureCode(error);
     if (code === 'SWITCHYARD_START_FAILED') log.error('start failed', { error });
@@ -69,11 +69,14 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // SIGHUP re-reads the data keys (docs/security.md); routes and institutions join it with issue 17.
+    // SIGHUP re-reads the data keys (docs/security.md), then routes and institutions
+    // (docs/protocol.md section 4): two reloads, one after the other, each logging its outcome.
     process.on('SIGHUP', () => {
-      log.info('SIGHUP: reloading keys');
+      log.info('SIGHUP: reloading the data keys and the config');
       // Never rejects: a refused reload is logged, and the keys in use stay.
       void sw.reloadKeys();
+      // Rejects only on a bug, already logged; a refused file is an outcome, logged too.
+      sw.reloadConfig('SIGHUP').catch(() => {});
     });
   });
 }
