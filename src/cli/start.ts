@@ -48,8 +48,6 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     return refuse(code, `${PREFIX[code] ?? ''}${message}`);
   }
-  log.info('switch ready', { switchId: config.switchId, listen: sw.bound, config: configPath });
-
   return new Promise<number>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -78,6 +76,9 @@ export async function runStart(argv: readonly string[]): Promise<number> {
       // Rejects only on a bug, already logged; a refused file is an outcome, logged too.
       sw.reloadConfig('SIGHUP').catch(() => {});
     });
+    // Only now: a supervisor (or a test) that signals as soon as it reads this line must find
+    // the handlers in place, or SIGHUP's default action would end the switch.
+    log.info('switch ready', { switchId: config.switchId, listen: sw.bound, config: configPath });
   });
 }
 
