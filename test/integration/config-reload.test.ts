@@ -11,10 +11,11 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SwitchConfig } from '../../src/config/types.js';
-import { admin, at, ClientPool, type HttpAnswer } from '../helpers/harness.js';
+import { admin, at, ClientPool, endpoint, type HttpAnswer } from '../helpers/harness.js';
 import { byId, echo, makePan, tx } from '../helpers/messages.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import type { RawClient } from '../helpers/raw-client.js';
+import { runCli } from '../helpers/restartable.js';
 import { type Institution, institutionEntry, makeInstitution, signOn } from '../helpers/signon.js';
 import { type StartOptions, type SwitchProcess, startSwitch } from '../helpers/switch-process.js';
 import type { Msg } from '../helpers/wire.js';
@@ -397,5 +398,34 @@ describe('reloads at the same time', () => {
       .filter((msg) => begins.has(msg) || ends.has(msg))
       .map((msg) => (begins.has(msg) ? 'begin' : 'end'));
     expect(kinds).toEqual(Array.from({ length: 5 }, () => ['begin', 'end']).flat());
+  });
+});
+
+describe('switchyard config reload', () => {
+  it('calls POST /config/reload: the answer as JSON, or every problem and exit 1', async () => {
+    const sw = await start();
+    const { host, port } = endpoint(sw, 'admin');
+    const target = ['--admin', `http://${host}:${port}`, '--token', TOKEN];
+    rewrite(sw, (config) => ({ ...config, routes: [] }));
+    const good = await runCli(['config', 'reload', ...target]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(JSON.parse(good.stdout)).toEqual({
+      routes: 0,
+      institutions: 3,
+      needsRestart: [],
+      sessionsClosed: 0,
+    });
+
+    rewrite(sw, (config) => ({
+      ...config,
+      routes: [{ prefix: '4', issuer: 'nobody' }],
+      heartbeatMs: 'soon',
+    }));
+    const bad = await runCli(['config', 'reload', ...target]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^switchyard config reload: SWITCHYARD_ADMIN_ERROR: 400 invalid_config: /);
+    expect(bad.stderr).toContain('routes[0].issuer: must be "local" or the id of an institution');
+    expect(bad.stderr).toContain('heartbeatMs: must be an integer, got string');
   });
 });
