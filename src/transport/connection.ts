@@ -174,7 +174,7 @@ export class Connection implements WireEvents, RegisteredConnection {
     }
   }
 
-  /** Graceful close for shutdown: stop reading, answer what is owed, then close. */
+  /** Graceful close (shutdown; a reload that ends this session): stop reading, answer what is owed, then close. */
   closeGracefully(): void {
     this.beginClosing();
   }
