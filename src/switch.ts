@@ -1,12 +1,14 @@
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
 import { registerAccountRoutes } from './admin/account-routes.js';
 import { AdminServer } from './admin/admin-server.js';
+import { registerConfigRoutes } from './admin/config-routes.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
 import { decodePayload } from './codec/codec.js';
+import { type ConfigReloadOutcome, readReloadedConfig } from './config/reload.js';
 import type { SwitchConfig } from './config/types.js';
-import { RouteTable } from './engine/route-table.js';
 import { Router } from './engine/router.js';
 import { SwitchyardError } from './errors/switchyard-error.js';
 import { HoldExpiry } from './jobs/hold-expiry.js';
@@ -29,7 +31,6 @@ import { keyFileText } from './security/key-file.js';
 import { retiredKeys, retiredWhileCurrent, retiresAny } from './security/key-retirement.js';
 import { type LoadedKeys, loadKeys } from './security/key-source.js';
 import { ShardHash } from './security/shard-hash.js';
-import { Authenticator } from './session/authenticator.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type KeySpace, keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
@@ -40,6 +41,7 @@ import type { ConnectionContext } from './transport/connection-context.js';
 import { ConnectionRegistry } from './transport/connection-registry.js';
 import { FlushScheduler } from './transport/flush-scheduler.js';
 import { type BoundAddress, type Listener, listenTcp, listenWs } from './transport/listeners.js';
+import { LiveRouting } from './transport/live-routing.js';
 import type { TcpWire } from './transport/tcp-wire.js';
 import type { WsWire } from './transport/ws-wire.js';
 
@@ -73,8 +75,13 @@ export class Switch {
   private holdExpiry: HoldExpiry | undefined;
   private recordSweep: RecordSweep | undefined;
   private keyRotation: KeyRotation | undefined;
-  /** Reloads run one after another: each compares the new file with the one the last applied. */
-  private reloading: Promise<boolean> = Promise.resolve(true);
+  /**
+   * Reloads (keys and config, SIGHUP and POST /config/reload alike) run one
+   * after another: each compares the new file with what the last applied.
+   */
+  private reloading: Promise<unknown> = Promise.resolve();
+  /** The routes and institutions in force: from the config at start, swapped whole by reloadConfig(). */
+  private routing: LiveRouting | undefined;
   private readonly keys: KeySpace = keySpace();
   private jobsRedis: RedisClient | undefined;
   private registry: ConnectionRegistry;
@@ -82,15 +89,21 @@ export class Switch {
   private stopping: Promise<void> | undefined;
   readonly bound: BoundListeners = {};
 
+  /**
+   * `config` is the file's config at start; its settings other than routes
+   * and institutions stay in force until a restart. `configFile` is where
+   * a reload reads the new routes and institutions.
+   */
   private constructor(
     readonly config: SwitchConfig,
+    private readonly configFile: string,
     private readonly log: Logger,
   ) {
     this.registry = new ConnectionRegistry(config.heartbeatMs);
   }
 
-  static async start(config: SwitchConfig, log: Logger): Promise<Switch> {
-    const sw = new Switch(config, log);
+  static async start(config: SwitchConfig, configFile: string, log: Logger): Promise<Switch> {
+    const sw = new Switch(config, resolve(configFile), log);
     try {
       await sw.startParts();
     } catch (error) {
@@ -156,7 +169,9 @@ export class Switch {
       links: this.registry,
       settle: (order, outcome) => this.engine?.issuerAnswer(order, outcome),
       timeoutMs: config.issuerTimeoutMs,
-      standInOf: (issuer) => config.institutions.find((i) => i.id === issuer)?.standIn,
+      // The limits in force: a config reload replaces them for the next decision.
+      standInOf: (issuer) =>
+        (this.routing?.institutions ?? config.institutions).find((i) => i.id === issuer)?.standIn,
       acknowledge: (issuer, mti, id) => this.advices.get(issuer)?.acknowledge(mti, id),
       ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
     });
@@ -222,8 +237,8 @@ export class Switch {
     // Enqueues the jobs the key file calls for (none when it holds one key of each kind).
     await this.keyRotation.start();
 
-    const routes = new RouteTable(config.routes);
-    const authenticator = new Authenticator(config.institutions);
+    const routing = new LiveRouting(config, this.registry, log);
+    this.routing = routing;
     const ctx: ConnectionContext = {
       config,
       log,
@@ -233,8 +248,8 @@ export class Switch {
       flushScheduler: new FlushScheduler(),
       rrn,
       decode: decodePayload,
-      routes: () => routes,
-      authenticator: () => authenticator,
+      routes: () => routing.routes,
+      authenticator: () => routing.authenticator,
     };
 
     if (config.listen.admin !== undefined) {
@@ -251,6 +266,7 @@ export class Switch {
         currentKeys: () => this.currentKeys(),
         rotation: this.keyRotation,
       });
+      registerConfigRoutes(this.admin, () => this.reloadConfig('POST /config/reload'));
       this.bound.admin = await this.admin.start();
     }
 
@@ -270,22 +286,7 @@ export class Switch {
       this.listeners.push(listener);
       this.bound.ws = listener.address;
     }
-    // Each issuer's advices, delivered by whichever switch holds its lease (docs/issuers.md).
-    const redisForAdvices = this.redis;
-    for (const institution of config.institutions) {
-      if (institution.role !== 'issuer') continue;
-      const delivery = new AdviceDelivery({
-        issuer: institution.id,
-        redis: redisForAdvices,
-        keys,
-        links: this.registry,
-        refs: () => this.accountRefs(),
-        repeatAfterMs: config.issuerTimeoutMs,
-        log,
-      });
-      this.advices.set(institution.id, delivery);
-      delivery.start();
-    }
+    this.startAdviceDeliveries(config.institutions);
     this.registry.startHeartbeat();
     this.listening = true;
   }
@@ -300,11 +301,11 @@ export class Switch {
    * protects could not be read or found after it.
    */
   reloadKeys(): Promise<boolean> {
-    this.reloading = this.reloading.then(() => this.reloadKeysNow());
-    return this.reloading;
+    return this.afterOtherReloads(() => this.reloadKeysNow());
   }
 
   private async reloadKeysNow(): Promise<boolean> {
+    this.log.info('reloading the data keys');
     try {
       const before = this.currentKeys();
       const next = this.loadDataKeys().keys;
@@ -341,6 +342,69 @@ export class Switch {
     }
   }
 
+  /**
+   * Re-reads routes and institutions from the config file (SIGHUP, POST
+   * /config/reload; docs/protocol.md section 4), validated by the code start
+   * uses, and swaps them in whole: new transactions route by the new table
+   * and sign-ons check the new keys at once; sessions of institutions no
+   * longer configured (or whose role or public key changed) are closed, all
+   * others kept. An unreadable or invalid file is refused with every
+   * problem, and the running config stays. Other settings that differ are
+   * not applied (a warning names them: they take a restart). Never rejects
+   * for a bad file; rejects only on a bug, after logging it.
+   */
+  reloadConfig(trigger: string): Promise<ConfigReloadOutcome> {
+    return this.afterOtherReloads(() => this.reloadConfigNow(trigger));
+  }
+
+  private reloadConfigNow(trigger: string): ConfigReloadOutcome {
+    const { log, configFile } = this;
+    log.info('reloading the config', { trigger, file: configFile });
+    try {
+      const routing = this.routing;
+      if (routing === undefined) throw new Error('config reload before the switch started');
+      const reading = readReloadedConfig(configFile, this.config);
+      if (!reading.ok) {
+        log.error('config reload refused; the running config stays', {
+          file: configFile,
+          problems: reading.problems,
+        });
+        return { ok: false, file: configFile, problems: reading.problems };
+      }
+      const { config: next, needsRestart } = reading;
+      if (needsRestart.length > 0)
+        log.warn('config reload: settings other than routes and institutions take a restart; not applied', {
+          settings: needsRestart,
+        });
+      const sessionsClosed = routing.swap(next);
+      // An issuer new to this config gets its advice delivery; a removed one's keeps its queue.
+      this.startAdviceDeliveries(next.institutions);
+      const outcome = {
+        ok: true,
+        routes: next.routes.length,
+        institutions: next.institutions.length,
+        needsRestart,
+        sessionsClosed,
+      } as const;
+      log.info('config reloaded', {
+        routes: outcome.routes,
+        institutions: outcome.institutions,
+        sessionsClosed,
+      });
+      return outcome;
+    } catch (error) {
+      log.error('config reload failed; the running config stays', { error });
+      throw error;
+    }
+  }
+
+  /** Runs `reload` once every reload asked for before it has ended, whatever their outcome. */
+  private afterOtherReloads<T>(reload: () => T | Promise<T>): Promise<T> {
+    const next = this.reloading.then(reload);
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
   /** The data keys in use (loaded before anything else starts). */
   private currentKeys(): KeyFile {
     if (this.dataKeys === undefined) throw new Error('the data keys are not loaded yet');
@@ -373,6 +437,28 @@ export class Switch {
       return false;
     if (!this.engine.isReady()) return false;
     return pingWithin(this.redis, READY_PING_TIMEOUT_MS);
+  }
+
+  /** Each issuer's advices, delivered by whichever switch holds its lease (docs/issuers.md); once per issuer. */
+  private startAdviceDeliveries(
+    institutions: readonly { readonly id: string; readonly role: string }[],
+  ): void {
+    const redis = this.redis;
+    if (redis === undefined) return;
+    for (const institution of institutions) {
+      if (institution.role !== 'issuer' || this.advices.has(institution.id)) continue;
+      const delivery = new AdviceDelivery({
+        issuer: institution.id,
+        redis,
+        keys: keySpace(),
+        links: this.registry,
+        refs: () => this.accountRefs(),
+        repeatAfterMs: this.config.issuerTimeoutMs,
+        log: this.log,
+      });
+      this.advices.set(institution.id, delivery);
+      delivery.start();
+    }
   }
 
   /** Refs made with the data keys in use (remade after a reload). */

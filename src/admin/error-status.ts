@@ -13,6 +13,7 @@ export const HTTP_STATUS = {
   method_not_allowed: 405,
   body_too_large: 413,
   internal: 500,
+  invalid_config: 400,
   account_not_found: 404,
   currency_mismatch: 409,
   reference_conflict: 409,

@@ -5,6 +5,8 @@ import { loadConfig } from '../config/load.js';
 import { exitCodeOf } from '../errors/codes.js';
 import { formatError } from '../errors/switchyard-error.js';
 import type { CommandSpec } from '../util/parse-command.js';
+import { answerFailure, callAdmin } from './admin-call.js';
+import { ADMIN_TARGET_OPTIONS, ADMIN_TARGET_USAGE, resolveAdminTarget } from './admin-target.js';
 import { dispatch } from './dispatch.js';
 import { CliFailure, EXIT_OK, printError, runCommand } from './run-command.js';
 
@@ -13,6 +15,7 @@ const CONFIG_SPEC: CommandSpec = {
   usage: `usage: switchyard config <command>
 
   check FILE              validate FILE exactly as start does, without starting
+  reload [options]        make a running switch re-read its routes and institutions
   table [--short] [--update FILE]
                           print the configuration table (markdown) generated from the
                           settings, or rewrite it in FILE between its markers
@@ -31,6 +34,25 @@ Validates FILE exactly as \`switchyard start\` does, without starting: prints
 `,
   options: { help: 'boolean' },
   positionals: ['FILE'],
+};
+
+/** A reload reads one file and swaps two tables: it answers in milliseconds unless another reload runs. */
+const RELOAD_CALL_TIMEOUT_MS = 30_000;
+
+const RELOAD_SPEC: CommandSpec = {
+  name: 'switchyard config reload',
+  usage: `usage: switchyard config reload [options]
+
+Makes a running switch re-read routes and institutions from the config file
+it was started with (POST /config/reload; SIGHUP does the same and also
+re-reads the data keys). Prints the answer as JSON: the counts now in force,
+the settings that differ but take a restart, the sessions closed. A file the
+switch cannot use is refused with every problem (exit 1), and the switch
+keeps its running config.
+
+${ADMIN_TARGET_USAGE}  --help             this text
+`,
+  options: { ...ADMIN_TARGET_OPTIONS, help: 'boolean' },
 };
 
 const TABLE_SPEC: CommandSpec = {
@@ -60,6 +82,17 @@ function runCheck(argv: readonly string[]): Promise<number> {
       return exitCodeOf('SWITCHYARD_CONFIG_CHECK_FAILED');
     }
     process.stdout.write(`${file}: ok\n`);
+    return EXIT_OK;
+  });
+}
+
+function runReload(argv: readonly string[]): Promise<number> {
+  return runCommand(RELOAD_SPEC, argv, async (args) => {
+    const answer = await callAdmin(resolveAdminTarget(args), 'POST', '/config/reload', {
+      timeoutMs: RELOAD_CALL_TIMEOUT_MS,
+    });
+    if (!answer.ok) throw answerFailure(answer);
+    process.stdout.write(`${JSON.stringify(JSON.parse(answer.text), null, 2)}\n`);
     return EXIT_OK;
   });
 }
@@ -95,7 +128,11 @@ function runTable(argv: readonly string[]): Promise<number> {
   });
 }
 
-/** `switchyard config check FILE | table [--update FILE]` */
+/** `switchyard config check FILE | reload [options] | table [--update FILE]` */
 export function runConfigCommand(argv: readonly string[]): Promise<number> {
-  return dispatch(CONFIG_SPEC, argv, { check: async () => runCheck, table: async () => runTable });
+  return dispatch(CONFIG_SPEC, argv, {
+    check: async () => runCheck,
+    reload: async () => runReload,
+    table: async () => runTable,
+  });
 }

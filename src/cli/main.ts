@@ -18,6 +18,7 @@ const MAIN_SPEC: CommandSpec = {
   accounts put PAN [options]   create an account, or set its status and limits
   accounts adjust PAN [opts]   credit or debit an account
   config check FILE            check a config file without starting the switch
+  config reload [options]      make a running switch re-read routes and institutions
   --version                    print the version
   --help                       this text
 

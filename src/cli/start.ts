@@ -41,15 +41,13 @@ export async function runStart(argv: readonly string[]): Promise<number> {
   const log = createLogger(config.log.level);
   let sw: Switch;
   try {
-    sw = await Switch.start(config, log);
+    sw = await Switch.start(config, configPath, log);
   } catch (error) {
     const code = startFailureCode(error);
     if (code === 'SWITCHYARD_START_FAILED') log.error('start failed', { error });
     const message = error instanceof Error ? error.message : String(error);
     return refuse(code, `${PREFIX[code] ?? ''}${message}`);
   }
-  log.info('switch ready', { switchId: config.switchId, listen: sw.bound, config: configPath });
-
   return new Promise<number>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -69,12 +67,18 @@ export async function runStart(argv: readonly string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // SIGHUP re-reads the data keys (docs/security.md); routes and institutions join it with issue 17.
+    // SIGHUP re-reads the data keys (docs/security.md), then routes and institutions
+    // (docs/protocol.md section 4): two reloads, one after the other, each logging its outcome.
     process.on('SIGHUP', () => {
-      log.info('SIGHUP: reloading keys');
+      log.info('SIGHUP: reloading the data keys and the config');
       // Never rejects: a refused reload is logged, and the keys in use stay.
       void sw.reloadKeys();
+      // Rejects only on a bug, already logged; a refused file is an outcome, logged too.
+      sw.reloadConfig('SIGHUP').catch(() => {});
     });
+    // Only now: a supervisor (or a test) that signals as soon as it reads this line must find
+    // the handlers in place, or SIGHUP's default action would end the switch.
+    log.info('switch ready', { switchId: config.switchId, listen: sw.bound, config: configPath });
   });
 }
 

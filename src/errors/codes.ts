@@ -36,6 +36,8 @@ export const ERRORS = {
   invalid_request: { surface: 'admin' },
   body_too_large: { surface: 'admin' },
   internal: { surface: 'admin' },
+  // POST /config/reload: the file cannot be read, is not JSON, or has problems (all listed).
+  invalid_config: { surface: 'admin' },
 
   // ---- ledger outcomes of account calls (src/rules/onus/admin-ops.ts, src/runtime)
   account_not_found: { surface: 'ledger' },

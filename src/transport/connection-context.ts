@@ -10,6 +10,7 @@ import type { FlushScheduler } from './flush-scheduler.js';
 
 /** What every connection shares. Routes and keys are getters: a config reload swaps them under live connections. */
 export interface ConnectionContext {
+  /** The config at start: its routes and institutions are not the ones in force after a reload (use the getters). */
   readonly config: SwitchConfig;
   readonly log: Logger;
   readonly engine: SwitchEngine;

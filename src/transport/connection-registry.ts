@@ -6,7 +6,10 @@ import type { IssuerLink, IssuerLinks } from '../protocol/txn-context.js';
 /** What the registry needs of a connection (Connection implements it; the registry needs no more). */
 export interface RegisteredConnection extends IssuerLink {
   readonly role: Role | undefined;
+  /** The signed-on institution (a config reload closes those no longer configured). */
   readonly institution: string | undefined;
+  /** The peer's address, for the log. */
+  readonly remote: string;
   heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void;
   closeGracefully(): void;
   closeNow(): void;

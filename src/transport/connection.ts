@@ -65,6 +65,10 @@ export class Connection implements WireEvents, RegisteredConnection {
     return this.session.identity?.institution;
   }
 
+  get remote(): string {
+    return this.wire.remote;
+  }
+
   get inflightCount(): number {
     return this.inflight;
   }
@@ -177,12 +181,12 @@ export class Connection implements WireEvents, RegisteredConnection {
     }
   }
 
-  /** Graceful close for shutdown: stop reading, answer what is owed, then close. */
+  /** Graceful close (shutdown; a reload that ends this session): stop reading, answer what is owed, then close. */
   closeGracefully(): void {
     this.beginClosing();
   }
 
-  /** Closes at once (sign-on timeout, dead peer, institution removed). */
+  /** Closes at once (sign-on timeout, dead peer). */
   closeNow(): void {
     this.closing = true;
     this.flushOutboxNow();

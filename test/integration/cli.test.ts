@@ -29,6 +29,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['accounts', 'adjust'],
   ['config'],
   ['config', 'check'],
+  ['config', 'reload'],
   ['config', 'table'],
   ['keys'],
   ['keys', 'institution'],

@@ -151,7 +151,9 @@ function reverse(
     }
     const response = own(records, issuer, req, RC.originalNotFound, ctx, sink);
     const txn: RoutedTxn = { issuer, req, rrnHead: response.rrnHead, rrnTail: response.rrnTail };
-    sink.advice?.(adviceOf(txn, '0420', ctx, undefined, undefined, { stan: req.origStan, time: req.origTime }));
+    sink.advice?.(
+      adviceOf(txn, '0420', ctx, undefined, undefined, { stan: req.origStan, time: req.origTime }),
+    );
     return response;
   }
   if (original.reversedRc !== undefined) return own(records, issuer, req, original.reversedRc, ctx, sink);
