@@ -124,7 +124,9 @@ export async function runIssuerSim(options: IssuerSimOptions): Promise<IssuerSim
       stop();
       return;
     }
+    // Second Ctrl-C: no more waiting, for scheduled answers or for a sign-off the switch does not answer.
     abortDrain();
+    for (const client of clients) void client.close();
   };
   if (options.handleSigint) process.on('SIGINT', onInterrupt);
   options.signal?.addEventListener('abort', stop);
