@@ -13,6 +13,7 @@ const MAIN_SPEC: CommandSpec = {
   keygen                       print a new Ed25519 key pair (base64) for an institution
   keys <command>               institution key pairs and the data key file (keys --help)
   sim acquirer [options]       drive traffic as an acquirer host
+  sim issuer [options]         answer forwarded traffic as an issuer host
   accounts seed [options]      create the simulator's accounts in bulk
   accounts get PAN             print an account
   accounts put PAN [options]   create an account, or set its status and limits

@@ -1,5 +1,6 @@
 import { RC } from '../protocol/rc.js';
 import { parseSimArgs, runAcquirerSim, type SimSummary } from '../sim/acquirer.js';
+import { parseIssuerSimArgs, runIssuerSim } from '../sim/issuer.js';
 import { formatRcCounts } from '../sim/stats.js';
 import type { CommandSpec } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
@@ -13,11 +14,13 @@ const SIM_SPEC: CommandSpec = {
 Load simulators that talk to a running switch over the wire protocol.
 
   acquirer    drive transactions as an acquirer host (switchyard sim acquirer --help for options)
+  issuer      answer forwarded transactions as an issuer host (switchyard sim issuer --help for options)
 `,
   options: {},
 };
 
 const ACQUIRER_COMMAND = 'switchyard sim acquirer';
+const ISSUER_COMMAND = 'switchyard sim issuer';
 
 /** Approvals: full (00) and partial (10); any other rc is a decline or an error. */
 function approvedCount(summary: SimSummary): number {
@@ -51,7 +54,26 @@ function runAcquirer(argv: readonly string[]): Promise<number> {
   });
 }
 
+/**
+ * `switchyard sim issuer ...`: exit 0 after a run, whatever it received (an
+ * issuer that no acquirer sent anything to has not failed); 1 when the switch
+ * cannot be reached or refuses the sign-on, at start or on a reconnect; 2 for
+ * a bad command line.
+ */
+function runIssuer(argv: readonly string[]): Promise<number> {
+  return guard(ISSUER_COMMAND, async () => {
+    const options = parseIssuerSimArgs(argv);
+    const address = hostPort(options.connection.host, options.connection.port);
+    try {
+      await runIssuerSim(options);
+    } catch (error) {
+      throw connectFailure(error, address) ?? error;
+    }
+    return EXIT_OK;
+  });
+}
+
 /** `switchyard sim <role> ...` */
 export function runSimCommand(argv: readonly string[]): Promise<number> {
-  return dispatch(SIM_SPEC, argv, { acquirer: async () => runAcquirer });
+  return dispatch(SIM_SPEC, argv, { acquirer: async () => runAcquirer, issuer: async () => runIssuer });
 }

@@ -2,7 +2,7 @@ import { backoffDelayMs } from './backoff.js';
 import { Connection } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { ClientError } from './errors.js';
-import type { IncomingRequestHandler, RequestMessage, ResponseMessage } from './messages.js';
+import type { AdviceHandler, IncomingRequestHandler, RequestMessage, ResponseMessage } from './messages.js';
 import { type ResolvedClientOptions, resolveClientOptions, type SwitchClientOptions } from './options.js';
 
 export interface SwitchClientEventMap {
@@ -10,7 +10,7 @@ export interface SwitchClientEventMap {
   reconnect: { readonly attempts: number };
   /** The connection dropped (not on close()/signoff()); its unanswered requests were rejected DISCONNECTED. */
   disconnect: ClientError;
-  /** Background trouble: a failed reconnect attempt, a protocol error, an onRequest handler that threw. */
+  /** Background trouble: a failed reconnect attempt, a protocol error, an onRequest or onAdvice handler that threw. */
   error: Error;
 }
 
@@ -32,7 +32,8 @@ export class SwitchClient {
   private readonly emitter = new TypedEmitter<SwitchClientEventMap>();
   private state: ClientState = 'idle';
   private connection: Connection | undefined;
-  private handler: IncomingRequestHandler | undefined;
+  private requestHandler: IncomingRequestHandler | undefined;
+  private adviceHandler: AdviceHandler | undefined;
   private nextIdValue = 1;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempts = 0;
@@ -70,10 +71,38 @@ export class SwitchClient {
     return this;
   }
 
-  /** Issuer hosts: answers the switch's requests and advices. The answer's mti and id default to the request's. */
+  /**
+   * Issuer hosts: answers the requests the switch forwards (0100, 0200). The
+   * handler's return value is the response; its `mti` and `id` default to
+   * the request's response MTI and id; `null` answers nothing now. A handler
+   * that throws gets the switch an rc 96 answer and an 'error' event.
+   * Without a handler, requests go unanswered (the switch times them out).
+   */
   onRequest(handler: IncomingRequestHandler): this {
-    this.handler = handler;
+    this.requestHandler = handler;
     return this;
+  }
+
+  /**
+   * Issuer hosts: takes the switch's advices (0120/0220/0420 and repeats).
+   * Each is acknowledged (0130/0230/0430, same `id`) once the handler has
+   * returned, unless it threw (the switch repeats it) or the client was made
+   * with `autoAcknowledgeAdvices: false`. Without a handler, advices are
+   * acknowledged unseen (or, with auto-acknowledgment off, ignored).
+   */
+  onAdvice(handler: AdviceHandler): this {
+    this.adviceHandler = handler;
+    return this;
+  }
+
+  /**
+   * Drops the connection as a network failure would (no sign-off): requests
+   * in flight reject DISCONNECTED, a 'disconnect' event follows, and the
+   * client reconnects with back-off unless `reconnect: false`. For failure
+   * drills and simulators; close() or signoff() end a session properly.
+   */
+  dropConnection(): void {
+    if (this.state === 'open') this.connection?.drop();
   }
 
   async connect(): Promise<void> {
@@ -150,7 +179,11 @@ export class SwitchClient {
   private newConnection(): Connection {
     return new Connection(this.options, {
       nextId: () => this.nextIdValue++,
-      requestHandler: () => this.handler,
+      switchMessageHandlers: () => ({
+        request: this.requestHandler,
+        advice: this.adviceHandler,
+        autoAcknowledgeAdvices: this.options.autoAcknowledgeAdvices,
+      }),
       onClosed: (connection, error) => this.onConnectionClosed(connection, error),
       onError: (error) => this.emitter.emit('error', error),
     });

@@ -3,7 +3,6 @@ import { type FrameUnit, unitFits } from './batch-frames.js';
 import { createTransport } from './create-transport.js';
 import { ClientError } from './errors.js';
 import {
-  type IncomingRequestHandler,
   isMessageMap,
   isSwitchInitiatedRequest,
   type MessageId,
@@ -15,7 +14,7 @@ import { Outbox } from './outbox.js';
 import { PendingTable } from './pending.js';
 import { encodeRequest } from './request-encoding.js';
 import { signonFor } from './signon.js';
-import { answerSwitchRequest } from './switch-requests.js';
+import { handleSwitchMessage, type SwitchMessageHandlers } from './switch-requests.js';
 import type { Transport } from './transport.js';
 
 const MTI_NETWORK = '0800';
@@ -27,7 +26,8 @@ const CLOSE_GRACE_MS = 2_000;
 /** What a connection needs from its owner (the SwitchClient). */
 export interface ConnectionHooks {
   nextId(): number;
-  requestHandler(): IncomingRequestHandler | undefined;
+  /** The issuer side's handlers as they are now (set or replaced at any time). */
+  switchMessageHandlers(): SwitchMessageHandlers;
   /** Once, after the connection was open and has closed; `error` when it did not close on request. */
   onClosed(connection: Connection, error: ClientError | undefined): void;
   onError(error: Error): void;
@@ -248,6 +248,15 @@ export class Connection {
     return this.closedPromise;
   }
 
+  /**
+   * Destroys the socket as a network failure would: no sign-off, unanswered
+   * requests reject DISCONNECTED and the owner sees a drop (and reconnects).
+   */
+  drop(): void {
+    if (this.phase !== 'open') return;
+    this.transport.destroy(new ClientError('DISCONNECTED', 'connection dropped on request'));
+  }
+
   /** Marks that closing is expected from now on (sign-off): the close is not a DISCONNECT. */
   private expectClose(reason: ClientError): void {
     this.closeError ??= reason;
@@ -325,19 +334,22 @@ export class Connection {
     );
   }
 
-  private onSwitchRequest(request: ResponseMessage): void {
-    const handler = this.hooks.requestHandler();
-    // No handler: leave it unanswered; the switch times it out (stand-in or 91) or repeats the advice.
-    if (handler === undefined || this.phase !== 'open') return;
-    answerSwitchRequest(request, handler, (answer) => this.sendAnswer(answer), this.hooks.onError);
+  private onSwitchRequest(message: ResponseMessage): void {
+    if (this.phase !== 'open') return;
+    handleSwitchMessage(message, this.hooks.switchMessageHandlers(), this.sendAnswer, this.hooks.onError);
   }
 
-  /** Answers to the switch's own requests: not tracked, coalesced with our traffic. */
-  private sendAnswer(answer: Record<string, unknown>): void {
-    if (this.phase === 'closed') return;
+  /**
+   * Answers to the switch's own messages: not tracked, coalesced with our
+   * traffic. False once the connection has closed: an answer belongs to the
+   * connection its request came on.
+   */
+  private readonly sendAnswer = (answer: Record<string, unknown>): boolean => {
+    if (this.phase === 'closed') return false;
     const encoded = encodePayload(answer);
     this.outbox.enqueue({ messages: [encoded], bytes: encoded.length, asArray: false });
-  }
+    return true;
+  };
 
   private protocolError(message: string, cause: unknown): void {
     const error = new ClientError('PROTOCOL_ERROR', message, { cause });

@@ -31,7 +31,7 @@ export const CLIENT_ERROR_CODES = {
   PROTOCOL_ERROR: 'PROTOCOL_ERROR',
   /** An echo or sign-off was answered with an rc other than 00. */
   UNEXPECTED_RESPONSE: 'UNEXPECTED_RESPONSE',
-  /** The issuer's onRequest handler threw; the switch was answered rc 96. */
+  /** An issuer handler failed: onRequest (the switch was answered rc 96) or onAdvice (not acknowledged). */
   HANDLER_FAILED: 'HANDLER_FAILED',
 } as const;
 

@@ -20,7 +20,7 @@ export interface ResponseMessage {
   readonly [field: string]: unknown;
 }
 
-/** What an issuer's onRequest handler returns; `mti` defaults to the request MTI's response and `id` to the request's. */
+/** An answer to one of the switch's messages; `mti` defaults to the message MTI's response and `id` to the message's. */
 export interface HandlerAnswer {
   readonly mti?: string;
   readonly id?: MessageId;
@@ -28,7 +28,37 @@ export interface HandlerAnswer {
   readonly [field: string]: unknown;
 }
 
-export type IncomingRequestHandler = (request: ResponseMessage) => HandlerAnswer | Promise<HandlerAnswer>;
+/**
+ * Handed to issuer handlers with each request or advice: answers it on the
+ * connection it came on, whenever the host is ready. Both return false, and
+ * send nothing, when that connection has closed since: the switch times the
+ * request out, or repeats the advice, on its own.
+ */
+export interface SwitchMessageContext {
+  /** Sends an answer (another one, if one was already sent); `mti` and `id` default as for a handler's return. */
+  respond(answer: HandlerAnswer): boolean;
+  /** Advices: sends the acknowledgment (0130/0230/0430 with the advice's `id`, `rc` 00). Once per advice. */
+  acknowledge(): boolean;
+}
+
+/**
+ * Issuer hosts: answers a request the switch forwarded (0100, 0200). Its
+ * return value is the response; `null` sends none now (answer later with
+ * `context.respond()`, or never and let the switch time it out).
+ */
+export type IncomingRequestHandler = (
+  request: ResponseMessage,
+  context: SwitchMessageContext,
+) => HandlerAnswer | null | Promise<HandlerAnswer | null>;
+
+/**
+ * Issuer hosts: takes an advice (0120/0220/0420, or its repeat 0121/0221/0421).
+ * With `autoAcknowledgeAdvices` (the default) the SDK acknowledges it when the
+ * handler returns or its promise resolves, and not when it throws or rejects,
+ * so an advice the host failed to record comes again. Without, the host calls
+ * `context.acknowledge()` itself.
+ */
+export type AdviceHandler = (advice: ResponseMessage, context: SwitchMessageContext) => void | Promise<void>;
 
 const ID_STRING_BYTES_MAX = 64;
 
@@ -58,6 +88,15 @@ export function isSwitchInitiatedRequest(mti: string): boolean {
   if (mti.length !== 4 || mti === '0800' || mti === '0620') return false;
   const function3 = mti.charCodeAt(2) - 48;
   return function3 >= 0 && function3 <= 9 && function3 % 2 === 0;
+}
+
+/**
+ * Advices carry message function 2 in the third digit (0120, 0221, 0420):
+ * the switch reports something already decided and only wants it
+ * acknowledged. Function 0 (0100, 0200) asks for a decision.
+ */
+export function isAdviceMti(mti: string): boolean {
+  return mti.length === 4 && mti[2] === '2';
 }
 
 /** Request MTI to response MTI: third digit + 1, last digit 0 (0100 -> 0110, 0121 -> 0130, 0420 -> 0430). */

@@ -43,6 +43,12 @@ export interface SwitchClientOptions {
   readonly coalesce?: boolean;
   /** Jitter source for the back-off, in [0, 1). Default Math.random; tests pass a seeded one. */
   readonly random?: () => number;
+  /**
+   * Issuer hosts: acknowledge each advice when the onAdvice handler has
+   * taken it (or at once, without a handler). Default true; false leaves it
+   * to `context.acknowledge()`.
+   */
+  readonly autoAcknowledgeAdvices?: boolean;
 }
 
 export interface ResolvedClientOptions {
@@ -60,6 +66,7 @@ export interface ResolvedClientOptions {
   readonly batchMax: number;
   readonly coalesce: boolean;
   readonly random: () => number;
+  readonly autoAcknowledgeAdvices: boolean;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -68,6 +75,7 @@ export const CLIENT_DEFAULTS = {
   frameBytesMax: 1024 * 1024,
   batchMax: 4_096,
   coalesce: true,
+  autoAcknowledgeAdvices: true,
 } as const;
 
 const SECRET_KEY_BYTES = 64;
@@ -113,6 +121,8 @@ export function resolveClientOptions(options: SwitchClientOptions): ResolvedClie
   }
   const coalesce = options.coalesce ?? CLIENT_DEFAULTS.coalesce;
   if (typeof coalesce !== 'boolean') problems.push('coalesce must be a boolean');
+  const autoAcknowledgeAdvices = options.autoAcknowledgeAdvices ?? CLIENT_DEFAULTS.autoAcknowledgeAdvices;
+  if (typeof autoAcknowledgeAdvices !== 'boolean') problems.push('autoAcknowledgeAdvices must be a boolean');
 
   if (problems.length > 0) {
     throw new ClientError('INVALID_OPTIONS', `invalid SwitchClient options: ${problems.join('; ')}`);
@@ -132,5 +142,6 @@ export function resolveClientOptions(options: SwitchClientOptions): ResolvedClie
     batchMax,
     coalesce,
     random: options.random ?? Math.random,
+    autoAcknowledgeAdvices,
   });
 }

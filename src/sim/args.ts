@@ -1,23 +1,15 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { ClientTlsOptions, TransportKind } from '../client/options.js';
 import { type CommandSpec, parseCommand, UsageError } from '../util/parse-command.js';
+import {
+  CONNECTION_OPTIONS,
+  connectionUsage,
+  parseSimConnection,
+  type SimConnectionOptions,
+} from './connection-args.js';
 import { SIM_PAN_DIGITS, type SkewOptions } from './request-factory.js';
 
 export const SIM_USAGE = `usage: switchyard sim acquirer [options]
 
-Where to connect (default: --config config/demo.json):
-  --config FILE            switch config: listen address, first acquirer institution
-  --keys FILE              institution key file (default: dev-keys.json next to the config)
-  --host HOST --port PORT  connect here instead of the config's listener
-  --transport tcp|ws       default tcp
-  --path PATH              WebSocket path (default /)
-  --tls                    TLS / WSS (on by itself when the config's listener has tls)
-  --ca FILE                CA bundle (PEM) to verify the switch
-  --insecure               do not verify the switch's certificate
-  --institution ID         default: the config's first acquirer
-  --secret-key BASE64      64-byte tweetnacl secret key (instead of --keys)
-
+${connectionUsage('acquirer')}
 Load:
   --rate N                 target requests/s, all connections together (0 = as fast as possible; default 0);
                            latency is timed from each request's scheduled send time (no coordinated omission)
@@ -59,16 +51,7 @@ export class SimArgsError extends UsageError {
   }
 }
 
-export interface SimConnectionOptions {
-  readonly transport: TransportKind;
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  readonly tls: ClientTlsOptions | undefined;
-  readonly institution: string;
-  readonly secretKey: Uint8Array;
-  readonly requestTimeoutMs: number;
-}
+export type { SimConnectionOptions } from './connection-args.js';
 
 export interface SimLoadOptions {
   /** Requests per second over all connections; 0 = closed loop only, as fast as answers come. */
@@ -104,24 +87,13 @@ export interface SimOptions extends SimLoadOptions {
   readonly progressIntervalMs?: number;
 }
 
-const DEFAULT_CONFIG_FILE = 'config/demo.json';
-const DEFAULT_KEYS_FILE_NAME = 'dev-keys.json';
-const SECRET_KEY_BYTES = 64;
 const AMOUNT_MAX = 10 ** 15;
 
 const SIM_SPEC: CommandSpec = {
   name: SIM_COMMAND,
   usage: SIM_USAGE,
   options: {
-    config: 'string',
-    keys: 'string',
-    host: 'string',
-    port: 'string',
-    transport: 'string',
-    path: 'string',
-    ca: 'string',
-    institution: 'string',
-    'secret-key': 'string',
+    ...CONNECTION_OPTIONS,
     rate: 'string',
     duration: 'string',
     count: 'string',
@@ -137,8 +109,6 @@ const SIM_SPEC: CommandSpec = {
     seed: 'string',
     skew: 'string',
     hot: 'string',
-    tls: 'boolean',
-    insecure: 'boolean',
     'no-coalesce': 'boolean',
     lean: 'boolean',
     json: 'boolean',
@@ -148,117 +118,15 @@ const SIM_SPEC: CommandSpec = {
   makeError: (problem, help) => new SimArgsError(problem, help),
 };
 
-function readJsonFile(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SimArgsError(`cannot read ${what} ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new SimArgsError(`${what} ${file} is not JSON: ${(error as Error).message}`);
-  }
-}
-
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
-}
-
-/** What a switch config tells a client: the listener for a transport and the acquirers. */
-function readSwitchConfig(
-  file: string,
-  transport: TransportKind,
-): { host: string; port: number; tls: boolean; acquirers: string[] } {
-  const config = readJsonFile(file, 'config');
-  const listener = field(field(config, 'listen'), transport);
-  const host = field(listener, 'host');
-  const port = field(listener, 'port');
-  if (typeof host !== 'string' || typeof port !== 'number' || port === 0) {
-    throw new SimArgsError(
-      `config ${file} has no fixed listen.${transport} host and port; pass --host and --port`,
-    );
-  }
-  const institutions = field(config, 'institutions');
-  const acquirers = Array.isArray(institutions)
-    ? institutions.filter((i) => field(i, 'role') === 'acquirer').map((i) => String(field(i, 'id')))
-    : [];
-  return { host: connectableHost(host), port, tls: field(listener, 'tls') !== undefined, acquirers };
-}
-
-/** A wildcard listen address is not something to connect to. */
-function connectableHost(listenHost: string): string {
-  if (listenHost === '0.0.0.0' || listenHost === '') return '127.0.0.1';
-  if (listenHost === '::') return '::1';
-  return listenHost;
-}
-
-function decodeSecretKey(base64: string, source: string): Uint8Array {
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== SECRET_KEY_BYTES) {
-    throw new SimArgsError(
-      `${source}: secret key must be ${SECRET_KEY_BYTES} bytes of base64, got ${bytes.length}`,
-    );
-  }
-  return new Uint8Array(bytes);
-}
-
 /** Parses `switchyard sim acquirer` arguments; reads the config and key files named. Throws SimArgsError. */
 export function parseSimArgs(argv: readonly string[]): SimOptions {
   const flags = parseCommand(SIM_SPEC, argv);
 
-  const transportFlag = flags.string('transport') ?? 'tcp';
-  if (transportFlag !== 'tcp' && transportFlag !== 'ws')
-    throw new SimArgsError('--transport must be tcp or ws');
-  const transport: TransportKind = transportFlag;
-
-  const explicitHost = flags.string('host');
-  const explicitPort = flags.number('port', { min: 1, max: 65_535, integer: true });
-  const configFile =
-    flags.string('config') ??
-    (explicitHost === undefined || explicitPort === undefined ? DEFAULT_CONFIG_FILE : undefined);
-  const fromConfig = configFile === undefined ? undefined : readSwitchConfig(configFile, transport);
-
-  const host = explicitHost ?? fromConfig?.host;
-  const port = explicitPort ?? fromConfig?.port;
-  if (host === undefined || port === undefined)
-    throw new SimArgsError('no switch address: --config, or --host and --port');
-
-  const institution = flags.string('institution') ?? fromConfig?.acquirers[0];
-  if (institution === undefined) throw new SimArgsError('no acquirer institution: --institution ID');
-
-  let secretKey: Uint8Array;
-  const secretKeyFlag = flags.string('secret-key');
-  if (secretKeyFlag !== undefined) {
-    if (flags.has('keys')) throw new SimArgsError('--secret-key and --keys are exclusive');
-    secretKey = decodeSecretKey(secretKeyFlag, '--secret-key');
-  } else {
-    const keysFile =
-      flags.string('keys') ??
-      path.join(configFile === undefined ? 'config' : path.dirname(configFile), DEFAULT_KEYS_FILE_NAME);
-    const entry = field(readJsonFile(keysFile, 'key file'), institution);
-    const base64 = field(entry, 'secretKey');
-    if (typeof base64 !== 'string')
-      throw new SimArgsError(`key file ${keysFile} has no secretKey for ${institution}`);
-    secretKey = decodeSecretKey(base64, keysFile);
-  }
-
-  const caFile = flags.string('ca');
-  const useTls =
-    flags.has('tls') || caFile !== undefined || flags.has('insecure') || fromConfig?.tls === true;
-  let tls: ClientTlsOptions | undefined;
-  if (useTls) {
-    let ca: string | undefined;
-    if (caFile !== undefined) {
-      try {
-        ca = readFileSync(caFile, 'utf8');
-      } catch (error) {
-        throw new SimArgsError(`cannot read --ca ${caFile}: ${(error as Error).message}`);
-      }
-    }
-    tls = { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !flags.has('insecure') };
-  }
+  const { connection } = parseSimConnection(
+    flags,
+    'acquirer',
+    flags.number('timeout-ms', { min: 1, max: 2_147_483_647, integer: true }) ?? 30_000,
+  );
 
   const prefix = flags.string('prefix') ?? '4';
   const indexDigits = SIM_PAN_DIGITS - 1 - prefix.length;
@@ -288,20 +156,8 @@ export function parseSimArgs(argv: readonly string[]): SimOptions {
   const batch = flags.number('batch', { min: 1, max: 4_096, integer: true }) ?? 1;
   if (batch > inflightMax) throw new SimArgsError('--batch cannot exceed --inflight');
 
-  const path_ = flags.string('path') ?? '/';
-  if (!path_.startsWith('/')) throw new SimArgsError("--path must start with '/'");
-
   return {
-    connection: {
-      transport,
-      host,
-      port,
-      path: path_,
-      tls,
-      institution,
-      secretKey,
-      requestTimeoutMs: flags.number('timeout-ms', { min: 1, max: 2_147_483_647, integer: true }) ?? 30_000,
-    },
+    connection,
     ratePerS: flags.number('rate', { min: 0, max: 100_000_000, integer: false }) ?? 0,
     durationS: flags.number('duration', { min: 0.001, max: 31_536_000, integer: false }),
     count: flags.number('count', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }),

@@ -22,6 +22,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['keygen'],
   ['sim'],
   ['sim', 'acquirer'],
+  ['sim', 'issuer'],
   ['accounts'],
   ['accounts', 'seed'],
   ['accounts', 'get'],
@@ -87,7 +88,7 @@ describe('--help and unknown flags, every command', () => {
   );
 
   it('an unknown command or subcommand, or a missing one, is refused the same way', async () => {
-    for (const words of [['nope'], ['accounts', 'delete'], ['sim', 'issuer'], ['accounts'], []]) {
+    for (const words of [['nope'], ['accounts', 'delete'], ['sim', 'merchant'], ['accounts'], []]) {
       const result = await runCli(words);
       expect(result.code, words.join(' ')).toBe(2);
       expect(result.stdout).toBe('');

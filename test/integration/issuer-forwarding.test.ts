@@ -380,7 +380,10 @@ describe('forwarding to an issuer', () => {
       mti: '0230',
       rc: '13',
     });
-    const completion: Msg = { ...tx('0220', { pan: hold['pan'] as string, amount: 800 }), orig: origOf(hold) };
+    const completion: Msg = {
+      ...tx('0220', { pan: hold['pan'] as string, amount: 800 }),
+      orig: origOf(hold),
+    };
     const completed = await ask(completion);
     expect(completed).toMatchObject({ mti: '0230', rc: '00' });
     expect(completed['rrn']).toMatch(/^.{12}$/);
