@@ -154,6 +154,8 @@ export class Switch {
       inflightRequests: () => this.registry.inflight,
       issuerForwardsInFlight: () => this.issuers?.forwardsInFlight ?? 0,
       issuers: () => config.institutions.filter((i) => i.role === 'issuer').map((i) => i.id),
+      adviceQueueDepths: () =>
+        new Map([...this.advices].map(([issuer, delivery]) => [issuer, delivery.depth])),
     });
     // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
     const refs = new AccountRefs(this.dataKeys);

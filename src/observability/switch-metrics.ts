@@ -17,6 +17,8 @@ export interface MetricsSources {
   issuerForwardsInFlight(): number;
   /** The configured issuer institutions: their series exist from start, at 0. */
   issuers(): readonly string[];
+  /** Advices queued and not yet acknowledged, per issuer (the deliveries this process runs). */
+  adviceQueueDepths(): ReadonlyMap<string, number>;
 }
 
 /** What became of a forward (docs/protocol.md section 8's `outcome` label). */
@@ -166,6 +168,15 @@ export class SwitchMetrics {
       for (const outcome of ISSUER_OUTCOMES) this.issuerRequests.labels(issuer, outcome).inc(0);
       this.issuerResponse.labels(issuer);
     }
+    new Gauge({
+      name: 'switchyard_saf_queue_depth',
+      help: 'Store-and-forward advices queued and not yet acknowledged, per issuer.',
+      labelNames: ['issuer'],
+      registers,
+      collect() {
+        for (const [issuer, depth] of sources.adviceQueueDepths()) this.labels(issuer).set(depth);
+      },
+    });
     new Gauge({
       name: 'switchyard_issuer_forwards_in_flight',
       help: 'Forwards with an issuer now, waiting for its answer or their timeout.',

@@ -3,7 +3,7 @@
  * 14 (PAN), in that order. A request that passes them reaches the on-us ledger, which holds no
  * account for these PANs: 14 ("no such account at this switch"), still with an rrn. The ledger's own
  * outcomes are tested in ledger-*.test.ts.
- * Routes: "4" -> local, "62" -> the issuer institution iss-valid (never forwarded to yet: rc 91).
+ * Routes: "4" -> local, "62" -> the issuer institution iss-valid (never signed on here: rc 91).
  * Every case runs over TCP and WebSocket.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -333,15 +333,27 @@ describe.each<TransportKind>(['tcp', 'ws'])('section 3 request checks over %s', 
 });
 
 describe.each<TransportKind>(['tcp', 'ws'])('issuer routes over %s', (transport) => {
-  it('a transaction routed to an issuer with no stand-in is answered rc 91 with an rrn, every class', async () => {
+  it('an issuer that is not signed on and has no stand-in: 91 with an rrn; a completion or reversal of what it never saw, 25', async () => {
     const client = await pool.signedOn(at(stack.sw, transport), acq);
+    const expected: Record<string, string> = {
+      '0100': '91',
+      '0200': '91',
+      '0101': '91',
+      '0220': '25',
+      '0400': '25',
+    };
     for (const mti of ['0100', '0200', '0220', '0400', '0101']) {
       const pan = makePan('62');
       pansUsed.add(pan);
       const m = tx(mti, { pan });
       client.send(m);
       const answer = await client.nextMessage(byId(m['id']));
-      expect(answer).toMatchObject({ mti: responseMti(mti), id: m['id'], stan: m['stan'], rc: '91' });
+      expect(answer).toMatchObject({
+        mti: responseMti(mti),
+        id: m['id'],
+        stan: m['stan'],
+        rc: expected[mti],
+      });
       expect(answer['rrn']).toMatch(/^.{12}$/);
       expect(answer['authCode']).toBeUndefined();
     }

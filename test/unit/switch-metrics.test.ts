@@ -7,6 +7,7 @@ function metrics(): SwitchMetrics {
     inflightRequests: () => 7,
     issuerForwardsInFlight: () => 3,
     issuers: () => ['iss-a'],
+    adviceQueueDepths: () => new Map([['iss-a', 4]]),
   });
 }
 

@@ -84,6 +84,9 @@ export class AdviceDelivery {
     this.timer.unref();
   }
 
+  /** Advices queued and not yet acknowledged (the stream's length at the last pass; metrics). */
+  depth = 0;
+
   /** Advices sent and not yet acknowledged. */
   get unacknowledged(): number {
     return this.window.filter((sent) => !sent.acked).length;
@@ -127,6 +130,7 @@ export class AdviceDelivery {
       if (!(await this.holdLease())) return;
       if (!this.loaded) await this.load();
       await this.advanceCursor();
+      this.depth = await this.o.redis.xlen(this.o.keys.advices(this.o.issuer));
       if (this.o.links.linksOf(this.o.issuer).length === 0) return;
       this.repeatDue();
       await this.sendNew();
@@ -261,7 +265,11 @@ export class AdviceDelivery {
     const passed = this.window.slice(0, done);
     const cursor = passed.at(-1)!.streamId;
     const ids = passed.flatMap((sent) => (sent.advice === undefined ? [] : [sent.advice.id]));
-    const tx = this.o.redis.multi().set(this.cursorKey, cursor);
+    // Delivered: out of the stream too (the cursor says so already; the stream keeps only what is owed).
+    const tx = this.o.redis
+      .multi()
+      .set(this.cursorKey, cursor)
+      .xdel(this.o.keys.advices(this.o.issuer), ...passed.map((sent) => sent.streamId));
     if (ids.length > 0) tx.srem(this.ackedKey, ...ids);
     await tx.exec();
     this.cursor = cursor;

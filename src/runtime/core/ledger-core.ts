@@ -3,20 +3,18 @@ import type { Logger } from '../../observability/log.js';
 import { RC } from '../../protocol/rc.js';
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
-import { type CodeSource, codeString } from '../../util/code-source.js';
-import { maskPan } from '../../util/pan.js';
-import type { LedgerEffect } from '../effects.js';
-import { recordKey, type TxnRecord } from '../records/txn-record.js';
+import type { CodeSource } from '../../util/code-source.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import { encodeAdvice } from '../storage/state-codec.js';
 import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
-import type { ActorRules, AdviceOrder, DecideContext, DecisionSink, PendingForward } from './actor-rules.js';
+import type { ActorRules, DecideContext } from './actor-rules.js';
+import { BatchSink } from './batch-sink.js';
 import { CommitPipeline } from './commit-pipeline.js';
 import { emptyStats, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
+import { ForwardTurns } from './forward-turns.js';
 import { assertAccountInvariants, assertHeldMatchesOpenHolds } from './invariants.js';
 import { KeyTurns } from './key-turns.js';
 import { OpenBatch } from './open-batch.js';
@@ -97,10 +95,9 @@ export class LedgerCore {
   private heldTimer: NodeJS.Timeout | undefined;
   /** stop() was called: the owner is gone. */
   private stopped = false;
-  /** Forwards pending on this owner's actors (their actors stay in memory until they are answered). */
-  private forwarding = 0;
   private refs: AccountRefs;
   private readonly keyTurns: KeyTurns;
+  private readonly forwardTurns: ForwardTurns;
 
   constructor(private readonly o: LedgerCoreOptions) {
     this.now = o.nowMs ?? Date.now;
@@ -160,6 +157,14 @@ export class LedgerCore {
         readsDone: () => this.scheduleCommit(),
       },
     );
+    this.forwardTurns = new ForwardTurns({
+      rules: o.rules,
+      ctx: this.decideCtx,
+      sink: this.sink,
+      failures: this.failures,
+      post: o.post,
+      run: (actor, item, nowMs) => this.run(actor, item, nowMs),
+    });
     this.keyTurns = new KeyTurns({
       refs: () => this.refs,
       keys: o.keys,
@@ -408,7 +413,7 @@ export class LedgerCore {
     switch (item.k) {
       case 'txn': {
         if (item.issuer !== undefined) {
-          this.route(actor, item, batch, nowMs);
+          this.forwardTurns.route(actor, item, batch, nowMs);
           return;
         }
         const account = actor.account;
@@ -444,7 +449,7 @@ export class LedgerCore {
         return;
       }
       case 'issuerAnswer':
-        this.settle(actor, item, batch, nowMs);
+        this.forwardTurns.settle(actor, item, batch, nowMs);
         return;
       case 'get':
         batch.results.push({ seq: item.seq, k: 'admin', outcome: rules.get(actor) });
@@ -479,110 +484,6 @@ export class LedgerCore {
         return;
       }
     }
-  }
-
-  /**
-   * A transaction on an issuer route (docs/issuers.md): the rules answer it
-   * (a duplicate, 94, what cannot be forwarded), or it is forwarded: kept
-   * pending on the actor, in memory only, and handed to the main thread
-   * with the switch's rrn; or it joins the forward of its key already with
-   * the issuer. The answer of a forward comes with an issuerAnswer's turn.
-   */
-  private route(actor: Actor, item: Extract<WorkItem, { k: 'txn' }>, batch: OpenBatch, nowMs: number): void {
-    const issuer = item.issuer!;
-    const key = recordKey(item.institution, item.req.stan, item.req.time);
-    const pending = actor.forwards?.get(key);
-    const ctx = this.decideCtx;
-    ctx.nowMs = nowMs;
-    ctx.institution = item.institution;
-    const original =
-      item.req.txnClass === '0220' || item.req.txnClass === '0400'
-        ? actor.forwards?.get(recordKey(item.institution, item.req.origStan, item.req.origTime))
-        : undefined;
-    const sink = this.sink;
-    sink.actor = actor;
-    sink.batch = batch;
-    const decision = this.o.rules.route(
-      actor.records,
-      actor.standIn,
-      pending,
-      original,
-      issuer,
-      item.req,
-      ctx,
-      sink,
-    );
-    if (decision === 'wait') {
-      pending!.waiters.push(item.seq);
-      return;
-    }
-    if (decision === 'waitOriginal') {
-      original!.after.push(item);
-      return;
-    }
-    if (decision !== 'forward') {
-      batch.results.push({ seq: item.seq, k: 'txn', response: decision });
-      return;
-    }
-    ctx.rrns.next(nowMs);
-    const forward: PendingForward = {
-      issuer,
-      req: item.req,
-      rrnHead: ctx.rrns.head,
-      rrnTail: ctx.rrns.tail,
-      waiters: [item.seq],
-      after: [],
-    };
-    actor.forwards ??= new Map();
-    actor.forwards.set(key, forward);
-    this.forwarding++;
-    // Posted at once, not with the batch: a forward waits for no commit (nothing of it is durable).
-    this.o.post([
-      {
-        seq: item.seq,
-        k: 'forward',
-        order: {
-          issuer,
-          institution: item.institution,
-          req: item.req,
-          rrn: codeString(ctx.rrns.head, ctx.rrns.tail),
-        },
-      },
-    ]);
-  }
-
-  /**
-   * What became of a forward: the rules make its record, effect and
-   * response, which every waiting copy gets once this batch is durable. An
-   * answer for a key with nothing pending (answered already, or the actor
-   * was reloaded meanwhile) changes nothing.
-   */
-  private settle(
-    actor: Actor,
-    item: Extract<WorkItem, { k: 'issuerAnswer' }>,
-    batch: OpenBatch,
-    nowMs: number,
-  ): void {
-    const key = recordKey(item.institution, item.stan, item.time);
-    const pending = actor.forwards?.get(key);
-    if (pending === undefined) {
-      batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: false });
-      return;
-    }
-    actor.forwards!.delete(key);
-    this.forwarding--;
-    const ctx = this.decideCtx;
-    ctx.nowMs = nowMs;
-    ctx.institution = item.institution;
-    const sink = this.sink;
-    sink.actor = actor;
-    sink.batch = batch;
-    const response = this.o.rules.settle(actor.records, actor.standIn, pending, item.outcome, ctx, sink);
-    batch.join(actor);
-    for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
-    batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
-    // Completions and reversals that waited for this one's outcome: decided now, in this batch.
-    for (const waiting of pending.after) this.run(actor, waiting, nowMs);
   }
 
   /**
@@ -681,29 +582,6 @@ export class LedgerCore {
     }
   }
 
-  /**
-   * An actor leaving memory with forwards pending (its batch failed): their
-   * copies are answered 96, and an answer that comes for them later finds
-   * nothing pending. A retry is forwarded again; the issuer knows it by its
-   * stan and time.
-   */
-  private abandonForwards(actor: Actor): void {
-    const forwards = actor.forwards;
-    if (forwards === undefined || forwards.size === 0) return;
-    actor.forwards = undefined;
-    this.forwarding -= forwards.size;
-    for (const pending of forwards.values()) {
-      this.o.post(pending.after.map((item) => this.failures.forItem(item)));
-      this.o.post(
-        pending.waiters.map((seq) => ({
-          seq,
-          k: 'txn' as const,
-          response: { rc: RC.systemMalfunction, rrn: this.failures.nextRrn() },
-        })),
-      );
-    }
-  }
-
   private failLoad(actor: Actor): void {
     this.cache.drop(actor);
     this.answerWaiting(actor);
@@ -769,7 +647,7 @@ export class LedgerCore {
     for (const b of batches) {
       for (const actor of b.actors) {
         this.cache.drop(actor);
-        this.abandonForwards(actor);
+        this.forwardTurns.abandon(actor);
         if (actor.moveBatch !== 0) {
           // Its move never landed: what waited for it is answered 96 too (the next try reloads).
           actor.moveBatch = 0;
@@ -780,34 +658,5 @@ export class LedgerCore {
       }
       this.o.post(b.results.map((r) => this.failures.forResult(r)));
     }
-  }
-}
-
-class BatchSink implements DecisionSink {
-  actor!: Actor;
-  batch!: OpenBatch;
-
-  /** Seals an advice's PAN (the advice id as record id): the owner's current data key. */
-  constructor(private readonly sealPan: (pan: string, recordId: string) => Uint8Array) {}
-
-  advice(order: AdviceOrder): void {
-    const { issuer, pan, ...fields } = order;
-    this.batch.advices.push({
-      issuer,
-      data: encodeAdvice({ ...fields, panSealed: this.sealPan(pan, order.id), panMasked: maskPan(pan) }),
-    });
-  }
-
-  standIn(day: number, amount: number): void {
-    this.actor.standIn = { day, amount };
-    this.actor.standInDirty = true;
-  }
-
-  record(record: TxnRecord): void {
-    this.batch.addRecord(this.actor, record);
-  }
-
-  effect(effect: LedgerEffect): void {
-    this.batch.addEffect(this.actor, effect);
   }
 }

@@ -1,0 +1,157 @@
+import { RC } from '../../protocol/rc.js';
+import { codeString } from '../../util/code-source.js';
+import { recordKey } from '../records/txn-record.js';
+import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { Actor } from './actor.js';
+import type { ActorRules, DecideContext } from './actor-rules.js';
+import type { BatchSink } from './batch-sink.js';
+import type { FailedResults } from './failed-results.js';
+import type { OpenBatch } from './open-batch.js';
+import type { PendingForward } from './pending-forward.js';
+
+export interface ForwardTurnsOptions {
+  readonly rules: ActorRules;
+  /** The owner's decision context, set per turn. */
+  readonly ctx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
+  /** The owner's sink into the open batch. */
+  readonly sink: BatchSink;
+  readonly failures: FailedResults;
+  /** Posts results to the main thread at once (a forward waits for no commit). */
+  readonly post: (results: WorkResult[]) => void;
+  /** Runs an item on an actor (LedgerCore.run): completions and reversals that waited for a forward. */
+  readonly run: (actor: Actor, item: WorkItem, nowMs: number) => void;
+}
+
+/**
+ * The issuer routes' turns on an actor (docs/issuers.md): a transaction
+ * answered here, forwarded, or joining a forward with the issuer; the
+ * forward's end; and the forwards of an actor that leaves memory. Apart
+ * from LedgerCore's control flow, which only routes these items here.
+ */
+export class ForwardTurns {
+  constructor(private readonly o: ForwardTurnsOptions) {}
+
+  /**
+   * A transaction on an issuer route (docs/issuers.md): the rules answer it
+   * (a duplicate, 94, what cannot be forwarded), or it is forwarded: kept
+   * pending on the actor, in memory only, and handed to the main thread
+   * with the switch's rrn; or it joins the forward of its key already with
+   * the issuer. The answer of a forward comes with an issuerAnswer's turn.
+   */
+  route(actor: Actor, item: Extract<WorkItem, { k: 'txn' }>, batch: OpenBatch, nowMs: number): void {
+    const issuer = item.issuer!;
+    const key = recordKey(item.institution, item.req.stan, item.req.time);
+    const pending = actor.forwards?.get(key);
+    const ctx = this.o.ctx;
+    ctx.nowMs = nowMs;
+    ctx.institution = item.institution;
+    const original =
+      item.req.txnClass === '0220' || item.req.txnClass === '0400'
+        ? actor.forwards?.get(recordKey(item.institution, item.req.origStan, item.req.origTime))
+        : undefined;
+    const sink = this.o.sink;
+    sink.actor = actor;
+    sink.batch = batch;
+    const decision = this.o.rules.route(
+      actor.records,
+      actor.standIn,
+      pending,
+      original,
+      issuer,
+      item.req,
+      ctx,
+      sink,
+    );
+    if (decision === 'wait') {
+      pending!.waiters.push(item.seq);
+      return;
+    }
+    if (decision === 'waitOriginal') {
+      original!.after.push(item);
+      return;
+    }
+    if (decision !== 'forward') {
+      batch.results.push({ seq: item.seq, k: 'txn', response: decision });
+      return;
+    }
+    ctx.rrns.next(nowMs);
+    const forward: PendingForward = {
+      issuer,
+      req: item.req,
+      rrnHead: ctx.rrns.head,
+      rrnTail: ctx.rrns.tail,
+      waiters: [item.seq],
+      after: [],
+    };
+    actor.forwards ??= new Map();
+    actor.forwards.set(key, forward);
+    // Posted at once, not with the batch: a forward waits for no commit (nothing of it is durable).
+    this.o.post([
+      {
+        seq: item.seq,
+        k: 'forward',
+        order: {
+          issuer,
+          institution: item.institution,
+          req: item.req,
+          rrn: codeString(ctx.rrns.head, ctx.rrns.tail),
+        },
+      },
+    ]);
+  }
+
+  /**
+   * What became of a forward: the rules make its record, effect and
+   * response, which every waiting copy gets once this batch is durable. An
+   * answer for a key with nothing pending (answered already, or the actor
+   * was reloaded meanwhile) changes nothing.
+   */
+  settle(
+    actor: Actor,
+    item: Extract<WorkItem, { k: 'issuerAnswer' }>,
+    batch: OpenBatch,
+    nowMs: number,
+  ): void {
+    const key = recordKey(item.institution, item.stan, item.time);
+    const pending = actor.forwards?.get(key);
+    if (pending === undefined) {
+      batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: false });
+      return;
+    }
+    actor.forwards!.delete(key);
+    const ctx = this.o.ctx;
+    ctx.nowMs = nowMs;
+    ctx.institution = item.institution;
+    const sink = this.o.sink;
+    sink.actor = actor;
+    sink.batch = batch;
+    const response = this.o.rules.settle(actor.records, actor.standIn, pending, item.outcome, ctx, sink);
+    batch.join(actor);
+    for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
+    batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
+    // Completions and reversals that waited for this one's outcome: decided now, in this batch.
+    for (const waiting of pending.after) this.o.run(actor, waiting, nowMs);
+  }
+
+  /**
+   * An actor leaving memory with forwards pending (its batch failed): their
+   * copies are answered 96, and an answer that comes for them later finds
+   * nothing pending. A retry is forwarded again; the issuer knows it by its
+   * stan and time.
+   */
+  abandon(actor: Actor): void {
+    const forwards = actor.forwards;
+    if (forwards === undefined || forwards.size === 0) return;
+    actor.forwards = undefined;
+    for (const pending of forwards.values()) {
+      this.o.post(pending.after.map((item) => this.o.failures.forItem(item)));
+      this.o.post(
+        pending.waiters.map((seq) => ({
+          seq,
+          k: 'txn' as const,
+          response: { rc: RC.systemMalfunction, rrn: this.o.failures.nextRrn() },
+        })),
+      );
+    }
+  }
+}
