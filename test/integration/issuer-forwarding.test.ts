@@ -166,6 +166,11 @@ describe('forwarding to an issuer', () => {
     expect(await after.nextMessage(byId(third['id']))).toEqual({ ...first, mti: '0210', id: third['id'] });
     expect(forwardsOf(issuer, request)).toHaveLength(1);
     expect(issuerAfter.received.filter((m) => m['stan'] === request['stan'])).toHaveLength(0);
+    // The restarted switch's forward ids are none of the last one's: a late answer cannot match them.
+    const fresh = tx('0100', { pan: makePan('5'), amount: 5 });
+    after.send(fresh);
+    const freshForward = await forwardOf(issuerAfter, fresh);
+    expect(freshForward['id']).toBeGreaterThan(forward['id'] as number);
   });
 
   it('forwards two copies in one frame once; the copy waits for the original’s answer', async () => {

@@ -8,6 +8,8 @@ import { checkIssuerAnswer } from './issuer-answer.js';
 /** Acknowledgments of advices: the advice delivery's, not an answer to a forward. */
 const ADVICE_ACK_MTIS: ReadonlySet<string> = new Set(['0130', '0230', '0430']);
 
+const FORWARD_IDS_PER_MS = 1_000;
+
 /** How often the timeout sweep runs at most: a forward times out within this after issuerTimeoutMs. */
 const SWEEP_EVERY_MS_MAX = 50;
 
@@ -53,7 +55,13 @@ export class IssuerEngine implements HostMessageSink {
   private readonly byDeadline = new RingQueue<InFlight>();
   private readonly nextLink = new Map<string, number>();
   private readonly now: () => number;
-  private nextId = 0;
+  /**
+   * Switch ids start from the clock (ms x 1000): a late answer to a forward
+   * of an earlier process must not match one of this process's forwards. A
+   * process would have to forward over 1,000 a millisecond for as long as it
+   * ran to reach the next start's ids; ids stay safe integers to year 2255.
+   */
+  private nextId = Date.now() * FORWARD_IDS_PER_MS;
   private sweepTimer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
 
