@@ -456,6 +456,7 @@ export class Switch {
         links: this.registry,
         refs: () => this.accountRefs(),
         repeatAfterMs: this.config.issuerTimeoutMs,
+        inFlightMax: this.config.issuerAdvicesInFlightMax,
         log: this.log,
       });
       this.advices.set(institution.id, delivery);

@@ -229,6 +229,13 @@ export const SWITCH_SETTINGS = object(
       },
     }),
     issuerTimeoutMs: timeoutMs(2 * SECOND_MS, 'issuer answer deadline'),
+    issuerAdvicesInFlightMax: integer({
+      min: 1,
+      max: 1_000,
+      default: 16,
+      internal: true,
+      doc: 'advices in flight to an issuer, unacknowledged',
+    }),
     holdTtlMs: retentionMs(7 * DAY_MS, 'authorization holds expire after this'),
     dedupeWindowMs: retentionMs(DAY_MS, 'exactly-once window per transaction key'),
     signonTimeoutMs: timeoutMs(5 * SECOND_MS, 'a connection must sign on within this'),

@@ -7,8 +7,6 @@ import { type AdviceRecord, decodeAdvice } from '../../runtime/storage/state-cod
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
 
-/** Advices sent and not yet acknowledged, per issuer, at most. */
-export const ADVICE_WINDOW_MAX = 16;
 /** How often a delivery looks for new advices and repeats due ones. */
 const TICK_MS = 100;
 /** The delivery lease's life; renewed every tick, so a dead owner's lease frees within this. */
@@ -36,6 +34,8 @@ export interface AdviceDeliveryOptions {
   readonly links: IssuerLinks;
   /** Opens the advices' sealed PANs (the switch's data keys, current at each call). */
   readonly refs: () => AccountRefs;
+  /** Advices sent and not yet acknowledged, at most (config issuerAdvicesInFlightMax). */
+  readonly inFlightMax: number;
   /** A sent advice not acknowledged within this is sent again as a repeat. */
   readonly repeatAfterMs: number;
   readonly log: Logger;
@@ -52,7 +52,7 @@ interface Sent {
 
 /**
  * Store-and-forward delivery of one issuer's advices (docs/issuers.md):
- * in the order they were queued, at most ADVICE_WINDOW_MAX unacknowledged,
+ * in the order they were queued, at most `inFlightMax` unacknowledged,
  * each repeated (0121/0221/0421, same id) whenever its acknowledgment did not
  * come within issuerTimeoutMs, while the issuer has a signed-on connection.
  * What was delivered is durable: the cursor (the stream id up to which every
@@ -171,7 +171,7 @@ export class AdviceDelivery {
 
   /** Sends what the window has room for, in stream order, after what was already sent. */
   private async sendNew(): Promise<void> {
-    const room = ADVICE_WINDOW_MAX - this.window.length;
+    const room = this.o.inFlightMax - this.window.length;
     if (room <= 0) return;
     const after = this.window.at(-1)?.streamId ?? this.cursor;
     const entries = await this.o.redis.xrangeBuffer(
