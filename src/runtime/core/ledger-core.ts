@@ -412,12 +412,8 @@ export class LedgerCore {
     const { rules } = this.o;
     switch (item.k) {
       case 'txn': {
-        if (item.issuer !== undefined) {
-          this.forwardTurns.route(actor, item, batch, nowMs);
-          return;
-        }
         const account = actor.account;
-        if (account === undefined) {
+        if (account === undefined && item.issuer === undefined) {
           // No such account at this switch: 14, decided before duplicate handling, not recorded.
           batch.results.push({
             seq: item.seq,
@@ -426,10 +422,15 @@ export class LedgerCore {
           });
           return;
         }
+        // An issuer route's PAN keeps records too: the same window bounds them.
         this.window.maybePrune(actor, nowMs);
         this.window.expireEvicted(actor, nowMs);
         // Keys pruned here, at activation or from the evicted generations: this batch deletes them.
         if (actor.prunedKeys.length > 0) batch.join(actor);
+        if (item.issuer !== undefined || account === undefined) {
+          this.forwardTurns.route(actor, item, batch, nowMs);
+          return;
+        }
         const ctx = this.decideCtx;
         ctx.nowMs = nowMs;
         ctx.institution = item.institution;
