@@ -446,4 +446,21 @@ describe('forwarding to an issuer', () => {
       expect.objectContaining({ mti: '0420', origStan: purchase['stan'] }),
     ]);
   });
+
+  it('drains forwards on SIGTERM: an answer the issuer gives while the switch stops is still relayed', async () => {
+    const { acquirer, issuer } = await parties();
+    const request = tx('0100', { pan: makePan('5'), amount: 77 });
+    acquirer.send(request);
+    const forward = await forwardOf(issuer, request);
+    const stopping = stack.sw;
+    const restarted = stack.restart();
+    // Answered only once the switch is shutting down: the relay is the drain's, not the normal path's.
+    await waitFor(
+      () => stopping.stdout.some((line) => line.includes('"msg":"shutting down"')),
+      EVENTUALLY_MS,
+    );
+    issuer.send({ mti: '0110', id: forward['id'], rc: '00', authCode: 'DRAIN1' });
+    expect(await acquirer.nextMessage(byId(request['id']))).toMatchObject({ rc: '00', authCode: 'DRAIN1' });
+    expect((await restarted).code).toBe(0);
+  });
 });
