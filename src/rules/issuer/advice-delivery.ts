@@ -24,6 +24,9 @@ const ACK_MTI: Readonly<Record<string, string>> = {
   '0421': '0430',
 };
 
+/** The acknowledgment MTIs (0130/0230/0430): an issuer message with one is for the delivery, not an answer. */
+export const ADVICE_ACK_MTIS: ReadonlySet<string> = new Set(Object.values(ACK_MTI));
+
 /** Renews the lease only while this owner holds it (compare and extend in one step). */
 const RENEW_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 

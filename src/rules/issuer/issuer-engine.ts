@@ -3,10 +3,8 @@ import type { OutboundMessage } from '../../protocol/request.js';
 import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
 import type { ForwardOrder, IssuerOutcome, StandInLimits } from '../../runtime/worker/worker-protocol.js';
 import { RingQueue } from '../../util/ring-queue.js';
+import { ADVICE_ACK_MTIS } from './advice-delivery.js';
 import { checkIssuerAnswer } from './issuer-answer.js';
-
-/** Acknowledgments of advices: the advice delivery's, not an answer to a forward. */
-const ADVICE_ACK_MTIS: ReadonlySet<string> = new Set(['0130', '0230', '0430']);
 
 const FORWARD_IDS_PER_MS = 1_000;
 
