@@ -25,6 +25,14 @@ export class RingQueue<T> {
     this.count++;
   }
 
+  /** Puts `item` at the front: the next shift() returns it. */
+  unshift(item: T): void {
+    if (this.count === this.items.length) this.grow();
+    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.items[this.head] = item;
+    this.count++;
+  }
+
   /** The i-th item from the front (0 is the next shift()), or undefined past the end. */
   at(i: number): T | undefined {
     if (i < 0 || i >= this.count) return undefined;

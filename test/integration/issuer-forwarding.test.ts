@@ -82,6 +82,9 @@ beforeAll(async () => {
         { prefix: '35', issuer: 'iss-late' },
       ],
       issuerTimeoutMs: ISSUER_TIMEOUT_MS,
+      // Two records per PAN in memory, no evicted keys filed: once a PAN had more, work on it reads
+      // every key it names that is not in memory.
+      ledger: { recordsPerActorMax: 2, evictedKeysMax: 0 },
     },
   });
 });
@@ -445,6 +448,31 @@ describe('forwarding to an issuer', () => {
     expect((await advicesOf('iss-fwd')).filter((a) => a.stan === reversal['stan'])).toEqual([
       expect.objectContaining({ mti: '0420', origStan: purchase['stan'] }),
     ]);
+  });
+
+  it('answers a completion and a reversal that both waited for their original, each fetching evicted records', async () => {
+    const { acquirer, issuer } = await parties();
+    const pan = makePan('5');
+    // Three answered transactions first: the PAN's older records leave memory (two are kept).
+    for (const amount of [11, 12, 13]) {
+      const earlier = tx('0200', { pan, amount });
+      acquirer.send(earlier);
+      const forward = await forwardOf(issuer, earlier);
+      issuer.send({ mti: '0210', id: forward['id'], rc: '00', authCode: 'ISS100' });
+      expect(await acquirer.nextMessage(byId(earlier['id']))).toMatchObject({ rc: '00' });
+    }
+    const hold = tx('0100', { pan, amount: 400 });
+    acquirer.send(hold);
+    const forward = await forwardOf(issuer, hold);
+    const orig = { stan: hold['stan'], time: hold['time'] };
+    const completion: Msg = { ...tx('0220', { pan, amount: 300 }), orig };
+    const reversal: Msg = { ...tx('0400', { pan, amount: 400 }), orig };
+    acquirer.send([completion, reversal]);
+    issuer.send({ mti: '0110', id: forward['id'], rc: '00', authCode: 'ISS101' });
+    expect(await acquirer.nextMessage(byId(hold['id']))).toMatchObject({ rc: '00', authCode: 'ISS101' });
+    // In arrival order once the hold is approved: the completion posts 300, the reversal credits it back.
+    expect(await acquirer.nextMessage(byId(completion['id']))).toMatchObject({ mti: '0230', rc: '00' });
+    expect(await acquirer.nextMessage(byId(reversal['id']))).toMatchObject({ mti: '0410', rc: '00' });
   });
 
   it('drains forwards on SIGTERM: an answer the issuer gives while the switch stops is still relayed', async () => {

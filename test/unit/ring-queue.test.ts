@@ -30,6 +30,17 @@ describe('RingQueue', () => {
     expect(queue.shift()).toBeUndefined();
   });
 
+  it('unshift puts an item at the front, wrapping below slot 0 and growing when full', () => {
+    const queue = new RingQueue<number>(2);
+    queue.push(2);
+    queue.unshift(1); // head wraps from slot 0 to the buffer's last slot
+    expect(contents(queue)).toEqual([1, 2]);
+    queue.unshift(0); // full: grows, then goes to the front
+    queue.push(3);
+    expect(queue.length).toBe(4);
+    expect(queue.clear()).toEqual([0, 1, 2, 3]);
+  });
+
   it('grows past its initial capacity while wrapped around, keeping the order', () => {
     const queue = new RingQueue<number>(4);
     // Move the head to the middle of the buffer so the next pushes wrap past its end.

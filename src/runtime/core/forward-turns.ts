@@ -18,8 +18,8 @@ export interface ForwardTurnsOptions {
   readonly failures: FailedResults;
   /** Posts results to the main thread at once (a forward waits for no commit). */
   readonly post: (results: WorkResult[]) => void;
-  /** Runs an item on an actor (LedgerCore.run): completions and reversals that waited for a forward. */
-  readonly run: (actor: Actor, item: WorkItem, nowMs: number) => void;
+  /** Runs, in order, completions and reversals that waited for a forward (LedgerCore.runWaiting). */
+  readonly runWaiting: (actor: Actor, items: readonly WorkItem[], nowMs: number) => void;
 }
 
 /**
@@ -130,7 +130,7 @@ export class ForwardTurns {
     for (const seq of pending.waiters) batch.results.push({ seq, k: 'txn', response });
     batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: true });
     // Completions and reversals that waited for this one's outcome: decided now, in this batch.
-    for (const waiting of pending.after) this.o.run(actor, waiting, nowMs);
+    this.o.runWaiting(actor, pending.after, nowMs);
   }
 
   /**

@@ -163,7 +163,7 @@ export class LedgerCore {
       sink: this.sink,
       failures: this.failures,
       post: o.post,
-      run: (actor, item, nowMs) => this.run(actor, item, nowMs),
+      runWaiting: (actor, items, nowMs) => this.runWaiting(actor, items, nowMs),
     });
     this.keyTurns = new KeyTurns({
       refs: () => this.refs,
@@ -554,6 +554,25 @@ export class LedgerCore {
     actor.expiredByCompaction = log.expiredRecords;
     actor.prunedKeys.length = 0;
     this.batch().join(actor);
+  }
+
+  /**
+   * Work that waited on the actor for something else (completions and
+   * reversals of a forward just settled), in the order it came. One that
+   * must fetch evicted records makes the actor wait on Redis: the rest then
+   * wait too, at the front of the mailbox, and drain after the fetch (run
+   * now, a second fetch would take the actor's one slot for work taken out
+   * of turn, and the first item would never be answered).
+   */
+  private runWaiting(actor: Actor, items: readonly WorkItem[], nowMs: number): void {
+    for (let i = 0; i < items.length; i++) {
+      if (actor.status === 'loading') {
+        for (let j = items.length - 1; j >= i; j--) actor.mailbox.unshift(items[j]!);
+        this.mailboxDepth += items.length - i;
+        return;
+      }
+      this.run(actor, items[i]!, nowMs);
+    }
   }
 
   /** Runs the actor's waiting work (the fetched item first) until it waits on Redis again. */
