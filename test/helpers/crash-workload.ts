@@ -53,9 +53,9 @@ export interface Workload {
 
 const REPEAT: Record<string, string> = { '0100': '0101', '0200': '0201', '0220': '0221', '0400': '0401' };
 
-/** A Luhn-valid 16-digit PAN on the local route ("4..."), from the generator. */
-function seededPan(rng: SeededRng): string {
-  let body = '4';
+/** A Luhn-valid 16-digit PAN starting with `prefix` (the route: "4" local), from the generator. */
+function seededPan(rng: SeededRng, prefix: string): string {
+  let body = prefix;
   while (body.length < 15) body += String(rng.int(0, 9));
   return body + luhnDigit(body);
 }
@@ -74,14 +74,23 @@ function amountFor(rng: SeededRng): number {
  * `partial`, approvals 10), one empty one that only refunds feed, and one rich one with a daily
  * count limit (declines 65).
  */
+export interface WorkloadOptions {
+  /** The PANs' first digits: their route ("4", the default, is on-us). */
+  readonly panPrefix?: string;
+  /** The index of the first transaction, so two workloads can share one index space (and keys). */
+  readonly firstIndex?: number;
+}
+
 export function buildWorkload(
   rng: SeededRng,
   institution: string,
   count: number,
   baseTimeMs: number,
+  o: WorkloadOptions = {},
 ): Workload {
+  const first = o.firstIndex ?? 0;
   const pans = new Set<string>();
-  while (pans.size < 20) pans.add(seededPan(rng));
+  while (pans.size < 20) pans.add(seededPan(rng, o.panPrefix ?? '4'));
   const panList = [...pans];
   const accounts: AccountSpec[] = panList.map((pan, i) => {
     if (i < 12) return { pan, opening: rng.int(200_000, 2_000_000) };
@@ -92,6 +101,7 @@ export function buildWorkload(
   const accountWeights = accounts.map((a, i) => [a.pan, i === 19 ? 3 : i >= 12 ? 2 : 1] as const);
 
   const txns: PlannedTxn[] = [];
+  const planned = (index: number): PlannedTxn => txns[index - first]!;
   /** Originals still free for a completion (holds) / a reversal (any original). */
   const completable: number[] = [];
   const reversible: number[] = [];
@@ -103,7 +113,7 @@ export function buildWorkload(
     return list.splice(at, 1)[0];
   };
 
-  for (let index = 0; index < count; index++) {
+  for (let index = first; index < first + count; index++) {
     const stan = (index % 999_999) + 1;
     const time = baseTimeMs + index * 3;
     const key = `${institution}|${stan}|${time}`;
@@ -118,7 +128,7 @@ export function buildWorkload(
     if (kind === 'completion') {
       const orig = takeRecent(completable, 400);
       if (orig !== undefined) {
-        const o = txns[orig]!;
+        const o = planned(orig);
         const amount = rng.weighted<() => number>([
           [() => o.amount, 6],
           [() => Math.max(1, rng.int(1, o.amount)), 3],
@@ -132,7 +142,7 @@ export function buildWorkload(
     if (kind === 'reversal') {
       const orig = takeRecent(reversible, 400);
       if (orig !== undefined) {
-        const o = txns[orig]!;
+        const o = planned(orig);
         const amount = rng.chance(0.92) ? o.amount : o.amount + rng.int(1, 300); // else 13
         txns.push({ index, kind, mti: '0400', pan: o.pan, stan, time, amount, orig, key });
         continue;
@@ -151,7 +161,10 @@ export function buildWorkload(
   return { accounts, txns };
 }
 
-/** The request for `t`, as its MTI or as a repeat (0101, 0201, 0221, 0401): same key, same content. */
+/**
+ * The request for `t`, as its MTI or as a repeat (0101, 0201, 0221, 0401): same key, same content.
+ * `txns` is indexed by transaction index (every workload sharing the index space).
+ */
 export function requestOf(t: PlannedTxn, txns: readonly PlannedTxn[], id: number, repeat: boolean): Msg {
   const m: Msg = {
     mti: repeat ? REPEAT[t.mti]! : t.mti,
@@ -200,6 +213,8 @@ export interface ModelResult {
  */
 export function model(workload: Workload, finals: ReadonlyMap<number, Msg>): ModelResult {
   const { accounts, txns } = workload;
+  const byIndex = new Map(txns.map((t) => [t.index, t]));
+  const txn = (i: number): PlannedTxn => byIndex.get(i)!;
   const balances = new Map(accounts.map((a) => [a.pan, { balance: a.opening, held: 0 }]));
   const counted = new Map(accounts.map((a) => [a.pan, 0]));
   const effects: ExpectedEffect[] = accounts.map((a) => ({
@@ -224,7 +239,7 @@ export function model(workload: Workload, finals: ReadonlyMap<number, Msg>): Mod
     const amount = finals.get(i)?.['amount'];
     if (typeof amount !== 'number') {
       contradictions.push(`#${i} approved without a numeric amount: ${JSON.stringify(finals.get(i))}`);
-      return txns[i]!.amount;
+      return txn(i).amount;
     }
     return amount;
   };
@@ -268,16 +283,16 @@ export function model(workload: Workload, finals: ReadonlyMap<number, Msg>): Mod
       ok: string | undefined,
       i: number,
     ) => effects.push({ pan: t.pan, kind, amount, key, origKey: ok, index: i });
-    const revKey = rev === undefined ? '' : txns[rev]!.key;
+    const revKey = rev === undefined ? '' : txn(rev).key;
 
     if (t.kind === 'hold') {
       push('hold', a, t.key, undefined, t.index);
       const comp = completionOf.get(t.index);
       const completed = approved(comp);
-      const posted = completed ? txns[comp!]!.amount : 0;
+      const posted = completed ? txn(comp!).amount : 0;
       if (completed) {
-        push('complete', posted, txns[comp!]!.key, origKey, comp!);
-        push('release', a, txns[comp!]!.key, origKey, comp!);
+        push('complete', posted, txn(comp!).key, origKey, comp!);
+        push('release', a, txn(comp!).key, origKey, comp!);
       }
       if (reversed) {
         // After a completion the reversal credits the posting back; else it releases the hold.

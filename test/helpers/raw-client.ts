@@ -66,6 +66,8 @@ export class RawClient {
   readonly badPayloads: string[] = [];
   /** Echoes the switch sent us (answered automatically while autoAnswerEcho is true). */
   readonly switchEchoes: Msg[] = [];
+  /** Called with every message as it arrives (a test playing a host answers from here). */
+  readonly listeners: Array<(m: Msg) => void> = [];
   autoAnswerEcho: boolean;
   /**
    * Date.now() when the last payload was handed to the socket: the switch cannot have received
@@ -312,6 +314,7 @@ export class RawClient {
 
   private onMessage(m: Msg): void {
     this.received.push(m);
+    for (const listener of this.listeners) listener(m);
     if (m['mti'] === '0800' && m['code'] === 'echo') {
       this.switchEchoes.push(m);
       if (this.autoAnswerEcho) {

@@ -18,6 +18,16 @@
  * (d) every approval with an effect has its journal entries, under its rrn (I1);
  * and no two transaction keys were answered with the same rrn.
  *
+ * About a third of the load is routed to an issuer host (docs/issuers.md), played by the test
+ * (test/helpers/crash-issuer.ts): it approves every forward at once and leaves a seeded share of
+ * advices unacknowledged at first. Every third round, from the second, it stays away: the switch
+ * stands in or answers 91, queuing advices; in the round after, the test waits for the delivery to
+ * start before the load, so advices are delivered, some unacknowledged, when the kill comes. The
+ * invariants above hold for those transactions too (their journal entries name the issuer), and:
+ * (e) every advice the answers call for (stand-in approvals, completions, reversals, 25s) is
+ *     delivered, only those are, the queue ends empty, and none is delivered again by a switch
+ *     process started after Redis held its acknowledgment.
+ *
  * The load runs once (beforeAll); each invariant is its own test so a report says which broke.
  * Seed: SWITCHYARD_SEED (default below), printed at start and in every failure.
  * Rounds: SWITCHYARD_CRASH_ROUNDS (default 10).
@@ -26,6 +36,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adviceQueueOf, CrashIssuer } from '../helpers/crash-issuer.js';
 import {
   type AccountSpec,
   buildWorkload,
@@ -69,10 +80,22 @@ const RETRY_96_DELAY_MS = 100;
 const SHOWN_PER_CATEGORY = 12;
 
 const acq = makeInstitution('acq-crash', 'acquirer');
+const iss = makeInstitution('iss-crash', 'issuer');
+/** The issuer's route, its limits and timeout (which is also the advice repeat interval). */
+const ISSUER_PREFIX = '5';
+const STAND_IN = { perTxnMax: 50_000, dailyMax: 5_000_000 };
+const ISSUER_TIMEOUT_MS = 500;
+/** Share of the load routed to the issuer; share of advices it leaves unacknowledged at first. */
+const ISSUER_SHARE = 0.3;
+const SKIP_ACK_SHARE = 0.3;
+/** Rounds the issuer stays away for. */
+const issuerAwayIn = (round: number): boolean => round % 3 === 2;
+/** Bound on a restarted switch starting delivery (it waits out the killed one's lease, 5 s). */
+const DELIVERY_START_MS = 20_000;
 
 console.log(`[crash-kill9] seed ${SEED} (rerun with SWITCHYARD_SEED=${SEED})`);
 
-type Category = 'run' | 'answers' | 'exactly-once' | 'accounts' | 'journal' | 'I1' | 'rrn';
+type Category = 'run' | 'answers' | 'exactly-once' | 'accounts' | 'journal' | 'I1' | 'rrn' | 'advices';
 
 interface Violation {
   readonly category: Category;
@@ -108,6 +131,11 @@ interface RoundLog {
   unansweredAfterKill: number;
   killAfterMs: number;
   rc96: number;
+  issuer: 'present' | 'away';
+  /** Advice deliveries (repeats included) on this round's issuer connection. */
+  advicesDelivered: number;
+  /** Of those advices, the ones not acknowledged when SIGKILL went out. */
+  unackedAdvicesAtKill: number;
 }
 
 const withoutId = (m: Msg): Msg => {
@@ -182,15 +210,39 @@ describe.each(LEDGER_VARIANTS)(
       const killRng = new SeededRng((SEED ^ 0x9e37_79b9) >>> 0);
       const loadRng = new SeededRng((SEED ^ 0x85eb_ca6b) >>> 0);
       const killAfter = Array.from({ length: ROUNDS }, () => killRng.int(...KILL_AFTER_MS));
-      const workload = buildWorkload(rng, acq.id, ROUNDS * 6000, Date.now() - 3_600_000);
-      const { accounts, txns } = workload;
+      const issuerRng = new SeededRng((SEED ^ 0x27d4_eb2f) >>> 0);
+      const baseTimeMs = Date.now() - 3_600_000;
+      const workload = buildWorkload(rng, acq.id, ROUNDS * 6000, baseTimeMs);
+      const routed = buildWorkload(issuerRng, acq.id, ROUNDS * 2500, baseTimeMs, {
+        panPrefix: ISSUER_PREFIX,
+        firstIndex: workload.txns.length,
+      });
+      const { accounts } = workload;
+      /** Every transaction by index: on-us, then routed to the issuer. */
+      const txns = [...workload.txns, ...routed.txns];
+      const isRouted = (index: number): boolean => index >= workload.txns.length;
+      /** The order transactions are first sent in: both lists interleaved, each in its own order. */
+      const order: number[] = [];
+      for (let a = 0, b = 0; a < workload.txns.length || b < routed.txns.length; ) {
+        const takeRouted =
+          b < routed.txns.length && (a >= workload.txns.length || issuerRng.chance(ISSUER_SHARE));
+        order.push(takeRouted ? routed.txns[b++]!.index : workload.txns[a++]!.index);
+      }
+      const issuer = new CrashIssuer(iss, new SeededRng((SEED ^ 0x1656_67b1) >>> 0), SKIP_ACK_SHARE);
+      /** Advice id -> the last switch process (generation) before whose start Redis held its acknowledgment. */
+      const ackedDurablyBy = new Map<string, number>();
 
       dir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
       trackDir(dir);
       redis = await startRedis();
       const config: ConfigOverrides = {
         admin: { token: TOKEN },
-        institutions: [institutionEntry(acq)],
+        institutions: [institutionEntry(acq), { ...institutionEntry(iss), standIn: STAND_IN }],
+        routes: [
+          { prefix: '4', issuer: 'local' },
+          { prefix: ISSUER_PREFIX, issuer: iss.id },
+        ],
+        issuerTimeoutMs: ISSUER_TIMEOUT_MS,
         redis: { url: redis.url },
         dataDir: join(dir, 'data'),
         clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
@@ -216,7 +268,8 @@ describe.each(LEDGER_VARIANTS)(
       const who = (i: number) => {
         const t = txns[i]!;
         const first = answers.get(i)?.[0];
-        return `#${i} ${t.kind} ${t.key} (first answered in process ${first?.generation}, ${first?.phase}) ${show(finals.get(i))}`;
+        const orig = t.orig === undefined ? '' : `; its original #${t.orig}: ${show(finals.get(t.orig))}`;
+        return `#${i} ${t.kind} ${t.key} (first answered in process ${first?.generation}, ${first?.phase}) ${show(finals.get(i))}${orig}`;
       };
 
       /** Checks and records one answer. */
@@ -233,12 +286,14 @@ describe.each(LEDGER_VARIANTS)(
         if (typeof msg['rrn'] !== 'string' || msg['rrn'].length !== 12) {
           violate('answers', `${tag}: rrn ${show(msg)}`);
         }
-        if (['94', '30', '63', '14', '15', '57', '91'].includes(String(rc))) {
+        // 91 only on the issuer's route: no answer in time and no stand-in.
+        const impossible = ['94', '30', '63', '14', '15', '57', ...(isRouted(index) ? [] : ['91'])];
+        if (impossible.includes(String(rc))) {
           violate('answers', `${tag}: rc ${String(rc)} cannot happen in this workload: ${show(msg)}`);
         }
         if (isApproval(rc)) {
           const balance = msg['balance'];
-          if (typeof balance !== 'number' || balance < 0) {
+          if (!isRouted(index) && (typeof balance !== 'number' || balance < 0)) {
             violate('answers', `${tag}: approval balance (I4) ${show(msg)}`);
           }
           if ((t.mti === '0100' || t.mti === '0200') && typeof msg['authCode'] !== 'string') {
@@ -337,16 +392,17 @@ describe.each(LEDGER_VARIANTS)(
             violate(
               'run',
               `${attempts.size} request(s) got no definitive answer within ${SETTLE_TIMEOUT_MS} ms (${phase}): ` +
-                `${[...attempts.keys()].slice(0, 20).join(', ')}`,
+                `${[...attempts.keys()].slice(0, 10).map(who).join('; ')}`,
             );
             break;
           }
         }
       };
 
-      const start = async () => {
+      const start = async (issuerPresent: boolean) => {
         generation++;
         sw = await startSwitch({ config });
+        if (issuerPresent) await issuer.connect(at(sw, 'tcp'), generation);
         conns = [
           { client: await connectSignedOn(at(sw, 'tcp'), acq), cursor: 0 },
           { client: await connectSignedOn(at(sw, 'ws'), acq), cursor: 0 },
@@ -355,16 +411,16 @@ describe.each(LEDGER_VARIANTS)(
 
       const killUnderLoad = async (r: RoundLog) => {
         const sendBurst = (size: number) => {
-          const n = Math.min(txns.length - cursor, size);
+          const n = Math.min(order.length - cursor, size);
           const slice: number[] = [];
-          for (let k = 0; k < n; k++) slice.push(cursor + k);
+          for (let k = 0; k < n; k++) slice.push(order[cursor + k]!);
           cursor += n;
           sentIndices.push(...slice);
           r.sent += n;
           send(slice, `round ${r.round} load`, false);
         };
         const t0 = Date.now();
-        while (cursor < txns.length && Date.now() - t0 < r.killAfterMs) {
+        while (cursor < order.length && Date.now() - t0 < r.killAfterMs) {
           sendBurst(loadRng.int(...BURST));
           await sleep(loadRng.int(...PAUSE_MS));
           drain();
@@ -379,6 +435,8 @@ describe.each(LEDGER_VARIANTS)(
         sendBurst(loadRng.int(...FLOOD_BURST));
         drain();
         r.pendingAtKill = pending.size;
+        r.unackedAdvicesAtKill = issuer.connected ? issuer.unacknowledgedNow : 0;
+        r.advicesDelivered = issuer.deliveries.filter((d) => d.generation === generation).length;
         const exit = await sw!.kill9();
         if (exit.signal !== 'SIGKILL')
           violate('run', `switch exited before the kill: ${JSON.stringify(exit)}`);
@@ -390,8 +448,55 @@ describe.each(LEDGER_VARIANTS)(
         r.unansweredAfterKill = pending.size;
         for (const s of pending.values()) if (!lostAtKill.has(s.index)) lostAtKill.set(s.index, deadAtMs);
         pending.clear(); // their requests are in `unanswered`
+        issuer.disconnect();
         await retire(sw);
         sw = undefined;
+        await noteDurableAcks();
+      };
+
+      /**
+       * With the switch dead: the advices delivered so far that Redis holds as acknowledged (in the
+       * acked set, or gone from the queue, which only an acknowledgment does). No later process may
+       * deliver them again.
+       */
+      const noteDurableAcks = async () => {
+        const { queued, acked } = await adviceQueueOf(redis!.url, iss.id);
+        for (const d of issuer.deliveries) {
+          if (!ackedDurablyBy.has(d.id) && (acked.has(d.id) || !queued.has(d.id))) {
+            ackedDurablyBy.set(d.id, generation);
+          }
+        }
+      };
+
+      /** The last process delivers what is still owed: until Redis holds no advice and no acknowledgment beyond the cursor. */
+      const drainAdvices = async () => {
+        const deadline = Date.now() + DELIVERY_START_MS + SETTLE_TIMEOUT_MS;
+        for (;;) {
+          const { queued, acked } = await adviceQueueOf(redis!.url, iss.id);
+          if (queued.size === 0 && acked.size === 0) return;
+          if (Date.now() > deadline) {
+            violate(
+              'advices',
+              `the queue did not empty: ${queued.size} advice(s) queued, ${acked.size} acknowledged ` +
+                `beyond the cursor, e.g. ${JSON.stringify([...queued].slice(0, 5))}`,
+            );
+            return;
+          }
+          await sleep(50);
+        }
+      };
+
+      /** A restarted switch delivers queued advices once the killed one's lease ran out: before the load, wait for that. */
+      const awaitDeliveryStart = async (n: number) => {
+        if ((await adviceQueueOf(redis!.url, iss.id)).queued.size === 0) return;
+        const deadline = Date.now() + DELIVERY_START_MS;
+        while (!issuer.deliveries.some((d) => d.generation === generation)) {
+          if (Date.now() > deadline) {
+            violate('run', `round ${n}: no advice delivered within ${DELIVERY_START_MS} ms of the start`);
+            return;
+          }
+          await sleep(20);
+        }
       };
 
       /** (b): the model from the final answers against GET /accounts. */
@@ -421,7 +526,7 @@ describe.each(LEDGER_VARIANTS)(
       };
 
       // --- first start: the accounts ---
-      await start();
+      await start(!issuerAwayIn(1));
       for (const a of accounts) {
         const body: { currency: string; balance: number; limits?: AccountSpec['limits'] } = {
           currency: CURRENCY,
@@ -435,7 +540,7 @@ describe.each(LEDGER_VARIANTS)(
       // --- ROUNDS x (restart, answer the leftovers, replay the last round, load, kill -9) ---
       let answeredLastRound: number[] = [];
       for (let n = 1; n <= ROUNDS; n++) {
-        if (n > 1) await start();
+        if (n > 1) await start(!issuerAwayIn(n));
         const r: RoundLog = {
           round: n,
           retransmitted: unanswered.size,
@@ -446,12 +551,16 @@ describe.each(LEDGER_VARIANTS)(
           unansweredAfterKill: 0,
           killAfterMs: killAfter[n - 1]!,
           rc96: 0,
+          issuer: issuerAwayIn(n) ? 'away' : 'present',
+          advicesDelivered: 0,
+          unackedAdvicesAtKill: 0,
         };
         rounds.push(r);
         round = r;
         await settle([...unanswered], `round ${n} retransmit`);
         await settle(answeredLastRound, `round ${n} replay`);
         await checkAccounts(`after restart ${n}`);
+        if (!issuerAwayIn(n)) await awaitDeliveryStart(n);
         const before = new Set(finals.keys());
         await killUnderLoad(r);
         answeredLastRound = [...finals.keys()].filter((i) => !before.has(i));
@@ -459,7 +568,8 @@ describe.each(LEDGER_VARIANTS)(
       }
 
       // --- last start: answer everything, replay every key once more, then check it all ---
-      await start();
+      issuer.skipSome = false;
+      await start(true);
       round = undefined;
       const leftovers = unanswered.size;
       await settle([...unanswered], 'final retransmit');
@@ -467,6 +577,7 @@ describe.each(LEDGER_VARIANTS)(
       await settle(sentIndices, 'final replay of every key');
       if (unanswered.size > 0) violate('run', `${unanswered.size} request(s) never got a definitive answer`);
       const m = await checkAccounts('final');
+      await drainAdvices();
 
       // Daily count limit (65): approved holds/purchases/cash not reversed stay within it.
       const dayOf = (ms: number) => Math.floor(ms / 86_400_000);
@@ -483,9 +594,13 @@ describe.each(LEDGER_VARIANTS)(
       }
 
       // (c): the journal against GET /accounts (= the model, checked above) and against the model.
+      const routedModel = model(routed, finals);
+      for (const c of routedModel.contradictions) violate('answers', `issuer route: ${c}`);
+      const noEffect = (index: number) =>
+        m.noEffectApprovals.has(index) || routedModel.noEffectApprovals.has(index);
       const rows = await readJournal(
         redis.url,
-        accounts.map((a) => a.pan),
+        [...accounts, ...routed.accounts].map((a) => a.pan),
         devRefs,
       );
       const byKey = new Map(txns.map((t) => [t.key, t]));
@@ -503,10 +618,31 @@ describe.each(LEDGER_VARIANTS)(
           violate('journal', `${row.kind} of ${who(t.index)} is journaled with rrn ${row.rrn}`);
         } else if (!isApproval(final['rc'])) {
           violate('journal', `effect ${row.kind} ${row.amount} for declined ${who(t.index)}`);
+        } else if (row.issuer !== (isRouted(t.index) ? iss.id : 'local')) {
+          violate('journal', `${row.kind} of ${who(t.index)} names issuer ${row.issuer}`);
         }
       }
       const line = (e: { kind: string; key: string; origKey: string | undefined; amount: number }) =>
         `${e.kind} ${e.amount} key=${e.key} orig=${e.origKey ?? '-'}`;
+      const count = (list: string[]) => {
+        const c = new Map<string, number>();
+        for (const x of list) c.set(x, (c.get(x) ?? 0) + 1);
+        return c;
+      };
+      /** The PAN's journal against the effects a model expects for it, entry for entry. */
+      const compareEffects = (pan: string, mine: readonly JournalRow[], want: ModelResult['effects']) => {
+        const actual = count(mine.map(line));
+        const expected = count(want.filter((e) => e.pan === pan).map(line));
+        const missing = [...expected].filter(([x, n]) => (actual.get(x) ?? 0) < n).map(([x]) => x);
+        const extra = [...actual].filter(([x, n]) => (expected.get(x) ?? 0) < n).map(([x]) => x);
+        if (missing.length > 0 || extra.length > 0) {
+          violate(
+            'journal',
+            `journal of ${pan} differs from the model: missing ${JSON.stringify(missing.slice(0, 10))}, ` +
+              `extra ${JSON.stringify(extra.slice(0, 10))}`,
+          );
+        }
+      };
       for (const a of accounts) {
         const mine = rows.filter((r) => r.pan === a.pan);
         const totals = journalTotals(mine);
@@ -518,22 +654,16 @@ describe.each(LEDGER_VARIANTS)(
               `switch/model balance ${want.balance} held ${want.held} (I2)`,
           );
         }
-        const count = (list: string[]) => {
-          const c = new Map<string, number>();
-          for (const x of list) c.set(x, (c.get(x) ?? 0) + 1);
-          return c;
-        };
-        const actual = count(mine.map(line));
-        const expected = count(m.effects.filter((e) => e.pan === a.pan).map(line));
-        const missing = [...expected].filter(([x, n]) => (actual.get(x) ?? 0) < n).map(([x]) => x);
-        const extra = [...actual].filter(([x, n]) => (expected.get(x) ?? 0) < n).map(([x]) => x);
-        if (missing.length > 0 || extra.length > 0) {
-          violate(
-            'journal',
-            `journal of ${a.pan} differs from the model: missing ${JSON.stringify(missing.slice(0, 10))}, ` +
-              `extra ${JSON.stringify(extra.slice(0, 10))}`,
-          );
-        }
+        compareEffects(a.pan, mine, m.effects);
+      }
+      // An issuer-routed PAN has no account (no opening): its journal is its approvals' effects alone.
+      const routedEffects = routedModel.effects.filter((e) => e.kind !== 'open');
+      for (const a of routed.accounts) {
+        compareEffects(
+          a.pan,
+          rows.filter((r) => r.pan === a.pan),
+          routedEffects,
+        );
       }
 
       // (d) I1: every approval with an effect is journaled under its key, with its rrn.
@@ -544,12 +674,52 @@ describe.each(LEDGER_VARIANTS)(
         if (!isApproval(final['rc'])) continue;
         approvals++;
         const mine = rowsByKey.get(txns[index]!.key) ?? [];
-        if (m.noEffectApprovals.has(index)) {
+        if (noEffect(index)) {
           if (mine.length > 0)
             violate('I1', `no-effect approval ${who(index)} has entries ${JSON.stringify(mine)}`);
         } else if (!mine.some((r) => r.rrn === final['rrn'])) {
           violate('I1', `approval ${who(index)} has no journal entry with its rrn: ${JSON.stringify(mine)}`);
         }
+      }
+
+      // (e) Advices: every one the answers call for delivered, only those, none after a durable acknowledgment.
+      const owed = new Map<string, number>(); // advice id -> the transaction whose answer calls for it
+      const allowed = new Map<string, number>(); // 91s: a 0420 only when the request had been forwarded
+      for (const [index, final] of finals) {
+        if (!isRouted(index)) continue;
+        const t = txns[index]!;
+        const rrn = String(final['rrn']);
+        const rc = final['rc'];
+        if (t.mti === '0100' || t.mti === '0200') {
+          const standIn = isApproval(rc) && String(final['authCode']).startsWith('S');
+          if (standIn) owed.set(`${rrn}.${t.mti === '0100' ? '0120' : '0220'}`, index);
+          else if (rc === '91') allowed.set(`${rrn}.0420`, index);
+        } else if (t.mti === '0220') {
+          if (isApproval(rc)) owed.set(`${rrn}.0220`, index);
+        } else if (isApproval(rc) ? !noEffect(index) : rc === '25') {
+          owed.set(`${rrn}.0420`, index);
+        }
+      }
+      const delivered = new Set(issuer.deliveries.map((d) => d.id));
+      for (const [id, index] of owed) {
+        if (!delivered.has(id)) violate('advices', `advice ${id} for ${who(index)} was never delivered`);
+      }
+      for (const d of issuer.deliveries) {
+        const tag = `advice ${d.mti} ${d.id} (process ${d.generation})`;
+        if (!owed.has(d.id) && !allowed.has(d.id)) violate('advices', `${tag} is owed for no answer`);
+        if (`${d.mti.slice(0, 3)}0` !== d.id.slice(d.id.lastIndexOf('.') + 1)) {
+          violate('advices', `${tag}: the MTI is not its id's`);
+        }
+        const ackedBy = ackedDurablyBy.get(d.id);
+        if (ackedBy !== undefined && d.generation > ackedBy) {
+          violate(
+            'advices',
+            `${tag}: delivered again after Redis held its acknowledgment (process ${ackedBy})`,
+          );
+        }
+      }
+      if (ROUNDS >= 3 && !rounds.some((r) => r.unackedAdvicesAtKill > 0)) {
+        violate('run', 'no kill came while an advice was delivered and not acknowledged');
       }
 
       // An rrn names one transaction (clearing files list items by rrn).
@@ -569,7 +739,7 @@ describe.each(LEDGER_VARIANTS)(
 
       const rcCount = new Map<string, number>();
       for (const [index, final] of finals) {
-        const k = `${txns[index]!.kind}:${String(final['rc'])}`;
+        const k = `${isRouted(index) ? 'issuer ' : ''}${txns[index]!.kind}:${String(final['rc'])}`;
         rcCount.set(k, (rcCount.get(k) ?? 0) + 1);
       }
       summary.push(
@@ -580,6 +750,10 @@ describe.each(LEDGER_VARIANTS)(
           `${leftovers}; replays across a restart ${crossRestartReplays}, within a process ` +
           `${sameProcessReplays}; 96s ${rounds.reduce((s, r) => s + r.rc96, 0)}; ${Date.now() - started} ms`,
         `[crash-kill9] outcomes ${JSON.stringify(Object.fromEntries([...rcCount].sort()))}`,
+        `[crash-kill9] issuer: ${issuer.forwards} forwards, ${owed.size} advices owed, ` +
+          `${issuer.deliveries.length} deliveries (repeats included), ${ackedDurablyBy.size} acknowledged ` +
+          `durably before a kill; delivered and unacknowledged at each kill ` +
+          `${rounds.map((r) => `${r.issuer}:${r.unackedAdvicesAtKill}`).join(' ')}`,
       );
       console.log(summary.join('\n'));
     }, 240_000);
@@ -611,6 +785,10 @@ describe.each(LEDGER_VARIANTS)(
 
     it('no two transaction keys are answered with the same rrn', () => {
       expectNone('rrn');
+    });
+
+    it('(e) every advice owed is delivered, only those, the queue ends empty, and none comes again after a durable acknowledgment', () => {
+      expectNone('advices');
     });
   },
 );

@@ -15,7 +15,7 @@ const LEASE_MS = 5_000;
 /** The repeat MTI of each advice (docs/protocol.md section 4). */
 const REPEAT_MTI: Readonly<Record<string, string>> = { '0120': '0121', '0220': '0221', '0420': '0421' };
 /** The acknowledgment MTI of each advice and its repeat. */
-const ACK_MTI: Readonly<Record<string, string>> = {
+export const ACK_MTI: Readonly<Record<string, string>> = {
   '0120': '0130',
   '0121': '0130',
   '0220': '0230',
