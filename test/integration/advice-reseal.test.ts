@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { emptyAdviceTally, resealAdvices } from '../../src/jobs/advice-reseal.js';
+import { type AdviceResealOptions, emptyAdviceTally, resealAdvices } from '../../src/jobs/advice-reseal.js';
 import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
 import { AdviceDelivery } from '../../src/rules/issuer/advice-delivery.js';
@@ -68,6 +68,18 @@ function deliveryOf(keys: KeySpace, issuer: string, refs: () => AccountRefs, rep
     log: silentLogger,
   });
   return { delivery, sent };
+}
+
+/** The re-seal walk's options over `keys`, sealing with `refs()`, at full speed and never interrupted. */
+function walkOptions(keys: KeySpace, refs: () => AccountRefs): AdviceResealOptions {
+  return {
+    connection: redis.client,
+    keys,
+    refs,
+    perSecondMax: 1_000,
+    interrupted: () => false,
+    log: silentLogger,
+  };
 }
 
 /** Re-sealed under `refs`' current key, as the job would write it for what it read. */
@@ -147,18 +159,12 @@ describe('re-sealing queued advices', () => {
       // Read and sent under d1, not acknowledged: the window keeps the entries' own seals.
       expect(await waitFor(() => sent.length >= 3, EVENTUALLY_MS)).toBe(true);
       const tally = emptyAdviceTally();
-      const walked = await resealAdvices(
-        {
-          connection: redis.client,
-          keys,
-          refs: () => refs,
-          perSecondMax: 1_000,
-          interrupted: () => false,
-          log: silentLogger,
-        },
-        tally,
-      );
-      expect(walked).toBe(true);
+      expect(
+        await resealAdvices(
+          walkOptions(keys, () => refs),
+          tally,
+        ),
+      ).toBe(true);
       expect(tally).toMatchObject({ asked: 3, done: 3, current: 0, unreadable: 0 });
       refs = retired;
       const before = sent.length;
@@ -212,14 +218,7 @@ describe('re-sealing queued advices', () => {
     expect(before).toMatchObject({ advices: 7, unreadableAdvices: 1 });
     expect(dataKeyRetirable(before, 'd1')).toBe(false);
 
-    const options = {
-      connection: redis.client,
-      keys,
-      refs: () => rotating,
-      perSecondMax: 2,
-      interrupted: () => false,
-      log: silentLogger,
-    };
+    const options = walkOptions(keys, () => rotating);
     // Stopped before its first step: nothing written, and it says so.
     const stopped = emptyAdviceTally();
     expect(await resealAdvices({ ...options, interrupted: () => true }, stopped)).toBe(false);
@@ -227,11 +226,11 @@ describe('re-sealing queued advices', () => {
     expect(await redis.client.exists(keys.adviceSeals('a'), keys.adviceSeals('b'))).toBe(0);
 
     const first = emptyAdviceTally();
-    expect(await resealAdvices({ ...options, perSecondMax: 1_000 }, first)).toBe(true);
+    expect(await resealAdvices(options, first)).toBe(true);
     expect(first).toEqual({ asked: 7, done: 5, current: 1, absent: 0, unreadable: 1 });
     // Again (a job taken up after kill -9): nothing left to write.
     const again = emptyAdviceTally();
-    expect(await resealAdvices({ ...options, perSecondMax: 1_000 }, again)).toBe(true);
+    expect(await resealAdvices(options, again)).toBe(true);
     expect(again).toEqual({ asked: 7, done: 0, current: 6, absent: 0, unreadable: 1 });
 
     const after = await readKeyUsage(redis.client, keys, rotating.keys);

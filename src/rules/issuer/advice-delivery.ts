@@ -148,7 +148,7 @@ export class AdviceDelivery {
       await this.advanceCursor();
       this.depth = await this.o.redis.xlen(this.o.keys.advices(this.o.issuer));
       if (this.o.links.linksOf(this.o.issuer).length === 0) return;
-      await this.refreshSeals(this.window);
+      await this.refreshSeals();
       this.repeatDue();
       await this.sendNew();
     } catch (error) {
@@ -228,14 +228,14 @@ export class AdviceDelivery {
   }
 
   /**
-   * Takes up the seals the re-seal job wrote for advices of `window` whose
-   * seal here is not under the current data key (one read, none when all
+   * Takes up the seals the re-seal job wrote for unacknowledged advices of
+   * the window whose seal here is not under the current data key (one read, none when all
    * are current): a key retired after they were read would leave them
    * unopenable otherwise.
    */
-  private async refreshSeals(window: readonly Sent[]): Promise<void> {
+  private async refreshSeals(): Promise<void> {
     const current = this.o.refs().currentDataKeyId;
-    const stale = window.filter(
+    const stale = this.window.filter(
       (sent) => !sent.acked && sent.advice !== undefined && sealKeyIdOf(sent.seal) !== current,
     );
     if (stale.length === 0) return;
