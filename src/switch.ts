@@ -233,6 +233,7 @@ export class Switch {
       keys,
       ledger: this.engine,
       currentKeys: () => this.currentKeys(),
+      refs: () => this.accountRefs(),
       accountsPerSecondMax: config.ledger.rotationAccountsPerSecondMax,
       log,
     });

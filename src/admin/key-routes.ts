@@ -25,12 +25,14 @@ export interface KeyUsageAnswer {
   readonly tokenKeys: Record<string, KeyUsage['tokenKeys'][string] & { retirable: boolean }>;
   readonly accounts: number;
   readonly unreadableAccounts: number;
+  readonly advices: number;
+  readonly unreadableAdvices: number;
   /** The rotation jobs of the keys in use, by id, and their BullMQ state. */
   readonly jobs: Record<string, string>;
 }
 
 /**
- * docs/protocol.md section 6, `GET /keys/usage` (issue 16): how many stored
+ * docs/protocol.md section 6, `GET /keys/usage` (issues 16 and 17): how many stored
  * things each data and token key id still protects or names, and which may
  * leave the key file (docs/security.md "Retiring a key"). Reads the whole
  * store: seconds per million accounts.
@@ -63,6 +65,8 @@ export function registerKeyRoutes(admin: AdminServer, o: KeyRoutesOptions): void
       ),
       accounts: usage.accounts,
       unreadableAccounts: usage.unreadableAccounts,
+      advices: usage.advices,
+      unreadableAdvices: usage.unreadableAdvices,
       jobs,
     };
     sendJson(res, 200, answer);

@@ -108,8 +108,9 @@ const RETIRE_DATA_SPEC: CommandSpec = {
 
 Removes data key ID (not the current one) from the file. What it sealed
 cannot be opened after the switch re-reads the file (SIGHUP), so the switch
-refuses the file while anything stored still uses the key: run
-\`switchyard keys usage\` first and wait for "retirable": true.
+refuses the file while anything stored (an account, a queued advice) still
+uses the key: run \`switchyard keys usage\` first and wait for
+"retirable": true.
 
   --id ID   the key to remove
   --help    this text
@@ -140,12 +141,12 @@ const USAGE_SPEC: CommandSpec = {
   usage: `usage: switchyard keys usage [options]
 
 Prints, as JSON, what each data key and token key id of a running switch
-still protects or names (GET /keys/usage): per data key the account PANs it
-seals; per token key the accounts whose refs it made and, for keys other than
-the current one, the journal records not yet passed by hold expiry and the
-hold bucket members naming them; "retirable" when the key may leave the key
-file; and the state of the rotation jobs. Reads the whole store (seconds per
-million accounts).
+still protects or names (GET /keys/usage): per data key the account PANs and
+the queued issuer advice PANs it seals; per token key the accounts whose refs
+it made and, for keys other than the current one, the journal records not
+yet passed by hold expiry and the hold bucket members naming them;
+"retirable" when the key may leave the key file; and the state of the
+rotation jobs. Reads the whole store (seconds per million accounts).
 
 ${ADMIN_TARGET_USAGE}  --help             this text
 `,

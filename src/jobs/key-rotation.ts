@@ -4,9 +4,10 @@ import type { Logger } from '../observability/log.js';
 import { RepeatLog } from '../observability/repeat-log.js';
 import type { LedgerEngine } from '../runtime/ledger-engine.js';
 import type { RotationOutcome } from '../runtime/worker/worker-protocol.js';
-import { tokenKeyIdOf } from '../security/account-refs.js';
+import { type AccountRefs, tokenKeyIdOf } from '../security/account-refs.js';
 import type { KeyFile } from '../security/key-file.js';
 import type { KeySpace } from '../store/keys.js';
+import { type AdviceResealTally, emptyAdviceTally, resealAdvices } from './advice-reseal.js';
 import { walkKeys } from './key-walk.js';
 
 export const KEY_ROTATION_QUEUE = 'switchyard-key-rotation';
@@ -34,6 +35,8 @@ export interface KeyRotationOptions {
   readonly ledger: Pick<LedgerEngine, 'reseal' | 'rekey' | 'settled'>;
   /** The data keys in use now (they change on SIGHUP). */
   readonly currentKeys: () => KeyFile;
+  /** Refs made with currentKeys() (the re-seal job seals queued advices' PANs with them). */
+  readonly refs: () => AccountRefs;
   /** Accounts asked per second at most (ledger.rotationAccountsPerSecondMax). */
   readonly accountsPerSecondMax: number;
   readonly log: Logger;
@@ -53,6 +56,8 @@ export interface RotationTally {
   conflict: number;
   /** Cycles over the keyspace (more than one when some accounts had to be asked again). */
   cycles: number;
+  /** The re-seal job's queued advices (walked before the accounts). */
+  advices?: AdviceResealTally;
 }
 
 /** One kind of walk: which keys, what to do with each, and when it is no longer wanted. */
@@ -62,6 +67,12 @@ interface Walk<T> {
   readonly handle: (selected: T[]) => Promise<RotationOutcome[]>;
   /** True once a newer key is current (its own job walks instead). */
   readonly superseded: () => boolean;
+  /**
+   * Runs once every owner has settled and before the key walk: false when
+   * interrupted. Repeated whole when the job is taken up again, so it must
+   * be idempotent.
+   */
+  readonly before?: (tally: RotationTally, interrupted: () => boolean) => Promise<boolean>;
 }
 
 /**
@@ -83,8 +94,11 @@ interface Walk<T> {
  * what it decided before (LedgerEngine.settled): an account written under
  * the old key just before the reload is in Redis by then, so the walk cannot
  * miss it (SCAN may miss keys created while it runs; after the reload every
- * new seal and ref uses the new key). The unalias job deletes the aliases a
- * re-key left under a token key once it is retired.
+ * new seal and ref uses the new key). The re-seal job first re-seals the
+ * PANs of the queued store-and-forward advices (advice-reseal.ts): first,
+ * since walking them again costs only reads, while the account walk's
+ * cursor is gone once it ends. The unalias job deletes the aliases a re-key
+ * left under a token key once it is retired.
  */
 export class KeyRotation {
   private readonly queue: Queue;
@@ -168,6 +182,20 @@ export class KeyRotation {
           select: (key) => keys.accountOfKey(key),
           handle: (accounts) => Promise.all(accounts.map((account) => ledger.reseal(account))),
           superseded: () => this.o.currentKeys().currentDataKey !== dataKeyId,
+          before: (tally, interrupted) => {
+            tally.advices = emptyAdviceTally();
+            return resealAdvices(
+              {
+                connection,
+                keys,
+                refs: this.o.refs,
+                perSecondMax: this.o.accountsPerSecondMax,
+                interrupted,
+                log: this.o.log,
+              },
+              tally.advices,
+            );
+          },
         });
       case 'rekey':
         return this.walk(job, token, {
@@ -217,8 +245,11 @@ export class KeyRotation {
       conflict: 0,
       cycles: 0,
     };
+    const interrupted = (): boolean => this.stopping || w.superseded();
     // Whatever was decided under the old keys is in Redis before the walk starts.
     await ledger.settled();
+    if (w.before !== undefined && !(await w.before(tally, interrupted)))
+      return this.interrupted(job, token, tally);
     for (;;) {
       const end = await walkKeys<T>({
         connection,
@@ -227,22 +258,11 @@ export class KeyRotation {
         select: w.select,
         visit: async (selected) => count(await w.handle(selected), tally),
         perSecondMax: this.o.accountsPerSecondMax,
-        interrupted: () => this.stopping || w.superseded(),
+        interrupted,
       });
       if (end.resumedFrom !== '0')
         log.info('key rotation job resumed', { job: jobId, cursor: end.resumedFrom });
-      if (!end.done) {
-        if (!this.stopping) {
-          // A newer key is current: its own job walks every account again.
-          await connection.del(keys.rotationCursor(jobId));
-          tally.superseded = true;
-          log.info('key rotation job superseded', { job: jobId, ...tally });
-          return tally;
-        }
-        // Shutting down: back to wait, taken up again (from the cursor) by the next start.
-        await job.moveToWait(token);
-        throw new WaitingError();
-      }
+      if (!end.done) return this.interrupted(job, token, tally);
       tally.cycles++;
       if (end.retries === 0) break;
       log.warn('key rotation job: accounts to ask again in another cycle', {
@@ -257,8 +277,34 @@ export class KeyRotation {
         unreadable: tally.unreadable,
         conflict: tally.conflict,
       });
+    if ((tally.advices?.unreadable ?? 0) > 0)
+      log.error('key rotation job: advices left under their old key (their lines above say why)', {
+        job: jobId,
+        unreadable: tally.advices!.unreadable,
+      });
     log.info('key rotation job done', { job: jobId, ...tally });
     return tally;
+  }
+
+  /**
+   * A walk that stopped midway: superseded (a newer key is current, and its
+   * own job walks everything again), or shutting down (back to wait, taken
+   * up again from its cursor by the next start).
+   */
+  private async interrupted(
+    job: Job,
+    token: string | undefined,
+    tally: RotationTally,
+  ): Promise<RotationTally> {
+    const jobId = job.id!;
+    if (!this.stopping) {
+      await this.o.connection.del(this.o.keys.rotationCursor(jobId));
+      tally.superseded = true;
+      this.o.log.info('key rotation job superseded', { job: jobId, ...tally });
+      return tally;
+    }
+    await job.moveToWait(token);
+    throw new WaitingError();
   }
 }
 

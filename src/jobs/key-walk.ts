@@ -63,11 +63,20 @@ export async function walkKeys<T>(o: KeyWalkOptions<T>): Promise<KeyWalkEnd> {
     cursor = next;
     await connection.set(o.cursorKey, cursor);
     // Paced by what was handed on: a step over keys with nothing to do costs only the SCAN.
-    const dueMs = (selected.length * 1_000) / o.perSecondMax - (performance.now() - stepStartedMs);
-    if (dueMs > 0) await delay(dueMs);
+    await paceStep(stepStartedMs, selected.length, o.perSecondMax);
   } while (cursor !== '0');
   await connection.del(o.cursorKey);
   return { done: true, resumedFrom, visited, retries };
+}
+
+/**
+ * Waits out the rest of a step that handled `handled` items, begun at
+ * `stepStartedMs` (performance.now()), so a walk handles at most
+ * `perSecondMax` items a second.
+ */
+export async function paceStep(stepStartedMs: number, handled: number, perSecondMax: number): Promise<void> {
+  const dueMs = (handled * 1_000) / perSecondMax - (performance.now() - stepStartedMs);
+  if (dueMs > 0) await delay(dueMs);
 }
 
 function delay(ms: number): Promise<void> {

@@ -87,6 +87,18 @@ export interface KeySpace {
    * (cursor, lease) shares its slot.
    */
   advices(issuer: string): string;
+  /** SCAN MATCH pattern of every issuer's advice stream (removed institutions' too). */
+  advicesPattern(): string;
+  /** The issuer an advice stream's key names, or undefined for any other key. */
+  issuerOfAdvices(key: string): string | undefined;
+  /**
+   * An issuer's re-sealed advice PANs (runtime/storage/advice-seals.ts): a hash
+   * from advice id to its PAN sealed under a newer data key than the stream
+   * entry's own, written by the re-seal job (a stream entry cannot be
+   * rewritten) and preferred by the delivery; a field goes when its entry is
+   * deleted from the stream. Same hash tag as the stream.
+   */
+  adviceSeals(issuer: string): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
   /**
@@ -136,6 +148,7 @@ export function parseHoldMember(
 
 const ACCOUNT_INFIX = '}:acct:';
 const ALIAS_INFIX = '}:acct-moved:';
+const ADVICES_SUFFIX = '}:advices';
 
 /** A literal for a Redis MATCH glob: its special characters escaped. */
 function globEscaped(text: string): string {
@@ -171,7 +184,16 @@ export function keySpace(prefix = 'sy'): KeySpace {
     holdBuckets: (partition) => `${prefix}:{j${partition}}:hold-buckets`,
     holdExpiryCursor: (partition) => `${prefix}:{j${partition}}:hold-expiry-cursor`,
     journal: (partition) => `${prefix}:{j${partition}}:journal`,
-    advices: (issuer) => `${prefix}:{i:${issuer}}:advices`,
+    advices: (issuer) => `${prefix}:{i:${issuer}${ADVICES_SUFFIX}`,
+    advicesPattern: () => `${globEscaped(prefix)}:{i:*${ADVICES_SUFFIX}`,
+    issuerOfAdvices: (key) => {
+      const head = `${prefix}:{i:`;
+      if (!key.startsWith(head) || !key.endsWith(ADVICES_SUFFIX)) return undefined;
+      const issuer = key.slice(head.length, key.length - ADVICES_SUFFIX.length);
+      // Institution ids hold no braces (config/settings.ts): anything else is not a stream of ours.
+      return issuer === '' || /[{}]/.test(issuer) ? undefined : issuer;
+    },
+    adviceSeals: (issuer) => `${prefix}:{i:${issuer}${ADVICES_SUFFIX}:resealed`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,
     ownerCounter: () => `${prefix}:owner-counter`,

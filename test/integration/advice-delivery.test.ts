@@ -9,8 +9,8 @@ import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
 import type { IssuerLink } from '../../src/protocol/txn-context.js';
 import { AdviceDelivery } from '../../src/rules/issuer/advice-delivery.js';
-import { encodeAdvice } from '../../src/runtime/storage/state-codec.js';
 import { keySpace } from '../../src/store/keys.js';
+import { queueAdvice } from '../helpers/advices.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { devRefs } from '../helpers/test-keys.js';
@@ -21,31 +21,7 @@ describe('advice delivery', () => {
   it('keeps at most issuerAdvicesInFlightMax unacknowledged, in queue order; an acknowledgment makes room', async () => {
     const keys = keySpace('adv1');
     const pan = '4111111111111111';
-    for (let i = 1; i <= 4; i++) {
-      const id = `RRN00000000${i}.0120`;
-      const data = encodeAdvice({
-        id,
-        mti: '0120',
-        acquirer: 'acq',
-        stan: i,
-        time: 1_764_000_000_000,
-        amount: 100 * i,
-        currency: 'EUR',
-        proc: '00',
-        merchant: undefined,
-        terminal: undefined,
-        mcc: undefined,
-        rrn: `RRN00000000${i}`,
-        authCode: 'S00001',
-        approvedAmount: 100 * i,
-        origStan: undefined,
-        origTime: undefined,
-        panSealed: devRefs.sealPan(pan, id),
-        panMasked: '411111******1111',
-        atMs: 1_764_000_000_000,
-      });
-      await redis.client.xadd(keys.advices('iss'), '*', 'd', data);
-    }
+    for (let n = 1; n <= 4; n++) await queueAdvice(redis.client, keys, 'iss', n, pan, devRefs);
     const sent: OutboundMessage[] = [];
     const link: IssuerLink = {
       sendToHost: (message) => {

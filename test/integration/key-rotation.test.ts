@@ -7,7 +7,6 @@
  * keeps its PAN under it. A job stopped midway (kill -9) goes on from its cursor after a
  * restart. Seeded (SWITCHYARD_SEED, printed).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +18,10 @@ import { sealedKeyId } from '../../src/security/aead.js';
 import { keySpace } from '../../src/store/keys.js';
 import { generatePans } from '../../src/util/demo-pans.js';
 import { admin, at, ClientPool } from '../helpers/harness.js';
+import { jobDone, keysCli, logLines, usage } from '../helpers/key-rotation.js';
 import { Accounts, again, masked, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { expectSameAnswer, LiveLoad } from '../helpers/live-load.js';
-import { EVENTUALLY_MS, removeDir, repoRoot, trackDir, waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, removeDir, trackDir, waitFor } from '../helpers/processes.js';
 import { RestartableStack } from '../helpers/restartable.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
@@ -53,14 +53,6 @@ afterEach(async () => {
 
 afterAll(() => removeDir(dir));
 
-function keysCli(...args: string[]): void {
-  const result = spawnSync(process.execPath, ['dist/src/cli/main.js', 'keys', ...args], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
-  expect(result.status, `keys ${args.join(' ')}: ${result.stderr}`).toBe(0);
-}
-
 /** A switch on its own Redis, with a fresh key file (t1, d1) of its own. */
 async function startRotationStack(
   name: string,
@@ -82,40 +74,6 @@ async function startRotationStack(
   stacks.push(stack);
   redis = new Redis(stack.redis.url);
   return { stack, keyFile, redis };
-}
-
-function logLines(sw: SwitchProcess, msg: string): Record<string, unknown>[] {
-  return sw.stdout
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((entry) => entry['msg'] === msg);
-}
-
-function jobDone(sw: SwitchProcess, job: string): Record<string, unknown> | undefined {
-  return logLines(sw, 'key rotation job done').find((entry) => entry['job'] === job);
-}
-
-interface UsageAnswer {
-  dataKeys: Record<string, { identities: number; retirable: boolean; current: boolean }>;
-  tokenKeys: Record<
-    string,
-    {
-      accounts: number;
-      journalRecordsUnpassed: number;
-      holdBucketMembers: number;
-      aliases: number;
-      retirable: boolean;
-    }
-  >;
-  accounts: number;
-  unreadableAccounts: number;
-  jobs: Record<string, string>;
-}
-
-async function usage(sw: SwitchProcess): Promise<UsageAnswer> {
-  const answer = await admin(sw, 'GET', '/keys/usage', { token: TOKEN });
-  expect(answer.status, answer.text).toBe(200);
-  return answer.json as UsageAnswer;
 }
 
 /** The data key id each account's PAN is sealed under now, read from the account logs in Redis. */
@@ -183,7 +141,7 @@ describe('data key rotation', () => {
 
     await expectTrafficKept(stack.sw, load, teller);
     expect(await sealsInStore(r)).toEqual(new Map([['d2', pans.length]]));
-    const after = await usage(stack.sw);
+    const after = await usage(stack.sw, TOKEN);
     expect(after.dataKeys['d1']).toMatchObject({ identities: 0, retirable: true, current: false });
     expect(after.dataKeys['d2']).toMatchObject({ identities: pans.length, retirable: false, current: true });
     expect(after.jobs['reseal-d2']).toBe('completed');
@@ -195,7 +153,7 @@ describe('data key rotation', () => {
     expect(logLines(stack.sw, 'data keys reloaded')[1]).toMatchObject({ retiredDataKeyIds: ['d1'] });
     const response = await teller.ask(req('0200', { pan: pans[0]!, amount: 7 }));
     expect(response['rc']).toBe('00');
-    expect(Object.keys((await usage(stack.sw)).dataKeys)).toEqual(['d2']);
+    expect(Object.keys((await usage(stack.sw, TOKEN)).dataKeys)).toEqual(['d2']);
   });
 });
 
@@ -238,7 +196,7 @@ describe('token key rotation', () => {
     await waitFor(() => load.sent >= sentAtJobEnd + 200, EVENTUALLY_MS);
     await load.stop();
     expect(await refsInStore(r)).toEqual(new Map([['t2', pans.length]]));
-    const during = await usage(stack.sw);
+    const during = await usage(stack.sw, TOKEN);
     expect(during.tokenKeys['t1']).toMatchObject({ accounts: 0, aliases: pans.length });
 
     // The journal still names t1's refs for holds not yet expired: retiring t1 now is refused.
@@ -256,7 +214,7 @@ describe('token key rotation', () => {
     await expectTrafficKept(stack.sw, load, teller);
     expect(
       await waitFor(
-        async () => (await usage(stack.sw)).tokenKeys['t1']?.retirable === true,
+        async () => (await usage(stack.sw, TOKEN)).tokenKeys['t1']?.retirable === true,
         EVENTUALLY_MS,
         200,
       ),
@@ -265,7 +223,7 @@ describe('token key rotation', () => {
     process.kill(stack.sw.pid, 'SIGHUP');
     await waitFor(() => jobDone(stack.sw, 'unalias-t1') !== undefined, EVENTUALLY_MS);
     expect(logLines(stack.sw, 'data keys reloaded').at(-1)).toMatchObject({ retiredTokenKeyIds: ['t1'] });
-    const after = await usage(stack.sw);
+    const after = await usage(stack.sw, TOKEN);
     expect(Object.keys(after.tokenKeys)).toEqual(['t2']);
     expect(after.tokenKeys['t2']).toMatchObject({ accounts: pans.length, retirable: false });
     const response = await teller.ask(req('0200', { pan: pans[0]!, amount: 7 }));
@@ -322,7 +280,7 @@ describe.each([
     expect(await r.get(cursorKey)).toBeNull();
     if (kind === 'data') expect(await sealsInStore(r)).toEqual(new Map([['d2', count]]));
     else expect(await refsInStore(r)).toEqual(new Map([['t2', count]]));
-    const u = await usage(resumedBy);
+    const u = await usage(resumedBy, TOKEN);
     if (kind === 'data') expect(u.dataKeys['d1']).toMatchObject({ identities: 0, retirable: true });
     else expect(u.tokenKeys['t1']).toMatchObject({ accounts: 0 });
     await expectTrafficKept(resumedBy, load, teller);

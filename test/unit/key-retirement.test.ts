@@ -4,7 +4,7 @@
  * takes a key file that drops a key (docs/security.md "Retiring a key").
  */
 import { describe, expect, it } from 'vitest';
-import { type KeyUsage, stillInUse } from '../../src/runtime/storage/key-usage.js';
+import { dataKeyRetirable, type KeyUsage, stillInUse } from '../../src/runtime/storage/key-usage.js';
 import type { KeyFile } from '../../src/security/key-file.js';
 import { retiredKeys, retiredWhileCurrent, retiresAny } from '../../src/security/key-retirement.js';
 
@@ -29,14 +29,15 @@ function file(o: {
 }
 
 function usage(o: {
-  identities?: Record<string, number>;
+  /** Per data key id: account PANs and queued advice PANs it seals. */
+  data?: Record<string, [number, number]>;
   token?: Record<string, [number, number, number]>;
 }): KeyUsage {
   return {
     dataKeys: Object.fromEntries(
-      Object.entries(o.identities ?? {}).map(([id, identities]) => [
+      Object.entries(o.data ?? {}).map(([id, [identities, advices]]) => [
         id,
-        { inKeyFile: true, current: false, identities },
+        { inKeyFile: true, current: false, identities, advices },
       ]),
     ),
     tokenKeys: Object.fromEntries(
@@ -55,6 +56,8 @@ function usage(o: {
     ),
     accounts: 0,
     unreadableAccounts: 0,
+    advices: 0,
+    unreadableAdvices: 0,
   };
 }
 
@@ -89,19 +92,29 @@ describe('stillInUse', () => {
   const retired = { dataKeyIds: ['d1'], tokenKeyIds: ['t1'] };
 
   it('lets a key go only when nothing stored needs it (aliases do not count)', () => {
-    expect(stillInUse(usage({ identities: { d1: 0 }, token: { t1: [0, 0, 0] } }), retired)).toEqual([]);
+    const unused = usage({ data: { d1: [0, 0] }, token: { t1: [0, 0, 0] } });
+    expect(stillInUse(unused, retired)).toEqual([]);
+    expect(dataKeyRetirable(unused, 'd1')).toBe(true);
+  });
+
+  it('keeps a data key that seals a queued advice, even when no account needs it', () => {
+    const queued = usage({ data: { d1: [0, 2] }, token: { t1: [0, 0, 0] } });
+    expect(dataKeyRetirable(queued, 'd1')).toBe(false);
+    expect(stillInUse(queued, retired)).toEqual([
+      'data key d1 still seals 0 account PANs and 2 queued advice PANs (the re-seal job has not finished)',
+    ]);
   });
 
   it('says what keeps each key', () => {
-    expect(stillInUse(usage({ identities: { d1: 3 }, token: { t1: [0, 0, 0] } }), retired)).toEqual([
-      'data key d1 still seals 3 account PANs (the re-seal job has not finished)',
+    expect(stillInUse(usage({ data: { d1: [3, 0] }, token: { t1: [0, 0, 0] } }), retired)).toEqual([
+      'data key d1 still seals 3 account PANs and 0 queued advice PANs (the re-seal job has not finished)',
     ]);
     for (const counts of [
       [2, 0, 0],
       [0, 4, 0],
       [0, 0, 1],
     ] as [number, number, number][]) {
-      expect(stillInUse(usage({ identities: { d1: 0 }, token: { t1: counts } }), retired)).toEqual([
+      expect(stillInUse(usage({ data: { d1: [0, 0] }, token: { t1: counts } }), retired)).toEqual([
         `token key t1 still names ${counts[0]} accounts, ${counts[1]} journal records not passed by hold expiry and ${counts[2]} hold bucket members`,
       ]);
     }

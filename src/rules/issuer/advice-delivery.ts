@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import type { OutboundMessage } from '../../protocol/request.js';
 import type { IssuerLinks } from '../../protocol/txn-context.js';
-import { type AdviceRecord, decodeAdvice } from '../../runtime/storage/state-codec.js';
+import { readAdvices, sealKeyIdOf } from '../../runtime/storage/advice-seals.js';
+import type { AdviceRecord } from '../../runtime/storage/state-codec.js';
 import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
 
@@ -49,6 +50,12 @@ interface Sent {
   readonly streamId: string;
   /** undefined: an entry that could not be read (passed over as delivered). */
   readonly advice: AdviceRecord | undefined;
+  /**
+   * The PAN's seal this delivery opens: the entry's own, or the one the
+   * re-seal job wrote under a newer data key (keys.adviceSeals), which
+   * replaces it here once read (refreshSeals).
+   */
+  seal: Uint8Array | undefined;
   sentAtMs: number;
   acked: boolean;
 }
@@ -63,7 +70,9 @@ interface Sent {
  * so after a restart an acknowledged advice is never sent again and an
  * unacknowledged one always is. One switch process delivers an issuer's
  * advices at a time: the one holding its lease in Redis, not whichever holds
- * the connection (DESIGN.md section 5).
+ * the connection (DESIGN.md section 5). An advice's PAN is opened from the
+ * seal the re-seal job wrote under the current data key when there is one
+ * (a stream entry cannot be rewritten): its own may be under a retired key.
  */
 export class AdviceDelivery {
   private readonly owner = randomUUID();
@@ -126,6 +135,10 @@ export class AdviceDelivery {
     return `${this.o.keys.advices(this.o.issuer)}:acked`;
   }
 
+  private get sealsKey(): string {
+    return this.o.keys.adviceSeals(this.o.issuer);
+  }
+
   private async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
@@ -135,6 +148,7 @@ export class AdviceDelivery {
       await this.advanceCursor();
       this.depth = await this.o.redis.xlen(this.o.keys.advices(this.o.issuer));
       if (this.o.links.linksOf(this.o.issuer).length === 0) return;
+      await this.refreshSeals();
       this.repeatDue();
       await this.sendNew();
     } catch (error) {
@@ -177,35 +191,59 @@ export class AdviceDelivery {
     const room = this.o.inFlightMax - this.window.length;
     if (room <= 0) return;
     const after = this.window.at(-1)?.streamId ?? this.cursor;
-    const entries = await this.o.redis.xrangeBuffer(
-      this.o.keys.advices(this.o.issuer),
-      `(${after}`,
-      '+',
-      'COUNT',
+    const current = this.o.refs().currentDataKeyId;
+    // A re-sealed copy is looked for only where the entry's own seal is not under the current key.
+    const entries = await readAdvices(
+      this.o.redis,
+      this.o.keys,
+      this.o.issuer,
+      after === '0' ? undefined : after,
       room,
+      (advice) => sealKeyIdOf(advice.panSealed) !== current,
     );
     if (entries.length === 0) return;
     const acked = new Set(await this.o.redis.smembers(this.ackedKey));
-    for (const [idBuffer, fields] of entries) {
-      const streamId = idBuffer.toString();
-      let advice: AdviceRecord;
-      try {
-        advice = decodeAdvice(fields[1]!);
-      } catch (error) {
+    for (const { streamId, advice, error, resealed } of entries) {
+      if (advice === undefined) {
         // Nothing can send it: counted as delivered, so the queue behind it is not held up for good.
         this.o.log.error('advice delivery: an advice cannot be read; passed over', {
           issuer: this.o.issuer,
           streamId,
           error,
         });
-        this.window.push({ streamId, advice: undefined, sentAtMs: 0, acked: true });
+        this.window.push({ streamId, advice: undefined, seal: undefined, sentAtMs: 0, acked: true });
         continue;
       }
-      const sent: Sent = { streamId, advice, sentAtMs: this.now(), acked: acked.has(advice.id) };
+      const sent: Sent = {
+        streamId,
+        advice,
+        seal: resealed ?? advice.panSealed,
+        sentAtMs: this.now(),
+        acked: acked.has(advice.id),
+      };
       this.window.push(sent);
       this.byId.set(advice.id, sent);
-      if (!sent.acked) this.send(advice, advice.mti);
+      if (!sent.acked) this.send(sent, advice.mti);
     }
+  }
+
+  /**
+   * Takes up the seals the re-seal job wrote for unacknowledged advices of
+   * the window whose seal here is not under the current data key (one read, none when all
+   * are current): a key retired after they were read would leave them
+   * unopenable otherwise.
+   */
+  private async refreshSeals(): Promise<void> {
+    const current = this.o.refs().currentDataKeyId;
+    const stale = this.window.filter(
+      (sent) => !sent.acked && sent.advice !== undefined && sealKeyIdOf(sent.seal) !== current,
+    );
+    if (stale.length === 0) return;
+    const values = await this.o.redis.hmgetBuffer(this.sealsKey, ...stale.map((sent) => sent.advice!.id));
+    stale.forEach((sent, i) => {
+      const value = values[i];
+      if (value !== null && value !== undefined) sent.seal = value;
+    });
   }
 
   private repeatDue(): void {
@@ -213,14 +251,15 @@ export class AdviceDelivery {
     for (const sent of this.window) {
       if (sent.acked || sent.advice === undefined || sent.sentAtMs > dueBeforeMs) continue;
       sent.sentAtMs = this.now();
-      this.send(sent.advice, REPEAT_MTI[sent.advice.mti] ?? sent.advice.mti);
+      this.send(sent, REPEAT_MTI[sent.advice.mti] ?? sent.advice.mti);
     }
   }
 
-  private send(advice: AdviceRecord, mti: string): void {
+  private send(sent: Sent, mti: string): void {
+    const advice = sent.advice!;
     let message: OutboundMessage;
     try {
-      message = this.messageOf(advice, mti);
+      message = this.messageOf(advice, sent.seal!, mti);
     } catch (error) {
       this.o.log.error('advice delivery: the PAN of an advice does not open; it waits for its key', {
         issuer: this.o.issuer,
@@ -233,13 +272,13 @@ export class AdviceDelivery {
   }
 
   /** The advice as the contract gives it (docs/protocol.md section 4). */
-  private messageOf(a: AdviceRecord, mti: string): OutboundMessage {
+  private messageOf(a: AdviceRecord, seal: Uint8Array, mti: string): OutboundMessage {
     const message: OutboundMessage = {
       mti,
       id: a.id,
       stan: a.stan,
       time: a.time,
-      pan: this.o.refs().openPan(a.panSealed, a.id),
+      pan: this.o.refs().openPan(seal, a.id),
       amount: a.approvedAmount ?? a.amount,
       currency: a.currency,
       proc: a.proc,
@@ -268,12 +307,13 @@ export class AdviceDelivery {
     const passed = this.window.slice(0, done);
     const cursor = passed.at(-1)!.streamId;
     const ids = passed.flatMap((sent) => (sent.advice === undefined ? [] : [sent.advice.id]));
-    // Delivered: out of the stream too (the cursor says so already; the stream keeps only what is owed).
+    // Delivered: out of the stream too (the cursor says so already; the stream keeps only what is owed),
+    // with their re-sealed PANs in the same step: the re-seal job's compare-and-set sees both or neither.
     const tx = this.o.redis
       .multi()
       .set(this.cursorKey, cursor)
       .xdel(this.o.keys.advices(this.o.issuer), ...passed.map((sent) => sent.streamId));
-    if (ids.length > 0) tx.srem(this.ackedKey, ...ids);
+    if (ids.length > 0) tx.srem(this.ackedKey, ...ids).hdel(this.sealsKey, ...ids);
     await tx.exec();
     this.cursor = cursor;
     this.window = this.window.slice(done);

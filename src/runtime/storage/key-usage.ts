@@ -4,11 +4,14 @@ import { sealedKeyId } from '../../security/aead.js';
 import type { KeyFile } from '../../security/key-file.js';
 import type { RetiredKeys } from '../../security/key-retirement.js';
 import { type KeySpace, LOG_PARTITION_COUNT, parseHoldMember } from '../../store/keys.js';
+import { adviceIssuers, readAdvices, sealKeyIdOf, sealOf } from './advice-seals.js';
 import { decodeJournalEntry, forEachValue, IDENTITY_FORMAT } from './state-codec.js';
 
 /** Keys asked of Redis per SCAN step, and journal entries per XRANGE. */
 const SCAN_COUNT = 500;
 const JOURNAL_ENTRIES_PER_READ = 512;
+/** Queued advices per XRANGE. */
+const ADVICES_PER_READ = 512;
 
 /** What the store still holds under one data key id. */
 export interface DataKeyUsage {
@@ -16,6 +19,11 @@ export interface DataKeyUsage {
   readonly current: boolean;
   /** Accounts whose PAN is sealed under it now (their identity's key id). */
   identities: number;
+  /**
+   * Queued store-and-forward advices whose PAN it seals now (the re-sealed
+   * copy's key id when the re-seal job wrote one, else the entry's own).
+   */
+  advices: number;
 }
 
 /** What the store still holds under one token key id. */
@@ -56,21 +64,34 @@ export interface KeyUsage {
   accounts: number;
   /** Account logs that could not be read (not counted under any key). */
   unreadableAccounts: number;
+  /** Queued advices looked at, every issuer's stream. */
+  advices: number;
+  /** Queued advices that could not be read (not counted under any key; the delivery passes them over). */
+  unreadableAdvices: number;
 }
 
 /**
  * Reads the usage of every key id (a SCAN over the account keys with their
- * logs and over the aliases, and, for token keys other than the current
- * one, the journal past the hold-expiry cursors and the hold buckets). Proportional to the store:
+ * logs and over the aliases, every issuer's queued advices, and, for token
+ * keys other than the current one, the journal past the hold-expiry cursors
+ * and the hold buckets). Proportional to the store:
  * an operator's call, not a hot path; it yields to the event loop between
  * reads.
  */
 export async function readKeyUsage(redis: Redis, keys: KeySpace, file: KeyFile): Promise<KeyUsage> {
-  const usage: KeyUsage = { dataKeys: {}, tokenKeys: {}, accounts: 0, unreadableAccounts: 0 };
+  const usage: KeyUsage = {
+    dataKeys: {},
+    tokenKeys: {},
+    accounts: 0,
+    unreadableAccounts: 0,
+    advices: 0,
+    unreadableAdvices: 0,
+  };
   for (const id of file.dataKeys.keys()) dataKeyUsage(usage, file, id);
   for (const id of file.tokenKeys.keys()) tokenKeyUsage(usage, file, id);
   await countAccounts(redis, keys, file, usage);
   await countAliases(redis, keys, file, usage);
+  await countAdvices(redis, keys, file, usage);
   const older = [...file.tokenKeys.keys()].filter((id) => id !== file.currentTokenKey);
   if (older.length > 0) {
     await countJournal(redis, keys, file, older, usage);
@@ -79,10 +100,13 @@ export async function readKeyUsage(redis: Redis, keys: KeySpace, file: KeyFile):
   return usage;
 }
 
-/** A data key id nothing stored uses any more, and that is not current: it may leave the key file. */
+/**
+ * A data key id that seals no account's PAN and no queued advice's, and
+ * that is not current: it may leave the key file.
+ */
 export function dataKeyRetirable(usage: KeyUsage, id: string): boolean {
   const u = usage.dataKeys[id];
-  return u === undefined || (!u.current && u.identities === 0);
+  return u === undefined || (!u.current && u.identities === 0 && u.advices === 0);
 }
 
 /**
@@ -105,7 +129,8 @@ export function stillInUse(usage: KeyUsage, retired: RetiredKeys): string[] {
     const u = usage.dataKeys[id];
     if (u !== undefined && !dataKeyRetirable(usage, id))
       problems.push(
-        `data key ${id} still seals ${u.identities} account PANs (the re-seal job has not finished)`,
+        `data key ${id} still seals ${u.identities} account PANs and ${u.advices} queued advice PANs ` +
+          '(the re-seal job has not finished)',
       );
   }
   for (const id of retired.tokenKeyIds) {
@@ -122,7 +147,12 @@ export function stillInUse(usage: KeyUsage, retired: RetiredKeys): string[] {
 function dataKeyUsage(usage: KeyUsage, file: KeyFile, id: string): DataKeyUsage {
   let u = usage.dataKeys[id];
   if (u === undefined) {
-    u = { inKeyFile: file.dataKeys.has(id), current: file.currentDataKey === id, identities: 0 };
+    u = {
+      inKeyFile: file.dataKeys.has(id),
+      current: file.currentDataKey === id,
+      identities: 0,
+      advices: 0,
+    };
     usage.dataKeys[id] = u;
   }
   return u;
@@ -180,6 +210,28 @@ async function countAliases(redis: Redis, keys: KeySpace, file: KeyFile, usage: 
       if (alias !== undefined) tokenKeyUsage(usage, file, tokenKeyIdOf(alias.ref)).aliases++;
     }
   } while (cursor !== '0');
+}
+
+/**
+ * Every issuer's queued advices, by the key id of the seal that protects
+ * each now (advice-seals.ts sealOf). Found by SCAN, so the streams of
+ * institutions no longer configured are counted too.
+ */
+async function countAdvices(redis: Redis, keys: KeySpace, file: KeyFile, usage: KeyUsage): Promise<void> {
+  for (const issuer of await adviceIssuers(redis, keys)) {
+    let after: string | undefined;
+    for (;;) {
+      const page = await readAdvices(redis, keys, issuer, after, ADVICES_PER_READ);
+      for (const queued of page) {
+        usage.advices++;
+        const keyId = sealKeyIdOf(sealOf(queued));
+        if (keyId === undefined) usage.unreadableAdvices++;
+        else dataKeyUsage(usage, file, keyId).advices++;
+      }
+      if (page.length < ADVICES_PER_READ) break;
+      after = page.at(-1)!.streamId;
+    }
+  }
 }
 
 /** The data key id of the log's last identity entry (the account's PAN as it is sealed now). */
