@@ -67,14 +67,14 @@ export class StringSink implements LineSink {
   }
 }
 
-/** A cycle's files in memory: each institution's CSV text, and the settlement. */
+/** A cycle's files in memory from its items in batches (as writeCycleFiles takes them): each institution's CSV text, and the settlement. */
 export function renderCycle(
-  items: Iterable<ClearedItem>,
+  items: Iterable<readonly ClearedItem[]>,
   cycle: number,
   status: SettlementStatus,
 ): { readonly csv: ReadonlyMap<string, string>; readonly settlement: Settlement } {
   const renderer = new CycleRenderer(() => new StringSink());
-  for (const item of items) renderer.add(item);
+  for (const batch of items) for (const item of batch) renderer.add(item);
   return {
     csv: new Map(renderer.institutionSinks().map(([institution, sink]) => [institution, sink.text()])),
     settlement: renderer.settlement(cycle, status),
