@@ -67,8 +67,12 @@ const NEVER_CLEARED: ReadonlySet<LedgerEffect['kind']> = new Set([
   'open',
 ]);
 
-/** Only masked PANs reach a clearing file: digits, at least one `*`, digits. */
-const MASKED_PAN = /^[0-9]*\*+[0-9]*$/;
+/**
+ * Only masked PANs reach a clearing file: digits, at least one `*`, digits.
+ * Or none: records of issuer-routed PANs journaled before their actors named
+ * them by the masked PAN (they had no account to take it from) carry ''.
+ */
+const MASKED_PAN = /^(?:[0-9]*\*+[0-9]*)?$/;
 
 /**
  * The cleared item a journal record is, or undefined when it clears nothing.

@@ -345,5 +345,10 @@ describe('the switch’s own effects and what is not in the table', () => {
   it('a record whose PAN is not masked is refused: no full PAN reaches a clearing file', () => {
     expect(() => clearedItemOf(record({ panMasked: PAN }), SWITCH_ID)).toThrow(/not masked/);
     expect(() => clearedItemOf(record({ panMasked: PAN }), SWITCH_ID)).not.toThrow(new RegExp(PAN));
+    expect(() => clearedItemOf(record({ panMasked: '40000000' }), SWITCH_ID)).toThrow(/not masked/);
+  });
+
+  it('a record with no PAN (issuer routes, journaled by earlier builds) clears with an empty pan', () => {
+    expect(clearedItemOf(record({ panMasked: '' }), SWITCH_ID)?.panMasked).toBe('');
   });
 });
