@@ -27,6 +27,7 @@ import { at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
 import { Accounts, origOf, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { makePan } from '../helpers/messages.js';
 import { scanFiles } from '../helpers/pan-leaks.js';
+import { EVENTUALLY_MS } from '../helpers/processes.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 import { TEST_SWITCH_ID } from '../helpers/switch-process.js';
@@ -86,9 +87,11 @@ async function storeMs(): Promise<number> {
  */
 async function nextStoreMs(): Promise<number> {
   const now = await storeMs();
+  const deadline = Date.now() + EVENTUALLY_MS;
   for (;;) {
     const later = await storeMs();
     if (later > now) return later;
+    if (Date.now() > deadline) throw new Error(`the store's clock stayed at ${now} for ${EVENTUALLY_MS} ms`);
   }
 }
 
