@@ -22,7 +22,12 @@ const RETENTION_MS_MAX = 400 * DAY_MS;
 const ADMIN_TOKEN_CHARS_MIN = 16;
 
 const SWITCH_ID_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
-const INSTITUTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Institution ids (and switch ids, a subset) name clearing files
+ * (`<id>.csv`, src/clearing/cycle-paths.ts): no separator, nothing that
+ * could leave the cycle's folder.
+ */
+export const INSTITUTION_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const PREFIX_PATTERN = /^[0-9]{1,19}$/;
 
 const tls = object(

@@ -28,6 +28,7 @@ const LAYERS = [
   'runtime',
   'rules',
   'jobs',
+  'clearing',
   'engine',
   'session',
   'transport',

@@ -1,3 +1,4 @@
+import { maskPan } from '../../util/pan.js';
 import { RingQueue } from '../../util/ring-queue.js';
 import type { AccountState } from '../account.js';
 import type { EvictedKeys } from '../records/evicted-keys.js';
@@ -132,8 +133,18 @@ export class Actor {
     this.records = new RecordIndex(live);
   }
 
-  /** The masked PAN the journal names the account by ('' before the account exists). */
+  private maskedPan: string | undefined;
+
+  /**
+   * The masked PAN the journal names the account by: the account's, or, for
+   * a PAN on an issuer route (no account here), the PAN masked, so clearing
+   * files show it; '' when neither is known (an actor a background job
+   * brought in by its ref, before its account is read).
+   */
   get panMasked(): string {
-    return this.account?.panMasked ?? '';
+    if (this.account !== undefined) return this.account.panMasked;
+    if (this.pan === undefined) return '';
+    this.maskedPan ??= maskPan(this.pan);
+    return this.maskedPan;
   }
 }
