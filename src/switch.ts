@@ -4,8 +4,10 @@ import type { Redis } from 'ioredis';
 import { Redis as RedisClient } from 'ioredis';
 import { registerAccountRoutes } from './admin/account-routes.js';
 import { AdminServer } from './admin/admin-server.js';
+import { registerClearingRoutes } from './admin/clearing-routes.js';
 import { registerConfigRoutes } from './admin/config-routes.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
+import { ClearingJobs } from './clearing/clearing-jobs.js';
 import { decodePayload } from './codec/codec.js';
 import { type ConfigReloadOutcome, readReloadedConfig } from './config/reload.js';
 import type { SwitchConfig } from './config/types.js';
@@ -35,6 +37,7 @@ import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type KeySpace, keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
 import { createRequestPathRedis, pingWithin } from './store/redis-connection.js';
+import { redisProblems } from './store/redis-requirements.js';
 import { claimAllShards } from './store/shard-epoch.js';
 import { Connection } from './transport/connection.js';
 import type { ConnectionContext } from './transport/connection-context.js';
@@ -75,6 +78,7 @@ export class Switch {
   private holdExpiry: HoldExpiry | undefined;
   private recordSweep: RecordSweep | undefined;
   private keyRotation: KeyRotation | undefined;
+  private clearing: ClearingJobs | undefined;
   /**
    * Reloads (keys and config, SIGHUP and POST /config/reload alike) run one
    * after another: each compares the new file with what the last applied.
@@ -145,6 +149,14 @@ export class Switch {
         cause,
       });
     });
+
+    const unfit = await redisProblems(this.redis);
+    if (unfit.length > 0) {
+      throw new SwitchyardError(
+        'SWITCHYARD_REDIS_UNSUITABLE',
+        `the Redis cannot be used: ${unfit.join('; ')}`,
+      );
+    }
 
     const keys = this.keys;
     const redisForLease = this.redis;
@@ -239,6 +251,24 @@ export class Switch {
     });
     // Enqueues the jobs the key file calls for (none when it holds one key of each kind).
     await this.keyRotation.start();
+    const clearing = new ClearingJobs({
+      connection: this.jobsRedis,
+      keys,
+      cycleMs: config.clearing.cycleMs,
+      worker: {
+        redisUrl,
+        keyPrefix: keys.prefix,
+        outDir: config.clearing.outDir,
+        switchId: config.switchId,
+        cycleMs: config.clearing.cycleMs,
+      },
+      runWorker: true,
+      closeCycles: true,
+      log,
+      ended: (status) => metrics.clearingCycle(status),
+    });
+    this.clearing = clearing;
+    await clearing.start();
 
     const routing = new LiveRouting(config, this.registry, log);
     this.routing = routing;
@@ -270,6 +300,7 @@ export class Switch {
         rotation: this.keyRotation,
       });
       registerConfigRoutes(this.admin, () => this.reloadConfig('POST /config/reload'));
+      registerClearingRoutes(this.admin, clearing);
       this.bound.admin = await this.admin.start();
     }
 
@@ -502,6 +533,7 @@ export class Switch {
     await this.recordSweep?.close();
     // Before the ledger: a rotation job running saves its cursor and waits for the next start.
     await this.keyRotation?.close();
+    await this.clearing?.close();
     await this.engine?.close();
     await Promise.all([...this.advices.values()].map((delivery) => delivery.stop()));
     await this.admin?.close();

@@ -14,6 +14,8 @@ export const HTTP_STATUS = {
   body_too_large: 413,
   internal: 500,
   invalid_config: 400,
+  cycle_not_found: 404,
+  cycle_running: 409,
   account_not_found: 404,
   currency_mismatch: 409,
   reference_conflict: 409,

@@ -20,6 +20,7 @@ const MAIN_SPEC: CommandSpec = {
   accounts adjust PAN [opts]   credit or debit an account
   config check FILE            check a config file without starting the switch
   config reload [options]      make a running switch re-read routes and institutions
+  clearing <command>           clearing worker and reconcile (clearing --help)
   --version                    print the version
   --help                       this text
 
@@ -46,6 +47,7 @@ function main(argv: readonly string[]): Promise<number> {
     sim: async () => (await import('./sim-command.js')).runSimCommand,
     accounts: async () => (await import('./accounts-command.js')).runAccountsCommand,
     config: async () => (await import('./config-command.js')).runConfigCommand,
+    clearing: async () => (await import('./clearing-command.js')).runClearingCommand,
     // `switchyard help` as well as `switchyard --help`, as before.
     help: async () => () => dispatch(MAIN_SPEC, ['--help'], {}),
   });

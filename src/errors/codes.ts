@@ -38,6 +38,9 @@ export const ERRORS = {
   internal: { surface: 'admin' },
   // POST /config/reload: the file cannot be read, is not JSON, or has problems (all listed).
   invalid_config: { surface: 'admin' },
+  // Clearing calls: a cycle that is not closed (or never was); a rerun while its job runs.
+  cycle_not_found: { surface: 'admin' },
+  cycle_running: { surface: 'admin' },
 
   // ---- ledger outcomes of account calls (src/rules/onus/admin-ops.ts, src/runtime)
   account_not_found: { surface: 'ledger' },
@@ -63,6 +66,8 @@ export const ERRORS = {
   // The data keys (docs/security.md): a key file or SWITCHYARD_KEYS that cannot be used, or one others can read.
   SWITCHYARD_KEY_FILE_INVALID: { surface: 'start', exitCode: 29 },
   SWITCHYARD_KEY_FILE_EXPOSED: { surface: 'start', exitCode: 30 },
+  // A Redis that may evict keys or keeps no AOF (docs/operations.md).
+  SWITCHYARD_REDIS_UNSUITABLE: { surface: 'start', exitCode: 31 },
 
   // ---- command line (src/cli)
   SWITCHYARD_CONFIG_CHECK_FAILED: { surface: 'cli', exitCode: 1 },

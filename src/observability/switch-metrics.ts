@@ -47,6 +47,7 @@ export class SwitchMetrics {
   private readonly holdExpiryBehind: Gauge;
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
+  private readonly clearingCycles: Counter<'status'>;
   private readonly issuerRequests: Counter<'issuer' | 'outcome'>;
   private readonly issuerResponse: Histogram<'issuer'>;
 
@@ -157,6 +158,13 @@ export class SwitchMetrics {
       labelNames: ['issuer', 'outcome'],
       registers,
     });
+    this.clearingCycles = new Counter({
+      name: 'switchyard_clearing_cycles_total',
+      help: 'Clearing cycles whose job ended in this process: done (files written), failed (for good).',
+      labelNames: ['status'],
+      registers,
+    });
+    for (const status of ['done', 'failed']) this.clearingCycles.labels(status).inc(0);
     this.issuerResponse = new Histogram({
       name: 'switchyard_issuer_response_seconds',
       help: "Forward written to the issuer's answer read, answers that keep the contract only.",
@@ -233,6 +241,10 @@ export class SwitchMetrics {
 
   /** One response written: counts it and, for requests, observes its latency. */
   /** A forward ended: `seconds` from sending to the answer, for answered ones. */
+  clearingCycle(status: 'done' | 'failed'): void {
+    this.clearingCycles.labels(status).inc();
+  }
+
   issuerRequest(issuer: string, outcome: IssuerRequestOutcome, seconds?: number): void {
     this.issuerRequests.labels(issuer, outcome).inc();
     if (seconds !== undefined) this.issuerResponse.labels(issuer).observe(seconds);

@@ -99,6 +99,15 @@ export interface KeySpace {
    * deleted from the stream. Same hash tag as the stream.
    */
   adviceSeals(issuer: string): string;
+  /**
+   * Clearing cycles (docs/clearing.md), one hash tag for all so each cut is
+   * one atomic script: the open cycle (`cycle`, `startMs`), the closed
+   * cycles (field: cycle number, value: its range as JSON) and their
+   * settlements (field: cycle number, value: the settlement JSON).
+   */
+  clearingOpen(): string;
+  clearingCycles(): string;
+  clearingSettlements(): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
   /**
@@ -194,6 +203,9 @@ export function keySpace(prefix = 'sy'): KeySpace {
       return issuer === '' || /[{}]/.test(issuer) ? undefined : issuer;
     },
     adviceSeals: (issuer) => `${prefix}:{i:${issuer}${ADVICES_SUFFIX}:resealed`,
+    clearingOpen: () => `${prefix}:{clearing}:open`,
+    clearingCycles: () => `${prefix}:{clearing}:cycles`,
+    clearingSettlements: () => `${prefix}:{clearing}:settlements`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,
     ownerCounter: () => `${prefix}:owner-counter`,

@@ -1,0 +1,58 @@
+import { workerData } from 'node:worker_threads';
+import { type SandboxedJob, UnrecoverableError } from 'bullmq';
+import { Redis } from 'ioredis';
+import { keySpace } from '../store/keys.js';
+import { clearRange } from './clear-range.js';
+import { UnbalancedSettlementError, writeSettlementFile } from './cycle-files.js';
+import { CycleStore } from './cycle-store.js';
+import { renderSettlementJson } from './settlement.js';
+
+/** What the clearing worker thread is started with (the switch's config, resolved). */
+export interface ClearingWorkerData {
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  readonly outDir: string;
+  /** The issuer of on-us items (its file is `<switchId>.csv`). */
+  readonly switchId: string;
+  readonly cycleMs: number;
+}
+
+/** A clearing job: the cycle it clears (docs/clearing.md). */
+export interface ClearingJobData {
+  readonly cycle: number;
+}
+
+let redis: Redis | undefined;
+
+/**
+ * The clearing job's processor (docs/clearing.md), run in a BullMQ sandbox
+ * (a worker thread of the switch, or of `switchyard clearing worker`): reads
+ * the closed cycle's range of every journal partition, writes its files
+ * atomically, then stores the settlement in Redis (`done`), which GET
+ * /clearing/cycles/{cycle} answers. Run again (a retry, a worker killed
+ * midway, a rerun), it writes the same bytes. A cycle whose nets do not sum
+ * to zero is `failed` at once, with no CSV written, and not retried.
+ */
+export default async function clearCycle(job: SandboxedJob<ClearingJobData>): Promise<{ items: number }> {
+  const o = workerData as ClearingWorkerData;
+  redis ??= new Redis(o.redisUrl, { maxRetriesPerRequest: null, connectionName: 'switchyard-clearing' });
+  const keys = keySpace(o.keyPrefix);
+  const cycles = new CycleStore(redis, keys, o.cycleMs);
+  const { cycle } = job.data;
+  const range = await cycles.range(cycle);
+  if (range === undefined) throw new UnrecoverableError(`clearing cycle ${cycle} is not closed`);
+  try {
+    const settlement = await clearRange(
+      { redis, keys, range, switchId: o.switchId },
+      { outDir: o.outDir, cycle, status: 'done' },
+    );
+    await cycles.setSettlementText(cycle, renderSettlementJson(settlement));
+    return { items: settlement.items };
+  } catch (error) {
+    if (!(error instanceof UnbalancedSettlementError)) throw error;
+    const failed = { ...error.settlement, status: 'failed' as const };
+    await writeSettlementFile(o.outDir, failed);
+    await cycles.setSettlementText(cycle, renderSettlementJson(failed));
+    throw new UnrecoverableError(error.message);
+  }
+}

@@ -1,0 +1,144 @@
+import type { Redis } from 'ioredis';
+import type { KeySpace } from '../store/keys.js';
+import { renderSettlementJson, type SettlementStatus } from './settlement.js';
+
+/**
+ * A closed clearing cycle's range of the journal (docs/clearing.md): every
+ * journal entry whose stream id is at least `${startMs}-0` and below
+ * `${cutMs}-0`, in every partition. Stream ids are the store's clock, so
+ * the cut is taken on that clock, never on a switch's.
+ */
+export interface CycleRange {
+  readonly cycle: number;
+  readonly startMs: number;
+  readonly cutMs: number;
+  /** `schedule`: the cut is a multiple of clearing.cycleMs; `cutoff`: POST /clearing/cutoff at that moment. */
+  readonly closedBy: 'schedule' | 'cutoff';
+}
+
+/** Cycles closed in one call at most: a store whose clock jumped years ahead does not stall Redis. */
+const CYCLES_PER_CALL_MAX = 1_000;
+
+/**
+ * Closes what is due, in one atomic step on the store's clock: every cycle
+ * whose next multiple of cycleMs the clock has passed (cut at that
+ * multiple), then, for a cutoff, the open cycle at the clock's millisecond.
+ * A closed cycle's settlement starts as `closing`. Any journal entry
+ * appended after this script has a stream id at or above the cut (Redis
+ * gives stream ids from the same clock, never below the stream's last one),
+ * so a closed cycle's range never gains an entry. Returns the closed
+ * cycles as JSON ranges, oldest first.
+ *
+ * KEYS: open, cycles, settlements. ARGV: cycleMs, 'cutoff' or 'due', max
+ * cycles, the text of a closing settlement with `%d` for the cycle.
+ */
+const CLOSE_CYCLES = `
+local t = redis.call('TIME')
+local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cycleMs = tonumber(ARGV[1])
+local cycle = tonumber(redis.call('HGET', KEYS[1], 'cycle') or '1')
+local startMs = tonumber(redis.call('HGET', KEYS[1], 'startMs') or '0')
+local closed = {}
+local function close(cutMs, by)
+  local range = cjson.encode({cycle = cycle, startMs = startMs, cutMs = cutMs, closedBy = by})
+  redis.call('HSET', KEYS[2], tostring(cycle), range)
+  redis.call('HSET', KEYS[3], tostring(cycle),
+    string.format(ARGV[4], cycle))
+  table.insert(closed, range)
+  cycle = cycle + 1
+  startMs = cutMs
+end
+while #closed < tonumber(ARGV[3]) do
+  local boundary = (math.floor(startMs / cycleMs) + 1) * cycleMs
+  if boundary > nowMs then break end
+  close(boundary, 'schedule')
+end
+if ARGV[2] == 'cutoff' then close(nowMs, 'cutoff') end
+redis.call('HSET', KEYS[1], 'cycle', cycle, 'startMs', startMs)
+return closed
+`;
+
+/**
+ * The clearing cycles in Redis (docs/clearing.md): numbered 1, 2, 3, ...,
+ * the first starting at the beginning of the journal, each closed by the
+ * schedule or a cutoff, with its settlement.
+ */
+export class CycleStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly cycleMs: number,
+  ) {}
+
+  /** Closes the cycles the store's clock has passed a boundary of; the ones closed, oldest first. */
+  closeDue(): Promise<CycleRange[]> {
+    return this.close('due');
+  }
+
+  /** Closes what is due, then the open cycle now (POST /clearing/cutoff); the ones closed, oldest first. */
+  cutoff(): Promise<CycleRange[]> {
+    return this.close('cutoff');
+  }
+
+  /** A closed cycle's range, or undefined (not closed yet, or never). */
+  async range(cycle: number): Promise<CycleRange | undefined> {
+    const json = await this.redis.hget(this.keys.clearingCycles(), String(cycle));
+    return json === null ? undefined : (JSON.parse(json) as CycleRange);
+  }
+
+  /** The open cycle's number. */
+  async openCycle(): Promise<number> {
+    return Number((await this.redis.hget(this.keys.clearingOpen(), 'cycle')) ?? '1');
+  }
+
+  /** A cycle's settlement as settlement.json has it (the same bytes), or undefined for a cycle not closed. */
+  async settlementText(cycle: number): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.clearingSettlements(), String(cycle))) ?? undefined;
+  }
+
+  async status(cycle: number): Promise<SettlementStatus | undefined> {
+    const text = await this.settlementText(cycle);
+    return text === undefined ? undefined : statusOf(text);
+  }
+
+  async setSettlementText(cycle: number, text: string): Promise<void> {
+    await this.redis.hset(this.keys.clearingSettlements(), String(cycle), text);
+  }
+
+  /** Back to `closing` (a rerun): positions not final until its files are written again. */
+  async reopen(cycle: number): Promise<void> {
+    await this.setSettlementText(cycle, closingText(cycle));
+  }
+
+  /** Closed cycles whose settlement is `closing`: each needs its clearing job. */
+  async unfinished(): Promise<number[]> {
+    const all = await this.redis.hgetall(this.keys.clearingSettlements());
+    return Object.entries(all)
+      .filter(([, text]) => statusOf(text) === 'closing')
+      .map(([cycle]) => Number(cycle))
+      .sort((a, b) => a - b);
+  }
+
+  private async close(mode: 'due' | 'cutoff'): Promise<CycleRange[]> {
+    const closed = (await this.redis.eval(
+      CLOSE_CYCLES,
+      3,
+      this.keys.clearingOpen(),
+      this.keys.clearingCycles(),
+      this.keys.clearingSettlements(),
+      this.cycleMs,
+      mode,
+      CYCLES_PER_CALL_MAX,
+      closingText(Number.NaN).replace('NaN', '%d'),
+    )) as string[];
+    return closed.map((json) => JSON.parse(json) as CycleRange);
+  }
+}
+
+function closingText(cycle: number): string {
+  return renderSettlementJson({ cycle, status: 'closing', items: 0, positions: [] });
+}
+
+function statusOf(settlementText: string): SettlementStatus {
+  return (JSON.parse(settlementText) as { status: SettlementStatus }).status;
+}
