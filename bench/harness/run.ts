@@ -23,7 +23,7 @@ import {
 const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]]
 
   npm run bench          full suite (about 14 minutes): every end-to-end scenario 3 times
-  npm run bench:quick    every scenario once, short (under a minute)
+  npm run bench:quick    every scenario once, short (about a minute)
   --only                 run only some parts: micro, redis, echo, switch (every family) or
                          switch family ids (see bench/harness/plan.ts); results go to
                          bench/results/partial-*.json and *-partial.svg, not latest-*
