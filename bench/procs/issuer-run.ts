@@ -1,5 +1,5 @@
 import type { IssuerSimSummary } from '../../src/sim/issuer-stats.js';
-import { cpuTimeMs, sleep, spawnTracked } from '../harness/processes.js';
+import { cpuTimeMs, jsonSummary, sleep, spawnTracked } from '../harness/processes.js';
 import type { HostCredentials, Listen } from './switch-proc.js';
 
 /** How the simulated issuer answers during a run (the `switchyard sim issuer` flags). */
@@ -148,17 +148,7 @@ export async function startIssuerSim(
       const timer = setTimeout(() => tracked.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       const exit = await tracked.exited;
       clearTimeout(timer);
-      let summary: unknown;
-      try {
-        summary = JSON.parse(lines[lines.length - 1] ?? '');
-      } catch {
-        summary = undefined;
-      }
-      if (exit.code !== 0 || !isIssuerSummary(summary)) {
-        throw new Error(
-          `sim issuer failed (${label}, exit ${exit.code ?? exit.signal}): ${tracked.tail()}\n${lines.join('\n')}`,
-        );
-      }
+      const summary = jsonSummary(tracked, exit, lines, isIssuerSummary, `sim issuer (${label})`);
       if (
         !(await waitForIssuerConnections(
           target,

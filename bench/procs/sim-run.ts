@@ -1,5 +1,5 @@
 import type { SimSummary } from '../../src/sim/stats.js';
-import { cpuTimeMs, spawnTracked } from '../harness/processes.js';
+import { cpuTimeMs, jsonSummary, spawnTracked } from '../harness/processes.js';
 import type { HostCredentials, Listen } from './switch-proc.js';
 
 /** One simulator invocation's load shape (the `switchyard sim acquirer` flags). */
@@ -121,17 +121,7 @@ export async function runSim(
     const after = cpuTimeMs(pid);
     if (before !== undefined && after !== undefined) cpuMs[name] = after - before;
   }
-  let summary: unknown;
-  try {
-    summary = JSON.parse(lines[lines.length - 1] ?? '');
-  } catch {
-    summary = undefined;
-  }
-  if (exit.code !== 0 || !isSummary(summary)) {
-    throw new Error(
-      `simulator failed (${label}, exit ${exit.code ?? exit.signal}): ${tracked.tail()}\n${lines.join('\n')}`,
-    );
-  }
+  const summary = jsonSummary(tracked, exit, lines, isSummary, `simulator (${label})`);
   if (summary.cpuMs !== undefined) cpuMs.sim = summary.cpuMs.user + summary.cpuMs.system;
   return { summary, wallMs, cpuMs };
 }
