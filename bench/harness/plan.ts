@@ -1,4 +1,6 @@
+import type { IssuerAnswering } from '../procs/issuer-run.js';
 import type { SimLoad } from '../procs/sim-run.js';
+import { ISSUER_PREFIX } from '../procs/switch-proc.js';
 import type { FsyncMode } from './redis.js';
 
 /**
@@ -20,6 +22,15 @@ export interface Scenario {
   readonly ceiling?: string;
   /** Plotted on the throughput-by-batch chart. */
   readonly sweep?: boolean;
+  /**
+   * Issuer routing: the load's PANs are routed to the bench issuer, answered
+   * by `switchyard sim issuer` (its own process, started for each run and
+   * warm-up) as said here, or `away`: configured and never signed on, so the
+   * switch approves by stand-in. Undefined: on-us.
+   */
+  readonly issuer?: IssuerAnswering | 'away';
+  /** The on-us switch scenario of the same run this one's approvals/s is divided by. */
+  readonly baseline?: string;
 }
 
 /** Scenarios that share one fresh switch (and its fresh Redis), seeded once, warmed once. */
@@ -111,6 +122,16 @@ function openLoop(ratePerS: number, durationS: number, pans: number): SimLoad {
   };
 }
 
+/** The same load with PANs the bench switch routes to its issuer. */
+function toIssuer(load: SimLoad): SimLoad {
+  return { ...load, prefix: ISSUER_PREFIX };
+}
+
+/** One issuer connection, as the README's demo runs `sim issuer`. */
+const ISSUER_AT_ONCE: IssuerAnswering = { connections: 1, latencyMs: 0 };
+const ISSUER_IN_1_MS: IssuerAnswering = { connections: 1, latencyMs: 1 };
+const ISSUER_OPEN_RATE = 10_000;
+
 function batchTitle(batch: number): string {
   return `TCP, ${batch} msg${batch === 1 ? '' : 's'}/frame, 4 conns`;
 }
@@ -193,6 +214,35 @@ export function makePlan(kind: RunKind): Plan {
     ceiling: `echo-open-${rate}`,
   }));
 
+  // Issuer routing (docs/issuers.md): each request crosses the switch twice, and the issuer simulator shares the
+  // cores. Closed loop against the on-us b64 row of the same run; open loop with a fixed 1 ms answer, so the
+  // switch's share of the latency is the acquirer's minus what the issuer measured; stand-in with the issuer away.
+  const issuer: Scenario[] = [
+    {
+      id: 'issuer-b64',
+      title: 'issuer-routed, TCP b64, issuer answers at once',
+      load: toIssuer(closed(closedS, ACCOUNTS, b64)),
+      issuer: ISSUER_AT_ONCE,
+      baseline: 'tcp-b64',
+      ceiling: 'echo-tcp-b64',
+    },
+    {
+      id: `issuer-open-${ISSUER_OPEN_RATE}`,
+      title: `issuer-routed, open loop ${ISSUER_OPEN_RATE.toLocaleString('en-US')}/s, issuer answers in 1 ms`,
+      load: toIssuer(openLoop(ISSUER_OPEN_RATE, openS, ACCOUNTS)),
+      issuer: ISSUER_IN_1_MS,
+      ceiling: `echo-open-${ISSUER_OPEN_RATE}`,
+    },
+    {
+      id: 'standin-b64',
+      title: 'stand-in (issuer away), TCP b64',
+      load: toIssuer(closed(closedS, ACCOUNTS, b64)),
+      issuer: 'away',
+      baseline: 'tcp-b64',
+      ceiling: 'echo-tcp-b64',
+    },
+  ];
+
   // The same loads with the ledger inline on the main thread (ledger.inline, one owner): no thread
   // hand-off (lower latency at moderate load), one thread for everything (a lower ceiling).
   const INLINE = { workers: 1, ledger: { inline: true } };
@@ -226,11 +276,12 @@ export function makePlan(kind: RunKind): Plan {
     ...always(id, scenarios),
     switchConfig: INLINE,
   });
-  // Quick: one switch per durability mode and account count (starting switches is most of its time).
+  // Quick: one switch per durability mode and account count (starting switches is most of its time), the
+  // issuer rows last (stand-in last of all: the advices it queues would go to the issuer of a later row).
   // Full: a family per scenario, and a fresh switch for each of its repeats (see Plan.freshPerRepeat).
   const families: SwitchFamily[] = quick
     ? [
-        always('always', [...sweep, manyConnections, ws, skew, ...open]),
+        always('always', [...sweep, manyConnections, ws, skew, ...open, ...issuer]),
         { id: 'everysec', fsync: 'everysec', accounts: ACCOUNTS, scenarios: [everysec] },
         always('100k', [large], ACCOUNTS_LARGE),
         alwaysInline('inline', inline),
@@ -240,6 +291,7 @@ export function makePlan(kind: RunKind): Plan {
         { id: everysec.id, fsync: 'everysec', accounts: ACCOUNTS, scenarios: [everysec] },
         always(large.id, [large], ACCOUNTS_LARGE),
         ...inline.map((scenario) => alwaysInline(scenario.id, [scenario])),
+        ...issuer.map((scenario) => always(scenario.id, [scenario])),
       ];
 
   return {

@@ -142,6 +142,31 @@ function readLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) 
   });
 }
 
+/**
+ * A simulator's `--json` summary: its last stdout line, when it exited 0
+ * and `is` accepts the line; otherwise an error with what it printed.
+ */
+export function jsonSummary<T>(
+  tracked: Tracked,
+  exit: ExitInfo,
+  lines: readonly string[],
+  is: (value: unknown) => value is T,
+  what: string,
+): T {
+  let summary: unknown;
+  try {
+    summary = JSON.parse(lines[lines.length - 1] ?? '');
+  } catch {
+    summary = undefined;
+  }
+  if (exit.code !== 0 || !is(summary)) {
+    throw new Error(
+      `${what} failed (exit ${exit.code ?? exit.signal}): ${tracked.tail()}\n${lines.join('\n')}`,
+    );
+  }
+  return summary;
+}
+
 /** Resolves with `value` from the first stdout JSON line for which `pick` returns one. */
 export function waitForLine<T>(
   tracked: Tracked,

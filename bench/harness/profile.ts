@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type RunningIssuer, startIssuerSim } from '../procs/issuer-run.js';
 import { runSim, type SimLoad } from '../procs/sim-run.js';
-import { startSwitch } from '../procs/switch-proc.js';
+import { ISSUER_PREFIX, startSwitch } from '../procs/switch-proc.js';
 import { renderProfiles } from './flame.js';
 import { repoRoot } from './processes.js';
 import { type FsyncMode, startRedis } from './redis.js';
@@ -15,12 +16,14 @@ import { type FsyncMode, startRedis } from './redis.js';
  * how the figures in docs/performance.md were taken.
  */
 
-const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k] [--inline] [--no-prof] [--everysec]
+const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec]
 
-  b64       TCP, 4 connections, 64 msgs/frame, closed loop (default)
-  b1c64     TCP, 64 connections, 1 msg/frame, closed loop
-  open5k    open loop 5,000/s, 4 connections
-  open20k   open loop 20,000/s, 4 connections
+  b64          TCP, 4 connections, 64 msgs/frame, closed loop (default)
+  b1c64        TCP, 64 connections, 1 msg/frame, closed loop
+  open5k       open loop 5,000/s, 4 connections
+  open20k      open loop 20,000/s, 4 connections
+  issuer-b64   b64 routed to the issuer, \`sim issuer\` (its own process, 1 connection) answering at once
+  standin-b64  b64 routed to the issuer while it is away: stand-in approvals, each queueing an advice
   --inline  ledger.inline (one owner on the main thread) instead of worker threads
   --no-prof no --cpu-prof (CPU figures without the profiler's own cost)
 `;
@@ -33,6 +36,8 @@ const BASE = { transport: 'tcp', connections: 4, inflight: 1_024, coalesce: fals
 const WARMUP_LOAD: SimLoad = { ...BASE, batch: 64, durationS: WARMUP_S };
 const LOADS: Readonly<Record<string, SimLoad>> = {
   b64: { ...BASE, batch: 64, durationS: DURATION_S },
+  'issuer-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
+  'standin-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
   b1c64: { ...BASE, connections: 64, inflight: 64, batch: 1, durationS: DURATION_S },
   open5k: { ...BASE, batch: 1, ratePerS: 5_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
   open20k: { ...BASE, batch: 1, ratePerS: 20_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
@@ -87,11 +92,24 @@ async function main(argv: readonly string[]): Promise<void> {
     });
     try {
       await sw.seedAccounts(ACCOUNTS);
-      await runSim(sw, WARMUP_LOAD, 'warm-up', 1, {});
+      // The issuer answers the warm-up and the run; the warm-up takes the load's route (its PANs' actors).
+      const issuer: RunningIssuer | undefined =
+        name === 'issuer-b64'
+          ? await startIssuerSim(sw, { connections: 1, latencyMs: 0 }, 1, label)
+          : undefined;
+      await runSim(
+        sw,
+        { ...WARMUP_LOAD, ...(load.prefix === undefined ? {} : { prefix: load.prefix }) },
+        'warm-up',
+        1,
+        {},
+      );
       const before = threadCpuMs(sw.pid);
       const redisBefore = threadCpuMs(redis.pid);
       const childrenBefore = childrenCpuMs(redis.pid);
-      const run = await runSim(sw, load, label, 2, { switch: sw.pid, redis: redis.pid });
+      const watched: Record<string, number> = { switch: sw.pid, redis: redis.pid };
+      if (issuer !== undefined) watched.issuer = issuer.pid;
+      const run = await runSim(sw, load, label, 2, watched);
       const after = threadCpuMs(sw.pid);
       const redisAfter = threadCpuMs(redis.pid);
       const rewriteMs = childrenCpuMs(redis.pid) - childrenBefore;
@@ -117,6 +135,10 @@ async function main(argv: readonly string[]): Promise<void> {
       report('redis ', redisBefore, redisAfter);
       lines.push(`  redis AOF rewrite children ${perApproval(rewriteMs)}`);
       lines.push(`  simulator ${perApproval(run.cpuMs['sim'] ?? 0)}`);
+      if (issuer !== undefined) {
+        lines.push(`  issuer simulator ${perApproval(run.cpuMs['issuer'] ?? 0)}`);
+        await issuer.stop();
+      }
       process.stdout.write(`${lines.join('\n')}\n`);
     } finally {
       await sw.stop();

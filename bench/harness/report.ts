@@ -10,6 +10,8 @@ export interface RatedScenario extends ScenarioResult {
   readonly ratioToEcho?: number;
   /** Median approvals/s over Redis's journal-append rate (script mode) with the same fsync policy. */
   readonly ratioToRedis?: number;
+  /** Median approvals/s over the median of the `baseline` scenario of the same run (issuer rows: on-us b64). */
+  readonly ratioToBaseline?: number;
 }
 
 export interface BenchDocument {
@@ -33,10 +35,12 @@ export function rate(
   redis: readonly RedisCeiling[],
 ): RatedScenario[] {
   const echoById = new Map(echo.map((e) => [e.id, e]));
+  const switchById = new Map(scenarios.map((s) => [s.id, s]));
   return scenarios.map((scenario) => {
     const closedLoop = scenario.load.ratePerS === undefined;
     const ceiling = scenario.ceiling === undefined ? undefined : echoById.get(scenario.ceiling);
     const journal = redis.find((r) => r.mode === 'script' && r.fsync === scenario.fsync);
+    const baseline = scenario.baseline === undefined ? undefined : switchById.get(scenario.baseline);
     return {
       ...scenario,
       ...(closedLoop && ceiling !== undefined
@@ -44,6 +48,9 @@ export function rate(
         : {}),
       ...(closedLoop && journal !== undefined
         ? { ratioToRedis: scenario.approvedPerS.median / journal.entriesPerS }
+        : {}),
+      ...(baseline !== undefined
+        ? { ratioToBaseline: scenario.approvedPerS.median / baseline.approvedPerS.median }
         : {}),
     };
   });
@@ -79,9 +86,12 @@ function cpuText(s: ScenarioResult, server: 'switch' | 'echo'): string {
     : `${us(c.echo)} / ${us(c.sim)}`;
 }
 
+/** On-us rows; the issuer-routed ones have their own table. */
+const onUs = (s: ScenarioResult): boolean => s.issuer === undefined;
+
 export function closedLoopTable(scenarios: readonly RatedScenario[]): string {
   const rows = scenarios
-    .filter((s) => s.load.ratePerS === undefined)
+    .filter((s) => onUs(s) && s.load.ratePerS === undefined)
     .map((s) => [
       s.title,
       int(s.approvedPerS.median),
@@ -114,7 +124,7 @@ export function closedLoopTable(scenarios: readonly RatedScenario[]): string {
 export function openLoopTable(scenarios: readonly RatedScenario[], echo: readonly ScenarioResult[]): string {
   const echoById = new Map(echo.map((e) => [e.id, e]));
   const rows = scenarios
-    .filter((s) => s.load.ratePerS !== undefined)
+    .filter((s) => onUs(s) && s.load.ratePerS !== undefined)
     .map((s) => {
       const e = s.ceiling === undefined ? undefined : echoById.get(s.ceiling);
       return [
@@ -142,6 +152,54 @@ export function openLoopTable(scenarios: readonly RatedScenario[], echo: readonl
       'echo p50/p99',
       'send lag p99',
       'CPU us/msg switch/redis/sim',
+    ],
+    rows,
+  );
+}
+
+const pair = (a: number | undefined, b: number | undefined): string =>
+  a === undefined || b === undefined ? '' : `${ms(a)} / ${ms(b)}`;
+
+/**
+ * The issuer-routed rows: approvals/s against the on-us baseline, the
+ * acquirer's latency, the issuer's own answer delay (what `sim issuer`
+ * measured) and the switch's share (the first less the second), and CPU per
+ * message with the issuer simulator's.
+ */
+export function issuerTable(scenarios: readonly RatedScenario[], echo: readonly ScenarioResult[]): string {
+  const echoById = new Map(echo.map((e) => [e.id, e]));
+  const rows = scenarios
+    .filter((s) => !onUs(s))
+    .map((s) => {
+      const e = s.ceiling === undefined ? undefined : echoById.get(s.ceiling);
+      const open = s.load.ratePerS !== undefined;
+      const c = s.cpuUsPerMsg;
+      return [
+        s.title,
+        int(s.approvedPerS.median),
+        rangeText(s),
+        ratio(s.ratioToBaseline),
+        ms(s.latencyMs.p50),
+        ms(s.latencyMs.p99),
+        // Closed loop, latency is queueing (Little's law) and an answer at once has no delay to take away.
+        open ? pair(s.issuerAnswerDelayMs?.p50, s.issuerAnswerDelayMs?.p99) : '',
+        open ? pair(s.switchShareMs?.p50, s.switchShareMs?.p99) : '',
+        open ? pair(e?.latencyMs.p50, e?.latencyMs.p99) : '',
+        `${us(c.switch)} / ${us(c.redis)} / ${us(c.sim)} / ${us(c.issuer)}`,
+      ];
+    });
+  return table(
+    [
+      'issuer routing (fsync always)',
+      'approvals/s',
+      'range',
+      'x on-us b64',
+      'p50 ms',
+      'p99 ms',
+      'issuer p50/p99',
+      "switch's share p50/p99",
+      'echo p50/p99',
+      'CPU us/msg switch/redis/sim/issuer',
     ],
     rows,
   );

@@ -15,14 +15,15 @@ import {
   ceilingTable,
   closedLoopTable,
   headerText,
+  issuerTable,
   openLoopTable,
   rate,
 } from './report.js';
 
 const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]]
 
-  npm run bench          full suite (about 10 minutes): every end-to-end scenario 3 times
-  npm run bench:quick    every scenario once, short (under a minute)
+  npm run bench          full suite (about 14 minutes): every end-to-end scenario 3 times
+  npm run bench:quick    every scenario once, short (about a minute)
   --only                 run only some parts: micro, redis, echo, switch (every family) or
                          switch family ids (see bench/harness/plan.ts); results go to
                          bench/results/partial-*.json and *-partial.svg, not latest-*
@@ -140,7 +141,8 @@ async function main(argv: readonly string[]): Promise<void> {
     );
     charts.push(`bench/results/${file}`);
   }
-  const open = scenarios.filter((s) => s.load.ratePerS !== undefined);
+  // On-us open-loop rows; the issuer-routed ones have a table of their own.
+  const open = scenarios.filter((s) => s.load.ratePerS !== undefined && s.issuer === undefined);
   if (open.length > 0) {
     const file = `latency-by-load-${suffix}.svg`;
     writeFileSync(
@@ -157,9 +159,10 @@ async function main(argv: readonly string[]): Promise<void> {
 
   say('');
   if (echo.length > 0 || redis.length > 0) say(`ceilings, same run:\n${ceilingTable(echo, redis)}\n`);
-  if (scenarios.some((s) => s.load.ratePerS === undefined))
+  if (scenarios.some((s) => s.load.ratePerS === undefined && s.issuer === undefined))
     say(`end to end:\n${closedLoopTable(scenarios)}\n`);
   if (open.length > 0) say(`${openLoopTable(scenarios, echo)}\n`);
+  if (scenarios.some((s) => s.issuer !== undefined)) say(`${issuerTable(scenarios, echo)}\n`);
 
   const doc: BenchDocument = {
     suite: 'switchyard bench',

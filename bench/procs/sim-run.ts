@@ -1,6 +1,6 @@
 import type { SimSummary } from '../../src/sim/stats.js';
-import { cpuTimeMs, spawnTracked } from '../harness/processes.js';
-import type { Acquirer, Listen } from './switch-proc.js';
+import { cpuTimeMs, jsonSummary, spawnTracked } from '../harness/processes.js';
+import type { HostCredentials, Listen } from './switch-proc.js';
 
 /** One simulator invocation's load shape (the `switchyard sim acquirer` flags). */
 export interface SimLoad {
@@ -17,11 +17,13 @@ export interface SimLoad {
   readonly pans: number;
   /** --skew: share of the traffic that goes to 1% of the PANs. */
   readonly skew?: number;
+  /** --prefix: the PANs' first digits, hence their route (the simulator's default, 4, is on-us). */
+  readonly prefix?: string;
 }
 
 export interface SimTarget {
   readonly listen: Listen;
-  readonly acquirer: Acquirer;
+  readonly acquirer: HostCredentials;
 }
 
 export interface SimRun {
@@ -55,6 +57,7 @@ export function simArgs(load: SimLoad, seed: number): string[] {
   if (!load.coalesce) args.push('--no-coalesce');
   if (load.ratePerS !== undefined) args.push('--rate', String(load.ratePerS));
   if (load.skew !== undefined) args.push('--skew', String(load.skew));
+  if (load.prefix !== undefined) args.push('--prefix', load.prefix);
   return args;
 }
 
@@ -118,17 +121,7 @@ export async function runSim(
     const after = cpuTimeMs(pid);
     if (before !== undefined && after !== undefined) cpuMs[name] = after - before;
   }
-  let summary: unknown;
-  try {
-    summary = JSON.parse(lines[lines.length - 1] ?? '');
-  } catch {
-    summary = undefined;
-  }
-  if (exit.code !== 0 || !isSummary(summary)) {
-    throw new Error(
-      `simulator failed (${label}, exit ${exit.code ?? exit.signal}): ${tracked.tail()}\n${lines.join('\n')}`,
-    );
-  }
+  const summary = jsonSummary(tracked, exit, lines, isSummary, `simulator (${label})`);
   if (summary.cpuMs !== undefined) cpuMs.sim = summary.cpuMs.user + summary.cpuMs.system;
   return { summary, wallMs, cpuMs };
 }

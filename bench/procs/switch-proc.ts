@@ -14,8 +14,8 @@ export interface Listen {
   readonly ws: Endpoint;
 }
 
-/** An acquirer the simulator signs on as (a fresh key pair per run). */
-export interface Acquirer {
+/** An institution a simulator signs on as (a fresh key pair per switch). */
+export interface HostCredentials {
   readonly institution: string;
   /** tweetnacl secret key, base64: the simulator's --secret-key. */
   readonly secretKeyBase64: string;
@@ -24,9 +24,15 @@ export interface Acquirer {
 export interface RunningSwitch {
   readonly pid: number;
   readonly listen: Listen;
-  readonly acquirer: Acquirer;
+  readonly acquirer: HostCredentials;
+  /** The issuer that PANs starting with ISSUER_PREFIX are routed to (`sim issuer` signs on as it). */
+  readonly issuer: HostCredentials;
   /** POST /accounts/bulk: creates the simulator's first `count` PANs (create-only). */
   seedAccounts(count: number): Promise<SeedResult>;
+  /** Issuer connections signed on now, from GET /metrics (`switchyard_connections{role="issuer"}`). */
+  issuerConnections(): Promise<number>;
+  /** The issuer's advices queued and unacknowledged, from GET /metrics (`switchyard_saf_queue_depth`, ~100 ms old). */
+  adviceQueueDepth(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +45,15 @@ export interface SeedResult {
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const INSTITUTION = 'acq-bench';
+const ISSUER = 'iss-bench';
+/** PANs starting with this go to the bench issuer (as in config/demo.json); the on-us ones start with 4. */
+export const ISSUER_PREFIX = '5';
+/**
+ * Stand-in limits no run reaches: the stand-in row approves every request it
+ * sends (the simulator's 100 minor units each, a few dozen a PAN per run), as
+ * the on-us rows' balances approve all of theirs.
+ */
+const STAND_IN = { perTxnMax: 1_000_000, dailyMax: 1_000_000_000_000 };
 const READY_TIMEOUT_MS = 60_000;
 const SEED_TIMEOUT_MS = 300_000;
 /** Balance of every seeded account: no run can exhaust it (no 51s in the results). */
@@ -52,8 +67,9 @@ function endpoint(value: unknown): Endpoint | undefined {
 
 /**
  * Starts `node dist/src/cli/main.js start` with a generated config: every
- * listener on a free port, the given Redis, one acquirer with a fresh key,
- * PANs starting with 4 on the local ledger, default workers and limits (what
+ * listener on a free port, the given Redis, one acquirer and one issuer with
+ * fresh keys, PANs starting with 4 on the local ledger and PANs starting with
+ * 5 routed to the issuer (with stand-in), default workers and limits (what
  * the project ships). Resolves on the "switch ready" log line. `nodeArgs`
  * go before the script (say, --cpu-prof to profile the switch under a load).
  */
@@ -66,6 +82,7 @@ export async function startSwitch(
 ): Promise<RunningSwitch> {
   const dir = makeTempDir('switch');
   const keys = nacl.sign.keyPair();
+  const issuerKeys = nacl.sign.keyPair();
   const config = {
     switchId: 'switchyard-bench',
     listen: {
@@ -77,8 +94,17 @@ export async function startSwitch(
     admin: { token: ADMIN_TOKEN },
     institutions: [
       { id: INSTITUTION, role: 'acquirer', publicKey: Buffer.from(keys.publicKey).toString('base64') },
+      {
+        id: ISSUER,
+        role: 'issuer',
+        publicKey: Buffer.from(issuerKeys.publicKey).toString('base64'),
+        standIn: STAND_IN,
+      },
     ],
-    routes: [{ prefix: '4', issuer: 'local' }],
+    routes: [
+      { prefix: '4', issuer: 'local' },
+      { prefix: ISSUER_PREFIX, issuer: ISSUER },
+    ],
     dataDir: join(dir, 'data'),
     clearing: { outDir: join(dir, 'clearing') },
     log: { level: 'info' },
@@ -117,12 +143,43 @@ export async function startSwitch(
     pid: tracked.pid,
     listen: { tcp: listen.tcp, ws: listen.ws },
     acquirer: { institution: INSTITUTION, secretKeyBase64: Buffer.from(keys.secretKey).toString('base64') },
+    issuer: { institution: ISSUER, secretKeyBase64: Buffer.from(issuerKeys.secretKey).toString('base64') },
     seedAccounts: (count) => seed(admin, count),
+    issuerConnections: async () =>
+      sample(await getText(admin, '/metrics'), 'switchyard_connections{role="issuer"}'),
+    adviceQueueDepth: async () =>
+      sample(await getText(admin, '/metrics'), `switchyard_saf_queue_depth{issuer="${ISSUER}"}`),
     stop: async () => {
       await tracked.stop(30_000);
       removeTempDir(dir);
     },
   };
+}
+
+/** The value of one sample (`name{labels}` as Prometheus text writes it) in a /metrics page. */
+function sample(metrics: string, series: string): number {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  const value = line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+  if (!Number.isFinite(value)) throw new Error(`GET /metrics: no ${series} sample`);
+  return value;
+}
+
+function getText(admin: Endpoint, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: admin.host, port: admin.port, method: 'GET', path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(text);
+        else reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${text}`));
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function seed(admin: Endpoint, count: number): Promise<SeedResult> {
