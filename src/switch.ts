@@ -8,6 +8,7 @@ import { registerClearingRoutes } from './admin/clearing-routes.js';
 import { registerConfigRoutes } from './admin/config-routes.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
 import { ClearingJobs } from './clearing/clearing-jobs.js';
+import { JournalTrim } from './clearing/journal-trim.js';
 import { decodePayload } from './codec/codec.js';
 import { type ConfigReloadOutcome, readReloadedConfig } from './config/reload.js';
 import type { SwitchConfig } from './config/types.js';
@@ -79,6 +80,7 @@ export class Switch {
   private recordSweep: RecordSweep | undefined;
   private keyRotation: KeyRotation | undefined;
   private clearing: ClearingJobs | undefined;
+  private journalTrim: JournalTrim | undefined;
   /**
    * Reloads (keys and config, SIGHUP and POST /config/reload alike) run one
    * after another: each compares the new file with what the last applied.
@@ -262,13 +264,23 @@ export class Switch {
         switchId: config.switchId,
         cycleMs: config.clearing.cycleMs,
       },
-      runWorker: true,
+      runWorker: config.clearing.worker,
       closeCycles: true,
       log,
       ended: (status) => metrics.clearingCycle(status),
     });
     this.clearing = clearing;
     await clearing.start();
+    this.journalTrim = new JournalTrim({
+      connection: this.jobsRedis,
+      keys,
+      cycleMs: config.clearing.cycleMs,
+      retentionMs: config.clearing.journalRetentionMs,
+      // As often as hold expiry, whose cursors bound it.
+      everyMs: config.ledger.holdExpiryIntervalMs,
+      log,
+    });
+    await this.journalTrim.start();
 
     const routing = new LiveRouting(config, this.registry, log);
     this.routing = routing;
@@ -534,6 +546,7 @@ export class Switch {
     // Before the ledger: a rotation job running saves its cursor and waits for the next start.
     await this.keyRotation?.close();
     await this.clearing?.close();
+    await this.journalTrim?.close();
     await this.engine?.close();
     await Promise.all([...this.advices.values()].map((delivery) => delivery.stop()));
     await this.admin?.close();

@@ -3,7 +3,8 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/log.js';
 import { RepeatLog } from '../observability/repeat-log.js';
-import type { KeySpace } from '../store/keys.js';
+import { type KeySpace, LOG_PARTITION_COUNT } from '../store/keys.js';
+import { storeNowMs } from '../store/store-clock.js';
 import type { ClearingJobData, ClearingWorkerData } from './clearing-processor.js';
 import { type CycleRange, CycleStore } from './cycle-store.js';
 import { renderSettlementJson } from './settlement.js';
@@ -71,6 +72,9 @@ export class ClearingJobs {
   async start(): Promise<void> {
     if (this.o.runWorker) this.startWorker();
     if (!this.o.closeCycles) return;
+    if (await this.cycles.openFirst(await firstJournalMs(this.o.connection, this.o.keys))) {
+      this.o.log.info('clearing cycle 1 opened');
+    }
     await this.closeDue();
     // Cycles closed by a process that died before enqueuing their jobs.
     for (const cycle of await this.cycles.unfinished()) await this.enqueue(cycle);
@@ -198,4 +202,14 @@ export class ClearingJobs {
       },
     );
   }
+}
+
+/** The store-clock ms of the journal's first entry over every partition, or the store's now when it has none. */
+async function firstJournalMs(redis: Redis, keys: KeySpace): Promise<number> {
+  let first = await storeNowMs(redis);
+  for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
+    const [entry] = await redis.xrange(keys.journal(partition), '-', '+', 'COUNT', 1);
+    if (entry !== undefined) first = Math.min(first, Number(entry[0].split('-')[0]));
+  }
+  return first;
 }

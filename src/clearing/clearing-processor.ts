@@ -1,9 +1,12 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { type SandboxedJob, UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { keySpace } from '../store/keys.js';
 import { clearRange } from './clear-range.js';
 import { UnbalancedSettlementError, writeSettlementFile } from './cycle-files.js';
+import { cycleDir } from './cycle-paths.js';
 import { CycleStore } from './cycle-store.js';
 import { renderSettlementJson } from './settlement.js';
 
@@ -41,6 +44,7 @@ export default async function clearCycle(job: SandboxedJob<ClearingJobData>): Pr
   const { cycle } = job.data;
   const range = await cycles.range(cycle);
   if (range === undefined) throw new UnrecoverableError(`clearing cycle ${cycle} is not closed`);
+  await removeTempFiles(cycleDir(o.outDir, cycle));
   try {
     const settlement = await clearRange(
       { redis, keys, range, switchId: o.switchId },
@@ -54,5 +58,23 @@ export default async function clearCycle(job: SandboxedJob<ClearingJobData>): Pr
     await writeSettlementFile(o.outDir, failed);
     await cycles.setSettlementText(cycle, renderSettlementJson(failed));
     throw new UnrecoverableError(error.message);
+  }
+}
+
+/**
+ * What a worker killed mid-job left: its files' temporary names (hidden,
+ * `.tmp`). One job per cycle runs at a time (BullMQ's lock), so any found
+ * when a job starts is an orphan.
+ */
+async function removeTempFiles(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) await rm(join(dir, name), { force: true });
   }
 }

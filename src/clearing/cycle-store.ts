@@ -38,6 +38,7 @@ local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cycleMs = tonumber(ARGV[1])
 local cycle = tonumber(redis.call('HGET', KEYS[1], 'cycle') or '1')
 local startMs = tonumber(redis.call('HGET', KEYS[1], 'startMs') or '0')
+local firstMs = tonumber(redis.call('HGET', KEYS[1], 'firstMs') or '0')
 local closed = {}
 local function close(cutMs, by)
   local range = cjson.encode({cycle = cycle, startMs = startMs, cutMs = cutMs, closedBy = by})
@@ -49,13 +50,25 @@ local function close(cutMs, by)
   startMs = cutMs
 end
 while #closed < tonumber(ARGV[3]) do
-  local boundary = (math.floor(startMs / cycleMs) + 1) * cycleMs
+  local boundary = (math.floor(math.max(startMs, firstMs) / cycleMs) + 1) * cycleMs
   if boundary > nowMs then break end
   close(boundary, 'schedule')
 end
 if ARGV[2] == 'cutoff' then close(nowMs, 'cutoff') end
 redis.call('HSET', KEYS[1], 'cycle', cycle, 'startMs', startMs)
 return closed
+`;
+
+/**
+ * Starts cycle 1 on a store that has none: it takes in the whole journal
+ * (from 0), and its first scheduled cut is the first boundary after
+ * `firstMs` (the journal's first entry, or now on an empty store), so no
+ * empty cycles are made for the days before the switch had any.
+ */
+const OPEN_FIRST_CYCLE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'cycle', 1, 'startMs', 0, 'firstMs', ARGV[1])
+return 1
 `;
 
 /**
@@ -69,6 +82,11 @@ export class CycleStore {
     private readonly keys: KeySpace,
     private readonly cycleMs: number,
   ) {}
+
+  /** Opens cycle 1 unless there are cycles already (`firstMs`: see OPEN_FIRST_CYCLE); true when it did. */
+  async openFirst(firstMs: number): Promise<boolean> {
+    return (await this.redis.eval(OPEN_FIRST_CYCLE, 1, this.keys.clearingOpen(), firstMs)) === 1;
+  }
 
   /** Closes the cycles the store's clock has passed a boundary of; the ones closed, oldest first. */
   closeDue(): Promise<CycleRange[]> {
@@ -108,6 +126,43 @@ export class CycleStore {
   /** Back to `closing` (a rerun): positions not final until its files are written again. */
   async reopen(cycle: number): Promise<void> {
     await this.setSettlementText(cycle, closingText(cycle));
+  }
+
+  /**
+   * Where the oldest cycle not cleared yet starts: the first closed cycle
+   * whose settlement is not `done` (a failed one is rerun from the journal),
+   * else the open cycle.
+   */
+  async oldestUnclearedStartMs(): Promise<number> {
+    const [open, settlements, ranges] = await Promise.all([
+      this.redis.hget(this.keys.clearingOpen(), 'startMs'),
+      this.redis.hgetall(this.keys.clearingSettlements()),
+      this.redis.hgetall(this.keys.clearingCycles()),
+    ]);
+    let startMs = Number(open ?? '0');
+    for (const [cycle, text] of Object.entries(settlements)) {
+      const range = ranges[cycle];
+      if (statusOf(text) === 'done' || range === undefined) continue;
+      startMs = Math.min(startMs, (JSON.parse(range) as CycleRange).startMs);
+    }
+    return startMs;
+  }
+
+  /** Notes that journal entries below this (store clock ms) may be trimmed away; it only grows. */
+  async noteTrimmedBelow(ms: number): Promise<void> {
+    await this.redis.eval(
+      `local at = tonumber(redis.call('HGET', KEYS[1], 'trimmedBelowMs') or '0')
+       if tonumber(ARGV[1]) > at then redis.call('HSET', KEYS[1], 'trimmedBelowMs', ARGV[1]) end
+       return 0`,
+      1,
+      this.keys.clearingOpen(),
+      ms,
+    );
+  }
+
+  /** The store clock ms below which the journal may have been trimmed (0: never trimmed). */
+  async trimmedBelowMs(): Promise<number> {
+    return Number((await this.redis.hget(this.keys.clearingOpen(), 'trimmedBelowMs')) ?? '0');
   }
 
   /** Closed cycles whose settlement is `closing`: each needs its clearing job. */

@@ -133,9 +133,19 @@ function runReconcile(argv: readonly string[]): Promise<number> {
     try {
       await redis.connect();
       const keys = keySpace();
-      const range = await new CycleStore(redis, keys, config.clearing.cycleMs).range(cycle);
+      const cycles = new CycleStore(redis, keys, config.clearing.cycleMs);
+      const range = await cycles.range(cycle);
       if (range === undefined)
         throw new CliFailure('SWITCHYARD_ADMIN_ERROR', `clearing cycle ${cycle} is not closed`);
+      const trimmedBelowMs = await cycles.trimmedBelowMs();
+      if (range.startMs < trimmedBelowMs) {
+        throw new CliFailure(
+          'SWITCHYARD_ADMIN_ERROR',
+          `clearing cycle ${cycle} cannot be recomputed: the journal before ${new Date(trimmedBelowMs).toISOString()} ` +
+            `was trimmed (clearing.journalRetentionMs), and the cycle starts at ${new Date(range.startMs).toISOString()}; ` +
+            'its files are its record now',
+        );
+      }
       const theirs =
         theirsFile === undefined
           ? undefined

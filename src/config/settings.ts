@@ -276,6 +276,14 @@ export const SWITCH_SETTINGS = object(
           doc: 'clearing cycle length; cycles close at multiples of it since the Unix epoch',
         }),
         outDir: path({ default: 'clearing', doc: 'where clearing files are written' }),
+        worker: boolean({
+          default: true,
+          doc: 'run clearing jobs here (false: only `switchyard clearing worker` runs them)',
+        }),
+        journalRetentionMs: retentionMs(
+          35 * DAY_MS,
+          'journal entries younger than this are never trimmed (docs/clearing.md)',
+        ),
       },
       { default: {}, doc: 'clearing and settlement' },
     ),

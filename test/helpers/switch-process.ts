@@ -84,7 +84,12 @@ function defaults(dir: string): Mutable<Partial<SwitchConfig>> {
     // starved of CPU for seconds, must not be cut off. Tests of these timers set their own.
     signonTimeoutMs: 15_000,
     heartbeatMs: 30_000,
-    clearing: { cycleMs: 86_400_000, outDir: join(dir, 'clearing') },
+    clearing: {
+      cycleMs: 86_400_000,
+      outDir: join(dir, 'clearing'),
+      worker: true,
+      journalRetentionMs: 35 * 86_400_000,
+    },
     dataDir: join(dir, 'data'),
     // The demo's development keys: every switch a test starts on one Redis (a restart, a
     // second process) reads what the others wrote, and tests find accounts with devRefs

@@ -8,20 +8,24 @@
  * cycles are cut at multiples of clearing.cycleMs; a kill -9 right after a cutoff loses nothing
  * and doubles nothing; `switchyard clearing reconcile` finds what differs.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keySpace } from '../../src/store/keys.js';
+import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
+import { decodeJournalEntry, writeJournalRecord } from '../../src/runtime/storage/state-codec.js';
+import { keySpace, logPartitionOf } from '../../src/store/keys.js';
 import { admin, at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { makePan } from '../helpers/messages.js';
 import { scanFiles } from '../helpers/pan-leaks.js';
-import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
+import { EVENTUALLY_MS, terminate, trackChild, waitFor } from '../helpers/processes.js';
 import { RestartableStack, runCli } from '../helpers/restartable.js';
 import { institutionEntry, makeInstitution } from '../helpers/signon.js';
 import { TEST_SWITCH_ID } from '../helpers/switch-process.js';
+import { devRefs } from '../helpers/test-keys.js';
 import type { Msg } from '../helpers/wire.js';
 
 const TOKEN = 'clearing-cycles-admin-token-41d2';
@@ -165,7 +169,9 @@ describe('clearing cycles on demand', () => {
     const cycle = await cutoff(stack.sw);
     await settled(stack.sw, cycle);
     const first = digests(outDirOf(stack.sw), cycle);
-    expect(Object.keys(first).sort()).toEqual([`${acq.id}.csv`, `${TEST_SWITCH_ID}.csv`, 'settlement.json'].sort());
+    expect(Object.keys(first).sort()).toEqual(
+      [`${acq.id}.csv`, `${TEST_SWITCH_ID}.csv`, 'settlement.json'].sort(),
+    );
     const [a, b] = await Promise.all([
       admin(stack.sw, 'POST', `/clearing/cycles/${cycle}/rerun`, { token: TOKEN }),
       admin(stack.sw, 'POST', `/clearing/cycles/${cycle}/rerun`, { token: TOKEN }),
@@ -306,3 +312,187 @@ describe('kill -9 right after a cutoff', () => {
     expect(rows.map((r) => r.split(',')[0])).toEqual([purchase['rrn']]);
   });
 });
+
+describe('the journal trim', () => {
+  let stack: Stack;
+  const pool = new ClientPool();
+
+  afterAll(async () => {
+    pool.closeAll();
+    await stack?.dispose();
+  });
+
+  it('trims what hold expiry read and clearing cleared; an open hold stays and still expires; reconcile says the cycle is gone', async () => {
+    const holdTtlMs = 8_000;
+    stack = await startStack({
+      config: {
+        ...config,
+        holdTtlMs,
+        ledger: { holdExpiryIntervalMs: 200 },
+        clearing: { journalRetentionMs: 1 },
+      },
+    });
+    const accounts = new Accounts(() => stack.sw, TOKEN);
+    const teller = new Teller(await pool.signedOn(at(stack.sw, 'tcp'), acq), new RrnBook(), acq.id);
+    const pan = await accounts.create({ balance: 100_000 });
+    const purchase = await teller.ask(req('0200', { pan, amount: 500 }));
+    const placedAtMs = Date.now();
+    // Placed later: still open (not due) when the purchase's entry can go.
+    while (Date.now() - placedAtMs < holdTtlMs / 2) await new Promise((r) => setTimeout(r, 100));
+    const hold = await teller.ask(req('0100', { pan, amount: 300 }));
+    expect([purchase['rc'], hold['rc']]).toEqual(['00', '00']);
+    const cycle = await cutoff(stack.sw);
+    await settled(stack.sw, cycle);
+
+    const redis = new Redis(stack.redis.url);
+    redis.on('error', () => {});
+    try {
+      const stream = keySpace().journal(logPartitionOf(devRefs.shardOf(pan)));
+      const ids = async () => (await redis.xrange(stream, '-', '+')).map(([id]) => id);
+      /** The journal entry of an answer: the one whose records carry its rrn. */
+      const entryOf = async (answer: Msg): Promise<string | undefined> => {
+        for (const [id, fields] of await redis.xrangeBuffer(stream, '-', '+')) {
+          if (decodeJournalEntry(fields[1]!).some((r) => r.rrn === answer['rrn'])) return id.toString();
+        }
+        return undefined;
+      };
+      const purchaseEntry = await entryOf(purchase);
+      expect(purchaseEntry).toBeDefined();
+      expect(await entryOf(hold)).toBeDefined();
+      // Hold expiry passes the purchase's entry holdTtlMs after it; the trim then drops it.
+      let heldWhenTrimmed: number | undefined;
+      const trimmed = await waitFor(async () => {
+        if ((await ids()).includes(purchaseEntry!)) return false;
+        heldWhenTrimmed = (await accounts.get(pan)).held;
+        return true;
+      }, holdTtlMs + CLEARED_WITHIN_MS);
+      const why = async () =>
+        JSON.stringify({
+          purchaseEntry,
+          ids: await ids(),
+          cursor: await redis.get(keySpace().holdExpiryCursor(logPartitionOf(devRefs.shardOf(pan)))),
+          open: await redis.hgetall(keySpace().clearingOpen()),
+          time: await redis.time(),
+          logs: stack.sw.stdout.filter((l) => /warn|error/.test(l)).slice(-5),
+        });
+      expect(trimmed, `the purchase entry was never trimmed: ${await why()}`).toBe(true);
+      console.log(`[clearing-cycles] held when the purchase entry was trimmed: ${heldWhenTrimmed}`);
+      // The hold expires all the same, from the entry the trim had to leave.
+      expect(
+        await waitFor(async () => (await accounts.get(pan)).held === 0, holdTtlMs + CLEARED_WITHIN_MS),
+      ).toBe(true);
+      expect(await accounts.get(pan)).toMatchObject({ balance: 100_000 - 500, held: 0 });
+    } finally {
+      redis.disconnect();
+    }
+    const reconciled = await runCli([
+      'clearing',
+      'reconcile',
+      String(cycle),
+      '--config',
+      stack.sw.configPath,
+    ]);
+    expect(reconciled.code).toBe(1);
+    expect(reconciled.stderr).toContain(`clearing cycle ${cycle} cannot be recomputed: the journal before`);
+  }, 120_000);
+});
+
+describe('switchyard clearing worker', () => {
+  let stack: Stack;
+  const workers: Array<{ pid: number; kill9: () => Promise<unknown> }> = [];
+
+  afterAll(async () => {
+    for (const w of workers) await w.kill9().catch(() => {});
+    await stack?.dispose();
+  });
+
+  it('runs the jobs when the switch does not (clearing.worker false); killed mid-job, the next worker clears the cycle once', async () => {
+    stack = await startStack({ config: { ...config, clearing: { worker: false } } });
+    const items = 300_000;
+    await plantJournal(stack.redis.url, items);
+    const cycle = await cutoff(stack.sw);
+    // Nobody clears it yet: the switch runs no clearing worker.
+    await new Promise((r) => setTimeout(r, 500));
+    const waiting = await admin(stack.sw, 'GET', `/clearing/cycles/${cycle}`, { token: TOKEN });
+    expect((waiting.json as Settlement).status).toBe('closing');
+
+    const outDir = outDirOf(stack.sw);
+    const first = startWorker(stack.sw.configPath);
+    workers.push(first);
+    // Mid-job: its files are being written (temp names) and settlement.json is not there yet.
+    const writing = await waitFor(
+      () =>
+        existsSync(join(outDir, String(cycle))) &&
+        readdirSync(join(outDir, String(cycle))).some((name) => name.endsWith('.tmp')),
+      CLEARED_WITHIN_MS,
+      5,
+    );
+    expect(writing, 'the first worker never started writing').toBe(true);
+    await first.kill9();
+    expect(existsSync(join(outDir, String(cycle), 'settlement.json'))).toBe(false);
+
+    const second = startWorker(stack.sw.configPath);
+    workers.push(second);
+    const { body } = await settled(stack.sw, cycle);
+    expect(body).toMatchObject({ cycle, status: 'done', items });
+    expect(rowsOf(outDir, cycle, acq.id)).toHaveLength(items);
+    const once = digests(outDir, cycle);
+    const rerun = await admin(stack.sw, 'POST', `/clearing/cycles/${cycle}/rerun`, { token: TOKEN });
+    expect(rerun.status).toBe(202);
+    await settled(stack.sw, cycle);
+    expect(digests(outDir, cycle)).toEqual(once);
+  }, 120_000);
+});
+
+/**
+ * `count` on-us purchases of acq written straight into the journal (partition 0, 30 records a
+ * stream entry, ids from the store's clock), as commits would: a cycle big enough to take a
+ * clearing job seconds.
+ */
+async function plantJournal(redisUrl: string, count: number): Promise<void> {
+  const redis = new Redis(redisUrl);
+  const writer = new MsgpackWriter(64 * 1024);
+  const stream = keySpace().journal(0);
+  try {
+    for (let n = 0; n < count; ) {
+      const pipeline = redis.pipeline();
+      for (let e = 0; e < 200 && n < count; e++) {
+        writer.reset();
+        for (let r = 0; r < 30 && n < count; r++, n++) {
+          writeJournalRecord(writer, {
+            kind: 'debit',
+            shard: 0,
+            ref: `t1.planted${n}`,
+            panMasked: '400000******0002',
+            issuer: 'local',
+            mti: '0200',
+            amount: 1 + (n % 1000),
+            currency: 'EUR',
+            proc: '00',
+            key: `${acq.id}|${(n % 999_999) + 1}|${1_700_000_000_000 + n}`,
+            origKey: undefined,
+            rrn: `P${n.toString(36).toUpperCase().padStart(11, '0')}`,
+            atMs: 1_700_000_000_000 + n,
+          });
+        }
+        pipeline.xadd(stream, '*', 'd', Buffer.from(writer.view()));
+      }
+      await pipeline.exec();
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** `switchyard clearing worker --config FILE` as its own process. */
+function startWorker(configPath: string): { pid: number; kill9: () => Promise<unknown> } {
+  const child = spawn(
+    process.execPath,
+    ['dist/src/cli/main.js', 'clearing', 'worker', '--config', configPath],
+    {
+      stdio: 'ignore',
+    },
+  );
+  trackChild(child);
+  return { pid: child.pid!, kill9: () => terminate(child, 'SIGKILL', 5_000) };
+}
