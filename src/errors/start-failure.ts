@@ -16,6 +16,7 @@ export function startFailureCode(error: unknown): StartErrorCode {
     case 'SWITCHYARD_REDIS_NOT_INSTALLED':
     case 'SWITCHYARD_REDIS_START_FAILED':
     case 'SWITCHYARD_REDIS_UNREACHABLE':
+    case 'SWITCHYARD_REDIS_UNSUITABLE':
     case 'SWITCHYARD_PORT_IN_USE':
     case 'SWITCHYARD_LISTEN_FAILED':
     case 'SWITCHYARD_TLS_INVALID':

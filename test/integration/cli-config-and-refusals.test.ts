@@ -289,5 +289,21 @@ describe('switchyard start refuses with a registered code and its exit status', 
       );
       expectRefusal(await run(['start', '--config', file]), 'SWITCHYARD_TLS_INVALID');
     });
+
+    it('when the Redis may evict keys or keeps no AOF: SWITCHYARD_REDIS_UNSUITABLE, naming both', async () => {
+      const { client } = redis;
+      await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      await client.config('SET', 'appendonly', 'no');
+      try {
+        const file = configFile('unsuitable.json', validConfig({ redis: { url: redis.server.url } }));
+        const result = await run(['start', '--config', file]);
+        expectRefusal(result, 'SWITCHYARD_REDIS_UNSUITABLE');
+        expect(result.stderr).toContain('maxmemory-policy is allkeys-lru: it must be noeviction');
+        expect(result.stderr).toContain('the AOF is off');
+      } finally {
+        await client.config('SET', 'maxmemory-policy', 'noeviction');
+        await client.config('SET', 'appendonly', 'yes');
+      }
+    });
   });
 });
