@@ -31,9 +31,10 @@ export interface TrimPass {
  * - the start of the oldest cycle not cleared yet (the open one, or one
  *   still `closing`): a cycle is trimmed only once its files are written,
  * - now minus clearing.journalRetentionMs on the store's clock.
- * A partition hold expiry has never read is not trimmed. Before trimming,
- * the pass records the point below which the journal may be gone
- * (`trimmedBelowMs`), so reconciling a cycle older than that says so.
+ * A partition hold expiry has never read is not trimmed. Before trimming
+ * anything, the pass records the point below which the journal may be
+ * gone (`trimmedBelowMs`), so reconciling a cycle that starts before it
+ * says so.
  */
 export class JournalTrim {
   private readonly job: ScheduledJob;
@@ -63,14 +64,20 @@ export class JournalTrim {
     const cursors = await redis.mget(
       Array.from({ length: LOG_PARTITION_COUNT }, (_, p) => this.o.keys.holdExpiryCursor(p)),
     );
-    await this.cycles.noteTrimmedBelow(floorMs);
-    let trimmed = 0;
+    // Partitions with something below their bound: hold expiry has read up to and including its cursor.
+    const due: Array<{ partition: number; minId: string }> = [];
     for (let partition = 0; partition < LOG_PARTITION_COUNT; partition++) {
       const cursor = cursors[partition];
       if (cursor === null || cursor === undefined) continue;
-      // Hold expiry has read up to and including its cursor: what is below the id after it may go.
-      trimmed += await this.trimPartition(partition, lowerId(idAfter(cursor), `${floorMs}-0`));
+      const minId = lowerId(idAfter(cursor), `${floorMs}-0`);
+      const below = await redis.xrange(this.o.keys.journal(partition), '-', `(${minId}`, 'COUNT', 1);
+      if (below.length > 0) due.push({ partition, minId });
     }
+    if (due.length === 0) return { floorMs, trimmed: 0 };
+    // Noted before anything goes (a crash in between over-reports, never hides, a trim).
+    await this.cycles.noteTrimmedBelow(Math.max(...due.map((d) => msAbove(d.minId))));
+    let trimmed = 0;
+    for (const { partition, minId } of due) trimmed += await this.trimPartition(partition, minId);
     return { floorMs, trimmed };
   }
 
@@ -96,6 +103,12 @@ export class JournalTrim {
 function idAfter(id: string): string {
   const [ms, seq] = id.split('-');
   return `${ms}-${BigInt(seq ?? '0') + 1n}`;
+}
+
+/** The first whole ms at or above a stream id: every entry below the id is below it. */
+function msAbove(id: string): number {
+  const [ms, seq] = id.split('-');
+  return Number(ms) + (seq === '0' ? 0 : 1);
 }
 
 /** The lower of two stream ids (`ms-seq`). */

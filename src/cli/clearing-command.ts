@@ -9,6 +9,7 @@ import { loadConfig } from '../config/load.js';
 import type { SwitchConfig } from '../config/types.js';
 import { createLogger } from '../observability/log.js';
 import { keySpace } from '../store/keys.js';
+import { managedRedisUrl } from '../store/managed-redis.js';
 import type { CommandSpec, ParsedCommand } from '../util/parse-command.js';
 import { dispatch } from './dispatch.js';
 import { CliFailure, EXIT_FAILED, EXIT_OK, runCommand } from './run-command.js';
@@ -30,11 +31,12 @@ const WORKER_SPEC: CommandSpec = {
   usage: `usage: switchyard clearing worker --config FILE
 
 Runs the clearing jobs of the switch whose config FILE names (its redis.url,
-clearing.outDir, switchId) in this process, beside or instead of the switch's
-own worker; cycles are still closed by the switch. Stops on SIGINT or SIGTERM,
+or the private redis-server it runs on this machine; clearing.outDir,
+switchId) in this process, beside or instead of the switch's own worker;
+cycles are still closed by the switch. Stops on SIGINT or SIGTERM,
 letting a job in progress end (or, killed, be run again by any worker).
 
-  --config FILE   the switch's config file (it must name redis.url)
+  --config FILE   the switch's config file
   --help          this text
 `,
   options: { help: 'boolean', config: 'string' },
@@ -49,7 +51,7 @@ the cycle's files under clearing.outDir and, with --theirs, with an
 institution's own file (same header). Prints each difference (missing, extra,
 amount differs) and exits 1 when there is one, 0 when everything matches.
 
-  --config FILE       the switch's config file (it must name redis.url)
+  --config FILE       the switch's config file
   --theirs FILE       an institution's own clearing file for the cycle
   --institution ID    whose file --theirs is (default: the file's name without .csv)
   --help              this text
@@ -69,11 +71,12 @@ function configOf(args: ParsedCommand, spec: CommandSpec): SwitchConfig & { redi
     if (error instanceof ConfigError) throw new CliFailure('SWITCHYARD_CONFIG_CHECK_FAILED', error.message);
     throw error;
   }
-  const url = config.redis.url;
+  // A switch's private redis-server (no redis.url) is reached through the port it wrote under dataDir.
+  const url = config.redis.url ?? managedRedisUrl(config.dataDir);
   if (url === undefined) {
     throw new CliFailure(
       'SWITCHYARD_USAGE',
-      `${file} names no redis.url: a clearing command reaches the switch's Redis by URL (a switch's private redis-server is its own)`,
+      `${file} names no redis.url and no switch runs a private redis-server under its dataDir (${config.dataDir})`,
     );
   }
   return { ...config, redis: { ...config.redis, url } };
@@ -131,7 +134,12 @@ function runReconcile(argv: readonly string[]): Promise<number> {
     const theirsFile = args.string('theirs');
     const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, lazyConnect: true });
     try {
-      await redis.connect();
+      await redis.connect().catch((error: Error) => {
+        throw new CliFailure(
+          'SWITCHYARD_SWITCH_UNREACHABLE',
+          `cannot reach the switch's Redis: ${error.message}`,
+        );
+      });
       const keys = keySpace();
       const cycles = new CycleStore(redis, keys, config.clearing.cycleMs);
       const range = await cycles.range(cycle);

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from '../observability/log.js';
 import { RedisStartError, startRedisServer } from './redis-server.js';
@@ -34,6 +34,22 @@ const STOP_TIMEOUT_MS = 10_000;
 const LEFTOVER_STOP_TIMEOUT_MS = 10_000;
 const KILL_WAIT_MS = 2_000;
 const POLL_MS = 50;
+/** `<dataDir>/redis/port`: the private redis-server's port while the switch runs (managedRedisUrl reads it). */
+const MANAGED_PORT_FILE = 'port';
+
+/**
+ * The URL of the private redis-server a switch with this `dataDir` runs now,
+ * or undefined when none was started there. Only the switch's own tools on
+ * the same machine use it (it listens on loopback only).
+ */
+export function managedRedisUrl(dataDir: string): string | undefined {
+  try {
+    const port = Number(readFileSync(join(resolve(dataDir, 'redis'), MANAGED_PORT_FILE), 'utf8').trim());
+    return Number.isInteger(port) && port > 0 ? `redis://127.0.0.1:${port}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function startManagedRedis(options: ManagedRedisOptions): Promise<ManagedRedis> {
   const log = options.log;
@@ -51,6 +67,8 @@ export async function startManagedRedis(options: ManagedRedisOptions): Promise<M
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   });
   const { port, pid } = server;
+  // For the switch's own tools on this machine (switchyard clearing ...): which port its private Redis has now.
+  writeFileSync(join(dir, MANAGED_PORT_FILE), `${port}\n`, { mode: 0o600 });
   void server.exited.then((info) => {
     if (!info.requested) {
       log.error('private redis-server exited unexpectedly', { pid, code: info.code, signal: info.signal });
