@@ -1,8 +1,11 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { clearRange } from '../../src/clearing/clear-range.js';
 import { keySpace } from '../../src/store/keys.js';
-import { makeTempDir, removeTempDir, spawnTracked } from '../harness/processes.js';
+import { renderProfiles } from '../harness/flame.js';
+import { makeTempDir, removeTempDir, repoRoot, spawnTracked } from '../harness/processes.js';
 import { startRedis } from '../harness/redis.js';
 import { plantJournal } from './journal-seed.js';
 
@@ -12,7 +15,9 @@ import { plantJournal } from './journal-seed.js';
  * written straight into a private Redis (journal-seed.ts, RECORDS_PER_ENTRY
  * records per stream entry), then one child process that reads the range
  * and writes the files (clearRange), reporting its seconds and peak RSS.
- * Usage: node dist/bench/procs/clearing-cycle.js [items] [recordsPerEntry]
+ * With --cpu-prof, the child runs under node's profiler and a flame graph and
+ * summary per thread go to bench/results/profiles/clearing/.
+ * Usage: node dist/bench/procs/clearing-cycle.js [items] [recordsPerEntry] [--cpu-prof]
  */
 
 /** The child: clears [startMs, cutMs) and prints one JSON line. */
@@ -30,10 +35,18 @@ async function clearChild(url: string, startMs: number, cutMs: number, outDir: s
 }
 
 async function main(): Promise<void> {
-  const [mode, ...args] = process.argv.slice(2);
-  if (mode === 'clear') return clearChild(args[0]!, Number(args[1]), Number(args[2]), args[3]!);
-  const items = Number(mode ?? 1_000_000);
-  const recordsPerEntry = Number(args[0] ?? 8);
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'clear') return clearChild(argv[1]!, Number(argv[2]), Number(argv[3]), argv[4]!);
+  const profiling = argv.includes('--cpu-prof');
+  const [itemsText, recordsText] = argv.filter((a) => !a.startsWith('--'));
+  const items = Number(itemsText ?? 1_000_000);
+  const recordsPerEntry = Number(recordsText ?? 8);
+  const profileDir = join(repoRoot, 'bench', 'results', 'profiles', 'clearing');
+  const rawDir = join(profileDir, 'raw');
+  if (profiling) {
+    rmSync(rawDir, { recursive: true, force: true });
+    mkdirSync(rawDir, { recursive: true });
+  }
   const server = await startRedis('everysec');
   const outDir = makeTempDir('clearing-out');
   try {
@@ -50,6 +63,7 @@ async function main(): Promise<void> {
       process.execPath,
       [
         ...process.execArgv,
+        ...(profiling ? ['--cpu-prof', '--cpu-prof-dir', rawDir] : []),
         fileURLToPath(import.meta.url),
         'clear',
         server.url,
@@ -62,6 +76,7 @@ async function main(): Promise<void> {
     const exit = await child.exited;
     if (exit.code !== 0 || result === undefined) throw new Error(`clearing child failed: ${child.tail()}`);
     process.stdout.write(`${result}\n`);
+    if (profiling) renderProfiles(rawDir, profileDir, 'clearing');
   } finally {
     removeTempDir(outDir);
     await server.stop();
