@@ -44,6 +44,26 @@ export interface SwitchFamily {
   readonly scenarios: readonly Scenario[];
 }
 
+/**
+ * Issue 18's clearing rows (bench/scenarios/clearing-*.ts): one cycle of
+ * `items` cleared items cleared by a standalone worker, and the same size
+ * cleared in the switch while it serves an open-loop load.
+ */
+export interface ClearingPlan {
+  /** Cleared items planted into the journal for each row's cycle. */
+  readonly items: number;
+  /** Journal records per stream entry (the planted journal's shape). */
+  readonly recordsPerEntry: number;
+  /** Each clearing row runs this many times, each on a fresh Redis and switch. */
+  readonly repeats: number;
+  /** Accounts of the live-load row's switch (the simulator's --pans). */
+  readonly accounts: number;
+  /** The closed-loop run (TCP b64) whose approvals/s the live-load row's rate is half of. */
+  readonly capacityLoad: SimLoad;
+  /** Each of the live-load row's two open-loop runs: long enough for the clearing to fall inside it. */
+  readonly openS: number;
+}
+
 export interface Plan {
   readonly kind: RunKind;
   /** Each micro-benchmark's measuring time. */
@@ -67,6 +87,7 @@ export interface Plan {
   readonly echo: readonly Scenario[];
   readonly echoRepeats: number;
   readonly families: readonly SwitchFamily[];
+  readonly clearing: ClearingPlan;
 }
 
 /** Accounts in most families; the "100k" family seeds 100,000. */
@@ -109,7 +130,7 @@ const WS_BATCH_64: Omit<SimLoad, 'durationS' | 'pans'> = {
  * stalled switch delays the schedule's requests; their latency counts from
  * the schedule).
  */
-function openLoop(ratePerS: number, durationS: number, pans: number): SimLoad {
+export function openLoop(ratePerS: number, durationS: number, pans: number): SimLoad {
   return {
     transport: 'tcp',
     connections: 4,
@@ -305,5 +326,14 @@ export function makePlan(kind: RunKind): Plan {
     echo,
     echoRepeats: quick ? 1 : 3,
     families,
+    // Quick: a tenth of the size, once, so the rows are a smoke test of a few seconds each.
+    clearing: {
+      items: quick ? 100_000 : 1_000_000,
+      recordsPerEntry: 8,
+      repeats: quick ? 1 : 3,
+      accounts: ACCOUNTS,
+      capacityLoad: closed(closedS, ACCOUNTS, b64),
+      openS: quick ? 4 : 20,
+    },
   };
 }

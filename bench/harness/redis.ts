@@ -1,5 +1,6 @@
+import { Redis } from 'ioredis';
 import { type RedisServer, startRedisServer } from '../../src/store/redis-server.js';
-import { makeTempDir, removeTempDir } from './processes.js';
+import { makeTempDir, removeTempDir, sleep } from './processes.js';
 
 /** The AOF fsync policies the suite compares. */
 export type FsyncMode = 'always' | 'everysec';
@@ -12,6 +13,31 @@ export interface BenchRedis {
   readonly version: string;
   /** SIGTERM, wait, remove its directory. */
   stop(): Promise<void>;
+}
+
+const AOF_REWRITE_POLL_MS = 100;
+const AOF_REWRITE_TIMEOUT_MS = 120_000;
+
+/**
+ * Waits until no AOF rewrite runs or is scheduled (INFO persistence), so a
+ * rewrite that bulk writes started does not land in the next measurement;
+ * the ms it waited.
+ */
+export async function awaitAofRewrite(url: string): Promise<number> {
+  const redis = new Redis(url);
+  const started = performance.now();
+  try {
+    while (performance.now() - started < AOF_REWRITE_TIMEOUT_MS) {
+      const info = await redis.info('persistence');
+      if (/^aof_rewrite_in_progress:0\r?$/m.test(info) && /^aof_rewrite_scheduled:0\r?$/m.test(info)) {
+        return Math.round(performance.now() - started);
+      }
+      await sleep(AOF_REWRITE_POLL_MS);
+    }
+    throw new Error(`redis AOF rewrite still running after ${AOF_REWRITE_TIMEOUT_MS} ms`);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const START_TIMEOUT_MS = 10_000;

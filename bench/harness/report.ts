@@ -1,8 +1,17 @@
+import type { ClearingCycleResult } from '../scenarios/clearing-cycle-row.js';
+import type { ClearingLiveResult } from '../scenarios/clearing-live-row.js';
+import {
+  TARGET_P99_RATIO_MAX,
+  TARGET_PEAK_RSS_MIB_MAX,
+  TARGET_SECONDS_MAX,
+  type Verdict,
+} from '../scenarios/clearing-targets.js';
 import type { ScenarioResult } from '../scenarios/e2e.js';
 import type { RedisCeiling } from '../scenarios/redis-ceiling.js';
 import type { Machine, Revision } from './machine.js';
 import type { MicroResult } from './micro.js';
 import type { RunKind } from './plan.js';
+import { median, type Spread } from './stats.js';
 
 /** A switch scenario with its ratios to the ceilings measured in the same run. */
 export interface RatedScenario extends ScenarioResult {
@@ -26,6 +35,8 @@ export interface BenchDocument {
   readonly micro: { readonly codec: readonly MicroResult[]; readonly ledger: readonly MicroResult[] };
   readonly ceilings: { readonly redis: readonly RedisCeiling[]; readonly echo: readonly ScenarioResult[] };
   readonly scenarios: readonly RatedScenario[];
+  /** Issue 18's clearing rows, when the run had them. */
+  readonly clearing?: { readonly cycle?: ClearingCycleResult; readonly live?: ClearingLiveResult };
   readonly charts: readonly string[];
 }
 
@@ -227,6 +238,83 @@ export function ceilingTable(echo: readonly ScenarioResult[], redis: readonly Re
     ]),
   ];
   return table(['ceiling', 'msgs/s', 'range', 'p50 ms', 'p99 ms', 'CPU us/msg echo/sim'], rows);
+}
+
+const verdictText = (verdict: Verdict, target: string): string =>
+  verdict === 'n/a' ? `${target}: n/a (smaller cycle)` : `${target}: ${verdict}`;
+
+const spreadText = (s: Spread, format: (n: number) => string): string =>
+  s.min === s.max ? '' : `${format(s.min)}-${format(s.max)}`;
+
+/** The standalone worker's clearing of one cycle: time, rate, peak memory, CPU, against issue 18's targets. */
+export function clearingCycleTable(r: ClearingCycleResult): string {
+  const secs = (n: number): string => n.toFixed(2);
+  const mib = (n: number): string => String(Math.round(n));
+  const cpu = (key: 'worker' | 'redis'): number => median(r.samples.map((s) => s.cpuS[key]));
+  return table(
+    [
+      'clearing (fsync always)',
+      'items',
+      'cutoff to done s',
+      'range',
+      'items/s',
+      'worker peak RSS MiB',
+      'range',
+      'CPU s worker/redis',
+      'targets',
+    ],
+    [
+      [
+        r.title,
+        int(r.items),
+        secs(r.seconds.median),
+        spreadText(r.seconds, secs),
+        int(r.itemsPerS.median),
+        mib(r.workerPeakRssMiB.median),
+        spreadText(r.workerPeakRssMiB, mib),
+        `${cpu('worker').toFixed(1)} / ${cpu('redis').toFixed(1)}`,
+        `${verdictText(r.verdict.seconds, `< ${TARGET_SECONDS_MAX} s`)}, ${verdictText(r.verdict.memory, `< ${TARGET_PEAK_RSS_MIB_MAX} MiB`)}`,
+      ],
+    ],
+  );
+}
+
+/** The same open-loop load without and while a cycle clears in the switch: latency, p99 ratio, declines. */
+export function clearingLiveTable(r: ClearingLiveResult): string {
+  const pctl = (key: 'quiet' | 'clearing', p: 'p50' | 'p99'): number =>
+    median(r.samples.map((s) => s[key].latencyMs[p]));
+  const notApproved = (key: 'quiet' | 'clearing'): number =>
+    r.samples.reduce((sum, s) => sum + s[key].declined + s[key].errors, 0);
+  const ratio2 = (n: number): string => n.toFixed(2);
+  const secs = (n: number): string => n.toFixed(1);
+  return table(
+    [
+      'live load while clearing (fsync always)',
+      'capacity/s',
+      'open loop/s',
+      'p50 / p99 ms without',
+      'p50 / p99 ms clearing',
+      'x p99',
+      'range',
+      'clearing s',
+      'not approved without / clearing',
+      'targets',
+    ],
+    [
+      [
+        r.title,
+        int(median(r.samples.map((s) => s.capacityPerS))),
+        int(r.ratePerS.median),
+        `${ms(pctl('quiet', 'p50'))} / ${ms(pctl('quiet', 'p99'))}`,
+        `${ms(pctl('clearing', 'p50'))} / ${ms(pctl('clearing', 'p99'))}`,
+        ratio2(r.p99Ratio.median),
+        spreadText(r.p99Ratio, ratio2),
+        `${secs(r.clearingSeconds.median)}${r.clearingSeconds.min === r.clearingSeconds.max ? '' : ` (${spreadText(r.clearingSeconds, secs)})`}`,
+        `${notApproved('quiet')} / ${notApproved('clearing')}`,
+        `${verdictText(r.verdict.p99, `p99 <= ${TARGET_P99_RATIO_MAX}x`)}, ${verdictText(r.verdict.declines, 'no declines')}`,
+      ],
+    ],
+  );
 }
 
 export function headerText(doc: Pick<BenchDocument, 'kind' | 'machine' | 'revision'>): string {

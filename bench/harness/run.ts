@@ -1,6 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLedgerBenchRepeated } from '../procs/ledger-thread.js';
+import {
+  CLEARING_CYCLE_ROW,
+  type ClearingCycleResult,
+  runClearingCycleRow,
+} from '../scenarios/clearing-cycle-row.js';
+import {
+  CLEARING_LIVE_ROW,
+  type ClearingLiveResult,
+  runClearingLiveRow,
+} from '../scenarios/clearing-live-row.js';
 import { runCodecBench } from '../scenarios/codec.bench.js';
 import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from '../scenarios/e2e.js';
 import { measureRedisCeiling, type RedisCeiling, type RedisWriteMode } from '../scenarios/redis-ceiling.js';
@@ -13,6 +23,8 @@ import type { FsyncMode } from './redis.js';
 import {
   type BenchDocument,
   ceilingTable,
+  clearingCycleTable,
+  clearingLiveTable,
   closedLoopTable,
   headerText,
   issuerTable,
@@ -22,10 +34,11 @@ import {
 
 const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]]
 
-  npm run bench          full suite (about 14 minutes): every end-to-end scenario 3 times
-  npm run bench:quick    every scenario once, short (about a minute)
-  --only                 run only some parts: micro, redis, echo, switch (every family) or
-                         switch family ids (see bench/harness/plan.ts); results go to
+  npm run bench          full suite (about 18 minutes): every end-to-end scenario 3 times
+  npm run bench:quick    every scenario once, short (about a minute and a half)
+  --only                 run only some parts: micro, redis, echo, switch (every family),
+                         switch family ids (see bench/harness/plan.ts), clearing (both
+                         clearing rows), clearing-cycle or clearing-live; results go to
                          bench/results/partial-*.json and *-partial.svg, not latest-*
 `;
 
@@ -121,6 +134,10 @@ async function main(argv: readonly string[]): Promise<void> {
     switchResults.push(...(await runSwitchFamily(plan, family)));
   }
   const scenarios = rate(switchResults, echo, redis);
+  const clearingCycle: ClearingCycleResult | undefined =
+    wants('clearing') || wants(CLEARING_CYCLE_ROW) ? await runClearingCycleRow(plan.clearing) : undefined;
+  const clearingLive: ClearingLiveResult | undefined =
+    wants('clearing') || wants(CLEARING_LIVE_ROW) ? await runClearingLiveRow(plan) : undefined;
 
   // A partial run (--only) must not overwrite the latest complete results.
   const suffix = only === undefined ? kind : `${kind}-partial`;
@@ -163,6 +180,8 @@ async function main(argv: readonly string[]): Promise<void> {
     say(`end to end:\n${closedLoopTable(scenarios)}\n`);
   if (open.length > 0) say(`${openLoopTable(scenarios, echo)}\n`);
   if (scenarios.some((s) => s.issuer !== undefined)) say(`${issuerTable(scenarios, echo)}\n`);
+  if (clearingCycle !== undefined) say(`${clearingCycleTable(clearingCycle)}\n`);
+  if (clearingLive !== undefined) say(`${clearingLiveTable(clearingLive)}\n`);
 
   const doc: BenchDocument = {
     suite: 'switchyard bench',
@@ -176,6 +195,14 @@ async function main(argv: readonly string[]): Promise<void> {
     micro: { codec, ledger },
     ceilings: { redis, echo },
     scenarios,
+    ...(clearingCycle === undefined && clearingLive === undefined
+      ? {}
+      : {
+          clearing: {
+            ...(clearingCycle === undefined ? {} : { cycle: clearingCycle }),
+            ...(clearingLive === undefined ? {} : { live: clearingLive }),
+          },
+        }),
     charts,
   };
   const file = only === undefined ? `latest-${kind}.json` : `partial-${kind}.json`;

@@ -62,6 +62,8 @@ export function simArgs(load: SimLoad, seed: number): string[] {
 }
 
 const CLEAR_TO_END_OF_LINE = '\x1b[K';
+/** How the simulator's progress lines start (src/sim/stats.ts formatProgressLine); its notes start with "sim:". */
+const PROGRESS_LINE_START = 'sent ';
 
 function isSummary(value: unknown): value is SimSummary {
   if (typeof value !== 'object' || value === null) return false;
@@ -77,6 +79,8 @@ function isSummary(value: unknown): value is SimSummary {
  * Runs the simulator CLI as its own process against `target`, passing its
  * progress line through (in place on a terminal, one line per second
  * otherwise), and returns its --json summary with the CPU each process used.
+ * `onProgress` gets each progress line too (the first comes a second into
+ * the load).
  */
 export async function runSim(
   target: SimTarget,
@@ -84,6 +88,7 @@ export async function runSim(
   label: string,
   seed: number,
   watched: Readonly<Record<string, number>>,
+  onProgress?: (line: string) => void,
 ): Promise<SimRun> {
   const endpoint = target.listen[load.transport];
   const args = [
@@ -109,6 +114,7 @@ export async function runSim(
     onLine: (line) => lines.push(line),
     onErrLine: (line) => {
       if (line.trim() === '') return;
+      if (line.startsWith(PROGRESS_LINE_START)) onProgress?.(line);
       process.stderr.write(tty ? `\r  ${label}: ${line}${CLEAR_TO_END_OF_LINE}` : `  ${label}: ${line}\n`);
     },
   });

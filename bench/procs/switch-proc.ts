@@ -33,7 +33,16 @@ export interface RunningSwitch {
   issuerConnections(): Promise<number>;
   /** The issuer's advices queued and unacknowledged, from GET /metrics (`switchyard_saf_queue_depth`, ~100 ms old). */
   adviceQueueDepth(): Promise<number>;
+  /** One admin API call with the admin token: its status and body. */
+  adminCall(method: 'GET' | 'POST', path: string): Promise<AdminAnswer>;
+  /** The switch's config file (a standalone `switchyard clearing worker --config` reads it too). */
+  readonly configPath: string;
   stop(): Promise<void>;
+}
+
+export interface AdminAnswer {
+  readonly status: number;
+  readonly text: string;
 }
 
 export interface SeedResult {
@@ -71,7 +80,9 @@ function endpoint(value: unknown): Endpoint | undefined {
  * fresh keys, PANs starting with 4 on the local ledger and PANs starting with
  * 5 routed to the issuer (with stand-in), default workers and limits (what
  * the project ships). Resolves on the "switch ready" log line. `nodeArgs`
- * go before the script (say, --cpu-prof to profile the switch under a load).
+ * go before the script (say, --cpu-prof to profile the switch under a load);
+ * `config` overrides the generated config's top-level keys, except that its
+ * `clearing` is merged into the generated one (which names the outDir).
  */
 export async function startSwitch(
   redisUrl: string,
@@ -106,9 +117,9 @@ export async function startSwitch(
       { prefix: ISSUER_PREFIX, issuer: ISSUER },
     ],
     dataDir: join(dir, 'data'),
-    clearing: { outDir: join(dir, 'clearing') },
     log: { level: 'info' },
     ...options.config,
+    clearing: { outDir: join(dir, 'clearing'), ...(options.config?.['clearing'] as object | undefined) },
   };
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
@@ -149,6 +160,8 @@ export async function startSwitch(
       sample(await getText(admin, '/metrics'), 'switchyard_connections{role="issuer"}'),
     adviceQueueDepth: async () =>
       sample(await getText(admin, '/metrics'), `switchyard_saf_queue_depth{issuer="${ISSUER}"}`),
+    adminCall: (method, path) => adminCall(admin, method, path),
+    configPath,
     stop: async () => {
       await tracked.stop(30_000);
       removeTempDir(dir);
@@ -177,6 +190,30 @@ function getText(admin: Endpoint, path: string): Promise<string> {
         else reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${text}`));
       });
     });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function adminCall(admin: Endpoint, method: 'GET' | 'POST', path: string): Promise<AdminAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: admin.host,
+        port: admin.port,
+        method,
+        path,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
