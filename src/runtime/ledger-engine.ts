@@ -268,7 +268,17 @@ export class LedgerEngine implements TransactionEngine {
     for (const result of items) {
       if (result.k === 'forward') {
         // Not an answer: the transaction's pending stays until its issuerAnswer's turn answers it.
-        this.o.onForward?.(result.order);
+        const pending = slot.pending.get(result.seq);
+        // None: the transaction was answered already (its worker died), so nobody awaits the issuer's answer.
+        if (pending?.k === 'txn') {
+          const { ctx } = pending;
+          this.o.onForward?.({
+            issuer: ctx.issuer,
+            institution: ctx.institution,
+            req: ctx.request,
+            rrn: result.rrn,
+          });
+        }
         continue;
       }
       const pending = slot.pending.get(result.seq);

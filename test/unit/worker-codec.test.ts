@@ -6,7 +6,7 @@ import {
   unpackResults,
   unpackWork,
 } from '../../src/runtime/worker/worker-codec.js';
-import type { WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
+import type { IssuerOutcome, WorkItem, WorkResult } from '../../src/runtime/worker/worker-protocol.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
 function getItems(count: number): WorkItem[] {
@@ -65,6 +65,45 @@ describe('worker codec', () => {
         k: 'admin',
         outcome: { ok: false, code: 'account_not_found', message: 'no such account' },
       },
+    ];
+    expect(unpackResults(packResults(results))).toEqual(results);
+  });
+
+  it("round-trips issuers' answers of every outcome, and forwards and answers' results, among other entries", () => {
+    const answer = (seq: number, outcome: IssuerOutcome): WorkItem => ({
+      k: 'issuerAnswer',
+      seq,
+      pan: '5100000000000008',
+      institution: 'acq-ü',
+      stan: 999_999,
+      time: 1_795_000_000_000,
+      outcome,
+    });
+    const items: WorkItem[] = [
+      answer(1, { k: 'answered', rc: '00', authCode: 'A1B2C3', amount: 1250, balance: 2 ** 45 }),
+      answer(2, { k: 'answered', rc: '10', authCode: 'Z', amount: 0, balance: -7 }),
+      answer(3, { k: 'answered', rc: '05', authCode: undefined, amount: undefined, balance: undefined }),
+      {
+        k: 'txn',
+        seq: 4,
+        institution: 'acq-1',
+        issuer: 'iss-1',
+        req: txnRequest({ txnClass: '0200', id: 8, stan: 2, pan: PAN, amount: 3 }),
+      },
+      answer(2 ** 40, { k: 'timeout', standIn: { perTxnMax: 50_000, dailyMax: 2 ** 40 } }),
+      answer(6, { k: 'timeout', standIn: undefined }),
+      answer(7, { k: 'unavailable', standIn: { perTxnMax: 0, dailyMax: 0 } }),
+      answer(8, { k: 'unavailable', standIn: undefined }),
+      ...getItems(1),
+    ];
+    expect(unpackWork(packWork(items))).toEqual(items);
+    const results: WorkResult[] = [
+      { seq: 1, k: 'forward', rrn: '1J3JM1030000' },
+      { seq: 2, k: 'txn', response: { rc: '00', rrn: 'ABCDEF123456', authCode: '123456' } },
+      { seq: 2 ** 40, k: 'issuerAnswer', taken: true },
+      { seq: 4, k: 'issuerAnswer', taken: false },
+      { seq: 5, k: 'barrier' },
+      { seq: 6, k: 'forward', rrn: 'ü' },
     ];
     expect(unpackResults(packResults(results))).toEqual(results);
   });

@@ -4,20 +4,39 @@ import type { Role, TxnClass } from '../../protocol/mti.js';
 import type { Proc, TxnRequest } from '../../protocol/request.js';
 import type { Mutable } from '../../util/mutable.js';
 import { type ResponseFields, StoredResponse } from '../records/stored-response.js';
-import type { WorkItem, WorkResult } from './worker-protocol.js';
+import type { IssuerOutcome, StandInLimits, WorkItem, WorkResult } from './worker-protocol.js';
 
 /**
  * The encoding of work and results between the main thread and ledger
- * workers: one MessagePack array per batch. The hot entries (transactions and
- * their results) are positional arrays written by hand with MsgpackWriter;
- * the rare ones (admin calls, hold expiry) are msgpackr-packed maps. msgpackr
- * records (the previous encoding) cost ~30% of the main thread at 64 msgs per
- * frame in pack/writeRecord (profile in docs/performance-log.md). Every message
- * is self-contained: a restarted worker needs no shared state.
+ * workers: one MessagePack array per batch. The hot entries are positional
+ * arrays written by hand with MsgpackWriter, told apart by their length:
+ * transactions (TXN_FIELDS) and issuers' answers (ANSWER_FIELDS) as work;
+ * transactions' results (TXN_RESULT_FIELDS), and forwards and answers' own
+ * results (SHORT_RESULT_FIELDS: seq, a tag, one value) as results. The rare
+ * ones (admin calls, hold expiry, sweeps, rotation) are msgpackr-packed maps.
+ * msgpackr records (the previous encoding) cost ~30% of the main thread at 64
+ * msgs per frame in pack/writeRecord, and the maps of the issuer route
+ * ~20% of it (profiles in docs/performance-log.md). Every message is
+ * self-contained: a restarted worker needs no shared state.
  */
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false });
 const writer = new MsgpackWriter(64 * 1024);
+
+const TXN_FIELDS = 19;
+const ANSWER_FIELDS = 12;
+const TXN_RESULT_FIELDS = 7;
+const SHORT_RESULT_FIELDS = 3;
+/** The tags of the short results. */
+const FORWARD_TAG = 1;
+const ANSWER_TAKEN_TAG = 2;
+/** IssuerOutcome['k'] by its code in an answer entry, and back. */
+const OUTCOME_KINDS = ['answered', 'timeout', 'unavailable'] as const;
+const OUTCOME_CODES: Readonly<Record<IssuerOutcome['k'], number>> = {
+  answered: 0,
+  timeout: 1,
+  unavailable: 2,
+};
 
 /**
  * A copy of the written bytes in its own exact-size ArrayBuffer, to be posted
@@ -39,6 +58,7 @@ export function packWork(items: readonly WorkItem[]): Uint8Array {
   writer.arrayHeader(items.length);
   for (const item of items) {
     if (item.k === 'txn') writeTxn(item);
+    else if (item.k === 'issuerAnswer') writeAnswer(item);
     else writer.raw(packr.pack(item));
   }
   return owned();
@@ -46,7 +66,10 @@ export function packWork(items: readonly WorkItem[]): Uint8Array {
 
 export function unpackWork(bytes: Uint8Array): WorkItem[] {
   const entries = unpackr.unpack(bytes) as unknown[];
-  return entries.map((e) => (Array.isArray(e) ? readTxn(e) : (e as WorkItem)));
+  return entries.map((e) => {
+    if (!Array.isArray(e)) return e as WorkItem;
+    return e.length === TXN_FIELDS ? readTxn(e) : readAnswer(e);
+  });
 }
 
 export function packResults(items: readonly WorkResult[]): Uint8Array {
@@ -54,6 +77,8 @@ export function packResults(items: readonly WorkResult[]): Uint8Array {
   writer.arrayHeader(items.length);
   for (const item of items) {
     if (item.k === 'txn') writeTxnResult(item.seq, item.response);
+    else if (item.k === 'forward') writeShortResult(item.seq, FORWARD_TAG).str(item.rrn);
+    else if (item.k === 'issuerAnswer') writeShortResult(item.seq, ANSWER_TAKEN_TAG).bool(item.taken);
     else writer.raw(packr.pack(item));
   }
   return owned();
@@ -61,7 +86,14 @@ export function packResults(items: readonly WorkResult[]): Uint8Array {
 
 export function unpackResults(bytes: Uint8Array): WorkResult[] {
   const entries = unpackr.unpack(bytes) as unknown[];
-  return entries.map((e) => (Array.isArray(e) ? readTxnResult(e) : (e as WorkResult)));
+  return entries.map((e) => {
+    if (!Array.isArray(e)) return e as WorkResult;
+    if (e.length === TXN_RESULT_FIELDS) return readTxnResult(e);
+    const seq = e[0] as number;
+    return e[1] === FORWARD_TAG
+      ? { seq, k: 'forward', rrn: e[2] as string }
+      : { seq, k: 'issuerAnswer', taken: e[2] as boolean };
+  });
 }
 
 type TxnItem = Extract<WorkItem, { k: 'txn' }>;
@@ -69,7 +101,7 @@ type TxnItem = Extract<WorkItem, { k: 'txn' }>;
 function writeTxn(item: TxnItem): void {
   const r = item.req;
   const w = writer;
-  w.arrayHeader(19);
+  w.arrayHeader(TXN_FIELDS);
   w.number(item.seq);
   w.str(item.institution);
   w.strOrNil(item.role);
@@ -119,9 +151,73 @@ function readTxn(f: unknown[]): TxnItem {
   return item;
 }
 
+type AnswerItem = Extract<WorkItem, { k: 'issuerAnswer' }>;
+
+function writeAnswer(item: AnswerItem): void {
+  const w = writer;
+  const o = item.outcome;
+  w.arrayHeader(ANSWER_FIELDS);
+  w.number(item.seq);
+  w.str(item.pan);
+  w.str(item.institution);
+  w.number(item.stan);
+  w.number(item.time);
+  w.number(OUTCOME_CODES[o.k]);
+  if (o.k === 'answered') {
+    w.str(o.rc);
+    w.strOrNil(o.authCode);
+    w.numberOrNil(o.amount);
+    w.numberOrNil(o.balance);
+    w.nil();
+    w.nil();
+  } else {
+    w.nil();
+    w.nil();
+    w.nil();
+    w.nil();
+    w.numberOrNil(o.standIn?.perTxnMax);
+    w.numberOrNil(o.standIn?.dailyMax);
+  }
+}
+
+function readAnswer(f: unknown[]): AnswerItem {
+  const k = OUTCOME_KINDS[f[5] as number]!;
+  let outcome: IssuerOutcome;
+  if (k === 'answered') {
+    outcome = {
+      k,
+      rc: f[6] as string,
+      authCode: optional(f[7]),
+      amount: optional(f[8]),
+      balance: optional(f[9]),
+    };
+  } else {
+    const standIn: StandInLimits | undefined =
+      f[10] === null ? undefined : { perTxnMax: f[10] as number, dailyMax: f[11] as number };
+    outcome = { k, standIn };
+  }
+  return {
+    k: 'issuerAnswer',
+    seq: f[0] as number,
+    pan: f[1] as string,
+    institution: f[2] as string,
+    stan: f[3] as number,
+    time: f[4] as number,
+    outcome,
+  };
+}
+
+/** A short result's head (seq and tag); its one value is written next. */
+function writeShortResult(seq: number, tag: number): MsgpackWriter {
+  writer.arrayHeader(SHORT_RESULT_FIELDS);
+  writer.number(seq);
+  writer.number(tag);
+  return writer;
+}
+
 function writeTxnResult(seq: number, r: ResponseFields): void {
   const w = writer;
-  w.arrayHeader(7);
+  w.arrayHeader(TXN_RESULT_FIELDS);
   w.number(seq);
   w.str(r.rc);
   // A ledger's own responses keep rrn and authCode in parts: written without making the strings.

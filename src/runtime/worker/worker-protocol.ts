@@ -139,7 +139,12 @@ export interface StandInLimits {
   readonly dailyMax: number;
 }
 
-/** A transaction the issuer rules send to the issuer: the request, with the switch's rrn. */
+/**
+ * A transaction the issuer rules send to the issuer: the request, with the
+ * switch's rrn. The worker names it by the work item's seq and the rrn (a
+ * `forward` result); the main thread, which submitted the item, makes the
+ * order from what it submitted.
+ */
 export interface ForwardOrder {
   readonly issuer: string;
   /** The acquirer's institution (the forward's `acquirer`). */
@@ -150,8 +155,12 @@ export interface ForwardOrder {
 
 export type WorkResult =
   | { readonly seq: number; readonly k: 'txn'; readonly response: ResponseFields }
-  /** Not an answer: the main thread forwards; the txn's answer comes with the issuerAnswer's turn. */
-  | { readonly seq: number; readonly k: 'forward'; readonly order: ForwardOrder }
+  /**
+   * Not an answer: the main thread forwards the transaction it submitted as
+   * `seq` (its institution, issuer and request), with the switch's `rrn`;
+   * the txn's answer comes with the issuerAnswer's turn.
+   */
+  | { readonly seq: number; readonly k: 'forward'; readonly rrn: string }
   /** The issuerAnswer's own result: whether a pending forward took it (false: unknown or already finished). */
   | { readonly seq: number; readonly k: 'issuerAnswer'; readonly taken: boolean }
   | { readonly seq: number; readonly k: 'admin'; readonly outcome: AdminOutcome }
