@@ -42,14 +42,15 @@ export class HotCounter2 {
     register(registry, this);
   }
 
-  inc(a: string, b: string): void {
+  /** Adds `by` (1 unless given; 0 makes the series exist, at 0). */
+  inc(a: string, b: string, by = 1): void {
     const key = `${a}\u0000${b}`;
     let cell = this.cells.get(key);
     if (cell === undefined) {
       cell = { labels: { [this.labelNames[0]]: a, [this.labelNames[1]]: b }, value: 0 };
       this.cells.set(key, cell);
     }
-    cell.value++;
+    cell.value += by;
   }
 
   async get(): Promise<Exported> {

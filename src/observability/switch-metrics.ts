@@ -2,10 +2,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { HotCounter2, HotHistogram1 } from './hot-metrics.js';
 
 /**
- * The metrics of docs/protocol.md section 8 that the main thread owns. The two
- * recorded per message are hot-metrics.ts counters (one Map lookup and a few
- * additions, no label hashing); the rest are prom-client's. No per-card value
- * is ever a label.
+ * The metrics of docs/protocol.md section 8 that the main thread owns. Those
+ * recorded per message (responses, and forwards to issuers) are hot-metrics.ts
+ * counters and histograms (one Map lookup and a few additions, no label
+ * hashing); the rest are prom-client's. No per-card value is ever a label.
  */
 
 export type ConnectionRoleLabel = 'acquirer' | 'issuer' | 'unauthenticated';
@@ -48,8 +48,8 @@ export class SwitchMetrics {
   private readonly persistBatchSize: Histogram;
   private readonly persistDuration: Histogram;
   private readonly clearingCycles: Counter<'status'>;
-  private readonly issuerRequests: Counter<'issuer' | 'outcome'>;
-  private readonly issuerResponse: Histogram<'issuer'>;
+  private readonly issuerRequests: HotCounter2;
+  private readonly issuerResponse: HotHistogram1;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -152,12 +152,12 @@ export class SwitchMetrics {
       buckets: DURATION_BUCKETS_S,
       registers,
     });
-    this.issuerRequests = new Counter({
-      name: 'switchyard_issuer_requests_total',
-      help: 'Forwards to issuers by what became of them: approved, declined, timeout, unavailable (no connection).',
-      labelNames: ['issuer', 'outcome'],
-      registers,
-    });
+    this.issuerRequests = new HotCounter2(
+      this.registry,
+      'switchyard_issuer_requests_total',
+      'Forwards to issuers by what became of them: approved, declined, timeout, unavailable (no connection).',
+      ['issuer', 'outcome'],
+    );
     this.clearingCycles = new Counter({
       name: 'switchyard_clearing_cycles_total',
       help: 'Clearing cycles whose job ended in this process: done (files written), failed (for good).',
@@ -165,17 +165,16 @@ export class SwitchMetrics {
       registers,
     });
     for (const status of ['done', 'failed']) this.clearingCycles.labels(status).inc(0);
-    this.issuerResponse = new Histogram({
-      name: 'switchyard_issuer_response_seconds',
-      help: "Forward written to the issuer's answer read, answers that keep the contract only.",
-      labelNames: ['issuer'],
-      buckets: DURATION_BUCKETS_S,
-      registers,
-    });
-    for (const issuer of sources.issuers()) {
-      for (const outcome of ISSUER_OUTCOMES) this.issuerRequests.labels(issuer, outcome).inc(0);
-      this.issuerResponse.labels(issuer);
-    }
+    this.issuerResponse = new HotHistogram1(
+      this.registry,
+      'switchyard_issuer_response_seconds',
+      "Forward written to the issuer's answer read, answers that keep the contract only.",
+      'issuer',
+      DURATION_BUCKETS_S,
+    );
+    // The histogram's series appear with the first answer, as prom-client's did.
+    for (const issuer of sources.issuers())
+      for (const outcome of ISSUER_OUTCOMES) this.issuerRequests.inc(issuer, outcome, 0);
     new Gauge({
       name: 'switchyard_saf_queue_depth',
       help: 'Store-and-forward advices queued and not yet acknowledged, per issuer.',
@@ -246,8 +245,8 @@ export class SwitchMetrics {
   }
 
   issuerRequest(issuer: string, outcome: IssuerRequestOutcome, seconds?: number): void {
-    this.issuerRequests.labels(issuer, outcome).inc();
-    if (seconds !== undefined) this.issuerResponse.labels(issuer).observe(seconds);
+    this.issuerRequests.inc(issuer, outcome);
+    if (seconds !== undefined) this.issuerResponse.observe(issuer, seconds);
   }
 
   responseWritten(mti: string, rc: string, durationSeconds: number): void {

@@ -49,6 +49,11 @@ interface InFlight {
  * its timeout.
  */
 export class IssuerEngine implements HostMessageSink {
+  /**
+   * Forwards with the issuer, by id less firstId: small integers, which V8
+   * keeps unboxed and hashes as such, where the ids themselves (~2^50) are
+   * heap numbers (~0.4 us more per forward, set, found and deleted).
+   */
   private readonly inFlight = new Map<number, InFlight>();
   private readonly byDeadline = new RingQueue<InFlight>();
   private readonly nextLink = new Map<string, number>();
@@ -59,7 +64,8 @@ export class IssuerEngine implements HostMessageSink {
    * process would have to forward over 1,000 a millisecond for as long as it
    * ran to reach the next start's ids; ids stay safe integers to year 2255.
    */
-  private nextId = Date.now() * FORWARD_IDS_PER_MS;
+  private readonly firstId = Date.now() * FORWARD_IDS_PER_MS;
+  private nextId = this.firstId;
   private sweepTimer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
 
@@ -82,7 +88,7 @@ export class IssuerEngine implements HostMessageSink {
     }
     const nowMs = this.now();
     const entry: InFlight = { id, order, sentAtMs: nowMs, deadlineMs: nowMs + this.o.timeoutMs };
-    this.inFlight.set(id, entry);
+    this.inFlight.set(id - this.firstId, entry);
     this.byDeadline.push(entry);
     this.sweepTimer ??= setInterval(
       () => this.sweep(),
@@ -98,11 +104,11 @@ export class IssuerEngine implements HostMessageSink {
       return;
     }
     if (typeof msg.id !== 'number') return;
-    const entry = this.inFlight.get(msg.id);
-    if (entry === undefined || entry.order.issuer !== from.institution) return;
+    const entry = this.inFlight.get(msg.id - this.firstId);
+    if (entry === undefined || entry.id !== msg.id || entry.order.issuer !== from.institution) return;
     const answer = checkIssuerAnswer(entry.order.req, msg);
     if (answer === undefined) return;
-    this.inFlight.delete(entry.id);
+    this.inFlight.delete(entry.id - this.firstId);
     const approved = answer.rc === RC.approved || answer.rc === RC.partial;
     this.o.ended?.(
       entry.order.issuer,
@@ -166,7 +172,7 @@ export class IssuerEngine implements HostMessageSink {
       if (oldest === undefined || oldest.deadlineMs > nowMs) break;
       this.byDeadline.shift();
       // Answered meanwhile: nothing to time out.
-      if (!this.inFlight.delete(oldest.id)) continue;
+      if (!this.inFlight.delete(oldest.id - this.firstId)) continue;
       this.o.ended?.(oldest.order.issuer, 'timeout');
       this.o.settle(oldest.order, { k: 'timeout', standIn: this.o.standInOf(oldest.order.issuer) });
     }

@@ -146,6 +146,8 @@ export interface StandInLimits {
  * order from what it submitted.
  */
 export interface ForwardOrder {
+  /** The PAN's shard, as the main thread found it for the request: the answer goes to the same owner. */
+  readonly shard: number;
   readonly issuer: string;
   /** The acquirer's institution (the forward's `acquirer`). */
   readonly institution: string;
