@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { drawRandom } from './random-pool.js';
 
 /**
  * AES-256-GCM for the few places a full PAN must be kept (an account's own
@@ -33,11 +34,22 @@ export class SealError extends Error {
 export function seal(key: DataKey, recordId: string, plaintext: Uint8Array): Buffer {
   if (key.key.length !== DATA_KEY_BYTES) throw new RangeError('a data key is 32 bytes');
   const id = Buffer.from(key.id, 'ascii');
-  const iv = randomBytes(IV_BYTES);
+  // Unique and unpredictable, as GCM needs: random-pool.ts says why a pooled draw is.
+  const iv = drawRandom(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
   cipher.setAAD(associatedData(id, recordId));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([Buffer.from([VERSION, id.length]), id, iv, cipher.getAuthTag(), body]);
+  const body = cipher.update(plaintext);
+  const rest = cipher.final();
+  // One buffer for the whole sealed value (the IV copied out of the pool's block here).
+  const sealed = Buffer.allocUnsafe(2 + id.length + IV_BYTES + TAG_BYTES + body.length + rest.length);
+  sealed[0] = VERSION;
+  sealed[1] = id.length;
+  let at = 2 + id.copy(sealed, 2);
+  at += iv.copy(sealed, at);
+  at += cipher.getAuthTag().copy(sealed, at);
+  at += body.copy(sealed, at);
+  rest.copy(sealed, at);
+  return sealed;
 }
 
 /** The id of the key that sealed `sealed` (to pick the key, or to find what an old key still protects). */
