@@ -2,7 +2,6 @@ import { RC } from '../../protocol/rc.js';
 import type { OutboundMessage } from '../../protocol/request.js';
 import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
 import type { ForwardOrder, IssuerOutcome, StandInLimits } from '../../runtime/worker/worker-protocol.js';
-import { RingQueue } from '../../util/ring-queue.js';
 import { ADVICE_ACK_MTIS } from './advice-delivery.js';
 import { checkIssuerAnswer } from './issuer-answer.js';
 
@@ -44,7 +43,7 @@ interface InFlight {
  * them against the contract and hands them to the actor of the PAN; and
  * times forwards out with one sweep for all (forwards are filed in the
  * order they were sent, and all wait the same issuerTimeoutMs, so the
- * oldest is always first: a queue, no timer per forward). A forward written
+ * oldest is always first: no timer per forward). A forward written
  * to a connection that then closes is not sent again anywhere: it runs to
  * its timeout.
  */
@@ -52,10 +51,13 @@ export class IssuerEngine implements HostMessageSink {
   /**
    * Forwards with the issuer, by id less firstId: small integers, which V8
    * keeps unboxed and hashes as such, where the ids themselves (~2^50) are
-   * heap numbers (~0.4 us more per forward, set, found and deleted).
+   * heap numbers (~0.4 us more per forward, set, found and deleted). A Map
+   * iterates in insertion order, which is deadline order here, so it is the
+   * timeout sweep's queue too, and an answered forward leaves memory at once
+   * (a queue of every forward for issuerTimeoutMs kept tens of thousands
+   * alive long enough to reach V8's old generation: garbage collector work).
    */
   private readonly inFlight = new Map<number, InFlight>();
-  private readonly byDeadline = new RingQueue<InFlight>();
   private readonly nextLink = new Map<string, number>();
   private readonly now: () => number;
   /**
@@ -89,7 +91,6 @@ export class IssuerEngine implements HostMessageSink {
     const nowMs = this.now();
     const entry: InFlight = { id, order, sentAtMs: nowMs, deadlineMs: nowMs + this.o.timeoutMs };
     this.inFlight.set(id - this.firstId, entry);
-    this.byDeadline.push(entry);
     this.sweepTimer ??= setInterval(
       () => this.sweep(),
       Math.max(1, Math.min(SWEEP_EVERY_MS_MAX, Math.floor(this.o.timeoutMs / 10))),
@@ -167,16 +168,14 @@ export class IssuerEngine implements HostMessageSink {
 
   private sweep(): void {
     const nowMs = this.now();
-    for (;;) {
-      const oldest = this.byDeadline.at(0);
-      if (oldest === undefined || oldest.deadlineMs > nowMs) break;
-      this.byDeadline.shift();
-      // Answered meanwhile: nothing to time out.
-      if (!this.inFlight.delete(oldest.id - this.firstId)) continue;
+    // Oldest first (insertion order), answered ones gone already: stop at the first not yet due.
+    for (const [key, oldest] of this.inFlight) {
+      if (oldest.deadlineMs > nowMs) break;
+      this.inFlight.delete(key);
       this.o.ended?.(oldest.order.issuer, 'timeout');
       this.o.settle(oldest.order, { k: 'timeout', standIn: this.o.standInOf(oldest.order.issuer) });
     }
-    if (this.byDeadline.length === 0) this.stopSweep();
+    if (this.inFlight.size === 0) this.stopSweep();
     this.maybeDrained();
   }
 
