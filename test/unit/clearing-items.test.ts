@@ -78,6 +78,7 @@ class Card {
       if (decision === 'forward') {
         ctx.rrns.next(ctx.nowMs);
         const pending = {
+          institution: ctx.institution,
           issuer: ISSUER,
           req,
           rrnHead: ctx.rrns.head,

@@ -30,6 +30,7 @@ class Card {
   settle(amount: number, nowMs: number, outcome: 'timeout' | 'unavailable' = 'unavailable', proc = '00') {
     const stan = ++this.stan;
     const pending: PendingForward = {
+      institution: 'acq',
       issuer: 'iss',
       req: txnRequest({ stan, time: nowMs, amount, proc: proc as '00' }),
       rrnHead: `RRN${String(stan).padStart(9, '0')}`,

@@ -225,5 +225,5 @@ export class ActorCache {
 
 /** An actor with forwards pending stays in memory: their answers are decided on it (docs/issuers.md). */
 function hasForwards(actor: Actor): boolean {
-  return actor.forwards !== undefined && actor.forwards.size > 0;
+  return actor.forwards !== undefined && actor.forwards.length > 0;
 }

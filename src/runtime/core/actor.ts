@@ -51,7 +51,7 @@ export class Actor {
    * Transactions of this PAN with their issuer now, by key (docs/issuers.md):
    * in memory only; an actor with any stays in memory until they are answered.
    */
-  forwards: Map<string, PendingForward> | undefined;
+  forwards: PendingForward[] | undefined;
   /** An issuer-routed PAN's stand-in approvals of their UTC day (docs/issuers.md), as its log holds them. */
   standIn: StandInDay | undefined;
   /** standIn changed: the next commit appends it. */

@@ -1,6 +1,5 @@
 import { RC } from '../../protocol/rc.js';
 import { codeString } from '../../util/code-source.js';
-import { recordKey } from '../records/txn-record.js';
 import type { WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import type { ActorRules, DecideContext } from './actor-rules.js';
@@ -30,12 +29,12 @@ export interface ForwardTurnsOptions {
  */
 export class ForwardTurns {
   /** The forwards of this turn of the event loop, posted together once it ends. */
-  private forwards: WorkResult[] = [];
+  private outgoing: WorkResult[] = [];
   private readonly postForwards = (): void => {
-    const forwards = this.forwards;
-    if (forwards.length === 0) return;
-    this.forwards = [];
-    this.o.post(forwards);
+    const outgoing = this.outgoing;
+    if (outgoing.length === 0) return;
+    this.outgoing = [];
+    this.o.post(outgoing);
   };
 
   constructor(private readonly o: ForwardTurnsOptions) {}
@@ -49,14 +48,14 @@ export class ForwardTurns {
    */
   route(actor: Actor, item: Extract<WorkItem, { k: 'txn' }>, batch: OpenBatch, nowMs: number): void {
     const issuer = item.issuer!;
-    const key = recordKey(item.institution, item.req.stan, item.req.time);
-    const pending = actor.forwards?.get(key);
+    const { req } = item;
+    const pending = forwardOf(actor.forwards, item.institution, req.stan, req.time);
     const ctx = this.o.ctx;
     ctx.nowMs = nowMs;
     ctx.institution = item.institution;
     const original =
-      item.req.txnClass === '0220' || item.req.txnClass === '0400'
-        ? actor.forwards?.get(recordKey(item.institution, item.req.origStan, item.req.origTime))
+      req.txnClass === '0220' || req.txnClass === '0400'
+        ? forwardOf(actor.forwards, item.institution, req.origStan, req.origTime)
         : undefined;
     const sink = this.o.sink;
     sink.actor = actor;
@@ -67,7 +66,7 @@ export class ForwardTurns {
       pending,
       original,
       issuer,
-      item.req,
+      req,
       ctx,
       sink,
     );
@@ -85,21 +84,22 @@ export class ForwardTurns {
     }
     ctx.rrns.next(nowMs);
     const forward: PendingForward = {
+      institution: item.institution,
       issuer,
-      req: item.req,
+      req,
       rrnHead: ctx.rrns.head,
       rrnTail: ctx.rrns.tail,
       waiters: [item.seq],
       after: [],
     };
-    actor.forwards ??= new Map();
-    actor.forwards.set(key, forward);
+    actor.forwards ??= [];
+    actor.forwards.push(forward);
     // Not with the batch: a forward waits for no commit (nothing of it is durable). The
     // forwards of one turn go in one post (a post each was ~10% of a worker's time and as
     // many message events on the main thread), at the end of the turn: a microtask runs
     // before any other event, so none waits longer than the turn that made it.
-    if (this.forwards.length === 0) queueMicrotask(this.postForwards);
-    this.forwards.push({ seq: item.seq, k: 'forward', rrn: codeString(ctx.rrns.head, ctx.rrns.tail) });
+    if (this.outgoing.length === 0) queueMicrotask(this.postForwards);
+    this.outgoing.push({ seq: item.seq, k: 'forward', rrn: codeString(ctx.rrns.head, ctx.rrns.tail) });
   }
 
   /**
@@ -114,13 +114,13 @@ export class ForwardTurns {
     batch: OpenBatch,
     nowMs: number,
   ): void {
-    const key = recordKey(item.institution, item.stan, item.time);
-    const pending = actor.forwards?.get(key);
+    const forwards = actor.forwards;
+    const pending = forwardOf(forwards, item.institution, item.stan, item.time);
     if (pending === undefined) {
       batch.results.push({ seq: item.seq, k: 'issuerAnswer', taken: false });
       return;
     }
-    actor.forwards!.delete(key);
+    forwards!.splice(forwards!.indexOf(pending), 1);
     const ctx = this.o.ctx;
     ctx.nowMs = nowMs;
     ctx.institution = item.institution;
@@ -143,11 +143,11 @@ export class ForwardTurns {
    */
   abandon(actor: Actor): void {
     const forwards = actor.forwards;
-    if (forwards === undefined || forwards.size === 0) return;
+    if (forwards === undefined || forwards.length === 0) return;
     actor.forwards = undefined;
     // The forwards of this turn first: a 96 reaches the main thread after the forward it ends.
     this.postForwards();
-    for (const pending of forwards.values()) {
+    for (const pending of forwards) {
       this.o.post(pending.after.map((item) => this.o.failures.forItem(item)));
       this.o.post(
         pending.waiters.map((seq) => ({
@@ -158,4 +158,24 @@ export class ForwardTurns {
       );
     }
   }
+}
+
+/**
+ * The forward pending under a transaction key, if any. An actor has a
+ * handful at most (one PAN's transactions with the issuer now), so a scan
+ * of its list, comparing the key's parts: a Map under the key as a string
+ * built it twice per transaction (stan and time to decimal, then hashed).
+ */
+function forwardOf(
+  forwards: readonly PendingForward[] | undefined,
+  institution: string,
+  stan: number,
+  time: number,
+): PendingForward | undefined {
+  if (forwards === undefined) return undefined;
+  for (let i = 0; i < forwards.length; i++) {
+    const f = forwards[i]!;
+    if (f.req.stan === stan && f.req.time === time && f.institution === institution) return f;
+  }
+  return undefined;
 }

@@ -7,6 +7,8 @@ import type { WorkItem } from '../worker/worker-protocol.js';
  * every copy waiting for its answer.
  */
 export interface PendingForward {
+  /** The acquirer's institution: with req's stan and time, the transaction's key. */
+  readonly institution: string;
   readonly issuer: string;
   readonly req: TxnRequest;
   /** The switch's rrn, given to the issuer with the forward and to the acquirer with the answer. */
