@@ -24,26 +24,28 @@ export async function queueAdvice(
   refs: AccountRefs,
 ): Promise<string> {
   const id = adviceId(n);
-  const data = encodeAdvice({
-    id,
-    mti: '0120',
-    acquirer: 'acq',
-    stan: n,
-    time: 1_764_000_000_000,
-    amount: 100 * n,
-    currency: 'EUR',
-    proc: '00',
-    merchant: undefined,
-    terminal: undefined,
-    mcc: undefined,
-    rrn: id.slice(0, id.indexOf('.')),
-    authCode: 'S00001',
-    approvedAmount: 100 * n,
-    origStan: undefined,
-    origTime: undefined,
-    panSealed: refs.sealPan(pan, id),
-    panMasked: maskPan(pan),
-    atMs: 1_764_000_000_000,
-  });
+  const data = encodeAdvice(
+    {
+      id,
+      mti: '0120',
+      acquirer: 'acq',
+      stan: n,
+      time: 1_764_000_000_000,
+      amount: 100 * n,
+      currency: 'EUR',
+      proc: '00',
+      merchant: undefined,
+      terminal: undefined,
+      mcc: undefined,
+      rrn: id.slice(0, id.indexOf('.')),
+      authCode: 'S00001',
+      approvedAmount: 100 * n,
+      origStan: undefined,
+      origTime: undefined,
+      atMs: 1_764_000_000_000,
+    },
+    refs.sealPan(pan, id),
+    maskPan(pan),
+  );
   return (await redis.xadd(keys.advices(issuer), '*', 'd', data))!;
 }

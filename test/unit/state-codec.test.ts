@@ -2,7 +2,12 @@ import { pack, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { fieldsOf } from '../../src/runtime/records/stored-response.js';
 import { keyOf, parseKey, responseOf, type TxnRecord } from '../../src/runtime/records/txn-record.js';
-import { decodeRecord, encodeRecord } from '../../src/runtime/storage/state-codec.js';
+import {
+  decodeAdvice,
+  decodeRecord,
+  encodeAdvice,
+  encodeRecord,
+} from '../../src/runtime/storage/state-codec.js';
 
 const KEY = 'acq-1|4711|1764115200123';
 const T0 = 1_764_115_200_500;
@@ -107,5 +112,42 @@ describe('stored records', () => {
 
   it('refuses an unknown format', () => {
     expect(() => decodeRecord(pack([9, null]), KEY)).toThrow(/unknown record format 9/);
+  });
+});
+
+describe('stored advices', () => {
+  it("round-trip from the rules' order, which carries the full PAN: only its seal and mask are stored", () => {
+    const pan = '5100000000000008';
+    const order = {
+      issuer: 'iss-1',
+      pan,
+      id: '1IK7NI070037.0120',
+      mti: '0120',
+      acquirer: 'acq-1',
+      stan: 4_711,
+      time: 1_764_115_200_123,
+      amount: 1_250,
+      currency: 'EUR',
+      proc: '00',
+      merchant: 'Café',
+      terminal: undefined,
+      mcc: '5411',
+      rrn: '1IK7NI070037',
+      authCode: 'S0ABC5',
+      approvedAmount: 1_250,
+      origStan: undefined,
+      origTime: undefined,
+      atMs: T0,
+    };
+    const sealed = Uint8Array.from([1, 2, 3, 250]);
+    const data = encodeAdvice(order, sealed, '510000******0008');
+    const { issuer: _issuer, pan: _pan, ...fields } = order;
+    expect(decodeAdvice(data)).toEqual({
+      ...fields,
+      panSealed: Buffer.from(sealed),
+      panMasked: '510000******0008',
+    });
+    expect(data.includes(Buffer.from(pan))).toBe(false);
+    expect(data.includes(Buffer.from('iss-1'))).toBe(false);
   });
 });

@@ -15,10 +15,10 @@ export class BatchSink implements DecisionSink {
   constructor(private readonly sealPan: (pan: string, recordId: string) => Uint8Array) {}
 
   advice(order: AdviceOrder): void {
-    const { issuer, pan, ...fields } = order;
+    const { pan } = order;
     this.batch.advices.push({
-      issuer,
-      data: encodeAdvice({ ...fields, panSealed: this.sealPan(pan, order.id), panMasked: maskPan(pan) }),
+      issuer: order.issuer,
+      data: encodeAdvice(order, this.sealPan(pan, order.id), maskPan(pan)),
     });
   }
 
