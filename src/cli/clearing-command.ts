@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Redis } from 'ioredis';
 import { itemsInRange } from '../clearing/clear-range.js';
 import { ClearingJobs } from '../clearing/clearing-jobs.js';
@@ -157,7 +158,7 @@ function runReconcile(argv: readonly string[]): Promise<number> {
       const theirs =
         theirsFile === undefined
           ? undefined
-          : await readTheirFile(theirsFile, args.string('institution') ?? institutionOfPath(theirsFile));
+          : await readTheirFile(theirsFile, args.string('institution') ?? basename(theirsFile, '.csv'));
       const differences = await reconcile({
         items: itemsInRange({ redis, keys, range, switchId: config.switchId }),
         files: await readCycleFiles(config.clearing.outDir, cycle),
@@ -174,11 +175,6 @@ function runReconcile(argv: readonly string[]): Promise<number> {
       redis.disconnect();
     }
   });
-}
-
-function institutionOfPath(file: string): string {
-  const name = file.split('/').at(-1) ?? file;
-  return name.endsWith('.csv') ? name.slice(0, -4) : name;
 }
 
 /** `switchyard clearing ...` (docs/clearing.md). */

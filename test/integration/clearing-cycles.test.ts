@@ -9,7 +9,6 @@
  * and doubles nothing; `switchyard clearing reconcile` finds what differs.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MsgpackWriter } from '../../src/codec/msgpack-writer.js';
 import { decodeJournalEntry, writeJournalRecord } from '../../src/runtime/storage/state-codec.js';
 import { keySpace, logPartitionOf } from '../../src/store/keys.js';
+import { sha256Of } from '../helpers/file-digests.js';
 import { admin, at, ClientPool, type Stack, startStack } from '../helpers/harness.js';
 import { Accounts, RrnBook, req, Teller } from '../helpers/ledger.js';
 import { makePan } from '../helpers/messages.js';
@@ -83,17 +83,7 @@ async function settled(sw: Stack['sw'], cycle: number): Promise<{ body: Settleme
 
 /** sha256 of every file of a cycle's folder, by name. */
 function digests(outDir: string, cycle: number): Record<string, string> {
-  const dir = join(outDir, String(cycle));
-  return Object.fromEntries(
-    readdirSync(dir)
-      .sort()
-      .map((name) => [
-        name,
-        createHash('sha256')
-          .update(readFileSync(join(dir, name)))
-          .digest('hex'),
-      ]),
-  );
+  return sha256Of(join(outDir, String(cycle)));
 }
 
 /** The rows (header dropped) of an institution's file of a cycle; none when it has no file. */

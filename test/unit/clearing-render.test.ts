@@ -4,7 +4,6 @@
  * settlement.json's exact bytes, and byte-identical output for the same items, in memory
  * and on disk (atomic writes that leave no temporary file behind).
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { renderCycle } from '../../src/clearing/cycle-renderer.js';
 import { imbalances, type Position } from '../../src/clearing/positions.js';
 import { renderSettlementJson } from '../../src/clearing/settlement.js';
 import { clearedItem } from '../helpers/cleared-items.js';
+import { sha256Of } from '../helpers/file-digests.js';
 import { SeededRng, seedFromEnv } from '../helpers/seeded-rng.js';
 
 const dirs: string[] = [];
@@ -248,19 +248,6 @@ describe('a cycle rendered', () => {
     expect(renderSettlementJson(again.settlement)).toBe(renderSettlementJson(once.settlement));
   });
 });
-
-function sha256Of(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(dir)
-      .sort()
-      .map((name) => [
-        name,
-        createHash('sha256')
-          .update(readFileSync(path.join(dir, name)))
-          .digest('hex'),
-      ]),
-  );
-}
 
 async function* batchesOf(items: readonly ClearedItem[]): AsyncGenerator<ClearedItem[]> {
   for (const item of items) yield [item];
