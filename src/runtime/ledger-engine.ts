@@ -6,6 +6,7 @@ import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protoc
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
+import type { StoreState } from './core/store-readiness.js';
 import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
@@ -56,6 +57,8 @@ type Pending =
   /** Work whose result nobody awaits (an issuer's answer: the transaction's own pending gets the response). */
   | { readonly k: 'none' };
 
+const STARTING: StoreState = { ready: false, reason: 'starting' };
+
 /** The pending of every issuerAnswer item: one object for all, nothing in it to differ. */
 const NOBODY_AWAITS: Pending = { k: 'none' };
 
@@ -65,6 +68,10 @@ class WorkerSlot {
   outbox: WorkItem[] = [];
   readonly pending = new Map<number, Pending>();
   restartDelayMs = RESTART_DELAY_FIRST_MS;
+  /** Whether its owner can commit now, as it last said (it says so on each change). */
+  store: StoreState = STARTING;
+  /** It was up once: not ready again means restarting. */
+  everReady = false;
   readyWaiters: (() => void)[] = [];
   constructor(readonly id: number) {}
 }
@@ -108,6 +115,25 @@ export class LedgerEngine implements TransactionEngine {
 
   isReady(): boolean {
     return !this.stopping && this.slots.every((s) => s.ready);
+  }
+
+  /** Readiness `ledger`: why owners are not up (none: all are), as "worker 1: restarting". */
+  ownersNotUp(): string[] {
+    if (this.stopping) return ['stopping'];
+    return this.slots
+      .filter((slot) => !slot.ready)
+      .map((slot) => `worker ${slot.id}: ${slot.everReady ? 'restarting' : 'starting'}`);
+  }
+
+  /**
+   * Readiness `ledger_store`: why owners that are up cannot commit now (none:
+   * all can), as "worker 1: redis writer reconnecting". From what each said
+   * on its last change: nothing is asked of them here.
+   */
+  ownersUnableToCommit(): string[] {
+    return this.slots
+      .filter((slot) => slot.ready && !slot.store.ready)
+      .map((slot) => `worker ${slot.id}: ${slot.store.reason ?? 'not ready'}`);
   }
 
   /** A transaction for an account of this switch (the router sends only `local` routes here). */
@@ -354,6 +380,7 @@ export class LedgerEngine implements TransactionEngine {
       const worker: LedgerHost = start(data, this.o.ruleSet, this.o.log, {
         ready: () => {
           slot.ready = true;
+          slot.everReady = true;
           slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
           started = true;
           this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
@@ -361,6 +388,9 @@ export class LedgerEngine implements TransactionEngine {
         },
         results: (items) => this.onResults(slot, items),
         stats: (stats) => this.o.onStats?.(slot.id, stats),
+        store: (state) => {
+          if (slot.worker === worker) slot.store = state;
+        },
         fatal: (message) =>
           this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message }),
         exit: (code) => {
@@ -391,6 +421,7 @@ export class LedgerEngine implements TransactionEngine {
       });
       slot.worker = worker;
       slot.ready = false;
+      slot.store = STARTING;
     });
   }
 

@@ -45,6 +45,13 @@ export interface CommitPipelineOptions {
   readonly log: Logger;
 }
 
+/**
+ * Whether the owner can commit: open; re-fencing after a failed commit
+ * (work waits, or is answered 96 past commitTimeoutMs); or fenced out for
+ * good (another owner took the shards: everything is answered 96).
+ */
+export type CommitState = 'open' | 'refencing' | 'fenced';
+
 /** What the pipeline tells the core that owns the batches. */
 export interface CommitEvents {
   /** `batch` is durable (or had nothing to write): its results may leave. Called in decision order. */
@@ -63,6 +70,8 @@ export interface CommitEvents {
   failed(batches: OpenBatch[]): void;
   /** A re-fence finished: work held meanwhile may run. */
   refenced(): void;
+  /** The commit state changed (readiness: docs/protocol.md section 6, `ledger_store`). */
+  stateChanged(state: CommitState): void;
 }
 
 /**
@@ -175,6 +184,7 @@ export class CommitPipeline {
       });
       this.fencedForGood = true;
       this.failAll(false);
+      this.events.stateChanged('fenced');
       return;
     }
     if (reply === COMMIT_MOVE_REFUSED)
@@ -234,8 +244,10 @@ export class CommitPipeline {
     if (!refence) return;
     this.refencing = this.refence().then(() => {
       this.refencing = undefined;
+      this.events.stateChanged('open');
       this.events.refenced();
     });
+    this.events.stateChanged('refencing');
   }
 
   private async refence(): Promise<void> {
@@ -253,8 +265,26 @@ export class CommitPipeline {
         return;
       } catch {
         // Redis is away: keep trying, bounded back-off. Work waits (and the main thread's callers time out on their own terms).
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * (attempt + 1))));
+        await this.writerReadyOr(Math.min(1_000, 50 * (attempt + 1)));
       }
     }
+  }
+
+  /**
+   * Resolves after `ms`, or as soon as the writer is (again) connected:
+   * the next try then goes at once, not up to a back-off step after Redis
+   * came back, which held the owner not ready (answering 96) for as long.
+   */
+  private writerReadyOr(ms: number): Promise<void> {
+    const { writer } = this.o;
+    return new Promise((resolve) => {
+      const go = (): void => {
+        clearTimeout(timer);
+        writer.off('ready', go);
+        resolve();
+      };
+      const timer = setTimeout(go, ms);
+      writer.once('ready', go);
+    });
   }
 }

@@ -222,4 +222,10 @@ export type FromWorker =
       readonly batchSize: number[];
       readonly commitSeconds: number[];
     }
-  | { readonly t: 'fatal'; readonly message: string };
+  | { readonly t: 'fatal'; readonly message: string }
+  /**
+   * Whether the owner can commit now: its Redis connections up and no
+   * re-fence under way (StoreState). Sent on each change, first before
+   * `ready`; never per transaction.
+   */
+  | { readonly t: 'store'; readonly ready: boolean; readonly reason?: string };
