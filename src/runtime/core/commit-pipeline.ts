@@ -91,6 +91,13 @@ export class CommitPipeline {
   /** The fencing epoch the commits carry; renewed after a commit whose outcome is unknown. */
   private epoch: number;
   private refencing: Promise<void> | undefined;
+  /**
+   * Commits that met NOSCRIPT (a restarted Redis) and have not yet sent
+   * themselves again. Nothing new is sent meanwhile: chained to one of
+   * them, it would run after the script's load and before that retry, find
+   * its predecessor missing, and fail both (96s, just as Redis came back).
+   */
+  private scriptReloads = 0;
   private fencedForGood = false;
   private stopped = false;
   /** Every batch up to this id is released: its records are durable in Redis (or gone with a failure). */
@@ -132,7 +139,7 @@ export class CommitPipeline {
   }
 
   canSend(): boolean {
-    if (this.refencing !== undefined) return false;
+    if (this.refencing !== undefined || this.scriptReloads > 0) return false;
     let writing = 0;
     for (const entry of this.inflight) if (entry.seq !== undefined) writing++;
     return writing < COMMITS_IN_FLIGHT_MAX;
@@ -213,17 +220,24 @@ export class CommitPipeline {
       .catch(async (error: unknown) => {
         // A restarted Redis has forgotten the script: load it again and retry once.
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
-        return writer.evalsha(
-          this.commitSha,
-          1,
-          appliedKey,
-          epoch,
-          APPLIED_SEQ_TTL_MS,
-          blob,
-          seq,
-          previousSeq,
-        );
+        this.scriptReloads++;
+        try {
+          this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
+          // Sent before the finally below lets the next commit go: on one connection, in order.
+          return writer.evalsha(
+            this.commitSha,
+            1,
+            appliedKey,
+            epoch,
+            APPLIED_SEQ_TTL_MS,
+            blob,
+            seq,
+            previousSeq,
+          );
+        } finally {
+          this.scriptReloads--;
+          this.events.maySend();
+        }
       });
     return withTimeout(call, this.o.commitTimeoutMs, 'commit');
   }
