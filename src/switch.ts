@@ -107,7 +107,7 @@ export class Switch {
   private listening = false;
   private stopping: Promise<void> | undefined;
   /** GET /readyz and the switchyard_ready gauges (docs/protocol.md sections 6 and 8). */
-  readonly readiness = new ReadinessProbe({
+  private readonly readiness = new ReadinessProbe({
     listening: () => this.listeningCheck(),
     store: () => this.storeCheck(),
     ledger: () => this.ledgerCheck((engine) => engine.ownersNotUp()),

@@ -7,21 +7,14 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/observability/log.js';
-import type { OutboundMessage } from '../../src/protocol/request.js';
-import type { TxnContext } from '../../src/protocol/txn-context.js';
-import { ledgerRuleSet } from '../../src/rules/rule-set.js';
-import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
-import { createRrnGenerator } from '../../src/runtime/rrn.js';
-import { ShardHash } from '../../src/security/shard-hash.js';
+import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { KillableRedis } from '../helpers/killable-redis.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
-import { DEV_KEYS_JSON, devRefs } from '../helpers/test-keys.js';
-import { txnRequest } from '../helpers/txn-request.js';
+import { createAccount, purchase as purchaseOn, startTestEngine } from '../helpers/test-engine.js';
 
 const pans = Array.from({ length: 16 }, (_, i) => withLuhnDigit(`42100000${String(i).padStart(7, '0')}`));
 
@@ -36,39 +29,8 @@ describe.each(LEDGER_HOSTS)('ledger owners say whether they can commit, $mode', 
     const client = new Redis(redis.url);
     const epoch = await claimAllShards(client, keys);
     client.disconnect();
-    engine = new LedgerEngine({
-      ruleSet: ledgerRuleSet,
-      workers: 2,
-      inline,
-      workerData: {
-        redisUrl: redis.url,
-        epoch,
-        holdTtlMs: 60_000,
-        dedupeWindowMs: 86_400_000,
-        dataKeysJson: DEV_KEYS_JSON,
-        actorsMax: 10_000,
-        recordsPerActorMax: 64,
-        evictedKeysMax: 1_000_000,
-        commitTimeoutMs: 2_000,
-        keyPrefix: keys.prefix,
-      },
-      shards: new ShardHash(devRefs.keys.shardKey),
-      log: silentLogger,
-      rrn: createRrnGenerator(0),
-    });
-    await engine.start();
-    for (const pan of pans) {
-      const created = await engine.admin({
-        k: 'put',
-        pan,
-        currency: 'EUR',
-        balance: 1_000_000,
-        limits: undefined,
-        status: undefined,
-        createOnly: false,
-      });
-      expect(created.ok).toBe(true);
-    }
+    engine = await startTestEngine({ redisUrl: redis.url, keys, epoch, inline, commitTimeoutMs: 2_000 });
+    for (const pan of pans) await createAccount(engine, pan, 1_000_000);
   });
 
   afterAll(async () => {
@@ -76,19 +38,7 @@ describe.each(LEDGER_HOSTS)('ledger owners say whether they can commit, $mode', 
     await redis?.dispose();
   });
 
-  function purchase(pan: string): Promise<OutboundMessage> {
-    return new Promise((resolve) => {
-      stan++;
-      const ctx: TxnContext = {
-        request: txnRequest({ txnClass: '0200', id: stan, stan, pan, amount: 10 }),
-        institution: 'acq',
-        issuer: 'local',
-        receivedAtMs: performance.now(),
-        replyTo: { deliver: (response) => resolve(response) },
-      };
-      engine!.submit(ctx);
-    });
-  }
+  const purchase = (pan: string) => purchaseOn(engine!, pan, ++stan, 10);
 
   it('can commit once started', () => {
     expect(engine!.ownersNotUp()).toEqual([]);

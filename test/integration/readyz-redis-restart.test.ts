@@ -131,6 +131,12 @@ describe('/readyz with Redis killed and restarted under load', () => {
       return { status: answer.status, body: answer.json as ReadyzBody };
     };
     const metrics = async (): Promise<string> => (await admin(s, 'GET', '/metrics')).text;
+    /** The switch's warnings and errors, for a failure's message. */
+    const switchTrouble = (): string =>
+      s.stdout
+        .filter((line) => /"level":"(warn|error)"/.test(line))
+        .slice(-20)
+        .join('\n');
     const answeredSince = (fromMs: number, rc?: string): Sent[] =>
       sent.filter((e) => e.sentAtMs >= fromMs && e.rc !== undefined && (rc === undefined || e.rc === rc));
 
@@ -198,7 +204,7 @@ describe('/readyz with Redis killed and restarted under load', () => {
           burst
             .filter((r) => r['rc'] !== '00')
             .map((r) => `${String(r['rc'])} for a purchase sent at the first 200`),
-          `round ${round}`,
+          `round ${round}; the switch's warnings and errors:\n${switchTrouble()}`,
         ).toEqual([]);
         expect(
           await waitFor(
@@ -218,6 +224,7 @@ describe('/readyz with Redis killed and restarted under load', () => {
         );
         expect(
           failedAfter.map((e) => `${masked(e.pan)} sent ${e.sentAtMs - readyAtMs} ms after 200`),
+          `round ${round}; the switch's warnings and errors:\n${switchTrouble()}`,
         ).toEqual([]);
         const readyText = await metrics();
         expect(sample(readyText, 'switchyard_ready')).toBe(1);

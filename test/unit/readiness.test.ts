@@ -12,7 +12,11 @@ import {
 import { registerReadinessMetrics } from '../../src/observability/readiness-metrics.js';
 
 /** Checks whose outcomes a test sets, counting how often each ran. */
-function settable(): { checks: ReadinessChecks; set: Record<string, CheckOutcome>; runs: Record<string, number> } {
+function settable(): {
+  checks: ReadinessChecks;
+  set: Record<string, CheckOutcome>;
+  runs: Record<string, number>;
+} {
   const set: Record<string, CheckOutcome> = Object.fromEntries(READY_CHECKS.map((c) => [c, READY]));
   const runs: Record<string, number> = Object.fromEntries(READY_CHECKS.map((c) => [c, 0]));
   const check = (name: string) => async () => {
