@@ -100,6 +100,7 @@ export async function startCoreRuntime(
       mailboxDepth: s.mailboxDepth,
       evictedKeys: s.evictedKeys,
       recordReads: s.recordReads,
+      commitFailures: s.commitFailures,
       batchSize: s.batchSizes,
       commitSeconds: s.commitSeconds,
     });
