@@ -31,6 +31,13 @@ const SCRAPE_WITHOUT_REDIS_MS = 1_000;
 
 type Page = ReadonlyMap<string, PromFamily>;
 
+/** The sum of a sample over every label set (say, over workers). */
+function total(page: Page, name: string): number {
+  let sum = 0;
+  for (const family of page.values()) for (const s of family.samples) if (s.name === name) sum += s.value;
+  return sum;
+}
+
 describe('GET /metrics of a running switch', () => {
   let stack: Stack;
   let redis: Redis;
@@ -70,13 +77,6 @@ describe('GET /metrics of a running switch', () => {
     expect(answer.status).toBe(200);
     expect(answer.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     return parsePromText(answer.text);
-  }
-
-  /** The sum of a sample over every label set (say, over workers). */
-  function total(page: Page, name: string): number {
-    let sum = 0;
-    for (const family of page.values()) for (const s of family.samples) if (s.name === name) sum += s.value;
-    return sum;
   }
 
   it('exports every catalog family with every label set right after start, at 0', async () => {
@@ -230,5 +230,34 @@ describe('GET /metrics of a running switch', () => {
     // A switch whose Redis is gone does not finish a graceful stop (it waits on the store until
     // the helper's 15 s SIGKILL): end it as a crash would, its work here is done.
     await stack.sw.kill9();
+  });
+});
+
+describe('GET /metrics with SWITCHYARD_BENCH_METRICS_HOT=off (the paired benchmark’s other arm)', () => {
+  let stack: Stack;
+  const pool = new ClientPool();
+
+  beforeAll(async () => {
+    stack = await startStack({
+      config: { admin: { token: TOKEN }, institutions: [institutionEntry(acq)], workers: 1 },
+      env: { SWITCHYARD_BENCH_METRICS_HOT: 'off' },
+    });
+  });
+
+  afterAll(async () => {
+    pool.closeAll();
+    await stack?.dispose();
+  });
+
+  it('counts no response, says so in the log, and keeps every other family', async () => {
+    const client = await pool.signedOn(at(stack.sw, 'tcp'), acq);
+    const teller = new Teller(client, new RrnBook(), acq.id);
+    // No account: answered 14 by the ledger, through a worker.
+    expect((await teller.ask(req('0100', { pan: makePan('4'), amount: 100 })))['rc']).toBe('14');
+    const page = parsePromText((await admin(stack.sw, 'GET', '/metrics')).text);
+    expect(total(page, 'switchyard_messages_total')).toBe(0);
+    expect(total(page, 'switchyard_request_duration_seconds_count')).toBe(0);
+    expect(sampleValue(page, 'switchyard_connections', { role: 'acquirer' })).toBe(1);
+    expect(stack.sw.stdout.some((line) => line.includes('per-message counting is off'))).toBe(true);
   });
 });
