@@ -73,7 +73,7 @@ export interface MetricsOptions {
   readonly scrapeReadFreshMs?: number;
 }
 
-/** What a ledger worker sends once a second (runtime's CoreStats has this shape). */
+/** What a ledger owner sends once a second (the runtime's stats message carries it). */
 export interface WorkerStats {
   readonly actorsActive: number;
   readonly mailboxDepth: number;

@@ -1,6 +1,6 @@
 import type { LogLevel } from '../../config/types.js';
 import type { LedgerErrorCode } from '../../errors/codes.js';
-import type { BucketSnapshot } from '../../observability/bucket-counts.js';
+import type { WorkerStats } from '../../observability/switch-metrics.js';
 import type { Role } from '../../protocol/mti.js';
 import type { TxnRequest } from '../../protocol/request.js';
 import type { AccountLimits, AccountStatus, AccountView } from '../account.js';
@@ -214,17 +214,9 @@ export type ToWorker =
 export type FromWorker =
   | { readonly t: 'ready' }
   | { readonly t: 'results'; readonly items: Uint8Array }
-  | {
-      /** Once a second (core-runtime.ts): gauges now, counts since the last stats. */
-      readonly t: 'stats';
-      readonly actorsActive: number;
-      readonly mailboxDepth: number;
-      readonly evictedKeys: number;
-      readonly recordReads: number;
-      readonly commitFailures: number;
-      readonly batchSize: BucketSnapshot;
-      readonly commitSeconds: BucketSnapshot;
-      /** The worker thread's event loop (ledger-worker.ts adds it; an inline owner has no thread of its own). */
-      readonly eventLoopDelay?: BucketSnapshot;
-    }
+  /**
+   * Once a second (core-runtime.ts): gauges now, counts since the last stats,
+   * as the metrics take them (a worker thread's ledger-worker.ts adds its event loop).
+   */
+  | ({ readonly t: 'stats' } & WorkerStats)
   | { readonly t: 'fatal'; readonly message: string };
