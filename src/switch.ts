@@ -177,7 +177,8 @@ export class Switch {
     if (!hotPath)
       log.warn('metrics: per-message counting is off (a benchmark setting)', { env: BENCH_METRICS_HOT_ENV });
     // The store's side of /metrics reads over the request path's connection: it fails fast when Redis is away.
-    const progress = new CycleStore(this.redis, keys, config.clearing.cycleMs);
+    const mainRedis = this.redis;
+    const progress = new CycleStore(mainRedis, keys, config.clearing.cycleMs);
     const metrics = new SwitchMetrics(
       {
         connectionsByRole: () => this.registry.connectionsByRole(),
@@ -185,7 +186,7 @@ export class Switch {
         issuerForwardsInFlight: () => this.issuers?.forwardsInFlight ?? 0,
         adviceQueueDepths: () =>
           new Map([...this.advices].map(([issuer, delivery]) => [issuer, delivery.depth])),
-        redisInfo: () => readRedisInfo(redisForLease),
+        redisInfo: () => readRedisInfo(mainRedis),
         clearingProgress: () => progress.progress(),
       },
       {
