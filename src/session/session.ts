@@ -199,7 +199,8 @@ export class Session {
       this.log.warn('sign-on refused', {
         remote: this.remote,
         institution: typeof institution === 'string' ? institution.slice(0, 64) : undefined,
-        role: typeof role === 'string' ? role.slice(0, 16) : undefined,
+        // Only a role of the contract: anything else is the host's free text, and the reason says it is wrong.
+        role: ROLES.includes(role as Role) ? role : undefined,
         reason: refusal,
       });
       reply.error = refusal === ALONE_REQUIRED ? refusal : 'sign-on refused';

@@ -100,6 +100,20 @@ async function barrier(client: RawClient): Promise<void> {
   await ask(client, echo());
 }
 
+/** The forward of `request` as its issuer gets it. */
+function forwardOf(request: Msg): (m: Msg) => boolean {
+  return (m) => m['mti'] === request['mti'] && m['stan'] === request['stan'];
+}
+
+/** One transaction forwarded to `issuer`, which declines it (05): the answer is relayed. */
+async function declinedByIssuer(issuer: RawClient): Promise<void> {
+  const request = txn('5');
+  acquirer.send(request);
+  const forward = await issuer.nextMessage(forwardOf(request));
+  issuer.send({ mti: '0110', id: forward['id'], rc: '05' });
+  expect((await acquirer.nextMessage(byId(request['id'])))['rc']).toBe('05');
+}
+
 function timeOf(entry: Line): number {
   return Date.parse(entry['time'] as string);
 }
@@ -187,9 +201,6 @@ describe('lines for on-call', () => {
 
   it('issuer timeouts, a lost issuer connection, an unavailable issuer and unacknowledged advices name their transactions', async () => {
     let issuer = await pool.signedOn(at(stack.sw, 'tcp'), iss);
-    const forwardOf = (request: Msg) => (m: Msg) =>
-      m['mti'] === request['mti'] && m['stan'] === request['stan'];
-
     // Three forwards the issuer leaves unanswered: 91 each, one line at once, the rest counted.
     const silent = [txn('5'), txn('5'), txn('5')];
     for (const request of silent) acquirer.send(request);
@@ -211,11 +222,7 @@ describe('lines for on-call', () => {
     expectSpaced(timeouts);
 
     // The issuer answers again: the timeouts are over, with their count.
-    const answered = txn('5');
-    acquirer.send(answered);
-    const forward = await issuer.nextMessage(forwardOf(answered));
-    issuer.send({ mti: '0110', id: forward['id'], rc: '05' });
-    expect((await acquirer.nextMessage(byId(answered['id'])))['rc']).toBe('05');
+    await declinedByIssuer(issuer);
     expect(await line('issuer answering again')).toMatchObject({
       level: 'info',
       issuer: iss.id,
@@ -281,11 +288,7 @@ describe('lines for on-call', () => {
     expect(await line('advice acknowledged again')).toMatchObject({ level: 'info', issuer: iss.id });
 
     // A forward goes out again: the issuer is reachable again, with how many found it away.
-    const reachable = txn('5');
-    acquirer.send(reachable);
-    const last = await issuer.nextMessage(forwardOf(reachable));
-    issuer.send({ mti: '0110', id: last['id'], rc: '05' });
-    expect((await acquirer.nextMessage(byId(reachable['id'])))['rc']).toBe('05');
+    await declinedByIssuer(issuer);
     expect(await line('issuer reachable again')).toMatchObject({
       level: 'info',
       issuer: iss.id,

@@ -1,4 +1,4 @@
-import type { Logger } from '../../observability/log.js';
+import type { LogFields, Logger } from '../../observability/log.js';
 import { RepeatLog } from '../../observability/repeat-log.js';
 import { txnIds } from '../../observability/txn-ids.js';
 import type { ForwardOrder } from '../../runtime/worker/worker-protocol.js';
@@ -36,25 +36,12 @@ export class ForwardTroubleLog {
 
   /** A forward ran to issuerTimeoutMs: its actor answers by stand-in (within the limits) or 91. */
   timedOut(order: ForwardOrder, standIn: boolean): void {
-    const troubles = this.troublesOf(order.issuer);
-    if (!troubles.timeouts.ongoingEvent) this.troubled++;
-    troubles.timeouts.note({
-      issuer: order.issuer,
-      ...txnIds(order.institution, order.req, order.rrn),
-      issuerTimeoutMs: this.timeoutMs,
-      standIn,
-    });
+    this.note(this.troublesOf(order.issuer).timeouts, order, { issuerTimeoutMs: this.timeoutMs, standIn });
   }
 
   /** A forward found no signed-on connection of its issuer: answered at once, by stand-in or 91. */
   unavailable(order: ForwardOrder, standIn: boolean): void {
-    const troubles = this.troublesOf(order.issuer);
-    if (!troubles.unavailable.ongoingEvent) this.troubled++;
-    troubles.unavailable.note({
-      issuer: order.issuer,
-      ...txnIds(order.institution, order.req, order.rrn),
-      standIn,
-    });
+    this.note(this.troublesOf(order.issuer).unavailable, order, { standIn });
   }
 
   /** The issuer answered a forward: its timeouts, if it had any, are over. */
@@ -71,6 +58,11 @@ export class ForwardTroubleLog {
     if (unavailable === undefined || !unavailable.ongoingEvent) return;
     this.troubled--;
     unavailable.ended('issuer reachable again', { issuer });
+  }
+
+  private note(trouble: RepeatLog, order: ForwardOrder, fields: LogFields): void {
+    if (!trouble.ongoingEvent) this.troubled++;
+    trouble.note({ issuer: order.issuer, ...txnIds(order.institution, order.req, order.rrn), ...fields });
   }
 
   private troublesOf(issuer: string): Troubles {
