@@ -114,7 +114,8 @@ export class Switch {
     private readonly configFile: string,
     private readonly log: Logger,
   ) {
-    this.registry = new ConnectionRegistry(config.heartbeatMs);
+    // A closed issuer connection: the issuer engine logs the forwards it stranded.
+    this.registry = new ConnectionRegistry(config.heartbeatMs, (end) => this.issuers?.linkClosed(end));
   }
 
   static async start(config: SwitchConfig, configFile: string, log: Logger): Promise<Switch> {
@@ -217,6 +218,7 @@ export class Switch {
         (this.routing?.institutions ?? config.institutions).find((i) => i.id === issuer)?.standIn,
       acknowledge: (issuer, mti, id) => this.advices.get(issuer)?.acknowledge(mti, id),
       ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
+      log,
     });
     this.issuers = issuers;
     this.engine = new LedgerEngine({

@@ -148,12 +148,14 @@ export class ClearingJobs {
     worker.on('failed', (job: Job<ClearingJobData> | undefined, error: Error) => {
       if (job === undefined) return;
       this.noteRun(job);
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-      this.o.log[final ? 'error' : 'warn'](
-        final ? 'clearing cycle failed' : 'clearing job failed; it is tried again',
-        { cycle: job.data.cycle, attempt: job.attemptsMade, error },
-      );
-      if (!final) return;
+      const attemptsMax = job.opts.attempts ?? 1;
+      const final = job.attemptsMade >= attemptsMax || error.name === 'UnrecoverableError';
+      const fields = { cycle: job.data.cycle, attempts: job.attemptsMade, attemptsMax, error };
+      if (!final) {
+        this.o.log.warn('clearing job failed; it is tried again', fields);
+        return;
+      }
+      this.o.log.error('clearing cycle failed', fields);
       void this.markFailed(job.data.cycle);
       this.o.ended?.('failed');
     });

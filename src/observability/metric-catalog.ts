@@ -230,6 +230,16 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     labels: {},
     contract: 'issue-19',
   },
+  // Stand-in is decided on the actor (a timeout or no connection, then the limits), so no other
+  // family tells a stand-in approval from the issuer's: the issuers dashboard's stand-in share needs
+  // this. Counted where the decision is made; a duplicate answered again from its record is not.
+  {
+    name: 'switchyard_issuer_stand_in_approvals_total',
+    type: 'counter',
+    help: "Forwards the switch approved by stand-in (no answer in time, or no connection, within the issuer's standIn limits), per issuer.",
+    labels: { issuer: ISSUERS },
+    contract: 'issue-19',
+  },
   {
     name: 'switchyard_ready',
     type: 'gauge',

@@ -83,6 +83,8 @@ export interface WorkerStats {
   readonly commitFailures: number;
   readonly batchSize: BucketSnapshot;
   readonly commitSeconds: BucketSnapshot;
+  /** Forwards approved by stand-in (released), by issuer. */
+  readonly standInApprovals: readonly (readonly [issuer: string, approvals: number])[];
   /** Its thread's event loop (absent for an inline owner: the main thread's is measured here). */
   readonly eventLoopDelay?: BucketSnapshot;
 }
@@ -109,6 +111,7 @@ export class SwitchMetrics {
   private readonly duration: HistogramFamily;
   private readonly issuerRequests: ValueFamily;
   private readonly issuerResponse: HistogramFamily;
+  private readonly standInApprovals: ValueFamily;
   private readonly batchSize: HistogramFamily;
   private readonly commitSeconds: HistogramFamily;
   private readonly eventLoop: HistogramFamily;
@@ -155,6 +158,7 @@ export class SwitchMetrics {
     });
     this.issuerResponse = histogram('switchyard_issuer_response_seconds');
     // Issue 19.
+    this.standInApprovals = value('switchyard_issuer_stand_in_approvals_total');
     this.eventLoop = histogram('switchyard_event_loop_delay_seconds');
     const commitFailures = value('switchyard_ledger_commit_failures_total');
     const restarts = value('switchyard_ledger_worker_restarts_total');
@@ -251,6 +255,8 @@ export class SwitchMetrics {
     this.batchSize.of().add(stats.batchSize);
     this.commitSeconds.of().add(stats.commitSeconds);
     // Worker threads only: an inline owner runs on the main thread, whose sampler is here.
+    for (const [issuer, approvals] of stats.standInApprovals)
+      this.standInApprovals.cell(issuer).value += approvals;
     if (stats.eventLoopDelay !== undefined) this.eventLoop.of(`ledger-${workerId}`).add(stats.eventLoopDelay);
   }
 

@@ -136,7 +136,8 @@ describe('GET /metrics of a running switch', () => {
         perWorker('switchyard_actors_active', (worker) => ({ worker })) &&
         perWorker('switchyard_event_loop_delay_seconds_count', (w) => ({ thread: `ledger-${w}` })) &&
         // The 40 account writes, the 40 holds and the stand-in, in however many commits.
-        sampleValue(page, 'switchyard_persist_batch_size_sum') >= 81
+        sampleValue(page, 'switchyard_persist_batch_size_sum') >= 81 &&
+        sampleValue(page, 'switchyard_issuer_stand_in_approvals_total', { issuer: issuer.id }) === 1
       );
     }, EVENTUALLY_MS);
     expect(moved, 'actors, every commit and both workers’ event loops in /metrics').toBe(true);

@@ -63,6 +63,7 @@ const idleWorker = {
   commitFailures: 0,
   batchSize: snapshot(BATCH_SIZE_BUCKETS, []),
   commitSeconds: snapshot(LATENCY_BUCKETS_S, []),
+  standInApprovals: [],
 };
 
 describe('SwitchMetrics: every catalog family from start', () => {
@@ -199,6 +200,7 @@ describe('SwitchMetrics: what each family counts', () => {
       batchSize: snapshot(BATCH_SIZE_BUCKETS, [64, 128]),
       commitSeconds: snapshot(LATENCY_BUCKETS_S, [0.002]),
       eventLoopDelay: snapshot(EVENT_LOOP_DELAY_BUCKETS_S, [0.0005, 0.3]),
+      standInApprovals: [['iss-a', 2]],
     });
     m.workerStats(0, { ...idleWorker, actorsActive: 11, evictedKeys: 38, recordReads: 2, commitFailures: 2 });
     m.workerStats(1, {
@@ -206,6 +208,7 @@ describe('SwitchMetrics: what each family counts', () => {
       actorsActive: 4,
       batchSize: snapshot(BATCH_SIZE_BUCKETS, [1]),
       eventLoopDelay: snapshot(EVENT_LOOP_DELAY_BUCKETS_S, [0.002]),
+      standInApprovals: [['iss-a', 1]],
     });
     m.workerRestarted(1);
     const p = await page(m);
@@ -227,6 +230,8 @@ describe('SwitchMetrics: what each family counts', () => {
       sampleValue(p, 'switchyard_event_loop_delay_seconds_bucket', { thread, le });
     expect([loop('ledger-0', '0.001'), loop('ledger-0', '0.25'), loop('ledger-0', '0.5')]).toEqual([1, 1, 2]);
     expect([loop('ledger-1', '0.001'), loop('ledger-1', '0.0025')]).toEqual([0, 1]);
+    expect(sampleValue(p, 'switchyard_issuer_stand_in_approvals_total', { issuer: 'iss-a' })).toBe(3);
+    expect(sampleValue(p, 'switchyard_issuer_stand_in_approvals_total', { issuer: 'iss-b' })).toBe(0);
   });
 
   it('counts job passes, with the record sweep and hold expiry figures of each pass', async () => {

@@ -103,6 +103,7 @@ export async function startCoreRuntime(
       commitFailures: s.commitFailures,
       batchSize: s.batchSizes,
       commitSeconds: s.commitSeconds,
+      standInApprovals: s.standInApprovals,
     });
   }, STATS_INTERVAL_MS);
   statsTimer.unref();

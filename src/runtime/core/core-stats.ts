@@ -15,17 +15,21 @@ export interface LedgerCoreStats {
   batchSizes: BucketSnapshot;
   /** Seconds from a commit sent to Redis's confirmation, bucketed. */
   commitSeconds: BucketSnapshot;
+  /** Stand-in approvals released since the last stats, by issuer (none listed: none). */
+  standInApprovals: [issuer: string, approvals: number][];
 }
 
 /**
  * The commit counters an owner keeps between two stats: fixed-size bucket
  * counts, so a commit costs a few additions and no array growth however
- * many commits a second there are.
+ * many commits a second there are; stand-in approvals by issuer (a few
+ * configured issuers at most).
  */
 export class CommitCounters {
   private readonly batchSizes = new BucketCounts(BATCH_SIZE_BUCKETS);
   private readonly commitSeconds = new BucketCounts(LATENCY_BUCKETS_S);
   private failures = 0;
+  private readonly standIns = new Map<string, number>();
 
   committed(items: number, seconds: number): void {
     this.batchSizes.observe(items);
@@ -36,10 +40,22 @@ export class CommitCounters {
     this.failures += commits;
   }
 
+  /** A released batch's stand-in approvals (durable, answered): their issuers. */
+  standInsReleased(issuers: readonly string[]): void {
+    for (const issuer of issuers) this.standIns.set(issuer, (this.standIns.get(issuer) ?? 0) + 1);
+  }
+
   /** Since the last take(); counting starts again from zero. */
-  take(): Pick<LedgerCoreStats, 'commitFailures' | 'batchSizes' | 'commitSeconds'> {
+  take(): Pick<LedgerCoreStats, 'commitFailures' | 'batchSizes' | 'commitSeconds' | 'standInApprovals'> {
     const commitFailures = this.failures;
     this.failures = 0;
-    return { commitFailures, batchSizes: this.batchSizes.take(), commitSeconds: this.commitSeconds.take() };
+    const standInApprovals = [...this.standIns];
+    this.standIns.clear();
+    return {
+      commitFailures,
+      batchSizes: this.batchSizes.take(),
+      commitSeconds: this.commitSeconds.take(),
+      standInApprovals,
+    };
   }
 }

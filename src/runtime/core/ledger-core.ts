@@ -631,6 +631,7 @@ export class LedgerCore {
 
   /** A batch is durable: compaction and eviction may go on for its actors, and its results leave. */
   private released(batch: OpenBatch): void {
+    if (batch.standInApprovals.length > 0) this.commits.standInsReleased(batch.standInApprovals);
     const nowMs = this.now();
     const confirmedUpTo = this.pipeline.confirmedUpTo;
     let movedActors = false;
