@@ -40,6 +40,8 @@ export interface LedgerEngineOptions {
   readonly rrn: RrnGenerator;
   /** Worker statistics, for metrics. */
   readonly onStats?: (workerId: number, stats: CoreStats) => void;
+  /** A worker that died is being started again (metrics). */
+  readonly onRestart?: (workerId: number) => void;
   /**
    * A transaction the issuer rules forward (docs/issuers.md): the issuer
    * engine sends it, and reports what became of it with issuerAnswer().
@@ -423,7 +425,9 @@ export class LedgerEngine implements TransactionEngine {
           const wait = slot.restartDelayMs;
           slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
           setTimeout(() => {
-            if (!this.stopping) this.spawn(slot).catch(() => {});
+            if (this.stopping) return;
+            this.o.onRestart?.(slot.id);
+            this.spawn(slot).catch(() => {});
           }, wait).unref();
         },
       });

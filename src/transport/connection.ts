@@ -167,7 +167,7 @@ export class Connection implements WireEvents, RegisteredConnection {
     const metrics = this.ctx.metrics;
     for (let i = 0; i < responses.length; i++) {
       const at = receivedAt[i]!;
-      if (at >= 0) metrics.responseWritten(responses[i]!.mti, responses[i]!.rc ?? '', (nowMs - at) / 1000);
+      if (at >= 0) metrics.responseWritten(responses[i]!.mti, responses[i]!.rc, (nowMs - at) / 1000);
     }
     if (!writable && !this.readingPausedForWrites) {
       this.readingPausedForWrites = true;
