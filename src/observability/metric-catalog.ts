@@ -178,7 +178,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'switchyard_job_passes_total',
     type: 'counter',
     help: 'Passes of the scheduled jobs that ended in this process: hold expiry, record sweep, journal trim.',
-    labels: { job: fixed(JOBS) },
+    labels: { task: fixed(JOBS) },
     contract: 'issue-19',
   },
   {

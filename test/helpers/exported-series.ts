@@ -14,13 +14,14 @@ import { METRIC_FAMILIES } from '../../src/observability/metric-catalog.js';
 export const TARGET_LABELS = ['job', 'instance'] as const;
 
 /**
- * A label the switch exports under a target label's name (`job`, as
- * `switchyard_job_passes_total{job}` does) is renamed `exported_<name>` at
- * scrape time (Prometheus's honor_labels: false, the default): queries must
- * use that name.
+ * A label the switch exported under a target label's name would be renamed
+ * `exported_<name>` at scrape time (honor_labels: false): the catalog has
+ * none, and this says so loudly if one is ever added.
  */
-export function scrapedLabelName(label: string): string {
-  return (TARGET_LABELS as readonly string[]).includes(label) ? `exported_${label}` : label;
+function scrapedLabelName(label: string): string {
+  if ((TARGET_LABELS as readonly string[]).includes(label))
+    throw new Error(`a switchyard label named ${label} clashes with the target's label of that name`);
+  return label;
 }
 
 function addSeries(

@@ -174,13 +174,7 @@ describe('the checks above can fail', () => {
     expect(unknownNames('sum by (issuer) (switchyard_actors_active)')).toEqual([
       'no series in the query has the label issuer',
     ]);
-    // A label of the switch's named like a target label is scraped as exported_<label>, for that family only.
-    expect(unknownNames('switchyard_actors_active{exported_job="hold_expiry"}')).toEqual([
-      'switchyard_actors_active has no label exported_job',
-    ]);
-    expect(
-      unknownNames('sum by (exported_job) (switchyard_job_passes_total{exported_job="hold_expiry"})'),
-    ).toEqual([]);
+    expect(unknownNames('sum by (task) (switchyard_job_passes_total{task="hold_expiry"})')).toEqual([]);
   });
 
   it('histograms are their _bucket, _sum and _count, and default process metrics come from prom-client', () => {
