@@ -171,7 +171,7 @@ describe('GET /metrics of a running switch', () => {
     const passed = await waitFor(async () => {
       const page = await scrape();
       return ['hold_expiry', 'record_sweep', 'journal_trim'].every(
-        (job) => sampleValue(page, 'switchyard_job_passes_total', { job }) > 0,
+        (job) => sampleValue(page, 'switchyard_job_passes_total', { task: job }) > 0,
       );
     }, EVENTUALLY_MS);
     expect(passed).toBe(true);

@@ -235,8 +235,8 @@ describe.skipIf(!installed)('observability against a real Prometheus', () => {
     exactly('switchyard_clearing_cycles_total{status="failed"}', 0);
     atLeast('switchyard_clearing_last_done_cycle', tally.clearingCycle);
     atLeast('switchyard_clearing_job_duration_seconds_count', 1);
-    atLeast('switchyard_job_passes_total{job="hold_expiry"}', 1);
-    atLeast('switchyard_job_passes_total{job="record_sweep"}', 1);
+    atLeast('switchyard_job_passes_total{task="hold_expiry"}', 1);
+    atLeast('switchyard_job_passes_total{task="record_sweep"}', 1);
     for (const thread of ['main', ...Array.from({ length: WORKERS }, (_, i) => `ledger-${i}`)])
       atLeast(`switchyard_event_loop_delay_seconds_count{thread="${thread}"}`, 1);
     exactly('switchyard_redis_up', 1);

@@ -242,9 +242,9 @@ describe('SwitchMetrics: what each family counts', () => {
     m.holdExpiryPass({ asked: 50, released: 7, retries: 0, behindMs: 2_250 });
     m.journalTrimPass();
     const p = await page(m);
-    expect(sampleValue(p, 'switchyard_job_passes_total', { job: 'record_sweep' })).toBe(2);
-    expect(sampleValue(p, 'switchyard_job_passes_total', { job: 'hold_expiry' })).toBe(2);
-    expect(sampleValue(p, 'switchyard_job_passes_total', { job: 'journal_trim' })).toBe(1);
+    expect(sampleValue(p, 'switchyard_job_passes_total', { task: 'record_sweep' })).toBe(2);
+    expect(sampleValue(p, 'switchyard_job_passes_total', { task: 'hold_expiry' })).toBe(2);
+    expect(sampleValue(p, 'switchyard_job_passes_total', { task: 'journal_trim' })).toBe(1);
     expect(sampleValue(p, 'switchyard_ledger_sweep_accounts_total')).toBe(620);
     expect(sampleValue(p, 'switchyard_ledger_sweep_deleted_records_total')).toBe(3);
     expect(sampleValue(p, 'switchyard_ledger_sweep_retries_total')).toBe(2);
