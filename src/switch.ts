@@ -8,6 +8,7 @@ import { registerClearingRoutes } from './admin/clearing-routes.js';
 import { registerConfigRoutes } from './admin/config-routes.js';
 import { registerKeyRoutes } from './admin/key-routes.js';
 import { ClearingJobs } from './clearing/clearing-jobs.js';
+import { CycleStore } from './clearing/cycle-store.js';
 import { JournalTrim } from './clearing/journal-trim.js';
 import { decodePayload } from './codec/codec.js';
 import { type ConfigReloadOutcome, readReloadedConfig } from './config/reload.js';
@@ -46,6 +47,7 @@ import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type KeySpace, keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
 import { createRequestPathRedis, notReadyReason, pingWithin } from './store/redis-connection.js';
+import { readRedisInfo } from './store/redis-info.js';
 import { redisProblems } from './store/redis-requirements.js';
 import { claimAllShards } from './store/shard-epoch.js';
 import { Connection } from './transport/connection.js';
@@ -65,6 +67,12 @@ export const SHUTDOWN_DRAIN_MS = 10_000;
  * that timed out.
  */
 const READY_PING_TIMEOUT_MS = 500;
+/**
+ * `off` makes the metrics' per-message calls no-ops: the other arm of the
+ * paired benchmark of their cost (bench/harness/profile.ts
+ * --metrics-hot-off). Read once at start; not for production.
+ */
+const BENCH_METRICS_HOT_ENV = 'SWITCHYARD_BENCH_METRICS_HOT';
 
 export interface BoundListeners {
   tcp?: BoundAddress;
@@ -103,6 +111,7 @@ export class Switch {
   private routing: LiveRouting | undefined;
   private readonly keys: KeySpace = keySpace();
   private jobsRedis: RedisClient | undefined;
+  private metrics: SwitchMetrics | undefined;
   private registry: ConnectionRegistry;
   private listening = false;
   private stopping: Promise<void> | undefined;
@@ -125,7 +134,8 @@ export class Switch {
     private readonly configFile: string,
     private readonly log: Logger,
   ) {
-    this.registry = new ConnectionRegistry(config.heartbeatMs);
+    // A closed issuer connection: the issuer engine logs the forwards it stranded.
+    this.registry = new ConnectionRegistry(config.heartbeatMs, (end) => this.issuers?.linkClosed(end));
   }
 
   static async start(config: SwitchConfig, configFile: string, log: Logger): Promise<Switch> {
@@ -183,14 +193,33 @@ export class Switch {
     const keys = this.keys;
     const redisForLease = this.redis;
     const rrn = createRrnGenerator(await leaseRrnSource(() => redisForLease.incr(keys.rrnSourceCounter())));
-    const metrics = new SwitchMetrics({
-      connectionsByRole: () => this.registry.connectionsByRole(),
-      inflightRequests: () => this.registry.inflight,
-      issuerForwardsInFlight: () => this.issuers?.forwardsInFlight ?? 0,
-      issuers: () => config.institutions.filter((i) => i.role === 'issuer').map((i) => i.id),
-      adviceQueueDepths: () =>
-        new Map([...this.advices].map(([issuer, delivery]) => [issuer, delivery.depth])),
-    });
+    const workers = config.workers === 0 ? availableParallelism() : config.workers;
+    const hotPath = process.env[BENCH_METRICS_HOT_ENV] !== 'off';
+    if (!hotPath)
+      log.warn('metrics: per-message counting is off (a benchmark setting)', { env: BENCH_METRICS_HOT_ENV });
+    // The store's side of /metrics reads over the request path's connection: it fails fast when Redis is away.
+    const mainRedis = this.redis;
+    const progress = new CycleStore(mainRedis, keys, config.clearing.cycleMs);
+    const metrics = new SwitchMetrics(
+      {
+        connectionsByRole: () => this.registry.connectionsByRole(),
+        inflightRequests: () => this.registry.inflight,
+        issuerForwardsInFlight: () => this.issuers?.forwardsInFlight ?? 0,
+        adviceQueueDepths: () =>
+          new Map([...this.advices].map(([issuer, delivery]) => [issuer, delivery.depth])),
+        redisInfo: () => readRedisInfo(mainRedis),
+        clearingProgress: () => progress.progress(),
+      },
+      {
+        universe: {
+          workers,
+          inline: config.ledger.inline,
+          issuers: config.institutions.filter((i) => i.role === 'issuer').map((i) => i.id),
+        },
+        hotPath,
+      },
+    );
+    this.metrics = metrics;
     registerReadinessMetrics(metrics.registry, this.readiness);
     // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
     const refs = new AccountRefs(this.dataKeys);
@@ -200,7 +229,6 @@ export class Switch {
     );
     const epoch = await claimAllShards(this.redis, keys);
     log.info('shards claimed', { epoch });
-    const workers = config.workers === 0 ? availableParallelism() : config.workers;
     // Forwards go out on the issuers' connections and come back to the actors: each side names the other.
     const issuers = new IssuerEngine({
       links: this.registry,
@@ -211,6 +239,7 @@ export class Switch {
         (this.routing?.institutions ?? config.institutions).find((i) => i.id === issuer)?.standIn,
       acknowledge: (issuer, mti, id) => this.advices.get(issuer)?.acknowledge(mti, id),
       ended: (issuer, outcome, seconds) => metrics.issuerRequest(issuer, outcome, seconds),
+      log,
     });
     this.issuers = issuers;
     this.engine = new LedgerEngine({
@@ -233,6 +262,7 @@ export class Switch {
       log,
       rrn,
       onStats: (workerId, stats) => metrics.workerStats(workerId, stats),
+      onRestart: (workerId) => metrics.workerRestarted(workerId),
       onForward: (order) => issuers.forward(order),
     });
     await this.engine.start();
@@ -289,6 +319,7 @@ export class Switch {
       closeCycles: true,
       log,
       ended: (status) => metrics.clearingCycle(status),
+      ran: (seconds) => metrics.clearingJobRan(seconds),
     });
     this.clearing = clearing;
     await clearing.start();
@@ -300,6 +331,7 @@ export class Switch {
       // As often as hold expiry, whose cursors bound it.
       everyMs: config.ledger.holdExpiryIntervalMs,
       log,
+      onPass: () => metrics.journalTrimPass(),
     });
     await this.journalTrim.start();
 
@@ -582,6 +614,7 @@ export class Switch {
     await this.engine?.close();
     await Promise.all([...this.advices.values()].map((delivery) => delivery.stop()));
     await this.admin?.close();
+    this.metrics?.close();
     this.jobsRedis?.disconnect();
     if (this.redis !== undefined) this.redis.disconnect();
     await this.managedRedis?.stop();

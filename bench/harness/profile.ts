@@ -8,7 +8,7 @@ import { repoRoot } from './processes.js';
 import { type FsyncMode, startRedis } from './redis.js';
 
 /**
- * `npm run bench:profile -- [LOAD] [--inline] [--no-prof]`: one load against
+ * `npm run bench:profile -- [LOAD] [--inline] [--no-prof] [--metrics-hot-off]`: one load against
  * a fresh Redis and switch (10,000 accounts, warmed), the switch under
  * `node --cpu-prof` (one profile per thread), then per-thread CPU per
  * approval from /proc, Redis's CPU (and its AOF rewrite children's), and a
@@ -16,7 +16,7 @@ import { type FsyncMode, startRedis } from './redis.js';
  * how the figures in docs/performance.md were taken.
  */
 
-const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec]
+const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec] [--metrics-hot-off]
 
   b64          TCP, 4 connections, 64 msgs/frame, closed loop (default)
   b1c64        TCP, 64 connections, 1 msg/frame, closed loop
@@ -26,6 +26,9 @@ const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-
   standin-b64  b64 routed to the issuer while it is away: stand-in approvals, each queueing an advice
   --inline  ledger.inline (one owner on the main thread) instead of worker threads
   --no-prof no --cpu-prof (CPU figures without the profiler's own cost)
+  --metrics-hot-off  the switch with its per-message metric calls as no-ops
+            (SWITCHYARD_BENCH_METRICS_HOT=off): the other arm of issue 19's paired bar
+            on the cost of metrics (b64 with and without it, interleaved)
 `;
 
 const ACCOUNTS = 10_000;
@@ -78,7 +81,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const inline = argv.includes('--inline');
   const profiling = !argv.includes('--no-prof');
   const fsync: FsyncMode = argv.includes('--everysec') ? 'everysec' : 'always';
-  const label = `${name}-${inline ? 'inline' : 'workers'}`;
+  const metricsHotOff = argv.includes('--metrics-hot-off');
+  const label = `${name}-${inline ? 'inline' : 'workers'}${metricsHotOff ? '-metrics-hot-off' : ''}`;
   const outDir = join(repoRoot, 'bench', 'results', 'profiles');
   const rawDir = join(outDir, `${label}-raw`);
   rmSync(rawDir, { recursive: true, force: true });
@@ -89,6 +93,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const sw = await startSwitch(redis.url, {
       config: inline ? { workers: 1, ledger: { inline: true } } : {},
       nodeArgs: profiling ? ['--cpu-prof', '--cpu-prof-dir', rawDir] : [],
+      env: metricsHotOff ? { SWITCHYARD_BENCH_METRICS_HOT: 'off' } : {},
     });
     try {
       await sw.seedAccounts(ACCOUNTS);

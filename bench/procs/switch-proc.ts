@@ -82,13 +82,16 @@ function endpoint(value: unknown): Endpoint | undefined {
  * the project ships). Resolves on the "switch ready" log line. `nodeArgs`
  * go before the script (say, --cpu-prof to profile the switch under a load);
  * `config` overrides the generated config's top-level keys, except that its
- * `clearing` is merged into the generated one (which names the outDir).
+ * `clearing` is merged into the generated one (which names the outDir);
+ * `env` adds to the switch's environment.
  */
 export async function startSwitch(
   redisUrl: string,
   options: {
     readonly nodeArgs?: readonly string[];
     readonly config?: Readonly<Record<string, unknown>>;
+    /** Environment variables for the switch on top of this process's. */
+    readonly env?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<RunningSwitch> {
   const dir = makeTempDir('switch');
@@ -127,6 +130,7 @@ export async function startSwitch(
   const args = [...(options.nodeArgs ?? []), 'dist/src/cli/main.js', 'start', '--config', configPath];
   const tracked = spawnTracked(process.execPath, args, {
     onLine: feed.push,
+    env: { ...process.env, ...options.env },
   });
   let listen: Listen & { admin: Endpoint };
   try {

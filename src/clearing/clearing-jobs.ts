@@ -44,6 +44,8 @@ export interface ClearingJobsOptions {
   readonly log: Logger;
   /** A cycle's job ended: `done`, or `failed` for good (switchyard_clearing_cycles_total). */
   readonly ended?: (status: 'done' | 'failed') => void;
+  /** A job run (one attempt) ended, done or failed, after `seconds` (switchyard_clearing_job_duration_seconds). */
+  readonly ran?: (seconds: number) => void;
 }
 
 /**
@@ -75,6 +77,8 @@ export class ClearingJobs {
     if (await this.cycles.openFirst(await firstJournalMs(this.o.connection, this.o.keys))) {
       this.o.log.info('clearing cycle 1 opened');
     }
+    // Once per store: cycles closed by a build older than the progress index join it.
+    if (await this.cycles.indexProgress()) this.o.log.info('clearing progress index built');
     await this.closeDue();
     // Cycles closed by a process that died before enqueuing their jobs.
     for (const cycle of await this.cycles.unfinished()) await this.enqueue(cycle);
@@ -137,21 +141,36 @@ export class ClearingJobs {
     });
     worker.on('error', (error) => this.redisErrors.note({ error }));
     worker.on('completed', (job: Job<ClearingJobData>) => {
+      this.noteRun(job);
       this.o.log.info('clearing cycle done', { cycle: job.data.cycle, ...(job.returnvalue as object) });
       this.o.ended?.('done');
     });
     worker.on('failed', (job: Job<ClearingJobData> | undefined, error: Error) => {
       if (job === undefined) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-      this.o.log[final ? 'error' : 'warn'](
-        final ? 'clearing cycle failed' : 'clearing job failed; it is tried again',
-        { cycle: job.data.cycle, attempt: job.attemptsMade, error },
-      );
-      if (!final) return;
+      this.noteRun(job);
+      const attemptsMax = job.opts.attempts ?? 1;
+      const final = job.attemptsMade >= attemptsMax || error.name === 'UnrecoverableError';
+      const fields = { cycle: job.data.cycle, attempts: job.attemptsMade, attemptsMax, error };
+      if (!final) {
+        this.o.log.warn('clearing job failed; it is tried again', fields);
+        return;
+      }
+      this.o.log.error('clearing cycle failed', fields);
       void this.markFailed(job.data.cycle);
       this.o.ended?.('failed');
     });
     this.worker = worker;
+  }
+
+  /**
+   * A run's duration from BullMQ's own stamps: processedOn (the attempt
+   * taken) and finishedOn (done or failed), both this process's clock, since
+   * the worker that ran it lives here.
+   */
+  private noteRun(job: Job<ClearingJobData>): void {
+    const startedMs = job.processedOn;
+    if (startedMs === undefined || startedMs === null) return;
+    this.o.ran?.(Math.max(0, (job.finishedOn ?? Date.now()) - startedMs) / 1000);
   }
 
   /** A job that gave up: its settlement says so (the processor's own refusals have already written it). */

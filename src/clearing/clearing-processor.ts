@@ -41,7 +41,12 @@ let redis: Redis | undefined;
 export default async function clearCycle(job: SandboxedJob<ClearingJobData>): Promise<{ items: number }> {
   const o = workerData as ClearingWorkerData;
   yieldToTraffic();
-  redis ??= new Redis(o.redisUrl, { maxRetriesPerRequest: null, connectionName: 'switchyard-clearing' });
+  if (redis === undefined) {
+    redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null, connectionName: 'switchyard-clearing' });
+    // Without a listener ioredis prints every reconnect failure to stderr, past the logger, for as
+    // long as Redis is away; the job's own failure and the queue's "clearing: redis error" say it.
+    redis.on('error', () => {});
+  }
   const keys = keySpace(o.keyPrefix);
   const cycles = new CycleStore(redis, keys, o.cycleMs);
   const { cycle } = job.data;

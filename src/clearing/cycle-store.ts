@@ -23,14 +23,15 @@ const CYCLES_PER_CALL_MAX = 1_000;
  * Closes what is due, in one atomic step on the store's clock: every cycle
  * whose next multiple of cycleMs the clock has passed (cut at that
  * multiple), then, for a cutoff, the open cycle at the clock's millisecond.
- * A closed cycle's settlement starts as `closing`. Any journal entry
+ * A closed cycle's settlement starts as `closing`, and the cycle joins the
+ * not-done set under its cut (keys.clearingNotDone). Any journal entry
  * appended after this script has a stream id at or above the cut (Redis
  * gives stream ids from the same clock, never below the stream's last one),
  * so a closed cycle's range never gains an entry. Returns the closed
  * cycles as JSON ranges, oldest first.
  *
- * KEYS: open, cycles, settlements. ARGV: cycleMs, 'cutoff' or 'due', max
- * cycles, the text of a closing settlement with `%d` for the cycle.
+ * KEYS: open, cycles, settlements, not-done. ARGV: cycleMs, 'cutoff' or
+ * 'due', max cycles, the text of a closing settlement with `%d` for the cycle.
  */
 const CLOSE_CYCLES = `
 local t = redis.call('TIME')
@@ -45,6 +46,7 @@ local function close(cutMs, by)
   redis.call('HSET', KEYS[2], tostring(cycle), range)
   redis.call('HSET', KEYS[3], tostring(cycle),
     string.format(ARGV[4], cycle))
+  redis.call('ZADD', KEYS[4], string.format('%d', cutMs), tostring(cycle))
   table.insert(closed, range)
   cycle = cycle + 1
   startMs = cutMs
@@ -70,6 +72,65 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'cycle', 1, 'startMs', 0, 'firstMs', ARGV[1])
 return 1
 `;
+
+/**
+ * Stores a cycle's settlement and keeps the progress index with it: a cycle
+ * that is `done` leaves the not-done set and may raise `lastDone`; any other
+ * status puts it (back) in the set under its cut. `lastDone` never goes
+ * down: a rerun of a done cycle puts it back in the set, not below it.
+ *
+ * KEYS: settlements, cycles, not-done, progress. ARGV: cycle, the
+ * settlement's text, its status.
+ */
+const SET_SETTLEMENT = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == 'done' then
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  local last = tonumber(redis.call('HGET', KEYS[4], 'lastDone') or '0')
+  if tonumber(ARGV[1]) > last then redis.call('HSET', KEYS[4], 'lastDone', ARGV[1]) end
+else
+  local range = redis.call('HGET', KEYS[2], ARGV[1])
+  if range then
+    redis.call('ZADD', KEYS[3], string.format('%d', cjson.decode(range).cutMs), ARGV[1])
+  end
+end
+return 0
+`;
+
+/**
+ * Builds the progress index from the settlements, once per store: a store
+ * whose cycles were closed before the index existed has none of them in it.
+ * Walks every settlement (a start-time step, like ClearingJobs.start's look
+ * for unfinished cycles), then marks the store indexed, so it never runs
+ * again and the scripts above keep the index from there on.
+ *
+ * KEYS: settlements, cycles, not-done, progress. Returns 1 when it built it.
+ */
+const INDEX_PROGRESS = `
+if redis.call('HGET', KEYS[4], 'indexed') == '1' then return 0 end
+local lastDone = tonumber(redis.call('HGET', KEYS[4], 'lastDone') or '0')
+local settlements = redis.call('HGETALL', KEYS[1])
+for i = 1, #settlements, 2 do
+  local cycle = settlements[i]
+  if cjson.decode(settlements[i + 1]).status == 'done' then
+    redis.call('ZREM', KEYS[3], cycle)
+    lastDone = math.max(lastDone, tonumber(cycle))
+  else
+    local range = redis.call('HGET', KEYS[2], cycle)
+    if range then redis.call('ZADD', KEYS[3], string.format('%d', cjson.decode(range).cutMs), cycle) end
+  end
+end
+redis.call('HSET', KEYS[4], 'lastDone', string.format('%d', lastDone), 'indexed', '1')
+return 1
+`;
+
+/** Where clearing stands (for /metrics), on the store's clock. */
+export interface ClearingProgressRead {
+  /** The highest cycle that is done (0: none yet). */
+  readonly lastDoneCycle: number;
+  /** Now minus the cut of the oldest closed cycle not done (0: none waiting). */
+  readonly lagMs: number;
+}
 
 /**
  * The clearing cycles in Redis (docs/clearing.md): numbered 1, 2, 3, ...,
@@ -120,7 +181,46 @@ export class CycleStore {
   }
 
   async setSettlementText(cycle: number, text: string): Promise<void> {
-    await this.redis.hset(this.keys.clearingSettlements(), String(cycle), text);
+    await this.redis.eval(SET_SETTLEMENT, 4, ...this.progressKeys(), cycle, text, statusOf(text));
+  }
+
+  /** Builds the progress index on a store older than it (once; see INDEX_PROGRESS); true when it did. */
+  async indexProgress(): Promise<boolean> {
+    return (await this.redis.eval(INDEX_PROGRESS, 4, ...this.progressKeys())) === 1;
+  }
+
+  /**
+   * Where clearing stands, in one round trip of three constant-time reads
+   * (the store's clock, `lastDone`, the not-done set's first member): what
+   * /metrics shows as switchyard_clearing_last_done_cycle and _lag_seconds.
+   */
+  async progress(): Promise<ClearingProgressRead> {
+    const replies = await this.redis
+      .multi()
+      .time()
+      .hget(this.keys.clearingProgress(), 'lastDone')
+      .zrange(this.keys.clearingNotDone(), 0, 0, 'WITHSCORES')
+      .exec();
+    if (replies === null) throw new Error('clearing progress: the read was discarded');
+    for (const [error] of replies) if (error !== null) throw error;
+    const [seconds, micros] = replies[0]![1] as [string, string];
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    const oldest = replies[2]![1] as string[];
+    const cutMs = oldest.length === 2 ? Number(oldest[1]) : undefined;
+    return {
+      lastDoneCycle: Number((replies[1]![1] as string | null) ?? '0'),
+      lagMs: cutMs === undefined ? 0 : Math.max(0, nowMs - cutMs),
+    };
+  }
+
+  private progressKeys(): [string, string, string, string] {
+    const { keys } = this;
+    return [
+      keys.clearingSettlements(),
+      keys.clearingCycles(),
+      keys.clearingNotDone(),
+      keys.clearingProgress(),
+    ];
   }
 
   /** Back to `closing` (a rerun): positions not final until its files are written again. */
@@ -177,10 +277,11 @@ export class CycleStore {
   private async close(mode: 'due' | 'cutoff'): Promise<CycleRange[]> {
     const closed = (await this.redis.eval(
       CLOSE_CYCLES,
-      3,
+      4,
       this.keys.clearingOpen(),
       this.keys.clearingCycles(),
       this.keys.clearingSettlements(),
+      this.keys.clearingNotDone(),
       this.cycleMs,
       mode,
       CYCLES_PER_CALL_MAX,

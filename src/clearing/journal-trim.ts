@@ -14,6 +14,8 @@ export interface JournalTrimOptions extends ScheduledJobBase {
   readonly cycleMs: number;
   /** clearing.journalRetentionMs: entries younger than this stay, whatever else is done with them. */
   readonly retentionMs: number;
+  /** Told after every pass that ran to its end (metrics). */
+  readonly onPass?: (pass: TrimPass) => void;
 }
 
 /** What one pass did, per partition: the id below which it trimmed (none: nothing could go), and how many went. */
@@ -42,7 +44,11 @@ export class JournalTrim {
 
   constructor(private readonly o: JournalTrimOptions) {
     const names = { queueName: JOURNAL_TRIM_QUEUE, schedulerId: 'journal-trim', jobName: 'trim-journal' };
-    this.job = new ScheduledJob(o, names, () => this.runOnce());
+    this.job = new ScheduledJob(o, names, async () => {
+      const pass = await this.runOnce();
+      o.onPass?.(pass);
+      return pass;
+    });
     this.cycles = new CycleStore(o.connection, o.keys, o.cycleMs);
   }
 

@@ -19,7 +19,7 @@ import { RC } from '../protocol/rc.js';
 export type LabelValues =
   /** A fixed list, known at build time. */
   | { readonly kind: 'fixed'; readonly values: readonly string[] }
-  /** The ledger owners: "0" to "<workers - 1>" (one, "0", when `ledger.inline`). */
+  /** The ledger owners: "0" to "<workers - 1>", on worker threads or (`ledger.inline`) on the main thread. */
   | { readonly kind: 'workers' }
   /** The threads whose event loops are watched: "main" and "ledger-<worker>" (none of those when inline). */
   | { readonly kind: 'threads' }
@@ -41,7 +41,8 @@ export interface MetricFamily {
 export const RESPONSE_MTIS = ['0110', '0210', '0230', '0410', '0810', '0620'] as const;
 /**
  * The `rc` label: every response code of section 3, and `none` for an
- * answer that carries no rc (an 0810 challenge).
+ * answer that carries no rc (none does today: the 0800 challenge and the
+ * switch's own echoes are not answers, and are not counted).
  */
 export const RC_LABELS = [...Object.values(RC), 'none'] as const;
 export const CONNECTION_ROLES = ['acquirer', 'issuer', 'unauthenticated'] as const;
@@ -177,7 +178,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     name: 'switchyard_job_passes_total',
     type: 'counter',
     help: 'Passes of the scheduled jobs that ended in this process: hold expiry, record sweep, journal trim.',
-    labels: { job: fixed(JOBS) },
+    labels: { task: fixed(JOBS) },
     contract: 'issue-19',
   },
   {
@@ -227,6 +228,16 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
     type: 'gauge',
     help: "1 when Redis's last AOF write succeeded (aof_last_write_status ok), else 0: Redis then refuses writes.",
     labels: {},
+    contract: 'issue-19',
+  },
+  // Stand-in is decided on the actor (a timeout or no connection, then the limits), so no other
+  // family tells a stand-in approval from the issuer's: the issuers dashboard's stand-in share needs
+  // this. Counted where the decision is made; a duplicate answered again from its record is not.
+  {
+    name: 'switchyard_issuer_stand_in_approvals_total',
+    type: 'counter',
+    help: "Forwards the switch approved by stand-in (no answer in time, or no connection, within the issuer's standIn limits), per issuer.",
+    labels: { issuer: ISSUERS },
     contract: 'issue-19',
   },
   {
@@ -311,6 +322,7 @@ export const METRIC_FAMILIES: readonly MetricFamily[] = [
 
 /** The concrete values of each label for one running switch. */
 export interface LabelUniverse {
+  /** Ledger owners (the resolved `workers`): inline ones too, each its own series. */
   readonly workers: number;
   readonly inline: boolean;
   readonly issuers: readonly string[];
@@ -321,7 +333,7 @@ export function labelValues(source: LabelValues, universe: LabelUniverse): reado
     case 'fixed':
       return source.values;
     case 'workers':
-      return Array.from({ length: universe.inline ? 1 : universe.workers }, (_, i) => String(i));
+      return Array.from({ length: universe.workers }, (_, i) => String(i));
     case 'threads':
       return universe.inline
         ? ['main']

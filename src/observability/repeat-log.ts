@@ -26,18 +26,27 @@ export class RepeatLog {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  /** One occurrence: logged now, or counted into the next line. */
-  note(fields?: LogFields): void {
-    this.ongoing++;
+  /**
+   * One occurrence: logged now, or counted into the next line. `count` says
+   * how many the call stands for (a batch of transactions answered 96 at
+   * once, logged as one line): `repeated` and `occurrences` count those.
+   */
+  note(fields?: LogFields, count = 1): void {
+    this.ongoing += count;
     const now = this.nowMs();
     if (now - this.lastLoggedMs < this.intervalMs) {
-      this.repeated++;
+      this.repeated += count;
       return;
     }
     this.lastLoggedMs = now;
     const repeated = this.repeated;
     this.repeated = 0;
     this.log[this.level](this.msg, repeated > 0 ? { ...fields, repeated } : fields);
+  }
+
+  /** Whether the event happened since it last ended (or since the start). */
+  get ongoingEvent(): boolean {
+    return this.ongoing > 0;
   }
 
   /** The event is over (the connection is back): one info line, only if it had happened. */

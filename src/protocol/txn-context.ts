@@ -60,6 +60,18 @@ export interface IssuerLink {
   sendToHost(message: OutboundMessage): boolean;
 }
 
+/** A signed-on issuer connection that closed: what the issuer engine needs to say what it stranded. */
+export interface IssuerLinkEnd {
+  readonly link: IssuerLink;
+  readonly issuer: string;
+  /** The peer's address, for the log. */
+  readonly remote: string;
+  /** By the issuer's sign-off, a shutdown or a reload; false when the connection was lost. */
+  readonly graceful: boolean;
+  /** The issuer's signed-on connections still open. */
+  readonly connectionsLeft: number;
+}
+
 /** The signed-on connections of each issuer institution (the connection registry keeps them). */
 export interface IssuerLinks {
   linksOf(issuer: string): readonly IssuerLink[];

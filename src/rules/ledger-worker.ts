@@ -1,5 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { BucketCounts } from '../observability/bucket-counts.js';
+import { EventLoopSampler } from '../observability/event-loop-sampler.js';
 import { createLogger } from '../observability/log.js';
+import { EVENT_LOOP_DELAY_BUCKETS_S } from '../observability/metric-buckets.js';
 import { startCoreRuntime } from '../runtime/core/core-runtime.js';
 import { packResults, transferOf, unpackWork } from '../runtime/worker/worker-codec.js';
 import type { FromWorker, LedgerWorkerInit, ToWorker } from '../runtime/worker/worker-protocol.js';
@@ -23,6 +26,9 @@ function post(message: FromWorker): void {
 }
 
 async function main(): Promise<void> {
+  // This thread's event loop, shipped with the core's stats (switchyard_event_loop_delay_seconds{thread="ledger-<id>"}).
+  const loopDelay = new BucketCounts(EVENT_LOOP_DELAY_BUCKETS_S);
+  new EventLoopSampler(loopDelay).start();
   const runtime = await startCoreRuntime(
     data,
     switchRules,
@@ -31,7 +37,7 @@ async function main(): Promise<void> {
       const packed = packResults(items);
       port.postMessage({ t: 'results', items: packed } satisfies FromWorker, transferOf(packed));
     },
-    post,
+    (stats) => post({ ...stats, eventLoopDelay: loopDelay.take() }),
     (state) => post({ t: 'store', ...state }),
   );
   port.on('message', (message: ToWorker) => {

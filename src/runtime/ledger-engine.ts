@@ -1,4 +1,6 @@
 import type { Logger } from '../observability/log.js';
+import { RepeatLog } from '../observability/repeat-log.js';
+import { TXN_SAMPLES_MAX, type TxnIds, txnIds } from '../observability/txn-ids.js';
 import { responseMtiOf } from '../protocol/mti.js';
 import { RC } from '../protocol/rc.js';
 import type { OutboundMessage } from '../protocol/request.js';
@@ -39,6 +41,8 @@ export interface LedgerEngineOptions {
   readonly rrn: RrnGenerator;
   /** Worker statistics, for metrics. */
   readonly onStats?: (workerId: number, stats: CoreStats) => void;
+  /** A worker that died is being started again (metrics). */
+  readonly onRestart?: (workerId: number) => void;
   /**
    * A transaction the issuer rules forward (docs/issuers.md): the issuer
    * engine sends it, and reports what became of it with issuerAnswer().
@@ -73,7 +77,21 @@ class WorkerSlot {
   /** It was up once: not ready again means restarting. */
   everReady = false;
   readyWaiters: (() => void)[] = [];
-  constructor(readonly id: number) {}
+  /**
+   * Transactions answered 96 by the worker (a commit failed, the store
+   * did not answer) and by the main thread while the worker restarts: a line
+   * each would flood the log in an outage, so each is a RepeatLog (the first
+   * at once with its transactions, then one line per 10 s with the count).
+   */
+  readonly answered96: RepeatLog;
+  readonly down: RepeatLog;
+  constructor(
+    readonly id: number,
+    log: Logger,
+  ) {
+    this.answered96 = new RepeatLog(log, 'warn', 'ledger answered 96');
+    this.down = new RepeatLog(log, 'warn', 'ledger worker down: answering 96');
+  }
 }
 
 /**
@@ -104,7 +122,7 @@ export class LedgerEngine implements TransactionEngine {
   constructor(private readonly o: LedgerEngineOptions) {
     if (o.workers < 1) throw new RangeError('at least one ledger worker');
     this.dataKeysJson = o.workerData.dataKeysJson;
-    this.slots = Array.from({ length: o.workers }, (_, i) => new WorkerSlot(i));
+    this.slots = Array.from({ length: o.workers }, (_, i) => new WorkerSlot(i, o.log));
     // The same rule the workers use to re-fence their own shards: shard % workers.
     this.slotOfShard = Array.from({ length: SHARD_COUNT }, (_, shard) => this.slots[shard % o.workers]!);
   }
@@ -284,7 +302,9 @@ export class LedgerEngine implements TransactionEngine {
   private enqueue(shard: number, item: WorkItem, pending: Pending): void {
     const slot = this.slotOfShard[shard]!;
     if (!slot.ready) {
-      this.answerFailed(pending);
+      const rrn = this.answerFailed(pending);
+      if (pending.k === 'txn' && !this.stopping)
+        slot.down.note({ worker: slot.id, ...txnIds(pending.ctx.institution, pending.ctx.request, rrn) });
       return;
     }
     slot.pending.set(item.seq, pending);
@@ -296,6 +316,9 @@ export class LedgerEngine implements TransactionEngine {
   }
 
   private onResults(slot: WorkerSlot, items: readonly WorkResult[]): void {
+    // The ledger answers 96 only when it could not decide or make a decision durable: which ones, for the log.
+    let failed = 0;
+    let failedIds: TxnIds[] | undefined;
     for (const result of items) {
       if (result.k === 'forward') {
         // Not an answer: the transaction's pending stays until its issuerAnswer's turn answers it.
@@ -331,33 +354,39 @@ export class LedgerEngine implements TransactionEngine {
         if (r.balance !== undefined) response.balance = r.balance;
         if (r.error !== undefined) response.error = r.error;
         ctx.replyTo.deliver(response, ctx.receivedAtMs);
+        if (r.rc === RC.systemMalfunction) {
+          failedIds ??= [];
+          if (failed++ < TXN_SAMPLES_MAX) failedIds.push(txnIds(ctx.institution, ctx.request, r.rrn));
+        }
       } else if (result.k === 'admin' && pending.k === 'admin') pending.resolve(result.outcome);
       else if (result.k === 'expire' && pending.k === 'expire') pending.resolve(result.outcome);
       else if (result.k === 'sweep' && pending.k === 'sweep') pending.resolve(result.outcome);
       else if (result.k === 'rotation' && pending.k === 'rotation') pending.resolve(result.outcome);
       else if (result.k === 'barrier' && pending.k === 'barrier') pending.resolve(true);
     }
+    // The cause is the worker's own line just before (a commit failed or unconfirmed, say).
+    if (failed > 0)
+      slot.answered96.note({ worker: slot.id, answered: failed, transactions: failedIds }, failed);
     if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
   }
 
-  private responseFor(ctx: TxnContext, rc: string): OutboundMessage {
-    // Every 0110/0210/0230/0410 but 30 and 63 carries an rrn: a main-thread one here.
-    return {
-      mti: responseMtiOf(ctx.request.txnClass),
-      id: ctx.request.id,
-      stan: ctx.request.stan,
-      rc,
-      rrn: this.o.rrn(),
-    };
-  }
-
-  private answerFailed(pending: Pending): void {
+  /** Answers `pending` as failed (96, retry): the rrn of a transaction's 96, for the log. */
+  private answerFailed(pending: Pending): string | undefined {
     if (pending.k === 'txn') {
-      pending.ctx.replyTo.deliver(
-        this.responseFor(pending.ctx, RC.systemMalfunction),
-        pending.ctx.receivedAtMs,
-      );
-    } else if (pending.k === 'admin') {
+      const { ctx } = pending;
+      // Every 0110/0210/0230/0410 but 30 and 63 carries an rrn: a main-thread one here.
+      const rrn = this.o.rrn();
+      const response: OutboundMessage = {
+        mti: responseMtiOf(ctx.request.txnClass),
+        id: ctx.request.id,
+        stan: ctx.request.stan,
+        rc: RC.systemMalfunction,
+        rrn,
+      };
+      ctx.replyTo.deliver(response, ctx.receivedAtMs);
+      return rrn;
+    }
+    if (pending.k === 'admin') {
       pending.resolve({
         ok: false,
         code: 'worker_unavailable',
@@ -365,6 +394,7 @@ export class LedgerEngine implements TransactionEngine {
       });
     } else if (pending.k === 'barrier') pending.resolve(false);
     else if (pending.k !== 'none') pending.resolve('retry');
+    return undefined;
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {
@@ -384,6 +414,7 @@ export class LedgerEngine implements TransactionEngine {
           slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
           started = true;
           this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
+          slot.down.ended('ledger worker back: no longer answering 96', { worker: slot.id });
           resolve();
         },
         results: (items) => this.onResults(slot, items),
@@ -401,13 +432,22 @@ export class LedgerEngine implements TransactionEngine {
           const failed = [...slot.pending.values()];
           slot.pending.clear();
           slot.outbox = [];
-          for (const pending of failed) this.answerFailed(pending);
+          let answered96 = 0;
+          const transactions: TxnIds[] = [];
+          for (const pending of failed) {
+            const rrn = this.answerFailed(pending);
+            if (pending.k !== 'txn') continue;
+            if (answered96++ < TXN_SAMPLES_MAX)
+              transactions.push(txnIds(pending.ctx.institution, pending.ctx.request, rrn));
+          }
           for (const wake of slot.readyWaiters.splice(0)) wake();
           if (this.stopping) return;
           this.o.log.error('ledger worker exited; restarting', {
             worker: slot.id,
             code,
             inFlight: failed.length,
+            answered96,
+            transactions,
             restartInMs: slot.restartDelayMs,
           });
           if (!started)
@@ -415,7 +455,9 @@ export class LedgerEngine implements TransactionEngine {
           const wait = slot.restartDelayMs;
           slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
           setTimeout(() => {
-            if (!this.stopping) this.spawn(slot).catch(() => {});
+            if (this.stopping) return;
+            this.o.onRestart?.(slot.id);
+            this.spawn(slot).catch(() => {});
           }, wait).unref();
         },
       });

@@ -34,6 +34,7 @@ const HEARTBEAT_NONE: HeartbeatAction = { k: 'none' };
 const HEARTBEAT_DEAD: HeartbeatAction = { k: 'dead' };
 const ID_REQUIRED = 'id is required: an unsigned integer below 2^53 or a string of at most 64 bytes';
 const ALONE_REQUIRED = 'sign-on must travel alone in its frame';
+const ALREADY_SIGNED_ON = 'already signed on';
 
 /**
  * The session rules of docs/protocol.md section 2 for one connection, free of IO:
@@ -131,7 +132,14 @@ export class Session {
       reply.error = ID_REQUIRED;
     } else if (code === NETWORK_CODE.signon) {
       reply.rc = RC.securityViolation;
-      reply.error = 'already signed on';
+      reply.error = ALREADY_SIGNED_ON;
+      // The session goes on: a host that signs on twice has lost track of its own sessions.
+      this.log.warn('sign-on refused', {
+        remote: this.remote,
+        institution: this.id?.institution,
+        role: this.id?.role,
+        reason: ALREADY_SIGNED_ON,
+      });
     } else if (code === NETWORK_CODE.echo) {
       // rc 00
     } else if (code === NETWORK_CODE.signoff) {
@@ -184,14 +192,15 @@ export class Session {
       refusal = 'institution and role are required';
     } else if (!(sig instanceof Uint8Array) || sig.length !== SIGNATURE_BYTES)
       refusal = 'sig must be 64 bytes';
-    else if (!this.authenticator().verify(this.nonce, institution, role as Role, sig)) {
-      refusal = 'sign-on refused';
-    }
+    else refusal = this.authenticator().refusal(this.nonce, institution, role as Role, sig);
     if (refusal !== undefined) {
       // One message for every refusal reason on the wire: do not tell a prober which part was wrong.
+      // The log says which (unknown institution, wrong role, bad signature, ...) for the people on call.
       this.log.warn('sign-on refused', {
         remote: this.remote,
         institution: typeof institution === 'string' ? institution.slice(0, 64) : undefined,
+        // Only a role of the contract: anything else is the host's free text, and the reason says it is wrong.
+        role: ROLES.includes(role as Role) ? role : undefined,
         reason: refusal,
       });
       reply.error = refusal === ALONE_REQUIRED ? refusal : 'sign-on refused';

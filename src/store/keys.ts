@@ -108,6 +108,15 @@ export interface KeySpace {
   clearingOpen(): string;
   clearingCycles(): string;
   clearingSettlements(): string;
+  /**
+   * Clearing's progress, kept by the same scripts so /metrics reads it in
+   * constant time: a sorted set of the closed cycles not `done` (member:
+   * cycle number, score: its cutMs), and a hash with `lastDone` (the
+   * highest cycle done) and `indexed` (the set was built from the
+   * settlements once, for stores older than it).
+   */
+  clearingNotDone(): string;
+  clearingProgress(): string;
   /** The shard's fencing epoch: commits carry it and are refused when it moved on. */
   epoch(shard: number): string;
   /**
@@ -206,6 +215,8 @@ export function keySpace(prefix = 'sy'): KeySpace {
     clearingOpen: () => `${prefix}:{clearing}:open`,
     clearingCycles: () => `${prefix}:{clearing}:cycles`,
     clearingSettlements: () => `${prefix}:{clearing}:settlements`,
+    clearingNotDone: () => `${prefix}:{clearing}:not-done`,
+    clearingProgress: () => `${prefix}:{clearing}:progress`,
     epoch: (shard) => `${tag(shard)}:epoch`,
     appliedSeq: (owner) => `${prefix}:{o${owner}}:applied-seq`,
     ownerCounter: () => `${prefix}:owner-counter`,

@@ -1,10 +1,5 @@
 import type { Redis } from 'ioredis';
-
-/** One field of an INFO section (`name:value` lines), or undefined. */
-function infoField(info: string, name: string): string | undefined {
-  const line = info.split(/\r?\n/).find((l) => l.startsWith(`${name}:`));
-  return line?.slice(name.length + 1).trim();
-}
+import { infoField } from './redis-info.js';
 
 /**
  * What the switch (and BullMQ, which runs its jobs) needs of a Redis

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectionRoleLabel } from '../observability/switch-metrics.js';
 import type { Role } from '../protocol/mti.js';
-import type { IssuerLink, IssuerLinks } from '../protocol/txn-context.js';
+import type { IssuerLink, IssuerLinkEnd, IssuerLinks } from '../protocol/txn-context.js';
 
 /** What the registry needs of a connection (Connection implements it; the registry needs no more). */
 export interface RegisteredConnection extends IssuerLink {
@@ -10,6 +10,8 @@ export interface RegisteredConnection extends IssuerLink {
   readonly institution: string | undefined;
   /** The peer's address, for the log. */
   readonly remote: string;
+  /** It closed by a sign-off, a shutdown or a reload, not by a loss. */
+  readonly closedGracefully: boolean;
   heartbeat(nowMs: number, heartbeatMs: number, nextEchoId: () => string): void;
   closeGracefully(): void;
   closeNow(): void;
@@ -33,7 +35,11 @@ export class ConnectionRegistry implements IssuerLinks {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly heartbeatMs: number) {}
+  /** `issuerClosed`: a signed-on issuer connection closed (the issuer engine logs the forwards it stranded). */
+  constructor(
+    private readonly heartbeatMs: number,
+    private readonly issuerClosed?: (end: IssuerLinkEnd) => void,
+  ) {}
 
   startHeartbeat(): void {
     const everyMs = Math.min(1000, Math.max(10, Math.floor(this.heartbeatMs / SWEEPS_PER_HEARTBEAT)));
@@ -68,6 +74,15 @@ export class ConnectionRegistry implements IssuerLinks {
   remove(conn: RegisteredConnection): void {
     this.all.delete(conn);
     this.leaveIssuers(conn);
+    if (conn.role === 'issuer' && conn.institution !== undefined) {
+      this.issuerClosed?.({
+        link: conn,
+        issuer: conn.institution,
+        remote: conn.remote,
+        graceful: conn.closedGracefully,
+        connectionsLeft: this.linksOf(conn.institution).length,
+      });
+    }
     if (this.all.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
   }
 

@@ -32,6 +32,8 @@ export class Connection implements WireEvents, RegisteredConnection {
   private readingPausedForWrites = false;
   /** After sign-off or a violation: stop reading, finish owed work, then close. */
   private closing = false;
+  /** Closing by a sign-off, a shutdown or a reload, not lost: an issuer's loss is logged otherwise. */
+  private closingGracefully = false;
   private ended = false;
   private signonTimer: NodeJS.Timeout | undefined;
   /** performance.now() of the last frame from the host (heartbeat). */
@@ -50,7 +52,12 @@ export class Connection implements WireEvents, RegisteredConnection {
     this.send(this.session.challenge(this.ctx.config.switchId), -1);
     this.signonTimer = setTimeout(() => {
       if (this.session.awaitingSignon) {
-        this.ctx.log.info('sign-on timeout', { remote: this.wire.remote });
+        // A host that connects and never signs on is misconfigured (or not a host): closed, and said so.
+        this.ctx.log.warn('sign-on timeout', {
+          remote: this.wire.remote,
+          transport: this.wire.kind,
+          signonTimeoutMs: this.ctx.config.signonTimeoutMs,
+        });
         this.closeNow();
       }
     }, this.ctx.config.signonTimeoutMs);
@@ -75,6 +82,10 @@ export class Connection implements WireEvents, RegisteredConnection {
 
   get isOpen(): boolean {
     return !this.session.isClosed;
+  }
+
+  get closedGracefully(): boolean {
+    return this.closingGracefully;
   }
 
   // --- WireEvents -------------------------------------------------------
@@ -156,7 +167,7 @@ export class Connection implements WireEvents, RegisteredConnection {
     const metrics = this.ctx.metrics;
     for (let i = 0; i < responses.length; i++) {
       const at = receivedAt[i]!;
-      if (at >= 0) metrics.responseWritten(responses[i]!.mti, responses[i]!.rc ?? '', (nowMs - at) / 1000);
+      if (at >= 0) metrics.responseWritten(responses[i]!.mti, responses[i]!.rc, (nowMs - at) / 1000);
     }
     if (!writable && !this.readingPausedForWrites) {
       this.readingPausedForWrites = true;
@@ -176,6 +187,7 @@ export class Connection implements WireEvents, RegisteredConnection {
       this.ctx.log.info('heartbeat unanswered: closing', {
         remote: this.wire.remote,
         institution: this.institution,
+        role: this.role,
       });
       this.closeNow();
     }
@@ -313,6 +325,7 @@ export class Connection implements WireEvents, RegisteredConnection {
       remote: this.wire.remote,
       violation,
       institution: this.institution,
+      role: this.role,
     });
     this.closing = true;
     this.flushOutboxNow();
@@ -324,6 +337,7 @@ export class Connection implements WireEvents, RegisteredConnection {
   private beginClosing(): void {
     if (this.closing || this.session.isClosed) return;
     this.closing = true;
+    this.closingGracefully = true;
     this.ctx.registry.leaveIssuers(this);
     this.session.signingOff();
     this.wire.pauseReading();

@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/observability/log.js';
 import type { OutboundMessage } from '../../src/protocol/request.js';
 import type { TxnContext } from '../../src/protocol/txn-context.js';
 import { ledgerRuleSet } from '../../src/rules/rule-set.js';
-import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
+import { LedgerEngine, type LedgerEngineOptions } from '../../src/runtime/ledger-engine.js';
 import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { ShardHash } from '../../src/security/shard-hash.js';
 import type { KeySpace } from '../../src/store/keys.js';
@@ -17,6 +17,8 @@ export interface TestEngineOptions {
   readonly epoch: number;
   readonly inline: boolean;
   readonly commitTimeoutMs: number;
+  /** What the engine tells the metrics, for a test that watches it. */
+  readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats'>;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function startTestEngine(o: TestEngineOptions): Promise<LedgerEngin
     shards: new ShardHash(devRefs.keys.shardKey),
     log: silentLogger,
     rrn: createRrnGenerator(0),
+    ...o.hooks,
   });
   await engine.start();
   return engine;

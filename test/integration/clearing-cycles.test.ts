@@ -131,9 +131,14 @@ describe('clearing cycles on demand', () => {
     const net = Object.fromEntries(body.positions.map((p) => [p.institution, p.net]));
     expect(net).toEqual({ [acq.id]: 1_950, [TEST_SWITCH_ID]: -1_250, [standIn.id]: -700 });
     expect(scanFiles(outDir, [pan])).toEqual([]);
-    const metrics = await admin(stack.sw, 'GET', '/metrics');
-    expect(metrics.text).toMatch(/^switchyard_clearing_cycles_total\{status="done"\} [1-9]/m);
-    expect(metrics.text).toMatch(/^switchyard_clearing_cycles_total\{status="failed"\} 0$/m);
+    // Counted when BullMQ reports the job completed, a moment after the processor stored the settlement.
+    let metrics = '';
+    const counted = await waitFor(async () => {
+      metrics = (await admin(stack.sw, 'GET', '/metrics')).text;
+      return /^switchyard_clearing_cycles_total\{status="done"\} [1-9]/m.test(metrics);
+    }, EVENTUALLY_MS);
+    expect(counted, 'switchyard_clearing_cycles_total{status="done"} counted').toBe(true);
+    expect(metrics).toMatch(/^switchyard_clearing_cycles_total\{status="failed"\} 0$/m);
   });
 
   it('refuses a cycle that is not closed: 404 cycle_not_found for the open one and for a word', async () => {

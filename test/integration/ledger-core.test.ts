@@ -144,12 +144,17 @@ describe('LedgerCore against a real Redis', () => {
     await h.run([put(p, 10_000)]);
     // Make every write fail: Redis answers OOM to writes under noeviction once maxmemory is below usage.
     await admin.config('SET', 'maxmemory', '1');
+    h.core.takeStats();
     try {
       const [declined] = await h.run([txn(p, 10, 1_000)]);
       expect(rcOf(declined)).toBe('96');
     } finally {
       await admin.config('SET', 'maxmemory', '0');
     }
+    // The failed commit, for switchyard_ledger_commit_failures_total; nothing confirmed.
+    const stats = h.core.takeStats();
+    expect(stats.commitFailures).toBe(1);
+    expect(stats.batchSizes.count).toBe(0);
     // After the failure the worker re-fences and reloads: the same key now gets a real decision, once.
     const results = await h.run([txn(p, 10, 1_000)]);
     expect(rcOf(results[0])).toBe('00');

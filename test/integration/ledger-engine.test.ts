@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../src/admin/error-status.js';
+import type { CoreStats } from '../../src/runtime/core/core-runtime.js';
 import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
@@ -22,6 +23,9 @@ const pans = Array.from({ length: 40 }, (_, i) => withLuhnDigit(`42000000${Strin
 
 describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
   let engine: LedgerEngine;
+  /** What the engine tells the metrics: restarts by worker, and every stats message. */
+  const restarts: number[] = [];
+  const stats: Array<{ workerId: number; stats: CoreStats }> = [];
 
   beforeAll(async () => {
     const keys = keySpace(inline ? 'eng-inline' : 'eng');
@@ -33,6 +37,10 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
       inline,
       // The 96s below come from the crashed worker, not from a timeout: a slow fsync must not add any.
       commitTimeoutMs: 10_000,
+      hooks: {
+        onRestart: (workerId) => restarts.push(workerId),
+        onStats: (workerId, s) => stats.push({ workerId, stats: s }),
+      },
     });
   });
 
@@ -51,6 +59,8 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
     expect(first.every((r) => r.rc === '00' || r.rc === '96')).toBe(true);
     expect(first.some((r) => r.rc === '96')).toBe(true);
     expect(await engine.whenReady(EVENTUALLY_MS)).toBe(true);
+    // Counted for switchyard_ledger_worker_restarts_total: worker 0, once.
+    expect(restarts).toEqual([0]);
 
     // Retransmit everything: applied ones replay (same rrn), the others are decided now.
     const second = await Promise.all(
@@ -65,6 +75,21 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
       const view = await engine.admin({ k: 'get', pan });
       expect(view).toMatchObject({ ok: true, account: { balance: 99_800, held: 0 } });
     }
+  });
+
+  it('sends each owner’s stats every second: commits bucketed, and a worker thread’s event loop', async () => {
+    // Both owners committed above (40 accounts over two); their stats arrive within a second or two.
+    const committed = (workerId: number) =>
+      stats.filter((s) => s.workerId === workerId).reduce((sum, s) => sum + s.stats.batchSize.count, 0);
+    expect(await waitFor(() => committed(0) > 0 && committed(1) > 0, EVENTUALLY_MS)).toBe(true);
+    for (const { stats: s } of stats) {
+      expect(s.batchSize.counts.reduce((a, b) => a + b, 0)).toBe(s.batchSize.count);
+      expect(s.commitSeconds.count).toBe(s.batchSize.count);
+      // Inline owners run on this thread: its event loop is the main thread's, measured by the metrics.
+      if (inline) expect(s.eventLoopDelay).toBeUndefined();
+      else expect(s.eventLoopDelay?.counts.length).toBeGreaterThan(1);
+    }
+    if (!inline) expect(stats.some((s) => (s.stats.eventLoopDelay?.count ?? 0) > 0)).toBe(true);
   });
 
   it('answers admin calls 503 while a worker is down, not with stale data', async () => {

@@ -25,6 +25,8 @@ class Card {
   readonly records = new RecordIndex();
   readonly advices: AdviceOrder[] = [];
   readonly written: TxnRecord[] = [];
+  /** The issuer of each stand-in approval, as the sink hears of them (switchyard_issuer_stand_in_approvals_total). */
+  readonly standInApprovals: string[] = [];
   private stan = 0;
 
   settle(amount: number, nowMs: number, outcome: 'timeout' | 'unavailable' = 'unavailable', proc = '00') {
@@ -52,6 +54,7 @@ class Card {
       standIn: (day, total) => {
         this.standIn = { day, amount: total };
       },
+      standInApproved: (issuer) => this.standInApprovals.push(issuer),
     });
   }
 }
@@ -81,5 +84,7 @@ describe('stand-in limits', () => {
     expect(card.advices.map((a) => a.mti)).toEqual(['0420', '0120']);
     expect(card.advices[1]).toMatchObject({ authCode: approved.authHead, approvedAmount: LIMITS.perTxnMax });
     expect(card.written.map((r) => r.rc)).toEqual(['91', '91', '91', '00']);
+    // Only the approval counts as a stand-in approval.
+    expect(card.standInApprovals).toEqual(['iss']);
   });
 });

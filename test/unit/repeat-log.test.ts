@@ -47,4 +47,21 @@ describe('RepeatLog', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).not.toHaveProperty('repeated');
   });
+
+  it('counts a note standing for many occurrences (a batch answered 96 at once) as that many', () => {
+    const { lines, clock, repeat } = setup();
+    repeat.note({ answered: 3 }, 3);
+    clock.nowMs += 10;
+    repeat.note({ answered: 4 }, 4);
+    expect(repeat.ongoingEvent).toBe(true);
+    clock.nowMs += 1_000;
+    repeat.note({ answered: 2 }, 2);
+    repeat.ended('over');
+    expect(lines.map((l) => [l['msg'], l['answered'], l['repeated'], l['occurrences']])).toEqual([
+      ['redis connection error', 3, undefined, undefined],
+      ['redis connection error', 2, 4, undefined],
+      ['over', undefined, undefined, 9],
+    ]);
+    expect(repeat.ongoingEvent).toBe(false);
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
+import { RepeatLog } from '../../observability/repeat-log.js';
 import type { OutboundMessage } from '../../protocol/request.js';
 import type { IssuerLinks } from '../../protocol/txn-context.js';
 import { readAdvices, sealKeyIdOf } from '../../runtime/storage/advice-seals.js';
@@ -86,9 +87,19 @@ export class AdviceDelivery {
   /** The stream id up to which every advice is acknowledged ('0' for none). */
   private cursor = '0';
   private loaded = false;
+  /**
+   * A pass runs every TICK_MS: in a Redis outage a line per failed pass
+   * would be ten a second, so failures are a RepeatLog, ended by the next
+   * pass that succeeds. Repeats of unacknowledged advices likewise: the first
+   * names its advice, the rest are counted until an acknowledgment comes.
+   */
+  private readonly passFailures: RepeatLog;
+  private readonly unacknowledgedRepeats: RepeatLog;
 
   constructor(private readonly o: AdviceDeliveryOptions) {
     this.now = o.now ?? Date.now;
+    this.passFailures = new RepeatLog(o.log, 'warn', 'advice delivery: a pass failed; the next one goes on');
+    this.unacknowledgedRepeats = new RepeatLog(o.log, 'warn', 'advice not acknowledged in time; sent again');
   }
 
   start(): void {
@@ -112,6 +123,7 @@ export class AdviceDelivery {
     if (!sent.acked) {
       sent.acked = true;
       void this.persistAck(id).catch(() => {});
+      this.unacknowledgedRepeats.ended('advice acknowledged again', { issuer: this.o.issuer });
     }
     return true;
   }
@@ -151,11 +163,9 @@ export class AdviceDelivery {
       await this.refreshSeals();
       this.repeatDue();
       await this.sendNew();
+      this.passFailures.ended('advice delivery: passes succeed again', { issuer: this.o.issuer });
     } catch (error) {
-      this.o.log.warn('advice delivery: a pass failed; the next one goes on', {
-        issuer: this.o.issuer,
-        error,
-      });
+      this.passFailures.note({ issuer: this.o.issuer, error });
     } finally {
       this.ticking = false;
     }
@@ -251,7 +261,10 @@ export class AdviceDelivery {
     for (const sent of this.window) {
       if (sent.acked || sent.advice === undefined || sent.sentAtMs > dueBeforeMs) continue;
       sent.sentAtMs = this.now();
-      this.send(sent, REPEAT_MTI[sent.advice.mti] ?? sent.advice.mti);
+      const { advice } = sent;
+      const mti = REPEAT_MTI[advice.mti] ?? advice.mti;
+      this.unacknowledgedRepeats.note({ issuer: this.o.issuer, ...adviceIds(advice), mti });
+      this.send(sent, mti);
     }
   }
 
@@ -263,7 +276,7 @@ export class AdviceDelivery {
     } catch (error) {
       this.o.log.error('advice delivery: the PAN of an advice does not open; it waits for its key', {
         issuer: this.o.issuer,
-        pan: advice.panMasked,
+        ...adviceIds(advice),
         error,
       });
       return;
@@ -319,6 +332,17 @@ export class AdviceDelivery {
     this.window = this.window.slice(done);
     for (const id of ids) this.byId.delete(id);
   }
+}
+
+/** The ids of an advice's transaction for the log: its id, the acquirer, rrn, stan and the PAN as stored, masked. */
+function adviceIds(advice: AdviceRecord): Readonly<Record<string, unknown>> {
+  return {
+    advice: advice.id,
+    institution: advice.acquirer,
+    rrn: advice.rrn,
+    stan: advice.stan,
+    pan: advice.panMasked,
+  };
 }
 
 const RELEASE_LEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;

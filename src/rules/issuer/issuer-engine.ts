@@ -1,8 +1,17 @@
+import type { Logger } from '../../observability/log.js';
+import { TXN_SAMPLES_MAX, type TxnIds, txnIds } from '../../observability/txn-ids.js';
 import { RC } from '../../protocol/rc.js';
 import type { OutboundMessage } from '../../protocol/request.js';
-import type { HostIdentity, HostMessageSink, IssuerLink, IssuerLinks } from '../../protocol/txn-context.js';
+import type {
+  HostIdentity,
+  HostMessageSink,
+  IssuerLink,
+  IssuerLinkEnd,
+  IssuerLinks,
+} from '../../protocol/txn-context.js';
 import type { ForwardOrder, IssuerOutcome, StandInLimits } from '../../runtime/worker/worker-protocol.js';
 import { ADVICE_ACK_MTIS } from './advice-delivery.js';
+import { ForwardTroubleLog } from './forward-trouble-log.js';
 import { checkIssuerAnswer } from './issuer-answer.js';
 
 const FORWARD_IDS_PER_MS = 1_000;
@@ -27,11 +36,15 @@ export interface IssuerEngineOptions {
     seconds?: number,
   ) => void;
   readonly now?: () => number;
+  /** Timeouts, unavailable issuers and lost connections, rate-limited (docs/logging.md). */
+  readonly log: Logger;
 }
 
 interface InFlight {
   readonly id: number;
   readonly order: ForwardOrder;
+  /** The connection it was written to: a loss of that connection strands it (logged by linkClosed). */
+  readonly link: IssuerLink;
   readonly sentAtMs: number;
   readonly deadlineMs: number;
 }
@@ -70,9 +83,11 @@ export class IssuerEngine implements HostMessageSink {
   private nextId = this.firstId;
   private sweepTimer: NodeJS.Timeout | undefined;
   private drainWaiters: (() => void)[] = [];
+  private readonly trouble: ForwardTroubleLog;
 
   constructor(private readonly o: IssuerEngineOptions) {
     this.now = o.now ?? (() => performance.now());
+    this.trouble = new ForwardTroubleLog(o.log, o.timeoutMs);
   }
 
   /** Forwards now with the issuer. */
@@ -83,13 +98,17 @@ export class IssuerEngine implements HostMessageSink {
   /** Sends a forward, or settles it at once as `unavailable` when the issuer has no connection that takes it. */
   forward(order: ForwardOrder): void {
     const id = ++this.nextId;
-    if (!this.send(order, this.requestOf(order, id))) {
+    const link = this.send(order, this.requestOf(order, id));
+    if (link === undefined) {
+      const standIn = this.o.standInOf(order.issuer);
+      this.trouble.unavailable(order, standIn !== undefined);
       this.o.ended?.(order.issuer, 'unavailable');
-      this.o.settle(order, { k: 'unavailable', standIn: this.o.standInOf(order.issuer) });
+      this.o.settle(order, { k: 'unavailable', standIn });
       return;
     }
+    if (this.trouble.any) this.trouble.sent(order.issuer);
     const nowMs = this.now();
-    const entry: InFlight = { id, order, sentAtMs: nowMs, deadlineMs: nowMs + this.o.timeoutMs };
+    const entry: InFlight = { id, order, link, sentAtMs: nowMs, deadlineMs: nowMs + this.o.timeoutMs };
     this.inFlight.set(id - this.firstId, entry);
     this.sweepTimer ??= setInterval(
       () => this.sweep(),
@@ -110,6 +129,7 @@ export class IssuerEngine implements HostMessageSink {
     const answer = checkIssuerAnswer(entry.order.req, msg);
     if (answer === undefined) return;
     this.inFlight.delete(entry.id - this.firstId);
+    if (this.trouble.any) this.trouble.answered(entry.order.issuer);
     const approved = answer.rc === RC.approved || answer.rc === RC.partial;
     this.o.ended?.(
       entry.order.issuer,
@@ -124,24 +144,53 @@ export class IssuerEngine implements HostMessageSink {
     return true;
   }
 
+  /**
+   * A signed-on connection of an issuer closed. A forward written to it is
+   * not sent again elsewhere (docs/issuers.md): it runs to its timeout, and
+   * its acquirer gets stand-in or 91. Logged when the connection was lost,
+   * or when a sign-off left forwards behind: which transactions, so their
+   * acquirers' questions can be answered.
+   */
+  linkClosed(end: IssuerLinkEnd): void {
+    let stranded = 0;
+    const forwards: TxnIds[] = [];
+    for (const entry of this.inFlight.values()) {
+      if (entry.link !== end.link) continue;
+      stranded++;
+      const { order } = entry;
+      if (forwards.length < TXN_SAMPLES_MAX) forwards.push(txnIds(order.institution, order.req, order.rrn));
+    }
+    if (end.graceful && stranded === 0) return;
+    this.o.log.warn('issuer connection lost', {
+      issuer: end.issuer,
+      remote: end.remote,
+      graceful: end.graceful,
+      forwardsInFlight: stranded,
+      forwards,
+      connectionsLeft: end.connectionsLeft,
+      issuerTimeoutMs: this.o.timeoutMs,
+    });
+  }
+
   /** Resolves once every forward in flight was answered or timed out (SIGTERM drains them). */
   async close(): Promise<void> {
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     this.stopSweep();
   }
 
-  /** One connection of the issuer, in turn; a closing one is passed over. */
-  private send(order: ForwardOrder, message: OutboundMessage): boolean {
+  /** One connection of the issuer, in turn (a closing one is passed over): the one it went on, if any. */
+  private send(order: ForwardOrder, message: OutboundMessage): IssuerLink | undefined {
     const links: readonly IssuerLink[] = this.o.links.linksOf(order.issuer);
     const start = this.nextLink.get(order.issuer) ?? 0;
     for (let i = 0; i < links.length; i++) {
       const at = (start + i) % links.length;
-      if (links[at]!.sendToHost(message)) {
+      const link = links[at]!;
+      if (link.sendToHost(message)) {
         this.nextLink.set(order.issuer, at + 1);
-        return true;
+        return link;
       }
     }
-    return false;
+    return undefined;
   }
 
   /** The request as the issuer gets it (docs/protocol.md section 4): its fields, the switch's id, acquirer and rrn. */
@@ -172,8 +221,10 @@ export class IssuerEngine implements HostMessageSink {
     for (const [key, oldest] of this.inFlight) {
       if (oldest.deadlineMs > nowMs) break;
       this.inFlight.delete(key);
+      const standIn = this.o.standInOf(oldest.order.issuer);
+      this.trouble.timedOut(oldest.order, standIn !== undefined);
       this.o.ended?.(oldest.order.issuer, 'timeout');
-      this.o.settle(oldest.order, { k: 'timeout', standIn: this.o.standInOf(oldest.order.issuer) });
+      this.o.settle(oldest.order, { k: 'timeout', standIn });
     }
     if (this.inFlight.size === 0) this.stopSweep();
     this.maybeDrained();

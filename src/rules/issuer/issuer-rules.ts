@@ -239,6 +239,7 @@ export function settleForward(
     ctx.authCodes.next(ctx.nowMs);
     const authCode = `${STAND_IN_AUTH_PREFIX}${codeString(ctx.authCodes.head, ctx.authCodes.tail).slice(1)}`;
     sink.standIn?.(day, usedToday + req.amount);
+    sink.standInApproved?.(pending.issuer);
     const response = finish(records, pending, RC.approved, authCode, req.amount, undefined, ctx, sink);
     sink.advice?.(
       adviceOf(pending, req.txnClass === '0100' ? '0120' : '0220', ctx, authCode, req.amount, undefined),

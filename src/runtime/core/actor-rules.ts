@@ -105,6 +105,8 @@ export interface DecisionSink {
   advice?(order: AdviceOrder): void;
   /** The PAN's stand-in approvals of the UTC day `day` now total `amount` (issuer routes only). */
   standIn?(day: number, amount: number): void;
+  /** A forward to `issuer` approved by stand-in: counted once its commit is confirmed (metrics). */
+  standInApproved?(issuer: string): void;
 }
 
 /** An advice as the rules order it (docs/issuers.md); the runtime seals the PAN and writes it. */

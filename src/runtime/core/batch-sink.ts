@@ -27,6 +27,10 @@ export class BatchSink implements DecisionSink {
     this.actor.standInDirty = true;
   }
 
+  standInApproved(issuer: string): void {
+    this.batch.standInApprovals.push(issuer);
+  }
+
   record(record: TxnRecord): void {
     this.batch.addRecord(this.actor, record);
   }

@@ -164,8 +164,10 @@ export class CommitPipeline {
       (reply) => this.onReply(entry, reply),
       (error: unknown) => {
         if (!this.inflight.includes(entry)) return;
+        // The main thread's "ledger answered 96" line that follows names the transactions.
         this.o.log.warn('commit failed or unconfirmed; answering 96, re-fencing and reloading', {
           workerId: this.o.workerId,
+          batches: this.inflight.length,
           error,
         });
         this.failAll(true);

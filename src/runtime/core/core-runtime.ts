@@ -102,8 +102,10 @@ export async function startCoreRuntime(
       mailboxDepth: s.mailboxDepth,
       evictedKeys: s.evictedKeys,
       recordReads: s.recordReads,
+      commitFailures: s.commitFailures,
       batchSize: s.batchSizes,
       commitSeconds: s.commitSeconds,
+      standInApprovals: s.standInApprovals,
     });
   }, STATS_INTERVAL_MS);
   statsTimer.unref();

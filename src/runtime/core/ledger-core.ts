@@ -12,7 +12,7 @@ import { ActorLoader } from './actor-loader.js';
 import type { ActorRules, DecideContext } from './actor-rules.js';
 import { BatchSink } from './batch-sink.js';
 import { CommitPipeline, type CommitState } from './commit-pipeline.js';
-import { emptyStats, type LedgerCoreStats } from './core-stats.js';
+import { CommitCounters, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
 import { ForwardTurns } from './forward-turns.js';
 import { assertAccountInvariants, assertHeldMatchesOpenHolds } from './invariants.js';
@@ -82,7 +82,7 @@ export class LedgerCore {
   private batchSeq = 0;
   private commitScheduled = false;
   private mailboxDepth = 0;
-  private stats: LedgerCoreStats = emptyStats();
+  private readonly commits = new CommitCounters();
   private readonly now: () => number;
   private readonly decideCtx: { -readonly [K in keyof DecideContext]: DecideContext[K] };
   /** Routes a decision's records and effects into the open batch for the actor being run. */
@@ -193,10 +193,7 @@ export class LedgerCore {
           // Here, not at every activation: a pass brings in thousands of actors at once.
           if (this.cache.hasSwept) this.cache.passivateSwept(this.busyBatches());
         },
-        committed: (batch, seconds) => {
-          this.stats.batchSizes.push(batch.results.length);
-          this.stats.commitSeconds.push(seconds);
-        },
+        committed: (batch, seconds) => this.commits.committed(batch.results.length, seconds),
         maySend: () => this.scheduleCommit(),
         failed: (batches) => this.failed(batches),
         refenced: () => {
@@ -262,13 +259,13 @@ export class LedgerCore {
   }
 
   takeStats(): LedgerCoreStats {
-    const stats = this.stats;
-    stats.actorsActive = this.cache.size;
-    stats.mailboxDepth = this.mailboxDepth;
-    stats.evictedKeys = this.cache.evictedKeys;
-    stats.recordReads = this.loader.takeRecordReads();
-    this.stats = emptyStats();
-    return stats;
+    return {
+      actorsActive: this.cache.size,
+      mailboxDepth: this.mailboxDepth,
+      evictedKeys: this.cache.evictedKeys,
+      recordReads: this.loader.takeRecordReads(),
+      ...this.commits.take(),
+    };
   }
 
   get activeActors(): number {
@@ -637,6 +634,7 @@ export class LedgerCore {
 
   /** A batch is durable: compaction and eviction may go on for its actors, and its results leave. */
   private released(batch: OpenBatch): void {
+    if (batch.standInApprovals.length > 0) this.commits.standInsReleased(batch.standInApprovals);
     const nowMs = this.now();
     const confirmedUpTo = this.pipeline.confirmedUpTo;
     let movedActors = false;
@@ -665,6 +663,10 @@ export class LedgerCore {
    * outcome by key), their actors dropped to be reloaded from Redis.
    */
   private failed(batches: OpenBatch[]): void {
+    // The commits among them (batches with nothing to write were only waiting their turn), before the open one joins.
+    let commits = 0;
+    for (const b of batches) if (b.hasWrites) commits++;
+    this.commits.failed(commits);
     if (this.open !== undefined) batches.push(this.open);
     this.open = undefined;
     for (const b of batches) {

@@ -18,6 +18,8 @@ export class OpenBatch {
   readonly records: TxnRecord[] = [];
   /** Advices to append to their issuers' queues (encoded, PAN sealed), in decision order. */
   readonly advices: { readonly issuer: string; readonly data: Buffer }[] = [];
+  /** The issuer of each stand-in approval decided in this batch (counted for metrics once it is released). */
+  readonly standInApprovals: string[] = [];
 
   constructor(readonly id: number) {}
 

@@ -1,5 +1,6 @@
 import type { LogLevel } from '../../config/types.js';
 import type { LedgerErrorCode } from '../../errors/codes.js';
+import type { WorkerStats } from '../../observability/switch-metrics.js';
 import type { Role } from '../../protocol/mti.js';
 import type { TxnRequest } from '../../protocol/request.js';
 import type { AccountLimits, AccountStatus, AccountView } from '../account.js';
@@ -213,15 +214,11 @@ export type ToWorker =
 export type FromWorker =
   | { readonly t: 'ready' }
   | { readonly t: 'results'; readonly items: Uint8Array }
-  | {
-      readonly t: 'stats';
-      readonly actorsActive: number;
-      readonly mailboxDepth: number;
-      readonly evictedKeys: number;
-      readonly recordReads: number;
-      readonly batchSize: number[];
-      readonly commitSeconds: number[];
-    }
+  /**
+   * Once a second (core-runtime.ts): gauges now, counts since the last stats,
+   * as the metrics take them (a worker thread's ledger-worker.ts adds its event loop).
+   */
+  | ({ readonly t: 'stats' } & WorkerStats)
   | { readonly t: 'fatal'; readonly message: string }
   /**
    * Whether the owner can commit now: its Redis connections up and no
