@@ -19,6 +19,14 @@ import { HoldExpiry } from './jobs/hold-expiry.js';
 import { KeyRotation } from './jobs/key-rotation.js';
 import { RecordSweep } from './jobs/record-sweep.js';
 import type { Logger } from './observability/log.js';
+import {
+  type CheckOutcome,
+  NOT_READY_YET,
+  notReady,
+  READY,
+  ReadinessProbe,
+} from './observability/readiness.js';
+import { registerReadinessMetrics } from './observability/readiness-metrics.js';
 import { RepeatLog } from './observability/repeat-log.js';
 import { SwitchMetrics } from './observability/switch-metrics.js';
 import { AdviceDelivery } from './rules/issuer/advice-delivery.js';
@@ -38,7 +46,7 @@ import { ShardHash } from './security/shard-hash.js';
 import { type DataDirLock, lockDataDir } from './store/data-dir-lock.js';
 import { type KeySpace, keySpace } from './store/keys.js';
 import { type ManagedRedis, startManagedRedis } from './store/managed-redis.js';
-import { createRequestPathRedis, pingWithin } from './store/redis-connection.js';
+import { createRequestPathRedis, notReadyReason, pingWithin } from './store/redis-connection.js';
 import { readRedisInfo } from './store/redis-info.js';
 import { redisProblems } from './store/redis-requirements.js';
 import { claimAllShards } from './store/shard-epoch.js';
@@ -53,7 +61,12 @@ import type { WsWire } from './transport/ws-wire.js';
 
 /** How long shutdown waits for owed responses before dropping connections. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
-const READY_PING_TIMEOUT_MS = 1_000;
+/**
+ * The store check's PING deadline: under the 1 s a Kubernetes probe waits
+ * by default, so a Redis that hangs reads as not ready, not as a probe
+ * that timed out.
+ */
+const READY_PING_TIMEOUT_MS = 500;
 /**
  * `off` makes the metrics' per-message calls no-ops: the other arm of the
  * paired benchmark of their cost (bench/harness/profile.ts
@@ -102,6 +115,13 @@ export class Switch {
   private registry: ConnectionRegistry;
   private listening = false;
   private stopping: Promise<void> | undefined;
+  /** GET /readyz and the switchyard_ready gauges (docs/protocol.md sections 6 and 8). */
+  private readonly readiness = new ReadinessProbe({
+    listening: () => this.listeningCheck(),
+    store: () => this.storeCheck(),
+    ledger: () => this.ledgerCheck((engine) => engine.ownersNotUp()),
+    ledger_store: () => this.ledgerCheck((engine) => engine.ownersUnableToCommit()),
+  });
   readonly bound: BoundListeners = {};
 
   /**
@@ -200,6 +220,7 @@ export class Switch {
       },
     );
     this.metrics = metrics;
+    registerReadinessMetrics(metrics.registry, this.readiness);
     // Before any ledger owner exists: accounts an earlier build stored as hashes become logs.
     const refs = new AccountRefs(this.dataKeys);
     const redisForUpgrade = this.redis;
@@ -333,7 +354,7 @@ export class Switch {
       this.admin = new AdminServer(
         config.listen.admin,
         config.admin.token,
-        { ready: () => this.isReady(), metrics: () => metrics.render() },
+        { ready: () => this.readiness.check(), metrics: () => metrics.render() },
         log,
       );
       registerAccountRoutes(this.admin, this.engine);
@@ -504,17 +525,28 @@ export class Switch {
     });
   }
 
-  /** /readyz: listening, the store reachable, the engine (workers) up. */
-  async isReady(): Promise<boolean> {
-    if (
-      !this.listening ||
-      this.stopping !== undefined ||
-      this.redis === undefined ||
-      this.engine === undefined
-    )
-      return false;
-    if (!this.engine.isReady()) return false;
-    return pingWithin(this.redis, READY_PING_TIMEOUT_MS);
+  /** Readiness `listening`: the listeners bound and not stopping. */
+  private listeningCheck(): CheckOutcome {
+    if (this.stopping !== undefined) return notReady('stopping');
+    return this.listening ? READY : NOT_READY_YET;
+  }
+
+  /** Readiness `store`: the main connection answers PING within its deadline. */
+  private async storeCheck(): Promise<CheckOutcome> {
+    const redis = this.redis;
+    if (redis === undefined) return NOT_READY_YET;
+    const why = notReadyReason(redis);
+    if (why !== undefined) return notReady(`redis ${why}`);
+    return (await pingWithin(redis, READY_PING_TIMEOUT_MS))
+      ? READY
+      : notReady(`redis did not answer PING within ${READY_PING_TIMEOUT_MS} ms`);
+  }
+
+  /** Readiness `ledger` and `ledger_store`: what `problems` finds wrong with the ledger's owners. */
+  private ledgerCheck(problems: (engine: LedgerEngine) => string[]): CheckOutcome {
+    if (this.engine === undefined) return NOT_READY_YET;
+    const found = problems(this.engine);
+    return found.length === 0 ? READY : notReady(found.join('; '));
   }
 
   /** Each issuer's advices, delivered by whichever switch holds its lease (docs/issuers.md); once per issuer. */

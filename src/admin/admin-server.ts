@@ -8,6 +8,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { ListenerConfig } from '../config/types.js';
 import type { Logger } from '../observability/log.js';
+import { type Readiness, readinessBody } from '../observability/readiness.js';
 import { addressOf, type BoundAddress, closeServer, listen } from '../transport/listeners.js';
 import { loadTlsOptions } from '../transport/tls-options.js';
 import { maskPansIn } from '../util/pan.js';
@@ -34,7 +35,7 @@ interface Route {
 }
 
 export interface AdminProbes {
-  ready(): Promise<boolean>;
+  ready(): Promise<Readiness>;
   metrics(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -104,8 +105,8 @@ export class AdminServer {
       return;
     }
     if (req.method === 'GET' && path === '/readyz') {
-      const ready = await this.probes.ready();
-      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready' });
+      const readiness = await this.probes.ready();
+      sendJson(res, readiness.ready ? 200 : 503, readinessBody(readiness));
       return;
     }
     if (req.method === 'GET' && path === '/metrics') {

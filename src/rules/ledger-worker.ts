@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       port.postMessage({ t: 'results', items: packed } satisfies FromWorker, transferOf(packed));
     },
     (stats) => post({ ...stats, eventLoopDelay: loopDelay.take() }),
+    (state) => post({ t: 'store', ...state }),
   );
   port.on('message', (message: ToWorker) => {
     if (message.t === 'work') runtime.handle(unpackWork(message.items));

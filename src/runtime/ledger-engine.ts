@@ -8,6 +8,7 @@ import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protoc
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
+import type { StoreState } from './core/store-readiness.js';
 import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
@@ -60,6 +61,8 @@ type Pending =
   /** Work whose result nobody awaits (an issuer's answer: the transaction's own pending gets the response). */
   | { readonly k: 'none' };
 
+const STARTING: StoreState = { ready: false, reason: 'starting' };
+
 /** The pending of every issuerAnswer item: one object for all, nothing in it to differ. */
 const NOBODY_AWAITS: Pending = { k: 'none' };
 
@@ -69,6 +72,10 @@ class WorkerSlot {
   outbox: WorkItem[] = [];
   readonly pending = new Map<number, Pending>();
   restartDelayMs = RESTART_DELAY_FIRST_MS;
+  /** Whether its owner can commit now, as it last said (it says so on each change). */
+  store: StoreState = STARTING;
+  /** It was up once: not ready again means restarting. */
+  everReady = false;
   readyWaiters: (() => void)[] = [];
   /**
    * Transactions answered 96 by the worker (a commit failed, the store
@@ -126,6 +133,25 @@ export class LedgerEngine implements TransactionEngine {
 
   isReady(): boolean {
     return !this.stopping && this.slots.every((s) => s.ready);
+  }
+
+  /** Readiness `ledger`: why owners are not up (none: all are), as "worker 1: restarting". */
+  ownersNotUp(): string[] {
+    if (this.stopping) return ['stopping'];
+    return this.slots
+      .filter((slot) => !slot.ready)
+      .map((slot) => `worker ${slot.id}: ${slot.everReady ? 'restarting' : 'starting'}`);
+  }
+
+  /**
+   * Readiness `ledger_store`: why owners that are up cannot commit now (none:
+   * all can), as "worker 1: redis writer reconnecting". From what each said
+   * on its last change: nothing is asked of them here.
+   */
+  ownersUnableToCommit(): string[] {
+    return this.slots
+      .filter((slot) => slot.ready && !slot.store.ready)
+      .map((slot) => `worker ${slot.id}: ${slot.store.reason ?? 'not ready'}`);
   }
 
   /** A transaction for an account of this switch (the router sends only `local` routes here). */
@@ -384,6 +410,7 @@ export class LedgerEngine implements TransactionEngine {
       const worker: LedgerHost = start(data, this.o.ruleSet, this.o.log, {
         ready: () => {
           slot.ready = true;
+          slot.everReady = true;
           slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
           started = true;
           this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
@@ -392,6 +419,9 @@ export class LedgerEngine implements TransactionEngine {
         },
         results: (items) => this.onResults(slot, items),
         stats: (stats) => this.o.onStats?.(slot.id, stats),
+        store: (state) => {
+          if (slot.worker === worker) slot.store = state;
+        },
         fatal: (message) =>
           this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message }),
         exit: (code) => {
@@ -433,6 +463,7 @@ export class LedgerEngine implements TransactionEngine {
       });
       slot.worker = worker;
       slot.ready = false;
+      slot.store = STARTING;
     });
   }
 

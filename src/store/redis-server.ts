@@ -70,6 +70,13 @@ export interface RedisServerOptions {
   readonly stopGraceMs?: number;
   /** Gets a debug line when a port is lost to another process and the start is retried. */
   readonly log?: Logger;
+  /**
+   * Listen on this port rather than a free one: a restart on the same
+   * files and address, as clients that reconnect by themselves expect
+   * (a test killing Redis under a running switch). A port taken fails the
+   * start, with no retry on another.
+   */
+  readonly port?: number;
 }
 
 export interface RedisExit {
@@ -126,6 +133,12 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   if (bin === undefined) throw new RedisNotInstalledError();
   // The AOF holds balances and PANs: owner-only.
   mkdirSync(options.dir, { recursive: true, mode: 0o700 });
+  if (options.port !== undefined) {
+    const { port } = options;
+    return launch(bin, port, env, options).catch((err: unknown) => {
+      throw err instanceof PortTakenError ? new RedisStartError(`port ${port} is taken`) : err;
+    });
+  }
   for (let attempt = 1; ; attempt++) {
     const port = await freePort(REDIS_HOST);
     try {

@@ -39,8 +39,24 @@ describe('admin HTTP with an external Redis', () => {
     expect((await admin(stack.sw, 'GET', '/healthz')).status).toBe(200);
   });
 
-  it('GET /readyz answers 200 once the switch is ready, without a token', async () => {
-    expect((await admin(stack.sw, 'GET', '/readyz')).status).toBe(200);
+  it('GET /readyz answers 200 once the switch is ready, without a token, every check passing', async () => {
+    const answer = await admin(stack.sw, 'GET', '/readyz');
+    expect(answer.status).toBe(200);
+    expect(answer.contentType).toMatch(/^application\/json/);
+    expect(answer.json).toEqual({
+      status: 'ready',
+      checks: { listening: true, store: true, ledger: true, ledger_store: true },
+      notReady: [],
+      reasons: {},
+    });
+  });
+
+  it('switchyard_ready is 1 and switchyard_ready_check is 1 for every check', async () => {
+    const text = (await admin(stack.sw, 'GET', '/metrics')).text;
+    expect(text).toMatch(/^# TYPE switchyard_ready gauge$/m);
+    expect(text).toMatch(/^switchyard_ready 1$/m);
+    for (const check of ['listening', 'store', 'ledger', 'ledger_store'])
+      expect(text).toMatch(new RegExp(`^switchyard_ready_check\\{check="${check}"\\} 1$`, 'm'));
   });
 
   it('GET /metrics is Prometheus text with the process metrics and switchyard_connections', async () => {
@@ -87,18 +103,29 @@ describe('admin HTTP with an external Redis', () => {
     expectJsonError(await admin(stack.sw, 'GET', '/no/such/endpoint', { token: TOKEN }), 404);
   });
 
-  it('GET /readyz answers 503 once its Redis is gone, while /healthz stays 200', async () => {
+  it('GET /readyz answers 503 naming the store once its Redis is gone, while /healthz stays 200', async () => {
     await stack.redis.stop();
-    let status = 0;
+    let answer = await admin(stack.sw, 'GET', '/readyz');
+    const body = () => answer.json as { notReady: string[] };
     await waitFor(
       async () => {
-        status = (await admin(stack.sw, 'GET', '/readyz')).status;
-        return status === 503;
+        answer = await admin(stack.sw, 'GET', '/readyz');
+        return body().notReady.includes('store') && body().notReady.includes('ledger_store');
       },
       20_000,
       200,
     );
-    expect(status).toBe(503);
+    expect(answer.status).toBe(503);
+    expect(answer.json).toEqual({
+      status: 'not ready',
+      checks: { listening: true, store: false, ledger: true, ledger_store: false },
+      notReady: ['store', 'ledger_store'],
+      reasons: {
+        store: expect.stringMatching(/^redis /),
+        ledger_store: expect.stringMatching(/^worker 0: redis (writer|reader) /),
+      },
+    });
+    expect(answer.text).not.toContain(stack.redis.url);
     expect((await admin(stack.sw, 'GET', '/healthz')).status).toBe(200);
   });
 });

@@ -119,6 +119,25 @@ describe('LedgerCore against a real Redis', () => {
     });
   });
 
+  it('a commit sent while the one before reloads the commit script (Redis restarted) waits for it', async () => {
+    const h = await newCore();
+    const [a, b] = [pan(5), pan(6)];
+    await h.run([put(a, 10_000), put(b, 10_000)]);
+    // A restarted Redis has no scripts: the next commit meets NOSCRIPT, loads the script and sends
+    // itself again. A purchase decided just then must not reach Redis between the load and that
+    // retry: chained to the first commit, it would find it missing and both would be answered 96.
+    await admin.script('FLUSH');
+    const load = h.writer.script.bind(h.writer) as (...args: unknown[]) => Promise<unknown>;
+    let second: Promise<WorkResult[]> | undefined;
+    (h.writer as unknown as { script: (...args: unknown[]) => Promise<unknown> }).script = (...args) => {
+      second ??= h.run([txn(b, 21, 100)]);
+      return load(...args);
+    };
+    const first = await h.run([txn(a, 20, 100)]);
+    expect(second).toBeDefined();
+    expect([rcOf(first[0]), rcOf((await second!)[0])]).toEqual(['00', '00']);
+  });
+
   it('answers 96 while Redis refuses writes, writes nothing, and recovers after re-fencing', async () => {
     const h = await newCore();
     const p = pan(2);

@@ -7,22 +7,15 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatusOf } from '../../src/admin/error-status.js';
-import { silentLogger } from '../../src/observability/log.js';
-import type { OutboundMessage } from '../../src/protocol/request.js';
-import type { ReplyTarget, TxnContext } from '../../src/protocol/txn-context.js';
-import { ledgerRuleSet } from '../../src/rules/rule-set.js';
 import type { CoreStats } from '../../src/runtime/core/core-runtime.js';
-import { LedgerEngine } from '../../src/runtime/ledger-engine.js';
-import { createRrnGenerator } from '../../src/runtime/rrn.js';
-import { ShardHash } from '../../src/security/shard-hash.js';
+import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { LEDGER_HOSTS } from '../helpers/ledger-hosts.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
-import { DEV_KEYS_JSON, devRefs } from '../helpers/test-keys.js';
-import { txnRequest } from '../helpers/txn-request.js';
+import { createAccount, purchase, startTestEngine } from '../helpers/test-engine.js';
 
 const redis = useRedisServer();
 
@@ -37,64 +30,28 @@ describe.each(LEDGER_HOSTS)('LedgerEngine owner crash, $mode', ({ inline }) => {
   beforeAll(async () => {
     const keys = keySpace(inline ? 'eng-inline' : 'eng');
     const epoch = await claimAllShards(redis.client, keys);
-    engine = new LedgerEngine({
-      ruleSet: ledgerRuleSet,
-      workers: 2,
+    engine = await startTestEngine({
+      redisUrl: redis.server.url,
+      keys,
+      epoch,
       inline,
-      workerData: {
-        redisUrl: redis.server.url,
-        epoch,
-        holdTtlMs: 60_000,
-        dedupeWindowMs: 86_400_000,
-        dataKeysJson: DEV_KEYS_JSON,
-        actorsMax: 10_000,
-        recordsPerActorMax: 64,
-        evictedKeysMax: 1_000_000,
-        // The 96s below come from the crashed worker, not from a timeout: a slow fsync must not add any.
-        commitTimeoutMs: 10_000,
-        keyPrefix: keys.prefix,
+      // The 96s below come from the crashed worker, not from a timeout: a slow fsync must not add any.
+      commitTimeoutMs: 10_000,
+      hooks: {
+        onRestart: (workerId) => restarts.push(workerId),
+        onStats: (workerId, s) => stats.push({ workerId, stats: s }),
       },
-      shards: new ShardHash(devRefs.keys.shardKey),
-      log: silentLogger,
-      rrn: createRrnGenerator(0),
-      onRestart: (workerId) => restarts.push(workerId),
-      onStats: (workerId, s) => stats.push({ workerId, stats: s }),
     });
-    await engine.start();
   });
 
   afterAll(async () => {
     await engine?.close();
   });
 
-  function submit(pan: string, stan: number, amount: number): Promise<OutboundMessage> {
-    return new Promise((resolve) => {
-      const request = txnRequest({ txnClass: '0200', id: stan, stan, pan, amount });
-      const replyTo: ReplyTarget = { deliver: (response) => resolve(response) };
-      const ctx: TxnContext = {
-        request,
-        institution: 'acq',
-        issuer: 'local',
-        receivedAtMs: performance.now(),
-        replyTo,
-      };
-      engine.submit(ctx);
-    });
-  }
+  const submit = (pan: string, stan: number, amount: number) => purchase(engine, pan, stan, amount);
 
   it('answers in-flight work 96, restarts the worker, and keeps every effect exactly once', async () => {
-    for (const pan of pans) {
-      const created = await engine.admin({
-        k: 'put',
-        pan,
-        currency: 'EUR',
-        balance: 100_000,
-        limits: undefined,
-        status: undefined,
-        createOnly: false,
-      });
-      expect(created.ok).toBe(true);
-    }
+    for (const pan of pans) await createAccount(engine, pan, 100_000);
     // A burst in flight, then worker 0 dies under it.
     const inFlight = pans.flatMap((pan, i) => [submit(pan, 1_000 + i, 100), submit(pan, 2_000 + i, 100)]);
     await engine.crashWorker(0);

@@ -45,6 +45,13 @@ export interface CommitPipelineOptions {
   readonly log: Logger;
 }
 
+/**
+ * Whether the owner can commit: open; re-fencing after a failed commit
+ * (work waits, or is answered 96 past commitTimeoutMs); or fenced out for
+ * good (another owner took the shards: everything is answered 96).
+ */
+export type CommitState = 'open' | 'refencing' | 'fenced';
+
 /** What the pipeline tells the core that owns the batches. */
 export interface CommitEvents {
   /** `batch` is durable (or had nothing to write): its results may leave. Called in decision order. */
@@ -63,6 +70,8 @@ export interface CommitEvents {
   failed(batches: OpenBatch[]): void;
   /** A re-fence finished: work held meanwhile may run. */
   refenced(): void;
+  /** The commit state changed (readiness: docs/protocol.md section 6, `ledger_store`). */
+  stateChanged(state: CommitState): void;
 }
 
 /**
@@ -82,6 +91,13 @@ export class CommitPipeline {
   /** The fencing epoch the commits carry; renewed after a commit whose outcome is unknown. */
   private epoch: number;
   private refencing: Promise<void> | undefined;
+  /**
+   * Commits that met NOSCRIPT (a restarted Redis) and have not yet sent
+   * themselves again. Nothing new is sent meanwhile: chained to one of
+   * them, it would run after the script's load and before that retry, find
+   * its predecessor missing, and fail both (96s, just as Redis came back).
+   */
+  private scriptReloads = 0;
   private fencedForGood = false;
   private stopped = false;
   /** Every batch up to this id is released: its records are durable in Redis (or gone with a failure). */
@@ -123,7 +139,7 @@ export class CommitPipeline {
   }
 
   canSend(): boolean {
-    if (this.refencing !== undefined) return false;
+    if (this.refencing !== undefined || this.scriptReloads > 0) return false;
     let writing = 0;
     for (const entry of this.inflight) if (entry.seq !== undefined) writing++;
     return writing < COMMITS_IN_FLIGHT_MAX;
@@ -177,6 +193,7 @@ export class CommitPipeline {
       });
       this.fencedForGood = true;
       this.failAll(false);
+      this.events.stateChanged('fenced');
       return;
     }
     if (reply === COMMIT_MOVE_REFUSED)
@@ -205,17 +222,24 @@ export class CommitPipeline {
       .catch(async (error: unknown) => {
         // A restarted Redis has forgotten the script: load it again and retry once.
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
-        return writer.evalsha(
-          this.commitSha,
-          1,
-          appliedKey,
-          epoch,
-          APPLIED_SEQ_TTL_MS,
-          blob,
-          seq,
-          previousSeq,
-        );
+        this.scriptReloads++;
+        try {
+          this.commitSha = (await writer.script('LOAD', COMMIT_SCRIPT)) as string;
+          // Sent before the finally below lets the next commit go: on one connection, in order.
+          return writer.evalsha(
+            this.commitSha,
+            1,
+            appliedKey,
+            epoch,
+            APPLIED_SEQ_TTL_MS,
+            blob,
+            seq,
+            previousSeq,
+          );
+        } finally {
+          this.scriptReloads--;
+          this.events.maySend();
+        }
       });
     return withTimeout(call, this.o.commitTimeoutMs, 'commit');
   }
@@ -236,8 +260,10 @@ export class CommitPipeline {
     if (!refence) return;
     this.refencing = this.refence().then(() => {
       this.refencing = undefined;
+      this.events.stateChanged('open');
       this.events.refenced();
     });
+    this.events.stateChanged('refencing');
   }
 
   private async refence(): Promise<void> {
@@ -255,8 +281,26 @@ export class CommitPipeline {
         return;
       } catch {
         // Redis is away: keep trying, bounded back-off. Work waits (and the main thread's callers time out on their own terms).
-        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 50 * (attempt + 1))));
+        await this.writerReadyOr(Math.min(1_000, 50 * (attempt + 1)));
       }
     }
+  }
+
+  /**
+   * Resolves after `ms`, or as soon as the writer is (again) connected:
+   * the next try then goes at once, not up to a back-off step after Redis
+   * came back, which held the owner not ready (answering 96) for as long.
+   */
+  private writerReadyOr(ms: number): Promise<void> {
+    const { writer } = this.o;
+    return new Promise((resolve) => {
+      const go = (): void => {
+        clearTimeout(timer);
+        writer.off('ready', go);
+        resolve();
+      };
+      const timer = setTimeout(go, ms);
+      writer.once('ready', go);
+    });
   }
 }

@@ -1,13 +1,15 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
 import { AccountRefs } from '../../security/account-refs.js';
 import { parseKeyFile } from '../../security/key-file.js';
 import { keySpace } from '../../store/keys.js';
+import { createRequestPathRedis } from '../../store/redis-connection.js';
 import { AuthCodeSource } from '../auth-code.js';
 import { leaseRrnSource, RrnSource } from '../rrn.js';
 import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { ActorRules } from './actor-rules.js';
 import { LedgerCore } from './ledger-core.js';
+import { StoreReadiness, type StoreState } from './store-readiness.js';
 
 const STATS_INTERVAL_MS = 1_000;
 
@@ -23,16 +25,12 @@ export interface CoreRuntime {
 }
 
 function connect(data: LedgerWorkerData, name: string): Redis {
-  // Fail fast: no offline queue, no resend of unanswered commands after a
-  // reconnect (an unanswered commit is answered 96, the owner re-fences its
-  // shards so a late apply of it is refused, and its accounts are reloaded).
-  const redis = new Redis(data.redisUrl, {
-    connectionName: `switchyard-ledger-${data.workerId}-${name}`,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
+  // Fail fast, as every request-path connection: no offline queue; and no
+  // resend of unanswered commands after a reconnect (an unanswered commit is
+  // answered 96, the owner re-fences its shards so a late apply of it is
+  // refused, and its accounts are reloaded).
+  const redis = createRequestPathRedis(data.redisUrl, `switchyard-ledger-${data.workerId}-${name}`, {
     autoResendUnfulfilledCommands: false,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-    lazyConnect: true,
   });
   redis.on('error', () => {});
   return redis;
@@ -49,6 +47,8 @@ export async function startCoreRuntime(
   log: Logger,
   post: (results: WorkResult[]) => void,
   onStats: (stats: CoreStats) => void,
+  /** Each change of whether the owner can commit (its first state before it is started). */
+  onStoreState: (state: StoreState) => void,
 ): Promise<CoreRuntime> {
   const refs = refsFrom(data.dataKeysJson);
   const writer = connect(data, 'writer');
@@ -70,6 +70,7 @@ export async function startCoreRuntime(
     () => writer.incr(keys.authCodeBlockCounter()),
     () => log.warn('authCode block used up before the next was leased; going on into the next block number'),
   );
+  const storeReadiness = new StoreReadiness({ writer, reader }, onStoreState);
   const core = new LedgerCore({
     rules,
     refs,
@@ -89,6 +90,7 @@ export async function startCoreRuntime(
     rrns: new RrnSource(rrnSource),
     authCodes,
     post,
+    commitStateChanged: (state) => storeReadiness.commitStateChanged(state),
     log,
   });
   await core.init();
@@ -121,6 +123,7 @@ export async function startCoreRuntime(
     stop: () => {
       stopped = true;
       core.stop();
+      storeReadiness.stop();
       clearInterval(statsTimer);
       writer.disconnect();
       reader.disconnect();

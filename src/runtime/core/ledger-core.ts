@@ -11,7 +11,7 @@ import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
 import type { ActorRules, DecideContext } from './actor-rules.js';
 import { BatchSink } from './batch-sink.js';
-import { CommitPipeline } from './commit-pipeline.js';
+import { CommitPipeline, type CommitState } from './commit-pipeline.js';
 import { CommitCounters, type LedgerCoreStats } from './core-stats.js';
 import { FailedResults } from './failed-results.js';
 import { ForwardTurns } from './forward-turns.js';
@@ -53,6 +53,8 @@ export interface LedgerCoreOptions extends Omit<LedgerWorkerData, 'redisUrl' | '
   readonly rrns: CodeSource;
   readonly authCodes: CodeSource;
   readonly post: (results: WorkResult[]) => void;
+  /** Told when the owner starts or stops being able to commit (a re-fence, fenced out): readiness. */
+  readonly commitStateChanged?: (state: CommitState) => void;
   readonly log: Logger;
   readonly nowMs?: () => number;
 }
@@ -200,6 +202,7 @@ export class LedgerCore {
           this.held = [];
           this.handle(held);
         },
+        stateChanged: (state) => this.o.commitStateChanged?.(state),
       },
     );
   }

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/log.js';
 import type { ActorRules } from '../core/actor-rules.js';
 import { type CoreRuntime, type CoreStats, startCoreRuntime } from '../core/core-runtime.js';
+import type { StoreState } from '../core/store-readiness.js';
 import { packWork, transferOf, unpackResults } from './worker-codec.js';
 import type {
   FromWorker,
@@ -30,6 +31,8 @@ export interface HostEvents {
   ready(): void;
   results(items: readonly WorkResult[]): void;
   stats(stats: CoreStats): void;
+  /** Whether the owner can commit now: on each change (readiness, `ledger_store`). */
+  store(state: StoreState): void;
   /** Start-up failed (Redis unreachable, say); `exit` follows. */
   fatal(message: string): void;
   /** The owner is gone (crash, kill, stop); whatever it had in flight is lost. */
@@ -77,6 +80,9 @@ export function startWorkerHost(
       case 'fatal':
         events.fatal(message.message);
         return;
+      case 'store':
+        events.store(message);
+        return;
     }
   });
   worker.on('error', (error) => log.error('ledger worker crashed', { worker: data.workerId, error }));
@@ -123,6 +129,9 @@ export function startInlineHost(
     },
     (stats) => {
       if (!gone) events.stats(stats);
+    },
+    (state) => {
+      if (!gone) events.store(state);
     },
   ).then(
     (started) => {

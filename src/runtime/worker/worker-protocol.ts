@@ -219,4 +219,10 @@ export type FromWorker =
    * as the metrics take them (a worker thread's ledger-worker.ts adds its event loop).
    */
   | ({ readonly t: 'stats' } & WorkerStats)
-  | { readonly t: 'fatal'; readonly message: string };
+  | { readonly t: 'fatal'; readonly message: string }
+  /**
+   * Whether the owner can commit now: its Redis connections up and no
+   * re-fence under way (StoreState). Sent on each change, first before
+   * `ready`; never per transaction.
+   */
+  | { readonly t: 'store'; readonly ready: boolean; readonly reason?: string };
