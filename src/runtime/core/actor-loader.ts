@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/log.js';
+import { RepeatLog } from '../../observability/repeat-log.js';
 import type { KeySpace } from '../../store/keys.js';
 import { withTimeout } from '../../util/with-timeout.js';
 import {
@@ -27,6 +28,7 @@ export interface ActorLoaderOptions {
   readonly readTimeoutMs: number;
   readonly now: () => number;
   readonly log: Logger;
+  readonly workerId: number;
   /** Whether the actor is still the one in memory (a failed commit may have dropped it meanwhile). */
   readonly isCurrent: (actor: Actor) => boolean;
 }
@@ -69,11 +71,15 @@ export class ActorLoader {
   private loadScheduled = false;
   /** Records read back from Redis since the last takeRecordReads() (evicted, or looked up blind). */
   private recordReads = 0;
+  /** Account reads that failed (Redis away or too slow): their work gets 96; one line per 10 s at most. */
+  private readonly readsFailed: RepeatLog;
 
   constructor(
     private readonly o: ActorLoaderOptions,
     private readonly events: LoaderEvents,
-  ) {}
+  ) {
+    this.readsFailed = new RepeatLog(o.log, 'warn', 'account reads failed; answering their work 96');
+  }
 
   takeRecordReads(): number {
     const reads = this.recordReads;
@@ -143,7 +149,8 @@ export class ActorLoader {
         if (moved.length === 0) this.events.readsDone();
         else this.loadMoved(moved);
       },
-      () => {
+      (error: unknown) => {
+        this.readsFailed.note({ workerId: this.o.workerId, accounts: actors.length, error }, actors.length);
         for (const actor of actors) this.events.loadFailed(actor);
         this.events.readsDone();
       },
@@ -171,7 +178,8 @@ export class ActorLoader {
         });
         this.events.readsDone();
       },
-      () => {
+      (error: unknown) => {
+        this.readsFailed.note({ workerId: this.o.workerId, accounts: moved.length, error }, moved.length);
         for (const { actor } of moved) this.events.loadFailed(actor);
         this.events.readsDone();
       },

@@ -200,8 +200,16 @@ export class CommitPipeline {
       this.o.log.error('commit refused: an account move found its target taken or its source gone', {
         workerId: this.o.workerId,
       });
-    else if (reply !== COMMIT_PREDECESSOR_MISSING)
-      this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
+    else if (reply === COMMIT_PREDECESSOR_MISSING)
+      // The commit before it never landed (its failure is logged, or Redis restarted between them).
+      this.o.log.warn(
+        'commit refused: its predecessor never landed; answering 96, re-fencing and reloading',
+        {
+          workerId: this.o.workerId,
+          batches: this.inflight.length,
+        },
+      );
+    else this.o.log.error('commit: unexpected reply', { workerId: this.o.workerId, reply: String(reply) });
     this.failAll(true);
   }
 

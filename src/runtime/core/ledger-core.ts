@@ -122,6 +122,7 @@ export class LedgerCore {
         readTimeoutMs: o.commitTimeoutMs,
         now: this.now,
         log: o.log,
+        workerId: o.workerId,
         isCurrent: (actor) => this.cache.isCurrent(actor),
       },
       {
