@@ -615,15 +615,15 @@ export class LedgerEngine implements TransactionEngine {
     reject: (error: Error) => void,
   ): void {
     const { started, idle } = how;
-    if (slot.worker === host) slot.worker = undefined;
+    const wasWorker = slot.worker === host;
+    if (wasWorker) slot.worker = undefined;
     else if (slot.inline === host) slot.inline = undefined;
     else return;
     if (!started) reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
     // A host that was to own the slot and died starting counts as its owner: it is started again.
     if (slot.owner !== host && (idle || started)) {
       // An idle host: nothing of the slot's was with it. A worker thread comes back, idle.
-      if (this.stopping || host !== slot.worker) return;
-      if (slot.owner === undefined) return;
+      if (this.stopping || !wasWorker || slot.owner === undefined) return;
       this.o.log.error('idle ledger worker exited; restarting', { worker: slot.id, code });
       this.restartLater(slot);
       return;
