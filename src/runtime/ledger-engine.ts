@@ -9,6 +9,7 @@ import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { StoreState } from './core/store-readiness.js';
+import { AdaptiveOwners, type AdaptivePolicy } from './adaptive-owners.js';
 import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
@@ -36,6 +37,8 @@ export interface LedgerEngineOptions {
    * slot to drain before it gives up and leaves the owner where it was.
    */
   readonly handoverWaitMaxMs?: number;
+  /** Move the slots' owners between the worker threads and the main thread with the offered load (adaptive-owners.ts). */
+  readonly adaptive?: AdaptivePolicy;
   /** The rules the shard owners run (src/rules/rule-set.ts). */
   readonly ruleSet: RuleSet;
   readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
@@ -129,6 +132,8 @@ export class LedgerEngine implements TransactionEngine {
   private readonly slots: WorkerSlot[];
   private readonly slotOfShard: WorkerSlot[];
   private seq = 0;
+  private submitted = 0;
+  private adaptive: AdaptiveOwners | undefined;
   private flushScheduled = false;
   private stopping = false;
   /** The data keys the owners use, and a restarted one starts with (setKeys replaces them). */
@@ -153,6 +158,19 @@ export class LedgerEngine implements TransactionEngine {
 
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    if (this.o.adaptive !== undefined && this.o.inline !== true) {
+      this.adaptive = new AdaptiveOwners(this, this.o.adaptive, this.o.log);
+      this.adaptive.start();
+    }
+  }
+
+  get slotCount(): number {
+    return this.slots.length;
+  }
+
+  /** Transactions submitted since the start (the adaptive policy's offered load). */
+  get submittedCount(): number {
+    return this.submitted;
   }
 
   isReady(): boolean {
@@ -180,6 +198,7 @@ export class LedgerEngine implements TransactionEngine {
 
   /** A transaction for an account of this switch (the router sends only `local` routes here). */
   submit(ctx: TxnContext): void {
+    this.submitted++;
     const seq = ++this.seq;
     const item: Extract<WorkItem, { k: 'txn' }> =
       ctx.issuer === LOCAL_ISSUER
@@ -409,6 +428,7 @@ export class LedgerEngine implements TransactionEngine {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.adaptive?.stop();
     // Everything submitted is answered before the workers go.
     await Promise.all(this.slots.map((slot) => this.drained(slot)));
     await Promise.all(

@@ -19,6 +19,8 @@ export interface TestEngineOptions {
   readonly commitTimeoutMs: number;
   /** What the engine tells the metrics, for a test that watches it. */
   readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats'>;
+  /** The adaptive policy (ledger.adaptive), if the test wants one. */
+  readonly adaptive?: LedgerEngineOptions['adaptive'];
 }
 
 /**
@@ -46,6 +48,7 @@ export async function startTestEngine(o: TestEngineOptions): Promise<LedgerEngin
     shards: new ShardHash(devRefs.keys.shardKey),
     log: silentLogger,
     rrn: createRrnGenerator(0),
+    adaptive: o.adaptive,
     ...o.hooks,
   });
   await engine.start();
