@@ -18,7 +18,7 @@ export interface TestEngineOptions {
   readonly inline: boolean;
   readonly commitTimeoutMs: number;
   /** What the engine tells the metrics, for a test that watches it. */
-  readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats'>;
+  readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats' | 'onForward'>;
   /** The adaptive policy (ledger.adaptive), if the test wants one. */
   readonly adaptive?: LedgerEngineOptions['adaptive'];
 }

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboundMessage, TxnRequest } from '../../src/protocol/request.js';
 import type { TxnContext } from '../../src/protocol/txn-context.js';
 import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
+import type { ForwardOrder } from '../../src/runtime/worker/worker-protocol.js';
 import { keySpace } from '../../src/store/keys.js';
 import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
@@ -32,12 +33,12 @@ console.log(`ledger-handover seed ${seed}`);
 const OPENING = 10_000_000;
 const pans = Array.from({ length: 64 }, (_, i) => withLuhnDigit(`43000000${String(i).padStart(7, '0')}`));
 
-function ask(engine: LedgerEngine, request: TxnRequest): Promise<OutboundMessage> {
+function ask(engine: LedgerEngine, request: TxnRequest, issuer = 'local'): Promise<OutboundMessage> {
   return new Promise((resolve) => {
     const ctx: TxnContext = {
       request,
       institution: 'acq',
-      issuer: 'local',
+      issuer,
       receivedAtMs: performance.now(),
       replyTo: { deliver: (response) => resolve(response) },
     };
@@ -218,5 +219,90 @@ describe('ledger slot handover between worker thread and main thread', () => {
     expect(await waitFor(async () => engine.moveSlot(0, 'worker'), EVENTUALLY_MS)).toBe(true);
     expect(engine.ownerKind(0)).toBe('worker');
     expect((await engine.admin({ k: 'get', pan: pans[0]! })).ok).toBe(true);
+  });
+});
+
+describe('a handover and issuer forwards', () => {
+  let engine: LedgerEngine;
+  const forwards: ForwardOrder[] = [];
+
+  beforeAll(async () => {
+    const keys = keySpace('handover-fwd');
+    const epoch = await claimAllShards(redis.client, keys);
+    engine = await startTestEngine({
+      redisUrl: redis.server.url,
+      keys,
+      epoch,
+      inline: false,
+      commitTimeoutMs: 10_000,
+      hooks: { onForward: (order) => forwards.push(order) },
+    });
+    for (const pan of pans) await createAccount(engine, pan, OPENING);
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  /** A PAN of slot `slot` (shard % 2), and another of the same slot. */
+  const panOfSlot = (slot: number, skip = 0) =>
+    pans.filter((pan) => devRefs.shardOf(pan) % 2 === slot)[skip]!;
+  const answered = (order: ForwardOrder) =>
+    engine.issuerAnswer(order, {
+      k: 'answered',
+      rc: '00',
+      authCode: 'A1B2C3',
+      amount: undefined,
+      balance: undefined,
+    });
+
+  it('does not start while a forward of the slot is out, and the slot keeps serving meanwhile', async () => {
+    const issuerPan = withLuhnDigit('45000000000001');
+    const slotOfIssuerPan = devRefs.shardOf(issuerPan) % 2;
+    const forwarded = ask(
+      engine,
+      txnRequest({ txnClass: '0200', id: 1, stan: 1, pan: issuerPan, amount: 500 }),
+      'iss',
+    );
+    expect(await waitFor(() => forwards.length === 1, EVENTUALLY_MS)).toBe(true);
+    const before = engine.ownerKind(slotOfIssuerPan);
+    // Gives up after handoverWaitMaxMs (250 ms): the forward's answer is not coming.
+    const move = engine.moveSlot(slotOfIssuerPan, before === 'worker' ? 'inline' : 'worker');
+    // Meanwhile the slot's own work is not held.
+    const local = await ask(
+      engine,
+      txnRequest({ txnClass: '0200', id: 2, stan: 2, pan: panOfSlot(slotOfIssuerPan), amount: 10 }),
+    );
+    expect(local.rc).toBe('00');
+    expect(await move).toBe(false);
+    expect(engine.ownerKind(slotOfIssuerPan)).toBe(before);
+    answered(forwards[0]!);
+    expect((await forwarded).rc).toBe('00');
+    // Nothing out: it moves.
+    expect(await engine.moveSlot(slotOfIssuerPan, before === 'worker' ? 'inline' : 'worker')).toBe(true);
+  });
+
+  it('waits for a forward answered within handoverWaitMaxMs, then moves', async () => {
+    const issuerPan = withLuhnDigit('45000000000002');
+    const slot = devRefs.shardOf(issuerPan) % 2;
+    const forwarded = ask(
+      engine,
+      txnRequest({ txnClass: '0200', id: 3, stan: 3, pan: issuerPan, amount: 700 }),
+      'iss',
+    );
+    expect(await waitFor(() => forwards.length === 2, EVENTUALLY_MS)).toBe(true);
+    const before = engine.ownerKind(slot);
+    const move = engine.moveSlot(slot, before === 'worker' ? 'inline' : 'worker');
+    answered(forwards[1]!);
+    expect(await move).toBe(true);
+    expect((await forwarded).rc).toBe('00');
+    expect(engine.ownerKind(slot)).not.toBe(before);
+    // The forwarded transaction's duplicate, asked of the new owner, is the first answer.
+    const again = await ask(
+      engine,
+      txnRequest({ txnClass: '0200', id: 4, stan: 3, pan: issuerPan, amount: 700 }),
+      'iss',
+    );
+    expect({ ...again, id: 3 }).toEqual(await forwarded);
   });
 });
