@@ -16,15 +16,17 @@ import { type FsyncMode, startRedis } from './redis.js';
  * how the figures in docs/performance.md were taken.
  */
 
-const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec] [--metrics-hot-off]
+const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open1k|open5k|open20k|issuer-b64|standin-b64] [--inline|--adaptive] [--no-prof] [--everysec] [--metrics-hot-off]
 
   b64          TCP, 4 connections, 64 msgs/frame, closed loop (default)
   b1c64        TCP, 64 connections, 1 msg/frame, closed loop
+  open1k       open loop 1,000/s, 4 connections
   open5k       open loop 5,000/s, 4 connections
   open20k      open loop 20,000/s, 4 connections
   issuer-b64   b64 routed to the issuer, \`sim issuer\` (its own process, 1 connection) answering at once
   standin-b64  b64 routed to the issuer while it is away: stand-in approvals, each queueing an advice
   --inline  ledger.inline (one owner on the main thread) instead of worker threads
+  --adaptive  ledger.adaptive: the owners move to the main thread at low load and back to the workers
   --no-prof no --cpu-prof (CPU figures without the profiler's own cost)
   --metrics-hot-off  the switch with its per-message metric calls as no-ops
             (SWITCHYARD_BENCH_METRICS_HOT=off): the other arm of issue 19's paired bar
@@ -42,6 +44,7 @@ const LOADS: Readonly<Record<string, SimLoad>> = {
   'issuer-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
   'standin-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
   b1c64: { ...BASE, connections: 64, inflight: 64, batch: 1, durationS: DURATION_S },
+  open1k: { ...BASE, batch: 1, ratePerS: 1_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
   open5k: { ...BASE, batch: 1, ratePerS: 5_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
   open20k: { ...BASE, batch: 1, ratePerS: 20_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
 };
@@ -79,10 +82,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const load = LOADS[name];
   if (load === undefined) throw new Error(`unknown load ${name}\n${USAGE}`);
   const inline = argv.includes('--inline');
+  const adaptive = argv.includes('--adaptive');
   const profiling = !argv.includes('--no-prof');
   const fsync: FsyncMode = argv.includes('--everysec') ? 'everysec' : 'always';
   const metricsHotOff = argv.includes('--metrics-hot-off');
-  const label = `${name}-${inline ? 'inline' : 'workers'}${metricsHotOff ? '-metrics-hot-off' : ''}`;
+  const label = `${name}-${inline ? 'inline' : adaptive ? 'adaptive' : 'workers'}${metricsHotOff ? '-metrics-hot-off' : ''}`;
   const outDir = join(repoRoot, 'bench', 'results', 'profiles');
   const rawDir = join(outDir, `${label}-raw`);
   rmSync(rawDir, { recursive: true, force: true });
@@ -91,7 +95,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const redis = await startRedis(fsync);
   try {
     const sw = await startSwitch(redis.url, {
-      config: inline ? { workers: 1, ledger: { inline: true } } : {},
+      config: inline
+        ? { workers: 1, ledger: { inline: true } }
+        : adaptive
+          ? { ledger: { adaptive: true } }
+          : {},
       nodeArgs: profiling ? ['--cpu-prof', '--cpu-prof-dir', rawDir] : [],
       env: metricsHotOff ? { SWITCHYARD_BENCH_METRICS_HOT: 'off' } : {},
     });

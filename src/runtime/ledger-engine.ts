@@ -7,9 +7,9 @@ import type { OutboundMessage } from '../protocol/request.js';
 import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protocol/txn-context.js';
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
+import { AdaptiveOwners, type AdaptivePolicy } from './adaptive-owners.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { StoreState } from './core/store-readiness.js';
-import { AdaptiveOwners, type AdaptivePolicy } from './adaptive-owners.js';
 import type { RrnGenerator } from './rrn.js';
 import { type LedgerHost, type RuleSet, startInlineHost, startWorkerHost } from './worker/ledger-host.js';
 import type {
