@@ -398,7 +398,7 @@ export const SWITCH_SETTINGS = object(
         }),
         adaptiveDwellMs: intervalMs(
           5_000,
-          'with ledger.adaptive: the least time between two moves of the owners, so they do not flap',
+          'with ledger.adaptive: the least time from a move of the owners to their move back to the main thread, so they do not flap (a move to the workers as load grows does not wait)',
         ),
         handoverWaitMaxMs: intervalMs(
           250,

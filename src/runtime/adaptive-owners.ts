@@ -9,7 +9,10 @@ export interface AdaptivePolicy {
   readonly inlineBelowPerSec: number;
   /** Offered transactions per second over which every slot moves back to its worker thread (above inlineBelowPerSec). */
   readonly workersAbovePerSec: number;
-  /** The least time between two moves, so a load near a threshold does not make the owners flap. */
+  /**
+   * The least time from a move to a move back to the main thread, so a load near a threshold
+   * does not make the owners flap (a move to the workers waits for nothing: load is growing).
+   */
   readonly dwellMs: number;
 }
 
@@ -68,11 +71,18 @@ export class AdaptiveOwners {
     this.ratePerSec = ((count - this.lastCount) * 1000) / (nowMs - this.lastAtMs);
     this.lastCount = count;
     this.lastAtMs = nowMs;
-    if (this.moving || nowMs - this.lastMoveAtMs < this.policy.dwellMs) return;
-    let to: 'worker' | 'inline' | undefined;
-    if (this.where === 'worker' && this.ratePerSec < this.policy.inlineBelowPerSec) to = 'inline';
-    else if (this.where === 'inline' && this.ratePerSec > this.policy.workersAbovePerSec) to = 'worker';
-    if (to !== undefined) void this.moveAll(to, nowMs);
+    if (this.moving) return;
+    // To the workers at once when load grows (the main thread's ceiling is lower); back to the
+    // main thread only a dwell after the last move, so a load near the thresholds moves them
+    // at most once per dwell.
+    if (this.where === 'inline' && this.ratePerSec > this.policy.workersAbovePerSec)
+      void this.moveAll('worker', nowMs);
+    else if (
+      this.where === 'worker' &&
+      this.ratePerSec < this.policy.inlineBelowPerSec &&
+      nowMs - this.lastMoveAtMs >= this.policy.dwellMs
+    )
+      void this.moveAll('inline', nowMs);
   }
 
   private async moveAll(to: 'worker' | 'inline', nowMs: number): Promise<void> {
