@@ -6,7 +6,9 @@ import { ledgerRuleSet } from '../../src/rules/rule-set.js';
 import { LedgerEngine, type LedgerEngineOptions } from '../../src/runtime/ledger-engine.js';
 import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { ShardHash } from '../../src/security/shard-hash.js';
-import type { KeySpace } from '../../src/store/keys.js';
+import { type KeySpace, keySpace } from '../../src/store/keys.js';
+import { claimAllShards } from '../../src/store/shard-epoch.js';
+import type { RedisFixture } from './redis-fixture.js';
 import { DEV_KEYS_JSON, devRefs } from './test-keys.js';
 import { txnRequest } from './txn-request.js';
 
@@ -86,4 +88,31 @@ export function purchase(
     };
     engine.submit(ctx);
   });
+}
+
+/**
+ * A two-worker engine (worker threads) on the fixture's Redis under key prefix `prefix` (the
+ * default prefix if none), its shards claimed, with an EUR account of `opening` for each PAN.
+ */
+export async function startEngineWithAccounts(
+  redis: RedisFixture,
+  o: {
+    readonly prefix?: string;
+    readonly pans: readonly string[];
+    readonly opening: number;
+  } & Pick<TestEngineOptions, 'hooks' | 'adaptive'>,
+): Promise<LedgerEngine> {
+  const keys = keySpace(o.prefix);
+  const epoch = await claimAllShards(redis.client, keys);
+  const engine = await startTestEngine({
+    redisUrl: redis.server.url,
+    keys,
+    epoch,
+    inline: false,
+    commitTimeoutMs: 10_000,
+    hooks: o.hooks,
+    adaptive: o.adaptive,
+  });
+  for (const pan of o.pans) await createAccount(engine, pan, o.opening);
+  return engine;
 }

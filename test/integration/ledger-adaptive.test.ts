@@ -8,12 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
-import { keySpace } from '../../src/store/keys.js';
-import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
-import { createAccount, purchase, startTestEngine } from '../helpers/test-engine.js';
+import { purchase, startEngineWithAccounts } from '../helpers/test-engine.js';
 
 const redis = useRedisServer();
 const pans = Array.from({ length: 16 }, (_, i) => withLuhnDigit(`44000000${String(i).padStart(7, '0')}`));
@@ -22,17 +20,11 @@ describe('adaptive ledger owners', () => {
   let engine: LedgerEngine;
 
   beforeAll(async () => {
-    const keys = keySpace();
-    const epoch = await claimAllShards(redis.client, keys);
-    engine = await startTestEngine({
-      redisUrl: redis.server.url,
-      keys,
-      epoch,
-      inline: false,
-      commitTimeoutMs: 10_000,
+    engine = await startEngineWithAccounts(redis, {
+      pans,
+      opening: 100_000_000,
       adaptive: { inlineBelowPerSec: 20, workersAbovePerSec: 200, dwellMs: 300 },
     });
-    for (const pan of pans) await createAccount(engine, pan, 100_000_000);
   });
 
   afterAll(async () => {

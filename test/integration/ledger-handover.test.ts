@@ -15,14 +15,12 @@ import type { OutboundMessage, TxnRequest } from '../../src/protocol/request.js'
 import type { TxnContext } from '../../src/protocol/txn-context.js';
 import type { LedgerEngine } from '../../src/runtime/ledger-engine.js';
 import type { ForwardOrder } from '../../src/runtime/worker/worker-protocol.js';
-import { keySpace } from '../../src/store/keys.js';
-import { claimAllShards } from '../../src/store/shard-epoch.js';
 import { withLuhnDigit } from '../../src/util/pan.js';
 import { journalTotals, readJournal } from '../helpers/ledger-journal.js';
 import { EVENTUALLY_MS, waitFor } from '../helpers/processes.js';
 import { useRedisServer } from '../helpers/redis-fixture.js';
 import { SeededRng } from '../helpers/seeded-rng.js';
-import { createAccount, startTestEngine } from '../helpers/test-engine.js';
+import { startEngineWithAccounts } from '../helpers/test-engine.js';
 import { devRefs } from '../helpers/test-keys.js';
 import { txnRequest } from '../helpers/txn-request.js';
 
@@ -50,16 +48,7 @@ describe('ledger slot handover between worker thread and main thread', () => {
   let engine: LedgerEngine;
 
   beforeAll(async () => {
-    const keys = keySpace();
-    const epoch = await claimAllShards(redis.client, keys);
-    engine = await startTestEngine({
-      redisUrl: redis.server.url,
-      keys,
-      epoch,
-      inline: false,
-      commitTimeoutMs: 10_000,
-    });
-    for (const pan of pans) await createAccount(engine, pan, OPENING);
+    engine = await startEngineWithAccounts(redis, { pans, opening: OPENING });
   });
 
   afterAll(async () => {
@@ -227,17 +216,12 @@ describe('a handover and issuer forwards', () => {
   const forwards: ForwardOrder[] = [];
 
   beforeAll(async () => {
-    const keys = keySpace('handover-fwd');
-    const epoch = await claimAllShards(redis.client, keys);
-    engine = await startTestEngine({
-      redisUrl: redis.server.url,
-      keys,
-      epoch,
-      inline: false,
-      commitTimeoutMs: 10_000,
+    engine = await startEngineWithAccounts(redis, {
+      prefix: 'handover-fwd',
+      pans,
+      opening: OPENING,
       hooks: { onForward: (order) => forwards.push(order) },
     });
-    for (const pan of pans) await createAccount(engine, pan, OPENING);
   });
 
   afterAll(async () => {
@@ -256,18 +240,25 @@ describe('a handover and issuer forwards', () => {
       balance: undefined,
     });
 
+  /** Asks for a purchase routed to the issuer and waits until it is forwarded: its answer, and its slot's owner's other host. */
+  async function forwardOut(pan: string, stan: number, amount: number) {
+    const count = forwards.length;
+    const answer = ask(engine, txnRequest({ txnClass: '0200', id: stan, stan, pan, amount }), 'iss');
+    expect(await waitFor(() => forwards.length === count + 1, EVENTUALLY_MS)).toBe(true);
+    const slot = devRefs.shardOf(pan) % 2;
+    const before = engine.ownerKind(slot);
+    return { answer, slot, before, other: before === 'worker' ? ('inline' as const) : ('worker' as const) };
+  }
+
   it('does not start while a forward of the slot is out, and the slot keeps serving meanwhile', async () => {
-    const issuerPan = withLuhnDigit('45000000000001');
-    const slotOfIssuerPan = devRefs.shardOf(issuerPan) % 2;
-    const forwarded = ask(
-      engine,
-      txnRequest({ txnClass: '0200', id: 1, stan: 1, pan: issuerPan, amount: 500 }),
-      'iss',
-    );
-    expect(await waitFor(() => forwards.length === 1, EVENTUALLY_MS)).toBe(true);
-    const before = engine.ownerKind(slotOfIssuerPan);
+    const {
+      answer: forwarded,
+      slot: slotOfIssuerPan,
+      before,
+      other,
+    } = await forwardOut(withLuhnDigit('45000000000001'), 1, 500);
     // Gives up after handoverWaitMaxMs (250 ms): the forward's answer is not coming.
-    const move = engine.moveSlot(slotOfIssuerPan, before === 'worker' ? 'inline' : 'worker');
+    const move = engine.moveSlot(slotOfIssuerPan, other);
     // Meanwhile the slot's own work is not held.
     const local = await ask(
       engine,
@@ -279,20 +270,13 @@ describe('a handover and issuer forwards', () => {
     answered(forwards[0]!);
     expect((await forwarded).rc).toBe('00');
     // Nothing out: it moves.
-    expect(await engine.moveSlot(slotOfIssuerPan, before === 'worker' ? 'inline' : 'worker')).toBe(true);
+    expect(await engine.moveSlot(slotOfIssuerPan, other)).toBe(true);
   });
 
   it('waits for a forward answered within handoverWaitMaxMs, then moves', async () => {
     const issuerPan = withLuhnDigit('45000000000002');
-    const slot = devRefs.shardOf(issuerPan) % 2;
-    const forwarded = ask(
-      engine,
-      txnRequest({ txnClass: '0200', id: 3, stan: 3, pan: issuerPan, amount: 700 }),
-      'iss',
-    );
-    expect(await waitFor(() => forwards.length === 2, EVENTUALLY_MS)).toBe(true);
-    const before = engine.ownerKind(slot);
-    const move = engine.moveSlot(slot, before === 'worker' ? 'inline' : 'worker');
+    const { answer: forwarded, slot, before, other } = await forwardOut(issuerPan, 3, 700);
+    const move = engine.moveSlot(slot, other);
     answered(forwards[1]!);
     expect(await move).toBe(true);
     expect((await forwarded).rc).toBe('00');
