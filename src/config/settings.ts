@@ -380,7 +380,7 @@ export const SWITCH_SETTINGS = object(
         adaptive: boolean({
           default: false,
           internal: true,
-          doc: 'move the ledger owners to the main thread while the offered load is light and back to the worker threads as it grows (one writer per account: a handover drains and fences); false pins them to the workers',
+          doc: 'move the ledger owners to the main thread while the offered load is light and back to the worker threads as it grows (one writer per account: a handover drains and fences); false pins them to the workers; ledger.inline true keeps them on the main thread whatever this says',
         }),
         adaptiveInlineBelowPerSec: integer({
           min: 0,
