@@ -16,10 +16,11 @@ import { type FsyncMode, startRedis } from './redis.js';
  * how the figures in docs/performance.md were taken.
  */
 
-const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec] [--metrics-hot-off]
+const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open1k|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec] [--metrics-hot-off]
 
   b64          TCP, 4 connections, 64 msgs/frame, closed loop (default)
   b1c64        TCP, 64 connections, 1 msg/frame, closed loop
+  open1k       open loop 1,000/s, 4 connections
   open5k       open loop 5,000/s, 4 connections
   open20k      open loop 20,000/s, 4 connections
   issuer-b64   b64 routed to the issuer, \`sim issuer\` (its own process, 1 connection) answering at once
@@ -42,6 +43,7 @@ const LOADS: Readonly<Record<string, SimLoad>> = {
   'issuer-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
   'standin-b64': { ...BASE, batch: 64, durationS: DURATION_S, prefix: ISSUER_PREFIX },
   b1c64: { ...BASE, connections: 64, inflight: 64, batch: 1, durationS: DURATION_S },
+  open1k: { ...BASE, batch: 1, ratePerS: 1_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
   open5k: { ...BASE, batch: 1, ratePerS: 5_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
   open20k: { ...BASE, batch: 1, ratePerS: 20_000, inflight: 65_536, coalesce: true, durationS: DURATION_S },
 };
