@@ -322,6 +322,11 @@ export function clearingLiveTable(r: ClearingLiveResult): string {
 }
 
 const times = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+/** Median over the runs of how late the generator wrote its requests, at p50: a delay both sides' latency holds. */
+const sendLagP50 = (s: ScenarioResult): string => {
+  const lags = s.samples.flatMap((sample) => (sample.sendLagMs === undefined ? [] : [sample.sendLagMs.p50]));
+  return lags.length === 0 ? '-' : ms(median(lags));
+};
 const percentiles = (s: ScenarioResult): string =>
   `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p99)} / ${ms(s.latencyMs.p999)}`;
 
@@ -344,6 +349,7 @@ export function latencyTable(t: LatencyTable): string {
       `${us(sw.cpuUsPerMsg.switch)} / ${us(sw.cpuUsPerMsg.redis)}`,
       `${us(floor.cpuUsPerMsg.floor)} / ${us(floor.cpuUsPerMsg.redis)}`,
       times(row.ratio.cpu),
+      `${sendLagP50(sw)} / ${sendLagP50(floor)}`,
     ];
   });
   return table(
@@ -356,6 +362,7 @@ export function latencyTable(t: LatencyTable): string {
       'CPU us/msg switch / redis',
       'floor / redis',
       'x floor CPU',
+      'send lag p50 ms',
     ],
     rows,
   );

@@ -26,6 +26,7 @@ function sample(
     declined: 0,
     errors: 0,
     latencyMs: { p50, p90: p99 / 2, p99, p999, max: p999 * 2, mean: p50 },
+    sendLagMs: { p50: p50 / 4, p90: p50 / 2, p99: p50, p999: p50, max: p50, mean: p50 / 4 },
     cpuUsPerMsg,
   };
 }
@@ -107,6 +108,8 @@ describe('bench latency table (issue 20)', () => {
       '800.0 / 220.0',
       '320.0 / 110.0',
       '2.37x',
+      // Each side's median of its runs' p50 send lag (a quarter of their p50 here).
+      '0.39 / 0.28',
     ]);
     const text = latencyTargetsText(table);
     expect(text).toContain('(3 of 7 met; 2 pairs of 10 s runs, load average 1.5 to 2.5)');
