@@ -179,19 +179,28 @@ export function throughputByBatchChart(
 }
 
 const PERCENTILES: readonly { key: LatencyKey; name: string; color: string }[] = [
-  { key: 'p50', name: 'switch p50', color: '#2a9d8f' },
-  { key: 'p99', name: 'switch p99', color: '#1f6fb4' },
-  { key: 'p999', name: 'switch p99.9', color: '#e76f51' },
-  { key: 'max', name: 'switch max', color: '#6d2e46' },
+  { key: 'p50', name: 'p50', color: '#2a9d8f' },
+  { key: 'p99', name: 'p99', color: '#1f6fb4' },
+  { key: 'p999', name: 'p99.9', color: '#e76f51' },
+  { key: 'max', name: 'max', color: '#6d2e46' },
 ];
 
-/** Latency percentiles (median over runs) by offered open-loop rate, with the echo's p99 for reference. */
+/** The floor server's percentiles drawn: max is one request's luck, too noisy to compare against. */
+const FLOOR_KEYS: readonly LatencyKey[] = ['p50', 'p99', 'p999'];
+
+/**
+ * Latency percentiles (median over runs) by offered open-loop rate: the
+ * switch's, the floor server's beside them (dashed, the same colour per
+ * percentile), and the echo's p99 for reference. Where `open` has two rows
+ * at a rate, the first is drawn.
+ */
 export function latencyByLoadChart(
   open: readonly ScenarioResult[],
   echoOpen: readonly ScenarioResult[],
   subtitle: string,
+  floorOpen: readonly ScenarioResult[] = [],
 ): string {
-  const rates = [...new Set(open.map((s) => s.load.ratePerS ?? 0))].sort((a, b) => a - b);
+  const rates = [...new Set([...open, ...floorOpen].map((s) => s.load.ratePerS ?? 0))].sort((a, b) => a - b);
   const at = (results: readonly ScenarioResult[], rate: number): ScenarioResult | undefined =>
     results.find((r) => r.load.ratePerS === rate);
   return lineChart({
@@ -207,9 +216,15 @@ export function latencyByLoadChart(
     ],
     series: [
       ...PERCENTILES.map((p) => ({
-        name: p.name,
+        name: `switch ${p.name}`,
         color: p.color,
         values: rates.map((r) => at(open, r)?.latencyMs[p.key]),
+      })),
+      ...(floorOpen.length === 0 ? [] : PERCENTILES.filter((p) => FLOOR_KEYS.includes(p.key))).map((p) => ({
+        name: `floor ${p.name}`,
+        color: p.color,
+        dashed: true,
+        values: rates.map((r) => at(floorOpen, r)?.latencyMs[p.key]),
       })),
       {
         name: 'echo p99',

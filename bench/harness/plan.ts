@@ -64,6 +64,25 @@ export interface ClearingPlan {
   readonly openS: number;
 }
 
+/**
+ * Issue 20's latency table: the switch (default configuration, its own
+ * Redis) and the floor server (echo-server.ts with one fsync'd write per
+ * turn, its own Redis) under the same open-loop load, interleaved: each
+ * pair runs every rate on both, the pair's first side alternating.
+ */
+export interface LatencyPlan {
+  /** Offered requests/s, in the order they run. */
+  readonly rates: readonly number[];
+  /** Each measured run. */
+  readonly measureS: number;
+  /** One discarded run on each side first, at the highest rate (JIT, every account active). */
+  readonly warmupS: number;
+  /** Runs of each side at each rate. */
+  readonly pairs: number;
+  /** Accounts seeded in the switch; the simulator's --pans. */
+  readonly accounts: number;
+}
+
 export interface Plan {
   readonly kind: RunKind;
   /** Each micro-benchmark's measuring time. */
@@ -88,6 +107,7 @@ export interface Plan {
   readonly echoRepeats: number;
   readonly families: readonly SwitchFamily[];
   readonly clearing: ClearingPlan;
+  readonly latency: LatencyPlan;
 }
 
 /** Accounts in most families; the "100k" family seeds 100,000. */
@@ -317,6 +337,13 @@ export function makePlan(kind: RunKind): Plan {
 
   return {
     kind,
+    latency: {
+      rates: [1_000, 5_000, 20_000],
+      measureS: quick ? 3 : 10,
+      warmupS: quick ? 1 : 3,
+      pairs: quick ? 1 : 2,
+      accounts: ACCOUNTS,
+    },
     microMs: quick ? 250 : 1_500,
     redisMs: quick ? 750 : 3_000,
     repeats: quick ? 1 : 3,

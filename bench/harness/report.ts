@@ -7,6 +7,8 @@ import {
   type Verdict,
 } from '../scenarios/clearing-targets.js';
 import type { ScenarioResult } from '../scenarios/e2e.js';
+import type { LatencyTable } from '../scenarios/latency-table.js';
+import type { LatencyMetric } from '../scenarios/latency-targets.js';
 import type { RedisCeiling } from '../scenarios/redis-ceiling.js';
 import type { Machine, Revision } from './machine.js';
 import type { MicroResult } from './micro.js';
@@ -35,6 +37,8 @@ export interface BenchDocument {
   readonly micro: { readonly codec: readonly MicroResult[]; readonly ledger: readonly MicroResult[] };
   readonly ceilings: { readonly redis: readonly RedisCeiling[]; readonly echo: readonly ScenarioResult[] };
   readonly scenarios: readonly RatedScenario[];
+  /** Issue 20's latency table (the switch against the floor server), when the run had it. */
+  readonly latency?: LatencyTable;
   /** Issue 18's clearing rows, when the run had them. */
   readonly clearing?: { readonly cycle?: ClearingCycleResult; readonly live?: ClearingLiveResult };
   readonly charts: readonly string[];
@@ -315,6 +319,75 @@ export function clearingLiveTable(r: ClearingLiveResult): string {
       ],
     ],
   );
+}
+
+const times = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(2)}x` : '-');
+/** Median over the runs of how late the generator wrote its requests, at p50: a delay both sides' latency holds. */
+const sendLagP50 = (s: ScenarioResult): string => {
+  const lags = s.samples.flatMap((sample) => (sample.sendLagMs === undefined ? [] : [sample.sendLagMs.p50]));
+  return lags.length === 0 ? '-' : ms(median(lags));
+};
+const percentiles = (s: ScenarioResult): string =>
+  `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p99)} / ${ms(s.latencyMs.p999)}`;
+
+/**
+ * Issue 20's table: at each offered rate, the switch's and the floor
+ * server's percentiles and CPU per message (the server, then its Redis), and
+ * the switch's over the floor's.
+ */
+export function latencyTable(t: LatencyTable): string {
+  const rows = t.rows.map((row) => {
+    const sw = row.switch;
+    const floor = row.floor;
+    const lost = sw.samples.reduce((n, s) => n + s.errors + s.declined, 0);
+    return [
+      `${int(row.ratePerS)}/s`,
+      `${int(sw.approvedPerS.median)} / ${int(floor.approvedPerS.median)}${lost > 0 ? ` (${int(lost)} not approved)` : ''}`,
+      percentiles(sw),
+      percentiles(floor),
+      `${times(row.ratio.p50)} / ${times(row.ratio.p99)} / ${times(row.ratio.p999)}`,
+      `${us(sw.cpuUsPerMsg.switch)} / ${us(sw.cpuUsPerMsg.redis)}`,
+      `${us(floor.cpuUsPerMsg.floor)} / ${us(floor.cpuUsPerMsg.redis)}`,
+      times(row.ratio.cpu),
+      `${sendLagP50(sw)} / ${sendLagP50(floor)}`,
+    ];
+  });
+  return table(
+    [
+      'offered (open loop, fsync always)',
+      'approved/s switch / floor',
+      'switch p50 / p99 / p99.9 ms',
+      'floor p50 / p99 / p99.9 ms',
+      'x floor p50 / p99 / p99.9',
+      'CPU us/msg switch / redis',
+      'floor / redis',
+      'x floor CPU',
+      'send lag p50 ms',
+    ],
+    rows,
+  );
+}
+
+const METRIC_NAMES: Readonly<Record<LatencyMetric, string>> = {
+  p50: 'p50',
+  p99: 'p99',
+  p999: 'p99.9',
+  cpu: 'CPU per message, with Redis',
+};
+
+/** One line per issue 20 target: the switch's figure over the floor's, the bound, pass or fail. */
+export function latencyTargetsText(t: LatencyTable): string {
+  const lines = t.verdicts.map(
+    (v) =>
+      `  ${`${METRIC_NAMES[v.metric]} at ${int(v.ratePerS)}/s:`.padEnd(40)} ${v.ratio === undefined ? '-' : times(v.ratio)}` +
+      ` (target <= ${v.ratioMax}x): ${v.verdict}`,
+  );
+  const passed = t.verdicts.filter((v) => v.verdict === 'pass').length;
+  const judged = t.verdicts.filter((v) => v.verdict !== 'n/a').length;
+  return [
+    `issue 20 targets, switch over floor (${passed} of ${judged} met; ${t.plan.pairs} pair${t.plan.pairs === 1 ? '' : 's'} of ${t.plan.measureS} s runs, load average ${t.loadAverage1m.start.toFixed(1)} to ${t.loadAverage1m.end.toFixed(1)}):`,
+    ...lines,
+  ].join('\n');
 }
 
 export function headerText(doc: Pick<BenchDocument, 'kind' | 'machine' | 'revision'>): string {

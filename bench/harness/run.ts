@@ -13,6 +13,7 @@ import {
 } from '../scenarios/clearing-live-row.js';
 import { runCodecBench } from '../scenarios/codec.bench.js';
 import { runEchoScenarios, runSwitchFamily, type ScenarioResult } from '../scenarios/e2e.js';
+import { LATENCY_TABLE, type LatencyTable, runLatencyTable } from '../scenarios/latency-table.js';
 import { measureRedisCeiling, type RedisCeiling, type RedisWriteMode } from '../scenarios/redis-ceiling.js';
 import { latencyByLoadChart, throughputByBatchChart } from './chart.js';
 import { describeMachine, describeRevision } from './machine.js';
@@ -28,18 +29,23 @@ import {
   closedLoopTable,
   headerText,
   issuerTable,
+  latencyTable,
+  latencyTargetsText,
   openLoopTable,
   rate,
 } from './report.js';
 
-const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]]
+const USAGE = `usage: node dist/bench/harness/run.js [--quick] [--only PART[,PART...]] [--pairs N]
 
-  npm run bench          full suite (about 18 minutes): every end-to-end scenario 3 times
-  npm run bench:quick    every scenario once, short (about a minute and a half)
+  npm run bench          full suite (about 21 minutes): every end-to-end scenario 3 times
+  npm run bench:quick    every scenario once, short (about two minutes)
   --only                 run only some parts: micro, redis, echo, switch (every family),
-                         switch family ids (see bench/harness/plan.ts), clearing (both
+                         switch family ids (see bench/harness/plan.ts), latency (the switch
+                         against the floor server at 1k, 5k and 20k/s), clearing (both
                          clearing rows), clearing-cycle or clearing-live; results go to
                          bench/results/partial-*.json and *-partial.svg, not latest-*
+  --pairs N              runs of each side at each rate in the latency table (default 2,
+                         quick 1): --only latency --pairs 1 takes about a minute and a half
 `;
 
 const DURABILITY =
@@ -53,15 +59,30 @@ const METHOD =
   'Closed loop: a fixed number of messages in flight; open loop: a fixed schedule, latency timed from each ' +
   "request's scheduled send time. Percentiles from the simulator's log-bucketed histogram (3% resolution). " +
   'Ceilings in the same run: an echo server with the same framing and codec driven by the same generator, and ' +
-  'Redis journal appends (80-byte XADD) with ioredis. Ranges are min-max over the repeats.';
+  'Redis journal appends (80-byte XADD) with ioredis. Latency table: the switch against the floor server (the ' +
+  "echo server, answering each event-loop turn's requests after one INCR to its own Redis with fsync always " +
+  'returns), the same open-loop load on both, interleaved. Ranges are min-max over the repeats.';
 
-function parseArgs(argv: readonly string[]): { kind: RunKind; only: Set<string> | undefined } {
+interface RunArgs {
+  readonly kind: RunKind;
+  readonly only: Set<string> | undefined;
+  /** Overrides the plan's latency pairs. */
+  readonly pairs: number | undefined;
+}
+
+function parseArgs(argv: readonly string[]): RunArgs {
   let kind: RunKind = 'full';
   let only: Set<string> | undefined;
+  let pairs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--quick') kind = 'quick';
-    else if (arg === '--only') only = new Set((argv[++i] ?? '').split(',').filter((p) => p !== ''));
+    else if (arg === '--pairs' || arg.startsWith('--pairs=')) {
+      const text = arg === '--pairs' ? argv[++i] : arg.slice('--pairs='.length);
+      pairs = Number(text);
+      if (!Number.isSafeInteger(pairs) || pairs < 1)
+        throw new Error(`--pairs wants a whole number >= 1\n${USAGE}`);
+    } else if (arg === '--only') only = new Set((argv[++i] ?? '').split(',').filter((p) => p !== ''));
     else if (arg.startsWith('--only='))
       only = new Set(
         arg
@@ -74,13 +95,14 @@ function parseArgs(argv: readonly string[]): { kind: RunKind; only: Set<string> 
       process.exit(0);
     } else throw new Error(`unknown argument ${arg}\n${USAGE}`);
   }
-  return { kind, only };
+  return { kind, only, pairs };
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const { kind, only } = parseArgs(argv);
+  const { kind, only, pairs } = parseArgs(argv);
   const wants = (part: string): boolean => only === undefined || only.has(part);
-  const plan = makePlan(kind);
+  const basePlan = makePlan(kind);
+  const plan = pairs === undefined ? basePlan : { ...basePlan, latency: { ...basePlan.latency, pairs } };
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
   const machine = describeMachine();
@@ -134,6 +156,9 @@ async function main(argv: readonly string[]): Promise<void> {
     switchResults.push(...(await runSwitchFamily(plan, family)));
   }
   const scenarios = rate(switchResults, echo, redis);
+  const latency: LatencyTable | undefined = wants(LATENCY_TABLE)
+    ? await runLatencyTable(plan.latency)
+    : undefined;
   const clearingCycle: ClearingCycleResult | undefined =
     wants('clearing') || wants(CLEARING_CYCLE_ROW) ? await runClearingCycleRow(plan.clearing) : undefined;
   const clearingLive: ClearingLiveResult | undefined =
@@ -160,15 +185,20 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   // On-us open-loop rows; the issuer-routed ones have a table of their own.
   const open = scenarios.filter((s) => s.load.ratePerS !== undefined && s.issuer === undefined);
-  if (open.length > 0) {
+  if (open.length > 0 || latency !== undefined) {
     const file = `latency-by-load-${suffix}.svg`;
     writeFileSync(
       join(outDir, file),
       latencyByLoadChart(
-        // The chart is the default configuration's curve; variants (inline) are in the table.
-        open.filter((s) => !s.id.startsWith('inline-')),
+        // The chart is the default configuration's curve; variants (inline) are in the table. At a rate both
+        // measured, the latency table's switch is drawn: its floor was measured beside it.
+        [
+          ...(latency?.rows.map((row) => row.switch) ?? []),
+          ...open.filter((s) => !s.id.startsWith('inline-')),
+        ],
         echo.filter((e) => e.load.ratePerS !== undefined),
         subtitle,
+        latency?.rows.map((row) => row.floor) ?? [],
       ),
     );
     charts.push(`bench/results/${file}`);
@@ -180,6 +210,7 @@ async function main(argv: readonly string[]): Promise<void> {
     say(`end to end:\n${closedLoopTable(scenarios)}\n`);
   if (open.length > 0) say(`${openLoopTable(scenarios, echo)}\n`);
   if (scenarios.some((s) => s.issuer !== undefined)) say(`${issuerTable(scenarios, echo)}\n`);
+  if (latency !== undefined) say(`${latencyTable(latency)}\n\n${latencyTargetsText(latency)}\n`);
   if (clearingCycle !== undefined) say(`${clearingCycleTable(clearingCycle)}\n`);
   if (clearingLive !== undefined) say(`${clearingLiveTable(clearingLive)}\n`);
 
@@ -195,6 +226,7 @@ async function main(argv: readonly string[]): Promise<void> {
     micro: { codec, ledger },
     ceilings: { redis, echo },
     scenarios,
+    ...(latency === undefined ? {} : { latency }),
     ...(clearingCycle === undefined && clearingLive === undefined
       ? {}
       : {

@@ -9,10 +9,16 @@ export interface RunningEcho {
 
 const READY_TIMEOUT_MS = 10_000;
 
-/** Starts bench/procs/echo-server.ts as its own process (like the switch), both listeners on free ports. */
-export async function startEchoProcess(): Promise<RunningEcho> {
+/**
+ * Starts bench/procs/echo-server.ts as its own process (like the switch),
+ * both listeners on free ports; with `redisUrl`, as the floor server, making
+ * its durable writes to that Redis.
+ */
+export async function startEchoProcess(options: { readonly redisUrl?: string } = {}): Promise<RunningEcho> {
   const feed = new LineFeed();
-  const tracked = spawnTracked(process.execPath, ['dist/bench/procs/echo-server.js'], { onLine: feed.push });
+  const args = ['dist/bench/procs/echo-server.js'];
+  if (options.redisUrl !== undefined) args.push('--redis', options.redisUrl);
+  const tracked = spawnTracked(process.execPath, args, { onLine: feed.push });
   try {
     const listen = await waitForLine(
       tracked,
@@ -22,7 +28,7 @@ export async function startEchoProcess(): Promise<RunningEcho> {
         return entry.msg === 'echo ready' ? entry.listen : undefined;
       },
       READY_TIMEOUT_MS,
-      'echo server',
+      options.redisUrl === undefined ? 'echo server' : 'floor server',
     );
     return {
       pid: tracked.pid,

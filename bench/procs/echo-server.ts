@@ -6,6 +6,8 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { decodePayload, encodePayload } from '../../src/codec/codec.js';
 import { encodeFrameHeader, FrameParser } from '../../src/codec/frame-parser.js';
 import { encodeResponses } from '../../src/transport/response-encoder.js';
+import { type AnswerRelease, type Msg, type ReleasableAnswers, releaseAtTurnEnd } from './answer-release.js';
+import { releaseAfterDurableWrite } from './durable-release.js';
 
 /**
  * The ceiling the switch is measured against: a server with the switch's
@@ -21,16 +23,19 @@ import { encodeResponses } from '../../src/transport/response-encoder.js';
  * 00 (no signature check), echo answered, sign-off answered and the
  * connection closed after the flush.
  *
- * Run it: `node dist/bench/procs/echo-server.js [--host H] [--tcp-port P] [--ws-port P]`;
- * it prints one JSON line `{"msg":"echo ready","listen":{"tcp":...,"ws":...}}`.
+ * With a Redis URL it is the floor server (issue 20): the same, except that
+ * the answers to what was read in one event-loop turn leave only after one
+ * fsync'd Redis write returns (durable-release.ts), the least a durable
+ * answer costs.
+ *
+ * Run it: `node dist/bench/procs/echo-server.js [--host H] [--tcp-port P] [--ws-port P] [--redis URL]`;
+ * it prints one JSON line `{"msg":"echo ready","listen":{"tcp":...,"ws":...},"durable":false}`.
  */
 
 const FRAME_BYTES_MAX = 1024 * 1024;
 const BATCH_MAX = 4_096;
 const NONCE_BYTES = 32;
 const WS_BUFFERED_HIGH_WATER_BYTES = 1024 * 1024;
-
-type Msg = Record<string, unknown>;
 
 interface Endpoint {
   readonly host: string;
@@ -74,13 +79,15 @@ function answerTo(msg: Msg): Msg {
   };
 }
 
-class EchoConnection {
+class EchoConnection implements ReleasableAnswers {
   private outbox: Msg[] = [];
-  private flushQueued = false;
+  private releaseQueued = false;
   private closing = false;
-  private readonly flushNow = (): void => this.flush();
 
-  constructor(private readonly wire: EchoWire) {
+  constructor(
+    private readonly wire: EchoWire,
+    private readonly release: AnswerRelease,
+  ) {
     wire.send(
       encodePayload({
         mti: '0800',
@@ -116,21 +123,32 @@ class EchoConnection {
     if (msg.mti === '0810') return;
     this.outbox.push(answerTo(msg));
     if (msg.mti === '0800' && msg.code === 'signoff') this.closing = true;
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(this.flushNow);
+    if (!this.releaseQueued) {
+      this.releaseQueued = true;
+      this.release.queue(this);
     }
   }
 
-  private flush(): void {
-    this.flushQueued = false;
+  take(): Msg[] {
+    this.releaseQueued = false;
     const responses = this.outbox;
     this.outbox = [];
+    return responses;
+  }
+
+  /**
+   * Writes `responses` (what take() returned), then ends the connection if
+   * they answer its sign-off: nothing is read after a sign-off, so its answer
+   * is the last of the last batch (the floor server may still be sending an
+   * earlier batch when the sign-off is read).
+   */
+  send(responses: readonly Msg[]): void {
     let writable = true;
     for (const payload of encodeResponses(responses, BATCH_MAX, FRAME_BYTES_MAX)) {
       if (!this.wire.send(payload)) writable = false;
     }
-    if (this.closing) {
+    const last = responses[responses.length - 1];
+    if (last?.mti === '0810' && last.code === 'signoff') {
       this.wire.end();
       return;
     }
@@ -194,15 +212,27 @@ function listen(server: Server, host: string, port: number): Promise<Endpoint> {
   });
 }
 
-/** Starts both listeners (port 0 = any free port). */
-export async function startEchoServer(host = '127.0.0.1', tcpPort = 0, wsPort = 0): Promise<EchoServer> {
+export interface EchoServerOptions {
+  readonly host?: string;
+  /** 0 (the default): any free port. */
+  readonly tcpPort?: number;
+  readonly wsPort?: number;
+  /** The floor server: answers leave after one fsync'd write to this Redis per turn. */
+  readonly redisUrl?: string;
+}
+
+/** Starts both listeners. */
+export async function startEchoServer(options: EchoServerOptions = {}): Promise<EchoServer> {
+  const { host = '127.0.0.1', tcpPort = 0, wsPort = 0 } = options;
+  const release =
+    options.redisUrl === undefined ? releaseAtTurnEnd() : await releaseAfterDurableWrite(options.redisUrl);
   const sockets = new Set<Socket>();
   const tcpServer = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.setNoDelay(true);
     let connection: EchoConnection | undefined;
     const parser = new FrameParser(FRAME_BYTES_MAX, (payload) => connection?.onPayload(payload));
-    connection = new EchoConnection(tcpWire(socket));
+    connection = new EchoConnection(tcpWire(socket), release);
     socket.on('data', (chunk: Buffer) => {
       if (parser.push(chunk) === 'oversize') socket.destroy();
     });
@@ -215,7 +245,10 @@ export async function startEchoServer(host = '127.0.0.1', tcpPort = 0, wsPort = 
   wss.on('connection', (socket) => {
     socket.binaryType = 'nodebuffer';
     let connection: EchoConnection | undefined;
-    connection = new EchoConnection(wsWire(socket, () => connection?.onWritable()));
+    connection = new EchoConnection(
+      wsWire(socket, () => connection?.onWritable()),
+      release,
+    );
     socket.on('message', (data: Buffer) => connection?.onPayload(data));
     socket.on('error', () => {});
   });
@@ -233,6 +266,7 @@ export async function startEchoServer(host = '127.0.0.1', tcpPort = 0, wsPort = 
         new Promise<void>((resolve) => tcpServer.close(() => resolve())),
         new Promise<void>((resolve) => http.close(() => resolve())),
       ]);
+      await release.close();
     },
   };
 }
@@ -243,14 +277,15 @@ function flagValue(argv: readonly string[], name: string): string | undefined {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const host = flagValue(argv, 'host') ?? '127.0.0.1';
-  const server = await startEchoServer(
-    host,
-    Number(flagValue(argv, 'tcp-port') ?? 0),
-    Number(flagValue(argv, 'ws-port') ?? 0),
-  );
+  const redisUrl = flagValue(argv, 'redis');
+  const server = await startEchoServer({
+    host: flagValue(argv, 'host') ?? '127.0.0.1',
+    tcpPort: Number(flagValue(argv, 'tcp-port') ?? 0),
+    wsPort: Number(flagValue(argv, 'ws-port') ?? 0),
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+  });
   process.stdout.write(
-    `${JSON.stringify({ msg: 'echo ready', listen: { tcp: server.tcp, ws: server.ws } })}\n`,
+    `${JSON.stringify({ msg: 'echo ready', listen: { tcp: server.tcp, ws: server.ws }, durable: redisUrl !== undefined })}\n`,
   );
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

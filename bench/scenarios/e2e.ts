@@ -25,7 +25,7 @@ export interface RunSample {
   readonly latencyMs: LatencyPercentilesMs;
   /** Open loop: how far behind its schedule the generator wrote (see sim/load-driver.ts). */
   readonly sendLagMs?: LatencyPercentilesMs;
-  /** CPU microseconds per answered message, by process (switch or echo, redis, sim, issuer). */
+  /** CPU microseconds per answered message, by process (switch, echo or floor, redis, sim, issuer). */
   readonly cpuUsPerMsg: Readonly<Record<string, number>>;
   /** Issuer-routed runs: what `sim issuer` answered and measured (a request's arrival to its answer's write). */
   readonly issuer?: { readonly answered: number; readonly answerDelayMs: LatencyPercentilesMs };
@@ -42,10 +42,13 @@ export interface SwitchShareMs {
 export type LatencyKey = 'p50' | 'p90' | 'p99' | 'p999' | 'max';
 const LATENCY_KEYS: readonly LatencyKey[] = ['p50', 'p90', 'p99', 'p999', 'max'];
 
+/** What a scenario ran against: the switch, the echo server, or the floor server (echo plus one fsync'd write per turn). */
+export type ScenarioTarget = 'switch' | 'echo' | 'floor';
+
 export interface ScenarioResult {
   readonly id: string;
   readonly title: string;
-  readonly target: 'switch' | 'echo';
+  readonly target: ScenarioTarget;
   readonly family?: string;
   readonly fsync?: FsyncMode;
   readonly accounts: number;
@@ -111,7 +114,7 @@ async function runWithIssuer(
 }
 
 /** One run of `scenario` against `target`: the simulator's summary as a sample. */
-async function runOnce(
+export async function runOnce(
   target: SimTarget,
   scenario: Scenario,
   index: number,
@@ -163,10 +166,11 @@ async function runOnce(
   return sample;
 }
 
-function summarize(
+/** A scenario's runs: each percentile's median and range, CPU per message by process, medians. */
+export function summarize(
   scenario: Scenario,
   samples: readonly RunSample[],
-  context: { target: 'switch' | 'echo'; family?: string; fsync?: FsyncMode },
+  context: { target: ScenarioTarget; family?: string; fsync?: FsyncMode },
 ): ScenarioResult {
   const latencyMs = {} as Record<LatencyKey, number>;
   const latencyRangeMs = {} as Record<LatencyKey, Spread>;
