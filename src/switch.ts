@@ -245,6 +245,14 @@ export class Switch {
     this.engine = new LedgerEngine({
       workers,
       inline: config.ledger.inline,
+      handoverWaitMaxMs: config.ledger.handoverWaitMaxMs,
+      adaptive: config.ledger.adaptive
+        ? {
+            inlineBelowPerSec: config.ledger.adaptiveInlineBelowPerSec,
+            workersAbovePerSec: config.ledger.adaptiveWorkersAbovePerSec,
+            dwellMs: config.ledger.adaptiveDwellMs,
+          }
+        : undefined,
       ruleSet: ledgerRuleSet,
       workerData: {
         redisUrl,

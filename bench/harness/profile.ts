@@ -16,7 +16,7 @@ import { type FsyncMode, startRedis } from './redis.js';
  * how the figures in docs/performance.md were taken.
  */
 
-const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open1k|open5k|open20k|issuer-b64|standin-b64] [--inline] [--no-prof] [--everysec] [--metrics-hot-off]
+const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open1k|open5k|open20k|issuer-b64|standin-b64] [--inline|--adaptive] [--no-prof] [--everysec] [--metrics-hot-off]
 
   b64          TCP, 4 connections, 64 msgs/frame, closed loop (default)
   b1c64        TCP, 64 connections, 1 msg/frame, closed loop
@@ -26,6 +26,7 @@ const USAGE = `usage: npm run bench:profile -- [b64|b1c64|open1k|open5k|open20k|
   issuer-b64   b64 routed to the issuer, \`sim issuer\` (its own process, 1 connection) answering at once
   standin-b64  b64 routed to the issuer while it is away: stand-in approvals, each queueing an advice
   --inline  ledger.inline (one owner on the main thread) instead of worker threads
+  --adaptive  ledger.adaptive: the owners move to the main thread at low load and back to the workers
   --no-prof no --cpu-prof (CPU figures without the profiler's own cost)
   --metrics-hot-off  the switch with its per-message metric calls as no-ops
             (SWITCHYARD_BENCH_METRICS_HOT=off): the other arm of issue 19's paired bar
@@ -81,10 +82,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const load = LOADS[name];
   if (load === undefined) throw new Error(`unknown load ${name}\n${USAGE}`);
   const inline = argv.includes('--inline');
+  const adaptive = argv.includes('--adaptive');
   const profiling = !argv.includes('--no-prof');
   const fsync: FsyncMode = argv.includes('--everysec') ? 'everysec' : 'always';
   const metricsHotOff = argv.includes('--metrics-hot-off');
-  const label = `${name}-${inline ? 'inline' : 'workers'}${metricsHotOff ? '-metrics-hot-off' : ''}`;
+  const label = `${name}-${inline ? 'inline' : adaptive ? 'adaptive' : 'workers'}${metricsHotOff ? '-metrics-hot-off' : ''}`;
   const outDir = join(repoRoot, 'bench', 'results', 'profiles');
   const rawDir = join(outDir, `${label}-raw`);
   rmSync(rawDir, { recursive: true, force: true });
@@ -93,7 +95,11 @@ async function main(argv: readonly string[]): Promise<void> {
   const redis = await startRedis(fsync);
   try {
     const sw = await startSwitch(redis.url, {
-      config: inline ? { workers: 1, ledger: { inline: true } } : {},
+      config: inline
+        ? { workers: 1, ledger: { inline: true } }
+        : adaptive
+          ? { ledger: { adaptive: true } }
+          : {},
       nodeArgs: profiling ? ['--cpu-prof', '--cpu-prof-dir', rawDir] : [],
       env: metricsHotOff ? { SWITCHYARD_BENCH_METRICS_HOT: 'off' } : {},
     });

@@ -377,8 +377,45 @@ export const SWITCH_SETTINGS = object(
           internal: true,
           doc: 'run the ledger owners on the main thread instead of worker threads: lower latency at moderate load, lower ceiling (docs/performance.md)',
         }),
+        adaptive: boolean({
+          default: false,
+          internal: true,
+          doc: 'move the ledger owners to the main thread while the offered load is light and back to the worker threads as it grows (one writer per account: a handover drains and fences); false pins them to the workers; ledger.inline true keeps them on the main thread whatever this says',
+        }),
+        adaptiveInlineBelowPerSec: integer({
+          min: 0,
+          max: 10_000_000,
+          default: 2_000,
+          internal: true,
+          doc: 'with ledger.adaptive: offered transactions per second under which the owners move to the main thread',
+        }),
+        adaptiveWorkersAbovePerSec: integer({
+          min: 1,
+          max: 10_000_000,
+          default: 5_000,
+          internal: true,
+          doc: 'with ledger.adaptive: offered transactions per second over which the owners move back to the worker threads (above adaptiveInlineBelowPerSec)',
+        }),
+        adaptiveDwellMs: intervalMs(
+          5_000,
+          'with ledger.adaptive: the least time from a move of the owners to their move back to the main thread, so they do not flap (a move to the workers as load grows does not wait)',
+        ),
+        handoverWaitMaxMs: intervalMs(
+          250,
+          'how long a handover of a ledger owner may hold its work while it drains before it gives up and tries later',
+        ),
       },
-      { default: {}, doc: 'ledger tuning' },
+      {
+        default: {},
+        doc: 'ledger tuning',
+        // Hysteresis: between the two rates the owners stay where they are.
+        rule: (value, _raw, add) => {
+          if (
+            (value['adaptiveInlineBelowPerSec'] as number) >= (value['adaptiveWorkersAbovePerSec'] as number)
+          )
+            add('adaptiveWorkersAbovePerSec', 'must be above adaptiveInlineBelowPerSec');
+        },
+      },
     ),
   },
   { doc: 'the configuration file' },

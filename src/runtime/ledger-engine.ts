@@ -7,6 +7,7 @@ import type { OutboundMessage } from '../protocol/request.js';
 import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protocol/txn-context.js';
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
+import { AdaptiveOwners, type AdaptivePolicy } from './adaptive-owners.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { StoreState } from './core/store-readiness.js';
 import type { RrnGenerator } from './rrn.js';
@@ -29,8 +30,15 @@ const RESTART_DELAY_MAX_MS = 5_000;
 
 export interface LedgerEngineOptions {
   readonly workers: number;
-  /** Run each shard owner's LedgerCore on the main thread instead of a worker thread. */
+  /** Run each shard owner's LedgerCore on the main thread, always (no worker threads). */
   readonly inline?: boolean;
+  /**
+   * How long a handover (moveSlot) may keep a slot's work waiting for the
+   * slot to drain before it gives up and leaves the owner where it was.
+   */
+  readonly handoverWaitMaxMs?: number;
+  /** Move the slots' owners between the worker threads and the main thread with the offered load (adaptive-owners.ts). */
+  readonly adaptive?: AdaptivePolicy;
   /** The rules the shard owners run (src/rules/rule-set.ts). */
   readonly ruleSet: RuleSet;
   readonly workerData: Omit<LedgerWorkerData, 'workerId' | 'workerCount'>;
@@ -66,8 +74,27 @@ const STARTING: StoreState = { ready: false, reason: 'starting' };
 /** The pending of every issuerAnswer item: one object for all, nothing in it to differ. */
 const NOBODY_AWAITS: Pending = { k: 'none' };
 
+/** Where a slot's owner runs: its worker thread, or the main thread. */
+export type HostKind = 'worker' | 'inline';
+
+/** A handover that drains for longer than this gives up (handoverWaitMaxMs's default). */
+const HANDOVER_WAIT_MAX_MS = 250;
+
 class WorkerSlot {
+  /** Its worker thread (none with `inline`, or while one restarts). */
   worker: LedgerHost | undefined;
+  /** Its owner on the main thread: with `inline`, or made on the first handover to the main thread. */
+  inline: LedgerHost | undefined;
+  /** The host that owns the slot's shards and is sent its work (one writer per account). */
+  owner: LedgerHost | undefined;
+  /** A handover is holding the outbox (work waits on the main thread). */
+  holding = false;
+  /** A handover is under way. */
+  moving = false;
+  /** Transactions forwarded to an issuer whose answer the owner has not yet turned into a response. */
+  readonly forwarded = new Set<number>();
+  /** Called on each batch of results (a handover waits for the slot to drain). */
+  changeWaiters: (() => void)[] = [];
   ready = false;
   outbox: WorkItem[] = [];
   readonly pending = new Map<number, Pending>();
@@ -105,6 +132,8 @@ export class LedgerEngine implements TransactionEngine {
   private readonly slots: WorkerSlot[];
   private readonly slotOfShard: WorkerSlot[];
   private seq = 0;
+  private submitted = 0;
+  private adaptive: AdaptiveOwners | undefined;
   private flushScheduled = false;
   private stopping = false;
   /** The data keys the owners use, and a restarted one starts with (setKeys replaces them). */
@@ -112,10 +141,10 @@ export class LedgerEngine implements TransactionEngine {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     for (const slot of this.slots) {
-      if (slot.outbox.length === 0 || slot.worker === undefined || !slot.ready) continue;
+      if (slot.outbox.length === 0 || slot.owner === undefined || !slot.ready || slot.holding) continue;
       const items = slot.outbox;
       slot.outbox = [];
-      slot.worker.send(items);
+      slot.owner.send(items);
     }
   };
 
@@ -129,6 +158,19 @@ export class LedgerEngine implements TransactionEngine {
 
   async start(): Promise<void> {
     await Promise.all(this.slots.map((slot) => this.spawn(slot)));
+    if (this.o.adaptive !== undefined && this.o.inline !== true) {
+      this.adaptive = new AdaptiveOwners(this, this.o.adaptive, this.o.log);
+      this.adaptive.start();
+    }
+  }
+
+  get slotCount(): number {
+    return this.slots.length;
+  }
+
+  /** Transactions submitted since the start (the adaptive policy's offered load). */
+  get submittedCount(): number {
+    return this.submitted;
   }
 
   isReady(): boolean {
@@ -156,6 +198,7 @@ export class LedgerEngine implements TransactionEngine {
 
   /** A transaction for an account of this switch (the router sends only `local` routes here). */
   submit(ctx: TxnContext): void {
+    this.submitted++;
     const seq = ++this.seq;
     const item: Extract<WorkItem, { k: 'txn' }> =
       ctx.issuer === LOCAL_ISSUER
@@ -268,12 +311,109 @@ export class LedgerEngine implements TransactionEngine {
    */
   setKeys(dataKeysJson: string): void {
     this.dataKeysJson = dataKeysJson;
-    for (const slot of this.slots) slot.worker?.setKeys(dataKeysJson);
+    for (const slot of this.slots) {
+      slot.worker?.setKeys(dataKeysJson);
+      slot.inline?.setKeys(dataKeysJson);
+    }
   }
 
-  /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would. */
+  /** Fault injection for tests and chaos runs: terminates worker `index` as a crash would (with `inline`, its owner). */
   async crashWorker(index: number): Promise<void> {
-    await this.slots[index]?.worker?.kill();
+    const slot = this.slots[index];
+    await (slot?.worker ?? slot?.inline)?.kill();
+  }
+
+  /** Where slot `index`'s owner runs now. */
+  ownerKind(index: number): HostKind | undefined {
+    const slot = this.slots[index];
+    if (slot?.owner === undefined) return undefined;
+    return slot.owner === slot.inline ? 'inline' : 'worker';
+  }
+
+  /**
+   * Hands slot `index` over to its host of kind `to` (the adaptive policy,
+   * and tests): true once `to` owns it, false when the handover gave up
+   * (the slot did not drain within handoverWaitMaxMs, a forward was out, a
+   * host was down or another handover under way) and the owner stayed.
+   *
+   * One writer per account throughout: no new work reaches the old owner
+   * once the outbox is held, the handover waits until it answered all it
+   * was sent, the old owner then drops every actor and record and closes
+   * its connections (release), and the new one takes the shards with a new
+   * epoch (acquire), so a late commit of the old one would be refused.
+   */
+  async moveSlot(index: number, to: HostKind): Promise<boolean> {
+    const slot = this.slots[index];
+    if (slot === undefined || slot.moving || this.stopping || !slot.ready || this.o.inline === true)
+      return false;
+    if (this.ownerKind(index) === to) return true;
+    const from = slot.owner;
+    if (from === undefined) return false;
+    slot.moving = true;
+    try {
+      if (to === 'inline') slot.inline ??= await this.startHost(slot, 'inline', true);
+      const target = to === 'inline' ? slot.inline : slot.worker;
+      if (target === undefined || slot.owner !== from || !slot.ready) return false;
+      const waitMaxMs = this.o.handoverWaitMaxMs ?? HANDOVER_WAIT_MAX_MS;
+      // (a) Not while a forward is out: its answer could be issuerTimeoutMs away, and the slot's work would wait for it.
+      if (!(await this.until(slot, () => slot.forwarded.size === 0, performance.now() + waitMaxMs)))
+        return false;
+      const heldAtMs = performance.now();
+      slot.holding = true;
+      // (b, c) New work queues here; what the owner was sent is answered first (a forward appearing meanwhile: give up).
+      const drained = await this.until(
+        slot,
+        () => slot.forwarded.size > 0 || slot.owner !== from || slot.pending.size === slot.outbox.length,
+        heldAtMs + waitMaxMs,
+      );
+      if (!drained || slot.forwarded.size > 0 || slot.owner !== from) {
+        this.resume(slot);
+        return false;
+      }
+      // (d) The old owner forgets everything; (e) the new one takes the shards under a new epoch.
+      try {
+        await from.release();
+      } catch {
+        // It died releasing: its exit answered what it had (nothing) and restarts it as the owner.
+        this.resume(slot);
+        return false;
+      }
+      slot.owner = target;
+      slot.store = STARTING;
+      try {
+        await target.acquire();
+      } catch (error) {
+        this.o.log.error(
+          'ledger handover failed: the new owner could not take the shards; taking them back',
+          {
+            worker: slot.id,
+            to,
+            error,
+          },
+        );
+        slot.owner = from;
+        try {
+          await from.acquire();
+        } catch {
+          // Neither host can own it: the restart path (answers what waits 96, starts the worker again).
+          slot.owner = slot.worker;
+          await slot.worker?.kill();
+        }
+        this.resume(slot);
+        return false;
+      }
+      // (f) What waited goes to the new owner.
+      this.resume(slot);
+      this.o.log.info('ledger slot handed over', {
+        worker: slot.id,
+        from: to === 'inline' ? 'worker' : 'inline',
+        to,
+        waitedMs: Math.round((performance.now() - heldAtMs) * 1000) / 1000,
+      });
+      return true;
+    } finally {
+      slot.moving = false;
+    }
   }
 
   /** Resolves once every worker is up (after a restart). */
@@ -288,15 +428,44 @@ export class LedgerEngine implements TransactionEngine {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.adaptive?.stop();
     // Everything submitted is answered before the workers go.
     await Promise.all(this.slots.map((slot) => this.drained(slot)));
     await Promise.all(
       this.slots.map(async (slot) => {
-        const worker = slot.worker;
+        const hosts = [slot.worker, slot.inline];
         slot.worker = undefined;
-        await worker?.stop();
+        slot.inline = undefined;
+        slot.owner = undefined;
+        await Promise.all(hosts.map((host) => host?.stop()));
       }),
     );
+  }
+
+  /** Ends a handover's hold: what queued meanwhile goes to the owner. */
+  private resume(slot: WorkerSlot): void {
+    slot.holding = false;
+    if (slot.outbox.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Resolves true once `done()` holds (checked on each batch of the slot's results), false at `deadlineMs`. */
+  private async until(slot: WorkerSlot, done: () => boolean, deadlineMs: number): Promise<boolean> {
+    while (!done()) {
+      const leftMs = deadlineMs - performance.now();
+      if (leftMs <= 0 || this.stopping) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, leftMs);
+        function wake(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        slot.changeWaiters.push(wake);
+      });
+    }
+    return true;
   }
 
   private enqueue(shard: number, item: WorkItem, pending: Pending): void {
@@ -325,6 +494,7 @@ export class LedgerEngine implements TransactionEngine {
         const pending = slot.pending.get(result.seq);
         // None: the transaction was answered already (its worker died), so nobody awaits the issuer's answer.
         if (pending?.k === 'txn') {
+          slot.forwarded.add(result.seq);
           const { ctx } = pending;
           this.o.onForward?.({
             shard: pending.shard,
@@ -339,6 +509,7 @@ export class LedgerEngine implements TransactionEngine {
       const pending = slot.pending.get(result.seq);
       if (pending === undefined) continue;
       slot.pending.delete(result.seq);
+      if (result.k === 'txn') slot.forwarded.delete(result.seq);
       if (result.k === 'txn' && pending.k === 'txn') {
         const { ctx } = pending;
         const r = result.response;
@@ -368,6 +539,7 @@ export class LedgerEngine implements TransactionEngine {
     if (failed > 0)
       slot.answered96.note({ worker: slot.id, answered: failed, transactions: failedIds }, failed);
     if (slot.pending.size === 0) for (const wake of slot.readyWaiters.splice(0)) wake();
+    for (const wake of slot.changeWaiters.splice(0)) wake();
   }
 
   /** Answers `pending` as failed (96, retry): the rrn of a transaction's 96, for the log. */
@@ -397,78 +569,141 @@ export class LedgerEngine implements TransactionEngine {
     return undefined;
   }
 
-  private spawn(slot: WorkerSlot): Promise<void> {
+  /**
+   * Starts the slot's primary host (its worker thread; with `inline`, its
+   * main-thread owner): the owner, unless another host owns the slot (a
+   * worker restarting after it crashed while the main thread owned), then
+   * idle until a handover.
+   */
+  private async spawn(slot: WorkerSlot): Promise<void> {
+    const idle = slot.owner !== undefined;
+    if (!idle) slot.store = STARTING;
+    await this.startHost(slot, this.o.inline === true ? 'inline' : 'worker', idle);
+  }
+
+  /** Starts a host of `kind` for the slot; resolves once it is ready (owning the shards unless `idle`). */
+  private startHost(slot: WorkerSlot, kind: HostKind, idle: boolean): Promise<LedgerHost> {
     const data: LedgerWorkerData = {
       ...this.o.workerData,
       dataKeysJson: this.dataKeysJson,
       workerId: slot.id,
       workerCount: this.slots.length,
+      idle,
     };
     return new Promise((resolve, reject) => {
       let started = false;
-      const start = this.o.inline === true ? startInlineHost : startWorkerHost;
-      const worker: LedgerHost = start(data, this.o.ruleSet, this.o.log, {
+      const start = kind === 'inline' ? startInlineHost : startWorkerHost;
+      const host: LedgerHost = start(data, this.o.ruleSet, this.o.log, {
         ready: () => {
+          started = true;
+          if (idle) {
+            this.o.log.info('ledger worker ready, idle', { worker: slot.id, inline: kind === 'inline' });
+            resolve(host);
+            return;
+          }
+          slot.owner = host;
           slot.ready = true;
           slot.everReady = true;
           slot.restartDelayMs = RESTART_DELAY_FIRST_MS;
-          started = true;
-          this.o.log.info('ledger worker ready', { worker: slot.id, inline: this.o.inline === true });
+          this.o.log.info('ledger worker ready', { worker: slot.id, inline: kind === 'inline' });
           slot.down.ended('ledger worker back: no longer answering 96', { worker: slot.id });
-          resolve();
+          resolve(host);
         },
         results: (items) => this.onResults(slot, items),
-        stats: (stats) => this.o.onStats?.(slot.id, stats),
+        // The slot's worker label carries whichever host owns it; the idle one has nothing to say.
+        stats: (stats) => {
+          if (slot.owner === host) this.o.onStats?.(slot.id, stats);
+        },
+        // Its first state comes before `ready`: a host starting as the owner says it then.
         store: (state) => {
-          if (slot.worker === worker) slot.store = state;
+          if (slot.owner === host || (!idle && !started)) slot.store = state;
         },
         fatal: (message) =>
           this.o.log.error('ledger worker failed to start', { worker: slot.id, reason: message }),
-        exit: (code) => {
-          if (slot.worker !== worker) return;
-          slot.worker = undefined;
-          slot.ready = false;
-          // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
-          const failed = [...slot.pending.values()];
-          slot.pending.clear();
-          slot.outbox = [];
-          let answered96 = 0;
-          const transactions: TxnIds[] = [];
-          for (const pending of failed) {
-            const rrn = this.answerFailed(pending);
-            if (pending.k !== 'txn') continue;
-            if (answered96++ < TXN_SAMPLES_MAX)
-              transactions.push(txnIds(pending.ctx.institution, pending.ctx.request, rrn));
-          }
-          for (const wake of slot.readyWaiters.splice(0)) wake();
-          if (this.stopping) return;
-          this.o.log.error('ledger worker exited; restarting', {
-            worker: slot.id,
-            code,
-            inFlight: failed.length,
-            answered96,
-            transactions,
-            restartInMs: slot.restartDelayMs,
-          });
-          if (!started)
-            reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
-          const wait = slot.restartDelayMs;
-          slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
-          setTimeout(() => {
-            if (this.stopping) return;
-            this.o.onRestart?.(slot.id);
-            this.spawn(slot).catch(() => {});
-          }, wait).unref();
-        },
+        exit: (code) => this.onExit(slot, host, code, { started, idle }, reject),
       });
-      slot.worker = worker;
-      slot.ready = false;
-      slot.store = STARTING;
+      if (kind === 'inline') slot.inline = host;
+      else slot.worker = host;
     });
   }
 
+  private onExit(
+    slot: WorkerSlot,
+    host: LedgerHost,
+    code: number,
+    how: { readonly started: boolean; readonly idle: boolean },
+    reject: (error: Error) => void,
+  ): void {
+    const { started, idle } = how;
+    const wasWorker = slot.worker === host;
+    if (wasWorker) slot.worker = undefined;
+    else if (slot.inline === host) slot.inline = undefined;
+    else return;
+    if (!started) reject(new Error(`ledger worker ${slot.id} exited before it was ready (code ${code})`));
+    // A host that was to own the slot and died starting counts as its owner: it is started again.
+    if (slot.owner !== host && (idle || started)) {
+      // An idle host: nothing of the slot's was with it. A worker thread comes back, idle.
+      if (this.stopping || !wasWorker || slot.owner === undefined) return;
+      this.o.log.error('idle ledger worker exited; restarting', { worker: slot.id, code });
+      this.restartLater(slot);
+      return;
+    }
+    slot.owner = undefined;
+    slot.ready = false;
+    slot.holding = false;
+    slot.forwarded.clear();
+    // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
+    const failed = [...slot.pending.values()];
+    slot.pending.clear();
+    slot.outbox = [];
+    let answered96 = 0;
+    const transactions: TxnIds[] = [];
+    for (const pending of failed) {
+      const rrn = this.answerFailed(pending);
+      if (pending.k !== 'txn') continue;
+      if (answered96++ < TXN_SAMPLES_MAX)
+        transactions.push(txnIds(pending.ctx.institution, pending.ctx.request, rrn));
+    }
+    for (const wake of slot.readyWaiters.splice(0)) wake();
+    for (const wake of slot.changeWaiters.splice(0)) wake();
+    if (this.stopping) return;
+    this.o.log.error('ledger worker exited; restarting', {
+      worker: slot.id,
+      code,
+      inFlight: failed.length,
+      answered96,
+      transactions,
+      restartInMs: slot.restartDelayMs,
+    });
+    // The main thread's owner of a worker slot (an adaptive handover's) goes; the worker thread, if up, takes over.
+    const idleWorker = slot.worker;
+    if (idleWorker !== undefined && this.o.inline !== true) {
+      slot.owner = idleWorker;
+      slot.store = STARTING;
+      idleWorker.acquire().then(
+        () => {
+          slot.ready = true;
+          slot.down.ended('ledger worker back: no longer answering 96', { worker: slot.id });
+        },
+        () => void idleWorker.kill(),
+      );
+      return;
+    }
+    this.restartLater(slot);
+  }
+
+  private restartLater(slot: WorkerSlot): void {
+    const wait = slot.restartDelayMs;
+    slot.restartDelayMs = Math.min(RESTART_DELAY_MAX_MS, slot.restartDelayMs * 2);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.o.onRestart?.(slot.id);
+      this.spawn(slot).catch(() => {});
+    }, wait).unref();
+  }
+
   private drained(slot: WorkerSlot): Promise<void> {
-    if (slot.pending.size === 0 || slot.worker === undefined) return Promise.resolve();
+    if (slot.pending.size === 0 || slot.owner === undefined) return Promise.resolve();
     return new Promise((resolve) => slot.readyWaiters.push(resolve));
   }
 }

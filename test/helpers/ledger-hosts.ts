@@ -14,7 +14,9 @@ export const LEDGER_HOSTS = [
  * completions, reversals and expiries go through the fetch of evicted
  * records (ledger.recordsPerActorMax), found by their filed keys or, with
  * no evicted-key budget (ledger.evictedKeysMax 0), by reading every key not
- * in memory.
+ * in memory; and adaptive owners with thresholds so low and a dwell so short
+ * that the owners move between the worker threads and the main thread with
+ * every burst and pause of a test (ledger.adaptive).
  */
 export const LEDGER_VARIANTS = [
   { mode: 'ledger on worker threads', ledger: { inline: false } },
@@ -23,5 +25,15 @@ export const LEDGER_VARIANTS = [
   {
     mode: 'two records per actor, no evicted keys filed',
     ledger: { inline: false, recordsPerActorMax: 2, evictedKeysMax: 0 },
+  },
+  {
+    mode: 'adaptive owners, moving with every burst',
+    ledger: {
+      inline: false,
+      adaptive: true,
+      adaptiveInlineBelowPerSec: 20,
+      adaptiveWorkersAbovePerSec: 40,
+      adaptiveDwellMs: 10,
+    },
   },
 ] as const;

@@ -6,7 +6,9 @@ import { ledgerRuleSet } from '../../src/rules/rule-set.js';
 import { LedgerEngine, type LedgerEngineOptions } from '../../src/runtime/ledger-engine.js';
 import { createRrnGenerator } from '../../src/runtime/rrn.js';
 import { ShardHash } from '../../src/security/shard-hash.js';
-import type { KeySpace } from '../../src/store/keys.js';
+import { type KeySpace, keySpace } from '../../src/store/keys.js';
+import { claimAllShards } from '../../src/store/shard-epoch.js';
+import type { RedisFixture } from './redis-fixture.js';
 import { DEV_KEYS_JSON, devRefs } from './test-keys.js';
 import { txnRequest } from './txn-request.js';
 
@@ -18,7 +20,9 @@ export interface TestEngineOptions {
   readonly inline: boolean;
   readonly commitTimeoutMs: number;
   /** What the engine tells the metrics, for a test that watches it. */
-  readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats'>;
+  readonly hooks?: Pick<LedgerEngineOptions, 'onRestart' | 'onStats' | 'onForward'>;
+  /** The adaptive policy (ledger.adaptive), if the test wants one. */
+  readonly adaptive?: LedgerEngineOptions['adaptive'];
 }
 
 /**
@@ -46,6 +50,7 @@ export async function startTestEngine(o: TestEngineOptions): Promise<LedgerEngin
     shards: new ShardHash(devRefs.keys.shardKey),
     log: silentLogger,
     rrn: createRrnGenerator(0),
+    adaptive: o.adaptive,
     ...o.hooks,
   });
   await engine.start();
@@ -83,4 +88,31 @@ export function purchase(
     };
     engine.submit(ctx);
   });
+}
+
+/**
+ * A two-worker engine (worker threads) on the fixture's Redis under key prefix `prefix` (the
+ * default prefix if none), its shards claimed, with an EUR account of `opening` for each PAN.
+ */
+export async function startEngineWithAccounts(
+  redis: RedisFixture,
+  o: {
+    readonly prefix?: string;
+    readonly pans: readonly string[];
+    readonly opening: number;
+  } & Pick<TestEngineOptions, 'hooks' | 'adaptive'>,
+): Promise<LedgerEngine> {
+  const keys = keySpace(o.prefix);
+  const epoch = await claimAllShards(redis.client, keys);
+  const engine = await startTestEngine({
+    redisUrl: redis.server.url,
+    keys,
+    epoch,
+    inline: false,
+    commitTimeoutMs: 10_000,
+    hooks: o.hooks,
+    adaptive: o.adaptive,
+  });
+  for (const pan of o.pans) await createAccount(engine, pan, o.opening);
+  return engine;
 }

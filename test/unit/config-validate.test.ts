@@ -664,7 +664,17 @@ describe('validateConfig: ledger', () => {
       recordSweepAccountsMax: 10_000,
       rotationAccountsPerSecondMax: 2_000,
       inline: false,
+      adaptive: false,
+      adaptiveInlineBelowPerSec: 2_000,
+      adaptiveWorkersAbovePerSec: 5_000,
+      adaptiveDwellMs: 5_000,
+      handoverWaitMaxMs: 250,
     });
+  });
+
+  it('wants adaptiveWorkersAbovePerSec above adaptiveInlineBelowPerSec (hysteresis)', () => {
+    const problems = problemsOf(withValue('ledger.adaptiveWorkersAbovePerSec', 2_000));
+    expect(problems.some((p) => p.includes('adaptiveWorkersAbovePerSec') && p.includes('above'))).toBe(true);
   });
 
   it.each([
@@ -676,6 +686,8 @@ describe('validateConfig: ledger', () => {
     ['recordSweepIntervalMs', 10, DAY_MS, ' (1 day)'],
     ['recordSweepAccountsMax', 1, 10_000_000, ''],
     ['rotationAccountsPerSecondMax', 1, 1_000_000, ''],
+    ['adaptiveDwellMs', 10, DAY_MS, ' (1 day)'],
+    ['handoverWaitMaxMs', 10, DAY_MS, ' (1 day)'],
   ])('ledger.%s must be an integer from %i to %i', (key, min, max, note) => {
     const range = `must be an integer from ${min} to ${max}${note}`;
     expect(problemsOf(withValue(`ledger.${key}`, min - 1))).toEqual([

@@ -119,6 +119,21 @@ export class CommitPipeline {
     this.stopped = true;
   }
 
+  /**
+   * Takes this owner's shards with a new epoch before its first commit: at
+   * every start, and when the shards are handed over to it from another
+   * host (ledger-engine.ts), so a late commit of any earlier owner of these
+   * shards is refused by the commit script.
+   */
+  async takeShards(): Promise<void> {
+    await this.refence(true);
+  }
+
+  /** Resolves once no re-fence is under way (a stopped owner's last one must land before another takes the shards). */
+  async quiesced(): Promise<void> {
+    await this.refencing;
+  }
+
   /** Another owner took the shards: nothing is written again by this incarnation. */
   get fenced(): boolean {
     return this.fencedForGood;
@@ -274,7 +289,8 @@ export class CommitPipeline {
     this.events.stateChanged('refencing');
   }
 
-  private async refence(): Promise<void> {
+  /** `taking`: at a start or a handover, not after a failed commit (the log line says which). */
+  private async refence(taking = false): Promise<void> {
     const { keys, writer, workerId, workerCount } = this.o;
     for (let attempt = 0; ; attempt++) {
       if (this.stopped) return;
@@ -285,7 +301,8 @@ export class CommitPipeline {
           args.push(keys.epoch(shard), String(epoch));
         await writer.mset(...args);
         this.epoch = epoch;
-        this.o.log.info('re-fenced shards after a failed commit', { workerId, epoch });
+        if (taking) this.o.log.info('took shards with a new epoch', { workerId, epoch });
+        else this.o.log.info('re-fenced shards after a failed commit', { workerId, epoch });
         return;
       } catch {
         // Redis is away: keep trying, bounded back-off. Work waits (and the main thread's callers time out on their own terms).

@@ -22,6 +22,12 @@ export interface CoreRuntime {
   setKeys(dataKeysJson: string): void;
   /** Closes the connections and the timer; the core answers nothing more. */
   stop(): void;
+  /**
+   * Stops as stop() does, and resolves once nothing this owner sent can still
+   * reach Redis (a re-fence under way landed first): the shards may then be
+   * taken by another host (a handover, ledger-engine.ts).
+   */
+  release(): Promise<void>;
 }
 
 function connect(data: LedgerWorkerData, name: string): Redis {
@@ -110,6 +116,12 @@ export async function startCoreRuntime(
   }, STATS_INTERVAL_MS);
   statsTimer.unref();
   let stopped = false;
+  const stopTaking = (): void => {
+    stopped = true;
+    core.stop();
+    storeReadiness.stop();
+    clearInterval(statsTimer);
+  };
   return {
     handle: (items) => {
       if (!stopped) core.handle(items);
@@ -121,10 +133,14 @@ export async function startCoreRuntime(
       core.setRefs(next);
     },
     stop: () => {
-      stopped = true;
-      core.stop();
-      storeReadiness.stop();
-      clearInterval(statsTimer);
+      stopTaking();
+      writer.disconnect();
+      reader.disconnect();
+    },
+    release: async () => {
+      stopTaking();
+      await core.quiesced();
+      // Nothing of this owner's is still at Redis that matters: every commit was answered (the engine drained it first).
       writer.disconnect();
       reader.disconnect();
     },

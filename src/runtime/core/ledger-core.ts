@@ -208,8 +208,15 @@ export class LedgerCore {
     );
   }
 
+  /** Loads the commit script and takes this owner's shards with a new epoch (CommitPipeline.takeShards). */
   async init(): Promise<void> {
     await this.pipeline.init();
+    await this.pipeline.takeShards();
+  }
+
+  /** Resolves once a stopped core writes nothing more (its last re-fence, if one was under way, landed). */
+  quiesced(): Promise<void> {
+    return this.pipeline.quiesced();
   }
 
   /**

@@ -56,6 +56,14 @@ export interface LedgerHost {
   stop(): Promise<void>;
   /** Fault injection: goes away as a crash would (nothing more is answered). */
   kill(): Promise<void>;
+  /**
+   * Hands the shards over (the engine drained it first): drops every actor
+   * and record and closes its connections; resolves once nothing it sent
+   * can still reach Redis. The host stays, owning nothing.
+   */
+  release(): Promise<void>;
+  /** Takes the shards: a fresh core that takes them with a new epoch; rejects if it could not start. */
+  acquire(): Promise<void>;
 }
 
 export function startWorkerHost(
@@ -66,10 +74,30 @@ export function startWorkerHost(
 ): LedgerHost {
   const init: LedgerWorkerInit = { ...data, logLevel: log.level };
   const worker = new Worker(ruleSet.workerScript(), { workerData: init });
+  /** The release or acquire under way (the engine runs one at a time per slot). */
+  let handover: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  const settle = (error?: Error): void => {
+    const waiting = handover;
+    handover = undefined;
+    if (error === undefined) waiting?.resolve();
+    else waiting?.reject(error);
+  };
+  const ask = (t: 'release' | 'acquire'): Promise<void> =>
+    new Promise((resolve, reject) => {
+      handover = { resolve, reject };
+      worker.postMessage({ t } satisfies ToWorker);
+    });
   worker.on('message', (message: FromWorker) => {
     switch (message.t) {
       case 'ready':
         events.ready();
+        return;
+      case 'released':
+      case 'acquired':
+        settle();
+        return;
+      case 'acquireFailed':
+        settle(new Error(message.message));
         return;
       case 'results':
         events.results(unpackResults(message.items));
@@ -86,7 +114,10 @@ export function startWorkerHost(
     }
   });
   worker.on('error', (error) => log.error('ledger worker crashed', { worker: data.workerId, error }));
-  worker.on('exit', (code) => events.exit(code));
+  worker.on('exit', (code) => {
+    settle(new Error(`ledger worker exited (code ${code})`));
+    events.exit(code);
+  });
   return {
     send: (items) => {
       const packed = packWork(items);
@@ -101,6 +132,8 @@ export function startWorkerHost(
     kill: async () => {
       await worker.terminate();
     },
+    release: () => ask('release'),
+    acquire: () => ask('acquire'),
   };
 }
 
@@ -112,6 +145,8 @@ export function startInlineHost(
 ): LedgerHost {
   let runtime: CoreRuntime | undefined;
   let gone = false;
+  /** The data keys in force: a core acquired later starts with these. */
+  let dataKeysJson = data.dataKeysJson;
   const end = (code: number): void => {
     if (gone) return;
     gone = true;
@@ -120,38 +155,62 @@ export function startInlineHost(
     // Asynchronously, as a worker's exit event would arrive.
     setImmediate(() => events.exit(code));
   };
-  startCoreRuntime(
-    data,
-    ruleSet.rules,
-    log.child({ worker: data.workerId, inline: true }),
-    (items) => {
-      if (!gone) events.results(items);
-    },
-    (stats) => {
-      if (!gone) events.stats(stats);
-    },
-    (state) => {
-      if (!gone) events.store(state);
-    },
-  ).then(
-    (started) => {
-      if (gone) {
-        started.stop();
-        return;
-      }
-      runtime = started;
-      events.ready();
-    },
-    (error: unknown) => {
-      events.fatal(error instanceof Error ? error.message : String(error));
-      end(1);
-    },
-  );
+  const start = (): Promise<CoreRuntime> =>
+    startCoreRuntime(
+      { ...data, dataKeysJson },
+      ruleSet.rules,
+      log.child({ worker: data.workerId, inline: true }),
+      (items) => {
+        if (!gone) events.results(items);
+      },
+      (stats) => {
+        if (!gone) events.stats(stats);
+      },
+      (state) => {
+        if (!gone) events.store(state);
+      },
+    );
+  if (data.idle === true) {
+    // Nothing to start: it owns nothing until acquire(). Ready asynchronously, as a worker's would be.
+    setImmediate(() => {
+      if (!gone) events.ready();
+    });
+  } else
+    start().then(
+      (started) => {
+        if (gone) {
+          started.stop();
+          return;
+        }
+        runtime = started;
+        events.ready();
+      },
+      (error: unknown) => {
+        events.fatal(error instanceof Error ? error.message : String(error));
+        end(1);
+      },
+    );
   return {
     send: (items) => runtime?.handle(items),
-    setKeys: (json) => runtime?.setKeys(json),
+    setKeys: (json) => {
+      runtime?.setKeys(json);
+      dataKeysJson = json;
+    },
     stop: async () => end(0),
     kill: async () => end(1),
+    release: async () => {
+      const leaving = runtime;
+      runtime = undefined;
+      await leaving?.release();
+    },
+    acquire: async () => {
+      const started = await start();
+      if (gone) {
+        started.stop();
+        throw new Error('the inline ledger owner was stopped');
+      }
+      runtime = started;
+    },
   };
 }
 

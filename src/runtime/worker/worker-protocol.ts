@@ -38,6 +38,11 @@ export interface LedgerWorkerData {
    * `keys` message. Never logged.
    */
   readonly dataKeysJson: string;
+  /**
+   * Start without owning the shards (no core, no connections) until told to
+   * acquire them: a host whose slot another host owns (ledger-engine.ts).
+   */
+  readonly idle?: boolean;
 }
 
 /**
@@ -209,10 +214,17 @@ export type ToWorker =
   | { readonly t: 'work'; readonly items: Uint8Array }
   /** New data keys (SIGHUP): the key file's JSON. */
   | { readonly t: 'keys'; readonly json: string }
-  | { readonly t: 'stop' };
+  | { readonly t: 'stop' }
+  /** Hand the shards over: drop every actor and record, close the connections, answer `released`. */
+  | { readonly t: 'release' }
+  /** Take the shards: a fresh core under a new epoch, answer `acquired` (or `acquireFailed`). */
+  | { readonly t: 'acquire' };
 
 export type FromWorker =
   | { readonly t: 'ready' }
+  | { readonly t: 'released' }
+  | { readonly t: 'acquired' }
+  | { readonly t: 'acquireFailed'; readonly message: string }
   | { readonly t: 'results'; readonly items: Uint8Array }
   /**
    * Once a second (core-runtime.ts): gauges now, counts since the last stats,
