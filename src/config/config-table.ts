@@ -39,10 +39,51 @@ export function renderConfigTable(root: Setting = SWITCH_SETTINGS, short = false
     return [
       lineOf(SHORT_HEADER),
       lineOf(SHORT_HEADER.map(() => '---')),
-      ...rows.map((r) => lineOf(shortRow(r))),
+      ...collapseTuning(rows.map(shortRow)).map(lineOf),
     ].join('\n');
   }
   return [lineOf(HEADER), lineOf(HEADER.map(() => '---')), ...rows.map(lineOf)].join('\n');
+}
+
+/** A group of settings outside the contract this large or larger is one row of the short table. */
+const TUNING_GROUP_ROWS_MIN = 4;
+
+/**
+ * The short table (the README's) keeps one row for a large group of
+ * settings outside the contract that share a parent (the ledger's tuning),
+ * naming them; their defaults and meanings are in docs/configuration.md.
+ */
+function collapseTuning(rows: readonly (readonly string[])[]): (readonly string[])[] {
+  const parentOf = (row: readonly string[]): string | undefined => {
+    const match = /^`([a-zA-Z]+)\.([a-zA-Z.]+)` †$/.exec(row[0]!);
+    return match === null ? undefined : match[1];
+  };
+  const sizes = new Map<string, number>();
+  for (const row of rows) {
+    const parent = parentOf(row);
+    if (parent !== undefined) sizes.set(parent, (sizes.get(parent) ?? 0) + 1);
+  }
+  const out: (readonly string[])[] = [];
+  const done = new Set<string>();
+  for (const row of rows) {
+    const parent = parentOf(row);
+    if (parent === undefined || (sizes.get(parent) ?? 0) < TUNING_GROUP_ROWS_MIN) {
+      out.push(row);
+      continue;
+    }
+    if (done.has(parent)) continue;
+    done.add(parent);
+    const names = rows
+      .filter((r) => parentOf(r) === parent)
+      .map((r) => r[0]!.slice(parent.length + 2, -3))
+      .join(', ');
+    out.push([
+      `\`${parent}.*\` ${NOT_IN_CONTRACT_MARK}`,
+      'see docs',
+      `tuning (${names}): [docs/configuration.md](docs/configuration.md)`,
+    ]);
+  }
+  return out;
 }
 
 /** Cells are not padded to a column width: a padded table is twice the bytes, and renders the same. */
