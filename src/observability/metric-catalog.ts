@@ -33,7 +33,10 @@ export interface MetricFamily {
   readonly type: MetricType;
   readonly help: string;
   readonly labels: Readonly<Record<string, LabelValues>>;
-  /** In docs/protocol.md section 8 from the start (false: added by switchyard's issues, marked there). */
+  /**
+   * Where it comes from: docs/protocol.md section 8 as first written, a
+   * contract change of a switchyard issue (marked there), or switchyard's own.
+   */
   readonly contract: 'original' | 'issue-17' | 'issue-19' | 'own';
 }
 
