@@ -32,6 +32,7 @@ import { SwitchMetrics } from './observability/switch-metrics.js';
 import { AdviceDelivery } from './rules/issuer/advice-delivery.js';
 import { IssuerEngine } from './rules/issuer/issuer-engine.js';
 import { ledgerRuleSet } from './rules/rule-set.js';
+import { disablePretenuring } from './runtime/gc-tuning.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
@@ -139,6 +140,7 @@ export class Switch {
   }
 
   static async start(config: SwitchConfig, configFile: string, log: Logger): Promise<Switch> {
+    disablePretenuring();
     const sw = new Switch(config, resolve(configFile), log);
     try {
       await sw.startParts();

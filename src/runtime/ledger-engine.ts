@@ -7,6 +7,7 @@ import type { OutboundMessage } from '../protocol/request.js';
 import { LOCAL_ISSUER, type TransactionEngine, type TxnContext } from '../protocol/txn-context.js';
 import type { ShardHash } from '../security/shard-hash.js';
 import { SHARD_COUNT, type StoredAccountRef } from '../store/keys.js';
+import { SeqMap } from '../util/seq-map.js';
 import { AdaptiveOwners, type AdaptivePolicy } from './adaptive-owners.js';
 import type { CoreStats } from './core/core-runtime.js';
 import type { StoreState } from './core/store-readiness.js';
@@ -97,7 +98,7 @@ class WorkerSlot {
   changeWaiters: (() => void)[] = [];
   ready = false;
   outbox: WorkItem[] = [];
-  readonly pending = new Map<number, Pending>();
+  readonly pending = new SeqMap<Pending>();
   restartDelayMs = RESTART_DELAY_FIRST_MS;
   /** Whether its owner can commit now, as it last said (it says so on each change). */
   store: StoreState = STARTING;
@@ -653,7 +654,7 @@ export class LedgerEngine implements TransactionEngine {
     slot.holding = false;
     slot.forwarded.clear();
     // What it had in flight is answered 96: its outcome is in Redis or nowhere, and a repeat finds out which.
-    const failed = [...slot.pending.values()];
+    const failed = slot.pending.valuesArray();
     slot.pending.clear();
     slot.outbox = [];
     let answered96 = 0;

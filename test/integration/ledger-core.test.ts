@@ -718,7 +718,7 @@ describe('LedgerCore against a real Redis', () => {
     const applied = keys.appliedSeq(1);
     const batch = (account: string): Buffer => {
       const cb = new CommitBatch();
-      cb.epoch(keys.epoch(0));
+      cb.epoch(0, keys.epoch(0));
       cb.append(keys.account(0, account), Buffer.from('state'));
       return cb.pack();
     };
@@ -749,7 +749,7 @@ describe('LedgerCore against a real Redis', () => {
     const log = keys.account(0, 'L');
     const commit = (seq: number, build: (cb: CommitBatch) => void): Promise<unknown> => {
       const cb = new CommitBatch();
-      cb.epoch(keys.epoch(0));
+      cb.epoch(0, keys.epoch(0));
       build(cb);
       return admin.eval(COMMIT_SCRIPT, 1, applied, epoch, 60_000, cb.pack(), seq, 0);
     };

@@ -108,9 +108,9 @@ describe('MsgpackWriter', () => {
 describe('CommitBatch', () => {
   it('packs the five sections with their counts: epochs once each, compactions, appends written in place, XADDs, moves', () => {
     const cb = new CommitBatch();
-    cb.epoch('e1');
-    cb.epoch('e1');
-    cb.epoch('e2');
+    cb.epoch(1, 'e1');
+    cb.epoch(1, 'e1');
+    cb.epoch(2, 'e2');
     cb.compact('acct', 300, Buffer.from('new prefix'));
     const w = cb.beginAppend('acct');
     // Values whose bytes read back as a string here (the blob's str values are UTF-8 to msgpackr).
@@ -123,6 +123,11 @@ describe('CommitBatch', () => {
     const sections = unpackr.unpack(cb.pack()) as unknown[][];
     expect(sections).toHaveLength(5);
     const [epochs, compactions, appends, xadds, moves] = sections;
+    // The next batch checks its shards again, those of the batch before included.
+    cb.reset();
+    cb.epoch(2, 'e2');
+    cb.epoch(3, 'e3');
+    expect((unpackr.unpack(cb.pack()) as unknown[][])[0]).toEqual(['e2', 'e3']);
     expect(epochs).toEqual(['e1', 'e2']);
     expect(compactions).toEqual([['acct', 300, 'new prefix']]);
     expect(appends).toHaveLength(2);

@@ -1,4 +1,5 @@
 import { MsgpackWriter } from '../../codec/msgpack-writer.js';
+import { SHARD_COUNT } from '../../store/keys.js';
 
 /** One section of the blob: an array of ops, written as they come, counted for its header. */
 class Section {
@@ -29,7 +30,15 @@ class Section {
  */
 export class CommitBatch {
   private readonly epochs = new Section();
-  private readonly seenEpochKeys = new Set<string>();
+  /**
+   * The batch number (reset() counts them) that last checked each shard's
+   * epoch: no Set cleared per commit. A long-lived Set's clear() allocates
+   * its new table in the old generation, which made every commit leave old
+   * garbage behind and brought mark-compacts, the tail at moderate load
+   * (docs/performance-log.md, "Latency at moderate load").
+   */
+  private readonly epochCheckedIn = new Int32Array(SHARD_COUNT);
+  private batchNumber = 1;
   private readonly compactions = new Section();
   private readonly appends = new Section();
   private readonly xadds = new Section();
@@ -41,14 +50,19 @@ export class CommitBatch {
 
   reset(): void {
     for (const section of this.sections) section.reset();
-    this.seenEpochKeys.clear();
+    if (this.batchNumber === 0x7fffffff) {
+      // After 2^31 commits: start again from a clean slate, so no old stamp reads as this batch's.
+      this.epochCheckedIn.fill(0);
+      this.batchNumber = 0;
+    }
+    this.batchNumber++;
     this.appendMark = -1;
   }
 
   /** Checks a shard's fencing epoch (once per shard per batch). */
-  epoch(key: string): void {
-    if (this.seenEpochKeys.has(key)) return;
-    this.seenEpochKeys.add(key);
+  epoch(shard: number, key: string): void {
+    if (this.epochCheckedIn[shard] === this.batchNumber) return;
+    this.epochCheckedIn[shard] = this.batchNumber;
     this.epochs.count++;
     this.epochs.w.str(key);
   }

@@ -44,7 +44,7 @@ function epochKeys(keys: KeySpace): string[] {
 export function buildCommit(batch: OpenBatch, keys: KeySpace): Buffer {
   cb.reset();
   const epochKeyOf = epochKeys(keys);
-  for (const actor of batch.actors) cb.epoch(epochKeyOf[actor.shard]!);
+  for (const actor of batch.actors) cb.epoch(actor.shard, epochKeyOf[actor.shard]!);
   for (const actor of batch.actors) {
     actor.accountKey ??= keys.account(actor.shard, actor.ref);
     const move = actor.moveFrom;
