@@ -375,26 +375,26 @@ export const SWITCH_SETTINGS = object(
         inline: boolean({
           default: false,
           internal: true,
-          doc: 'run the ledger owners on the main thread instead of worker threads: lower latency at moderate load, lower ceiling (docs/performance.md)',
+          doc: 'deprecated (accepted, with a warning at start): pins the ledger owners to the main thread at every load; ledger.adaptive, the default, already runs them there while the main thread can take the load (docs/configuration.md)',
         }),
         adaptive: boolean({
-          default: false,
+          default: true,
           internal: true,
-          doc: 'move the ledger owners to the main thread while the offered load is light and back to the worker threads as it grows (one writer per account: a handover drains and fences); false pins them to the workers; ledger.inline true keeps them on the main thread whatever this says',
+          doc: 'run the ledger owners on the main thread while it can take the load and on the worker threads past that (one writer per account: a handover drains and fences); false pins them to the workers',
         }),
         adaptiveInlineBelowPerSec: integer({
           min: 0,
           max: 10_000_000,
-          default: 2_000,
+          default: 30_000,
           internal: true,
-          doc: 'with ledger.adaptive: offered transactions per second under which the owners move to the main thread',
+          doc: 'with ledger.adaptive: offered transactions per second under which the owners move (back) to the main thread, a dwell after their last move and well below the rate at which the main thread last saturated',
         }),
         adaptiveWorkersAbovePerSec: integer({
           min: 1,
           max: 10_000_000,
-          default: 5_000,
+          default: 60_000,
           internal: true,
-          doc: 'with ledger.adaptive: offered transactions per second over which the owners move back to the worker threads (above adaptiveInlineBelowPerSec)',
+          doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second, at any rate',
         }),
         adaptiveDwellMs: intervalMs(
           5_000,

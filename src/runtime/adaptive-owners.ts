@@ -1,17 +1,37 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../observability/log.js';
 
-/** How often the offered load is measured (and a move considered). */
+/** How often the offered load and the main thread's utilisation are measured (and a move considered). */
 const SAMPLE_EVERY_MS = 250;
+/**
+ * The main thread's event-loop utilisation at or over which it counts as
+ * saturated while it runs the owners. One sample over it is not enough: a
+ * mark-compact or a background pass (the record sweep, ~0.4 s for 10,000
+ * accounts) fills a sample or two without the load being more than the
+ * main thread can take.
+ */
+export const MAIN_THREAD_SATURATED = 0.9;
+/** Consecutive saturated samples (1 s) that move the owners to the worker threads. */
+export const SATURATED_SAMPLES = 4;
+/**
+ * After the main thread saturated at some offered rate, the owners come
+ * back to it only below this share of that rate (below the configured
+ * rate too), so a load the main thread cannot take does not make them flap.
+ */
+export const CEILING_SHARE = 0.7;
+/** How long a measured ceiling holds before the owners may try the main thread again at any rate below inlineBelowPerSec. */
+export const CEILING_MEMORY_MS = 60_000;
 
 /** The adaptive policy's settings (ledger.adaptive*, docs/configuration.md). */
 export interface AdaptivePolicy {
-  /** Offered transactions per second under which every slot moves to the main thread. */
+  /** Offered transactions per second under which the owners move (back) to the main thread. */
   readonly inlineBelowPerSec: number;
-  /** Offered transactions per second over which every slot moves back to its worker thread (above inlineBelowPerSec). */
+  /** Offered transactions per second over which they move to the worker threads, whether or not the main thread is saturated. */
   readonly workersAbovePerSec: number;
   /**
-   * The least time from a move to a move back to the main thread, so a load near a threshold
-   * does not make the owners flap (a move to the workers waits for nothing: load is growing).
+   * The least time from a move to a move back to the main thread, so a load
+   * near a threshold does not make the owners flap (a move to the workers
+   * waits for nothing: load is growing).
    */
   readonly dwellMs: number;
 }
@@ -23,23 +43,72 @@ export interface AdaptiveTarget {
   moveSlot(index: number, to: 'worker' | 'inline'): Promise<boolean>;
 }
 
+/** One measurement: the offered rate and the main thread's utilisation over the last sample. */
+export interface LoadSample {
+  readonly nowMs: number;
+  readonly ratePerSec: number;
+  /** 0..1: the share of the sample the main thread's event loop was busy. */
+  readonly mainThreadBusy: number;
+}
+
+/** What the policy remembers between samples. */
+export interface PolicyState {
+  where: 'worker' | 'inline';
+  lastMoveAtMs: number;
+  /** Consecutive samples with the main thread saturated while it ran the owners. */
+  saturatedSamples: number;
+  /** The offered rate at which the main thread last saturated, and when (undefined: none known). */
+  ceiling: { readonly ratePerSec: number; readonly atMs: number } | undefined;
+}
+
+export function initialPolicyState(): PolicyState {
+  return { where: 'worker', lastMoveAtMs: Number.NEGATIVE_INFINITY, saturatedSamples: 0, ceiling: undefined };
+}
+
 /**
- * Moves every ledger slot's owner to the main thread while the offered load
- * is light (no hand-off to a worker: lower latency and CPU per message) and
- * back to the worker threads as it grows (throughput), with hysteresis and
- * a dwell time. It measures the offered load, transactions submitted per
- * second, rather than the main thread's event-loop utilisation: where the
- * ledger runs changes the main thread's utilisation (an inline owner adds
- * its work to it), so a policy on utilisation would move the very measure
- * it decides on and could flap; the offered rate is the same wherever the
- * owners run.
+ * The policy as a pure step: updates `state` with `sample` and says where
+ * the owners should move now (undefined: stay). To the workers when the
+ * offered rate passes workersAbovePerSec, or when the main thread running
+ * the owners stayed saturated for SATURATED_SAMPLES samples: the rate the
+ * main thread can take differs from machine to machine, its saturation is
+ * what says it is reached. Back to the main thread a dwell after the last
+ * move, once the rate is below inlineBelowPerSec and below CEILING_SHARE
+ * of the rate at which the main thread last saturated (for CEILING_MEMORY_MS).
+ */
+export function nextMove(
+  state: PolicyState,
+  sample: LoadSample,
+  policy: AdaptivePolicy,
+): 'worker' | 'inline' | undefined {
+  if (state.where === 'inline') {
+    state.saturatedSamples = sample.mainThreadBusy >= MAIN_THREAD_SATURATED ? state.saturatedSamples + 1 : 0;
+    const saturated = state.saturatedSamples >= SATURATED_SAMPLES;
+    if (saturated) state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
+    return saturated || sample.ratePerSec > policy.workersAbovePerSec ? 'worker' : undefined;
+  }
+  if (state.ceiling !== undefined && sample.nowMs - state.ceiling.atMs >= CEILING_MEMORY_MS)
+    state.ceiling = undefined;
+  const belowCeiling =
+    state.ceiling === undefined || sample.ratePerSec < state.ceiling.ratePerSec * CEILING_SHARE;
+  const dwelt = sample.nowMs - state.lastMoveAtMs >= policy.dwellMs;
+  return sample.ratePerSec < policy.inlineBelowPerSec && belowCeiling && dwelt ? 'inline' : undefined;
+}
+
+/**
+ * Runs every ledger slot's owner on the main thread while it can take the
+ * load (no hand-off to a worker: lower latency and CPU per message) and on
+ * the worker threads past that (throughput on machines with cores to
+ * spare), moving them all together by handover (LedgerEngine.moveSlot:
+ * drain, drop, new epoch). It measures the offered load (transactions
+ * submitted per second, the same wherever the owners run) and, while the
+ * owners are on the main thread, that thread's event-loop utilisation.
  */
 export class AdaptiveOwners {
   private timer: NodeJS.Timeout | undefined;
   private lastCount = 0;
   private lastAtMs = 0;
-  private lastMoveAtMs = Number.NEGATIVE_INFINITY;
-  private where: 'worker' | 'inline' = 'worker';
+  private lastElu = performance.eventLoopUtilization();
+  private readonly state = initialPolicyState();
   private moving = false;
   /** The offered rate as last measured (transactions per second), for logs and tests. */
   ratePerSec = 0;
@@ -56,6 +125,7 @@ export class AdaptiveOwners {
   start(): void {
     this.lastCount = this.target.submittedCount;
     this.lastAtMs = performance.now();
+    this.lastElu = performance.eventLoopUtilization();
     this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
     this.timer.unref();
   }
@@ -68,34 +138,34 @@ export class AdaptiveOwners {
   private sample(): void {
     const nowMs = performance.now();
     const count = this.target.submittedCount;
+    const elu = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(elu, this.lastElu).utilization;
     this.ratePerSec = ((count - this.lastCount) * 1000) / (nowMs - this.lastAtMs);
     this.lastCount = count;
     this.lastAtMs = nowMs;
+    this.lastElu = elu;
     if (this.moving) return;
-    // To the workers at once when load grows (the main thread's ceiling is lower); back to the
-    // main thread only a dwell after the last move, so a load near the thresholds moves them
-    // at most once per dwell.
-    if (this.where === 'inline' && this.ratePerSec > this.policy.workersAbovePerSec)
-      void this.moveAll('worker', nowMs);
-    else if (
-      this.where === 'worker' &&
-      this.ratePerSec < this.policy.inlineBelowPerSec &&
-      nowMs - this.lastMoveAtMs >= this.policy.dwellMs
-    )
-      void this.moveAll('inline', nowMs);
+    const to = nextMove(
+      this.state,
+      { nowMs, ratePerSec: this.ratePerSec, mainThreadBusy: busy },
+      this.policy,
+    );
+    if (to !== undefined) void this.moveAll(to, nowMs, busy);
   }
 
-  private async moveAll(to: 'worker' | 'inline', nowMs: number): Promise<void> {
+  private async moveAll(to: 'worker' | 'inline', nowMs: number, mainThreadBusy: number): Promise<void> {
     this.moving = true;
-    this.lastMoveAtMs = nowMs;
+    this.state.lastMoveAtMs = nowMs;
+    this.state.saturatedSamples = 0;
     try {
       const slots = Array.from({ length: this.target.slotCount }, (_, i) => i);
       const moved = await Promise.all(slots.map((i) => this.target.moveSlot(i, to)));
       // A slot that could not move now (a forward out, not drained in time) is tried again on a later sample.
-      if (moved.every(Boolean)) this.where = to;
+      if (moved.every(Boolean)) this.state.where = to;
       this.log.info('adaptive ledger: moving owners', {
         to,
         offeredPerSec: Math.round(this.ratePerSec),
+        mainThreadBusy: Math.round(mainThreadBusy * 100) / 100,
         moved: moved.filter(Boolean).length,
         of: slots.length,
       });

@@ -27,7 +27,10 @@ describe('admin HTTP with an external Redis', () => {
   const pool = new ClientPool();
 
   beforeAll(async () => {
-    stack = await startStack({ config: { admin: { token: TOKEN }, institutions: [institutionEntry(acq)] } });
+    // Worker-owned slots (ledger.adaptive off): the readiness reasons below are a worker's.
+    stack = await startStack({
+      config: { admin: { token: TOKEN }, institutions: [institutionEntry(acq)], ledger: { adaptive: false } },
+    });
   });
 
   afterAll(async () => {

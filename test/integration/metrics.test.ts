@@ -58,7 +58,8 @@ describe('GET /metrics of a running switch', () => {
         ],
         workers: 2,
         // Passes of every scheduled job within the test (journal trim runs as often as hold expiry).
-        ledger: { holdExpiryIntervalMs: 1_000, recordSweepIntervalMs: 1_000 },
+        // On the worker threads (ledger.adaptive off): the worker-side families are what this checks.
+        ledger: { holdExpiryIntervalMs: 1_000, recordSweepIntervalMs: 1_000, adaptive: false },
       },
     });
     redis = new Redis(stack.redis.url);

@@ -142,7 +142,8 @@ beforeAll(async () => {
       issuerTimeoutMs: ISSUER_TIMEOUT_MS,
       signonTimeoutMs: SIGNON_TIMEOUT_MS,
       // Long enough that work stuck on a stopped Redis is still in flight when its worker is crashed.
-      ledger: { commitTimeoutMs: 10_000 },
+      // On the worker threads (ledger.adaptive off): a worker's crash is one of the events.
+      ledger: { commitTimeoutMs: 10_000, adaptive: false },
       clearing: { outDir: join(dir, 'a-file', 'clearing') },
     },
     env: INSPECT_ENV,

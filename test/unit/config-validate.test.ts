@@ -653,7 +653,7 @@ describe('validateConfig: limits, clearing, dataDir, workers, log', () => {
 });
 
 describe('validateConfig: ledger', () => {
-  it('defaults to worker threads with the documented limits', () => {
+  it('defaults to adaptive owners (main thread, worker threads past it) with the documented limits', () => {
     expect(ok(valid()).ledger).toEqual({
       actorsMax: 1_000_000,
       recordsPerActorMax: 64,
@@ -664,16 +664,16 @@ describe('validateConfig: ledger', () => {
       recordSweepAccountsMax: 10_000,
       rotationAccountsPerSecondMax: 2_000,
       inline: false,
-      adaptive: false,
-      adaptiveInlineBelowPerSec: 2_000,
-      adaptiveWorkersAbovePerSec: 5_000,
+      adaptive: true,
+      adaptiveInlineBelowPerSec: 30_000,
+      adaptiveWorkersAbovePerSec: 60_000,
       adaptiveDwellMs: 5_000,
       handoverWaitMaxMs: 250,
     });
   });
 
   it('wants adaptiveWorkersAbovePerSec above adaptiveInlineBelowPerSec (hysteresis)', () => {
-    const problems = problemsOf(withValue('ledger.adaptiveWorkersAbovePerSec', 2_000));
+    const problems = problemsOf(withValue('ledger.adaptiveWorkersAbovePerSec', 20_000));
     expect(problems.some((p) => p.includes('adaptiveWorkersAbovePerSec') && p.includes('above'))).toBe(true);
   });
 

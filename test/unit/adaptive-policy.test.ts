@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AdaptivePolicy,
+  CEILING_MEMORY_MS,
+  initialPolicyState,
+  MAIN_THREAD_SATURATED,
+  nextMove,
+  type PolicyState,
+  SATURATED_SAMPLES,
+} from '../../src/runtime/adaptive-owners.js';
+
+const policy: AdaptivePolicy = { inlineBelowPerSec: 30_000, workersAbovePerSec: 60_000, dwellMs: 5_000 };
+const BUSY = MAIN_THREAD_SATURATED;
+const IDLE = 0.2;
+
+/** Feeds samples 250 ms apart from `startMs`; the moves the policy asked for, applied as the owners would make them. */
+function run(state: PolicyState, startMs: number, samples: readonly [ratePerSec: number, busy: number][]) {
+  const moves: { atMs: number; to: 'worker' | 'inline' }[] = [];
+  samples.forEach(([ratePerSec, mainThreadBusy], i) => {
+    const nowMs = startMs + i * 250;
+    const to = nextMove(state, { nowMs, ratePerSec, mainThreadBusy }, policy);
+    if (to !== undefined) {
+      moves.push({ atMs: nowMs, to });
+      state.where = to;
+      state.lastMoveAtMs = nowMs;
+      state.saturatedSamples = 0;
+    }
+  });
+  return moves;
+}
+
+describe('the adaptive owners policy (nextMove)', () => {
+  it('goes to the main thread at once from the start when the load is light, and stays there below the upper rate', () => {
+    const state = initialPolicyState();
+    const moves = run(state, 0, [
+      [1_000, IDLE],
+      [20_000, 0.6],
+      [55_000, 0.8],
+    ]);
+    expect(moves).toEqual([{ atMs: 0, to: 'inline' }]);
+  });
+
+  it('goes to the workers above the upper rate, whatever the main thread says', () => {
+    const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
+    expect(run(state, 1_000, [[60_001, 0.5]])).toEqual([{ atMs: 1_000, to: 'worker' }]);
+  });
+
+  it('goes to the workers after SATURATED_SAMPLES saturated samples in a row, not fewer, and remembers that rate', () => {
+    const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
+    const blips: [number, number][] = Array.from({ length: SATURATED_SAMPLES - 1 }, () => [40_000, BUSY]);
+    // A mark-compact or a background pass: saturated samples broken by a calm one.
+    expect(run(state, 1_000, [...blips, [40_000, 0.5], ...blips])).toEqual([]);
+    // The last blips and one more saturated sample make SATURATED_SAMPLES in a row.
+    expect(run(state, 10_000, [[40_000, BUSY]])).toEqual([{ atMs: 10_000, to: 'worker' }]);
+    expect(state.ceiling?.ratePerSec).toBe(40_000);
+  });
+
+  it('comes back only a dwell after the move, below the lower rate and below 70% of the rate that saturated the main thread', () => {
+    const state: PolicyState = {
+      ...initialPolicyState(),
+      where: 'worker',
+      lastMoveAtMs: 0,
+      ceiling: { ratePerSec: 35_000, atMs: 0 },
+    };
+    // Within the dwell: stays.
+    expect(run(state, 1_000, [[1_000, IDLE]])).toEqual([]);
+    // Past the dwell, below 30,000 but not below 70% of 35,000 (24,500): stays.
+    expect(run(state, 6_000, [[25_000, IDLE]])).toEqual([]);
+    expect(run(state, 7_000, [[24_000, IDLE]])).toEqual([{ atMs: 7_000, to: 'inline' }]);
+  });
+
+  it('forgets the saturated rate after CEILING_MEMORY_MS, so the main thread gets another try', () => {
+    const state: PolicyState = {
+      ...initialPolicyState(),
+      where: 'worker',
+      lastMoveAtMs: 0,
+      ceiling: { ratePerSec: 30_000, atMs: 0 },
+    };
+    expect(run(state, 10_000, [[25_000, IDLE]])).toEqual([]);
+    expect(run(state, CEILING_MEMORY_MS, [[25_000, IDLE]])).toEqual([
+      { atMs: CEILING_MEMORY_MS, to: 'inline' },
+    ]);
+    expect(state.ceiling).toBeUndefined();
+  });
+});
