@@ -165,12 +165,14 @@ export class AdaptiveOwners {
 
   private async moveAll(to: 'worker' | 'inline', nowMs: number, mainThreadBusy: number): Promise<void> {
     this.moving = true;
-    this.state.lastMoveAtMs = nowMs;
     this.state.saturatedSamples = 0;
     try {
       const slots = Array.from({ length: this.target.slotCount }, (_, i) => i);
       const moved = await Promise.all(slots.map((i) => this.target.moveSlot(i, to)));
-      // A slot that could not move now (a forward out, not drained in time) is tried again on a later sample.
+      // A slot that could not move now (a forward out, not drained in time) is tried again on a
+      // later sample; the dwell counts from a move that happened, so a start-up's busy first
+      // seconds do not keep the owners off the main thread for a whole dwell.
+      if (moved.some(Boolean)) this.state.lastMoveAtMs = nowMs;
       if (moved.every(Boolean)) this.state.where = to;
       this.log.info('adaptive ledger: moving owners', {
         to,
