@@ -277,6 +277,11 @@ export class Switch {
     });
     await this.engine.start();
     log.info('ledger up', { workers, inline: config.ledger.inline, adaptive: config.ledger.adaptive, epoch });
+    if (config.ledger.inline)
+      log.warn(
+        'ledger.inline is deprecated: ledger.adaptive (the default) runs the owners on the main thread while it can take the load; inline still pins them there at every load',
+        { setting: 'ledger.inline' },
+      );
     // BullMQ wants its own connection that waits out Redis outages (maxRetriesPerRequest null).
     this.jobsRedis = new RedisClient(redisUrl, {
       maxRetriesPerRequest: null,

@@ -375,12 +375,12 @@ export const SWITCH_SETTINGS = object(
         inline: boolean({
           default: false,
           internal: true,
-          doc: 'run the ledger owners on the main thread instead of worker threads, at every load: lower latency and CPU per message at moderate load (docs/performance.md)',
+          doc: 'deprecated (accepted, with a warning at start): pins the ledger owners to the main thread at every load; ledger.adaptive, the default, already runs them there while the main thread can take the load (docs/configuration.md)',
         }),
         adaptive: boolean({
-          default: false,
+          default: true,
           internal: true,
-          doc: 'run the ledger owners on the main thread while it can take the load and on the worker threads past that (one writer per account: a handover drains and fences); off by default until it measures better than both pinned placements (docs/performance-log.md); ledger.inline true pins them to the main thread whatever this says',
+          doc: 'run the ledger owners on the main thread while it can take the load and on the worker threads past that (one writer per account: a handover drains and fences); false pins them to the workers',
         }),
         adaptiveInlineBelowPerSec: integer({
           min: 0,

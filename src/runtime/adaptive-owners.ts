@@ -11,14 +11,6 @@ const SAMPLE_EVERY_MS = 250;
  * main thread can take.
  */
 export const MAIN_THREAD_SATURATED = 0.9;
-/**
- * The least offered rate at which a saturated main thread counts: below it,
- * what keeps the main thread busy is not the ledger's traffic (seeding
- * accounts through the admin API, a clearing cutoff, start-up), and moving
- * the owners would not relieve it, nor would the rate say anything about
- * the main thread's ceiling.
- */
-export const SATURATION_RATE_MIN = 1_000;
 /** Consecutive saturated samples (1 s) that move the owners to the worker threads. */
 export const SATURATED_SAMPLES = 4;
 /**
@@ -89,9 +81,7 @@ export function nextMove(
   policy: AdaptivePolicy,
 ): 'worker' | 'inline' | undefined {
   if (state.where === 'inline') {
-    const saturatedByTraffic =
-      sample.mainThreadBusy >= MAIN_THREAD_SATURATED && sample.ratePerSec >= SATURATION_RATE_MIN;
-    state.saturatedSamples = saturatedByTraffic ? state.saturatedSamples + 1 : 0;
+    state.saturatedSamples = sample.mainThreadBusy >= MAIN_THREAD_SATURATED ? state.saturatedSamples + 1 : 0;
     const saturated = state.saturatedSamples >= SATURATED_SAMPLES;
     if (saturated) state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
     return saturated || sample.ratePerSec > policy.workersAbovePerSec ? 'worker' : undefined;
