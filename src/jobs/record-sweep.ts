@@ -14,6 +14,8 @@ const SCHEDULER_ID = 'record-sweep';
  * than this: such an account is swept for nothing once per cycle.
  */
 const ACCOUNT_STATE_BYTES_MAX = 170;
+/** Sweeps a pass has with the ledger at once. */
+const SWEEPS_IN_FLIGHT_MAX = 32;
 /** Keys asked of Redis per SCAN step (a hint: Redis may return more or fewer). */
 const SCAN_COUNT = 500;
 
@@ -98,12 +100,16 @@ export class RecordSweep {
         if (error === null && (bytes as number) > ACCOUNT_STATE_BYTES_MAX && account !== undefined)
           accountsFound.push(account);
       });
-      const outcomes = await Promise.all(accountsFound.map((account) => ledger.sweep(account)));
-      swept += accountsFound.length;
-      for (const outcome of outcomes) {
-        if (outcome === 'retry') retries++;
-        else deleted += outcome;
+      // A few at a time: a step's hundreds of sweeps queued at once ahead of live transactions
+      // held them up (a 370 ms pass over 10,000 accounts made a 24 ms p99 second at 20,000/s).
+      for (let at = 0; at < accountsFound.length; at += SWEEPS_IN_FLIGHT_MAX) {
+        const chunk = accountsFound.slice(at, at + SWEEPS_IN_FLIGHT_MAX);
+        for (const outcome of await Promise.all(chunk.map((account) => ledger.sweep(account)))) {
+          if (outcome === 'retry') retries++;
+          else deleted += outcome;
+        }
       }
+      swept += accountsFound.length;
       cursor = next;
       await connection.set(keys.sweepCursor(), cursor);
     } while (cursor !== '0' && accounts < this.o.accountsPerPassMax);
