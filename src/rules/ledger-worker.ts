@@ -61,12 +61,13 @@ async function main(): Promise<void> {
     } else if (message.t === 'release') {
       const leaving = runtime;
       runtime = undefined;
-      (leaving?.release() ?? Promise.resolve()).then(() => post({ t: 'released' }));
+      (leaving?.release() ?? Promise.resolve([])).then((warm) => post({ t: 'released', warm }));
     } else if (message.t === 'acquire') {
       start().then(
         (started) => {
           runtime = started;
           post({ t: 'acquired' });
+          started.warm(message.warm);
         },
         (error: unknown) =>
           post({ t: 'acquireFailed', message: error instanceof Error ? error.message : String(error) }),

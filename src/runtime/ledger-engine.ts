@@ -21,6 +21,7 @@ import type {
   LedgerWorkerData,
   RotationOutcome,
   SweepOutcome,
+  WarmRef,
   WorkItem,
   WorkResult,
 } from './worker/worker-protocol.js';
@@ -371,9 +372,11 @@ export class LedgerEngine implements TransactionEngine {
         this.resume(slot);
         return false;
       }
-      // (d) The old owner forgets everything; (e) the new one takes the shards under a new epoch.
+      // (d) The old owner forgets everything; (e) the new one takes the shards under a new epoch,
+      // then loads the accounts the old one had in memory, in the background.
+      let warm: WarmRef[];
       try {
-        await from.release();
+        warm = await from.release();
       } catch {
         // It died releasing: its exit answered what it had (nothing) and restarts it as the owner.
         this.resume(slot);
@@ -382,7 +385,7 @@ export class LedgerEngine implements TransactionEngine {
       slot.owner = target;
       slot.store = STARTING;
       try {
-        await target.acquire();
+        await target.acquire(warm);
       } catch (error) {
         this.o.log.error(
           'ledger handover failed: the new owner could not take the shards; taking them back',

@@ -290,3 +290,39 @@ describe('a handover and issuer forwards', () => {
     expect({ ...again, id: 3 }).toEqual(await forwarded);
   });
 });
+
+describe('a handover warms the new owner', () => {
+  let engine: LedgerEngine;
+  /** The last actorsActive each slot's owner reported (stats once a second). */
+  const actorsActive = new Map<number, number>();
+  const warmPans = Array.from({ length: 48 }, (_, i) =>
+    withLuhnDigit(`43100000${String(i).padStart(7, '0')}`),
+  );
+
+  beforeAll(async () => {
+    engine = await startEngineWithAccounts(redis, {
+      prefix: 'warm:',
+      pans: warmPans,
+      opening: OPENING,
+      hooks: { onStats: (workerId, stats) => actorsActive.set(workerId, stats.actorsActive) },
+    });
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+  });
+
+  it("loads the old owner's accounts before any traffic asks for them", async () => {
+    const total = (): number => (actorsActive.get(0) ?? 0) + (actorsActive.get(1) ?? 0);
+    // The workers have every account in memory (seeded through them).
+    expect(await waitFor(() => total() === warmPans.length, EVENTUALLY_MS)).toBe(true);
+    expect(await engine.moveSlot(0, 'inline')).toBe(true);
+    expect(await engine.moveSlot(1, 'inline')).toBe(true);
+    actorsActive.clear();
+    // No traffic: only the handover's warm list can bring them into the new owners' memory.
+    expect(await waitFor(() => total() === warmPans.length, EVENTUALLY_MS)).toBe(true);
+    // And they answer from there.
+    const view = await engine.admin({ k: 'get', pan: warmPans[5]! });
+    expect(view.ok).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { EvictedKeys, type EvictedKeysBudget } from '../records/evicted-keys.js';
 import { LiveRecords } from '../records/live-records.js';
-import type { WorkItem } from '../worker/worker-protocol.js';
+import type { WarmRef, WorkItem } from '../worker/worker-protocol.js';
 import { Actor } from './actor.js';
 
 export interface ActorCacheOptions {
@@ -58,6 +58,17 @@ export class ActorCache {
   /** Whether `actor` is still the one in memory for its ref (not dropped meanwhile). */
   isCurrent(actor: Actor): boolean {
     return this.actors.get(actor.ref) === actor;
+  }
+
+  /** Up to `max` actors that traffic brought in (not a background pass alone), most recently used first. */
+  hotRefs(max: number): WarmRef[] {
+    const out: WarmRef[] = [];
+    const all = [...this.actors.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < max; i--) {
+      const actor = all[i]!;
+      if (!actor.backgroundOnly && actor.status === 'ready') out.push({ shard: actor.shard, ref: actor.ref });
+    }
+    return out;
   }
 
   /** The actor in memory for `pan`, if any, without counting a use (inspection). */

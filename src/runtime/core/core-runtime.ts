@@ -6,7 +6,13 @@ import { keySpace } from '../../store/keys.js';
 import { createRequestPathRedis } from '../../store/redis-connection.js';
 import { AuthCodeSource } from '../auth-code.js';
 import { leaseRrnSource, RrnSource } from '../rrn.js';
-import type { FromWorker, LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type {
+  FromWorker,
+  LedgerWorkerData,
+  WarmRef,
+  WorkItem,
+  WorkResult,
+} from '../worker/worker-protocol.js';
 import type { ActorRules } from './actor-rules.js';
 import { LedgerCore } from './ledger-core.js';
 import { StoreReadiness, type StoreState } from './store-readiness.js';
@@ -25,10 +31,22 @@ export interface CoreRuntime {
   /**
    * Stops as stop() does, and resolves once nothing this owner sent can still
    * reach Redis (a re-fence under way landed first): the shards may then be
-   * taken by another host (a handover, ledger-engine.ts).
+   * taken by another host (a handover, ledger-engine.ts). Resolves with the
+   * accounts traffic had in memory, most recently used first (WARM_REFS_MAX
+   * at most), for the next owner to load.
    */
-  release(): Promise<void>;
+  release(): Promise<WarmRef[]>;
+  /** Loads a handover's warm accounts, WARM_PER_TURN at a time between turns, so live traffic interleaves. */
+  warm(refs: readonly WarmRef[]): void;
 }
+
+/**
+ * Accounts a handover passes to the next owner to load: the most recently
+ * used, up to this many (about 50 B each across the thread boundary).
+ */
+export const WARM_REFS_MAX = 100_000;
+/** Warm loads queued per event-loop turn: one pipelined round of reads each, small beside live traffic. */
+const WARM_PER_TURN = 64;
 
 function connect(data: LedgerWorkerData, name: string): Redis {
   // Fail fast, as every request-path connection: no offline queue; and no
@@ -138,11 +156,23 @@ export async function startCoreRuntime(
       reader.disconnect();
     },
     release: async () => {
+      const warm = core.hotRefs(WARM_REFS_MAX);
       stopTaking();
       await core.quiesced();
       // Nothing of this owner's is still at Redis that matters: every commit was answered (the engine drained it first).
       writer.disconnect();
       reader.disconnect();
+      return warm;
+    },
+    warm: (refs) => {
+      let at = 0;
+      const step = (): void => {
+        if (stopped || at >= refs.length) return;
+        core.warm(refs.slice(at, at + WARM_PER_TURN));
+        at += WARM_PER_TURN;
+        setImmediate(step);
+      };
+      step();
     },
   };
 }

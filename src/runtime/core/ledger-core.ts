@@ -5,7 +5,7 @@ import type { AccountRefs } from '../../security/account-refs.js';
 import type { KeySpace } from '../../store/keys.js';
 import type { CodeSource } from '../../util/code-source.js';
 import { type AccountLog, compactionDue } from '../storage/account-log.js';
-import type { LedgerWorkerData, WorkItem, WorkResult } from '../worker/worker-protocol.js';
+import type { LedgerWorkerData, WarmRef, WorkItem, WorkResult } from '../worker/worker-protocol.js';
 import type { Actor } from './actor.js';
 import { ActorCache } from './actor-cache.js';
 import { ActorLoader } from './actor-loader.js';
@@ -264,6 +264,22 @@ export class LedgerCore {
   private clearHeldTimer(): void {
     if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
+  }
+
+  /** What a handover's next owner should load first: the accounts traffic had in memory here, most recently used first. */
+  hotRefs(max: number): WarmRef[] {
+    return this.cache.hotRefs(max);
+  }
+
+  /**
+   * Loads these accounts ahead of their traffic (a handover's old owner had
+   * them in memory): as actors brought in by traffic, so they stay. Those in
+   * memory already, or loading, are left alone. The caller paces the calls.
+   */
+  warm(refs: readonly WarmRef[]): void {
+    if (this.stopped || this.pipeline.fenced || this.pipeline.isRefencing) return;
+    for (const { shard, ref } of refs)
+      if (this.cache.holderOf(ref) === undefined) this.actorByRef(shard, ref, false);
   }
 
   takeStats(): LedgerCoreStats {

@@ -9,6 +9,7 @@ import type {
   LedgerWorkerData,
   LedgerWorkerInit,
   ToWorker,
+  WarmRef,
   WorkItem,
   WorkResult,
 } from './worker-protocol.js';
@@ -61,9 +62,13 @@ export interface LedgerHost {
    * and record and closes its connections; resolves once nothing it sent
    * can still reach Redis. The host stays, owning nothing.
    */
-  release(): Promise<void>;
-  /** Takes the shards: a fresh core that takes them with a new epoch; rejects if it could not start. */
-  acquire(): Promise<void>;
+  release(): Promise<WarmRef[]>;
+  /**
+   * Takes the shards: a fresh core that takes them with a new epoch; rejects
+   * if it could not start. Then loads `warm` (the old owner's accounts in
+   * memory) in the background.
+   */
+  acquire(warm?: readonly WarmRef[]): Promise<void>;
 }
 
 export function startWorkerHost(
@@ -75,17 +80,17 @@ export function startWorkerHost(
   const init: LedgerWorkerInit = { ...data, logLevel: log.level };
   const worker = new Worker(ruleSet.workerScript(), { workerData: init });
   /** The release or acquire under way (the engine runs one at a time per slot). */
-  let handover: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  const settle = (error?: Error): void => {
+  let handover: { resolve: (warm: WarmRef[]) => void; reject: (error: Error) => void } | undefined;
+  const settle = (error?: Error, warm: WarmRef[] = []): void => {
     const waiting = handover;
     handover = undefined;
-    if (error === undefined) waiting?.resolve();
+    if (error === undefined) waiting?.resolve(warm);
     else waiting?.reject(error);
   };
-  const ask = (t: 'release' | 'acquire'): Promise<void> =>
+  const ask = (message: ToWorker & { t: 'release' | 'acquire' }): Promise<WarmRef[]> =>
     new Promise((resolve, reject) => {
       handover = { resolve, reject };
-      worker.postMessage({ t } satisfies ToWorker);
+      worker.postMessage(message);
     });
   worker.on('message', (message: FromWorker) => {
     switch (message.t) {
@@ -93,6 +98,8 @@ export function startWorkerHost(
         events.ready();
         return;
       case 'released':
+        settle(undefined, [...message.warm]);
+        return;
       case 'acquired':
         settle();
         return;
@@ -132,8 +139,10 @@ export function startWorkerHost(
     kill: async () => {
       await worker.terminate();
     },
-    release: () => ask('release'),
-    acquire: () => ask('acquire'),
+    release: () => ask({ t: 'release' }),
+    acquire: async (warm = []) => {
+      await ask({ t: 'acquire', warm });
+    },
   };
 }
 
@@ -201,15 +210,16 @@ export function startInlineHost(
     release: async () => {
       const leaving = runtime;
       runtime = undefined;
-      await leaving?.release();
+      return (await leaving?.release()) ?? [];
     },
-    acquire: async () => {
+    acquire: async (warm = []) => {
       const started = await start();
       if (gone) {
         started.stop();
         throw new Error('the inline ledger owner was stopped');
       }
       runtime = started;
+      started.warm(warm);
     },
   };
 }

@@ -209,6 +209,17 @@ export type SweepOutcome = number | 'retry';
  */
 export type RotationOutcome = 'done' | 'current' | 'absent' | 'unreadable' | 'conflict' | 'retry';
 
+/**
+ * An account a handover's old owner had in memory for traffic: the new
+ * owner loads it before it is asked for, so the first transactions after a
+ * move do not each wait for a read (and the account's ref is not computed
+ * again on the main thread's time).
+ */
+export interface WarmRef {
+  readonly shard: number;
+  readonly ref: string;
+}
+
 /** `items` are packed with worker-codec.ts (packWork / packResults). */
 export type ToWorker =
   | { readonly t: 'work'; readonly items: Uint8Array }
@@ -217,12 +228,13 @@ export type ToWorker =
   | { readonly t: 'stop' }
   /** Hand the shards over: drop every actor and record, close the connections, answer `released`. */
   | { readonly t: 'release' }
-  /** Take the shards: a fresh core under a new epoch, answer `acquired` (or `acquireFailed`). */
-  | { readonly t: 'acquire' };
+  /** Take the shards: a fresh core under a new epoch, answer `acquired` (or `acquireFailed`); then load `warm`'s accounts. */
+  | { readonly t: 'acquire'; readonly warm: readonly WarmRef[] };
 
 export type FromWorker =
   | { readonly t: 'ready' }
-  | { readonly t: 'released' }
+  /** `warm`: the accounts it had in memory for traffic, most recently used first (for the next owner). */
+  | { readonly t: 'released'; readonly warm: readonly WarmRef[] }
   | { readonly t: 'acquired' }
   | { readonly t: 'acquireFailed'; readonly message: string }
   | { readonly t: 'results'; readonly items: Uint8Array }
