@@ -150,10 +150,15 @@ export class AdaptiveOwners {
       { nowMs, ratePerSec: this.ratePerSec, mainThreadBusy: busy },
       this.policy,
     );
-    if (to !== undefined) void this.moveAll(to, nowMs, busy);
+    if (to !== undefined) void this.moveAll(to, nowMs, this.ratePerSec, busy);
   }
 
-  private async moveAll(to: 'worker' | 'inline', nowMs: number, mainThreadBusy: number): Promise<void> {
+  private async moveAll(
+    to: 'worker' | 'inline',
+    nowMs: number,
+    offeredPerSec: number,
+    mainThreadBusy: number,
+  ): Promise<void> {
     this.moving = true;
     this.state.saturatedSamples = 0;
     try {
@@ -164,9 +169,10 @@ export class AdaptiveOwners {
       // seconds do not keep the owners off the main thread for a whole dwell.
       if (moved.some(Boolean)) this.state.lastMoveAtMs = nowMs;
       if (moved.every(Boolean)) this.state.where = to;
+      // The rate and utilisation the move was decided on (samples go on while it runs).
       this.log.info('adaptive ledger: moving owners', {
         to,
-        offeredPerSec: Math.round(this.ratePerSec),
+        offeredPerSec: Math.round(offeredPerSec),
         mainThreadBusy: Math.round(mainThreadBusy * 100) / 100,
         moved: moved.filter(Boolean).length,
         of: slots.length,
