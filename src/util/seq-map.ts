@@ -41,10 +41,6 @@ export class SeqMap<V> {
     }
   }
 
-  has(key: number): boolean {
-    return this.get(key) !== undefined;
-  }
-
   /** Sets `key` to `value` (undefined is not a value: delete instead). */
   set(key: number, value: V): void {
     if (!(Number.isSafeInteger(key) && key >= 0))
