@@ -2,6 +2,7 @@ import type { TxnClass } from '../../protocol/mti.js';
 import type { Proc } from '../../protocol/request.js';
 import { base36, parseBase36 } from '../../util/base36.js';
 import type { Mutable } from '../../util/mutable.js';
+import { unaccountedFloat64Array, unaccountedInt32Array } from '../../util/unaccounted-arrays.js';
 import type { OriginalState, TxnRecord } from './txn-record.js';
 
 /**
@@ -165,7 +166,9 @@ const LINK_STAN = 2;
 const LINK_STRIDE = 3;
 
 export class PackedRecords {
-  private num = new Float64Array(SLOTS_INITIAL * NUM_STRIDE);
+  // Unaccounted (src/util/unaccounted-arrays.ts): under even traffic every actor grows these
+  // in the same second, which on plain ArrayBuffers set off back-to-back mark-compacts.
+  private num = unaccountedFloat64Array(SLOTS_INITIAL * NUM_STRIDE);
   /** Heads of another form than the generators' (rare): made on the first one. */
   private str: (string | undefined)[] | undefined;
   private capacity = SLOTS_INITIAL;
@@ -180,7 +183,7 @@ export class PackedRecords {
    * switch); the one kept with the links lets remove() find the slot's table
    * entry without waiting for its record's line (LINK_STAN).
    */
-  private meta = new Int32Array(SLOTS_INITIAL * 2 * 2 + SLOTS_INITIAL * LINK_STRIDE);
+  private meta = unaccountedInt32Array(SLOTS_INITIAL * 2 * 2 + SLOTS_INITIAL * LINK_STRIDE);
   private tableSize = SLOTS_INITIAL * 2;
   private tableShift = 32 - Math.log2(SLOTS_INITIAL * 2);
   /** Slots ever used (those at and above it are free and unchained). */
@@ -351,7 +354,7 @@ export class PackedRecords {
     // four, 3-4% of a worker's time in the first minute after a start), then by half: an actor
     // holds recordsPerActorMax (64) plus a batch or two before eviction, which 72 fits.
     this.capacity = this.capacity < 64 ? this.capacity * 3 : Math.ceil(this.capacity * 1.5);
-    const num = new Float64Array(this.capacity * NUM_STRIDE);
+    const num = unaccountedFloat64Array(this.capacity * NUM_STRIDE);
     num.set(this.num);
     this.num = num;
     if (this.str !== undefined) {
@@ -362,7 +365,7 @@ export class PackedRecords {
     }
     let tableSize = this.tableSize;
     while (tableSize < this.capacity * 2) tableSize *= 2;
-    this.meta = new Int32Array(tableSize * 2 + this.capacity * LINK_STRIDE);
+    this.meta = unaccountedInt32Array(tableSize * 2 + this.capacity * LINK_STRIDE);
     // The links move with the table's end; no slot is free (growth only comes when none is).
     this.meta.set(oldMeta.subarray(oldLinks, oldLinks + this.used * LINK_STRIDE), tableSize * 2);
     if (tableSize === this.tableSize) {
@@ -429,7 +432,7 @@ class SealedRecordCopy {
 
 /** A slot seen in place: getters over the packed arrays (see PackedRecords.view). */
 class SealedRecordView implements Readonly<TxnRecord> {
-  n = new Float64Array(0);
+  n: Float64Array = unaccountedFloat64Array(0);
   s: readonly (string | undefined)[] | undefined = undefined;
   o = 0;
   p = 0;
