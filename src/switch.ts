@@ -32,7 +32,7 @@ import { SwitchMetrics } from './observability/switch-metrics.js';
 import { AdviceDelivery } from './rules/issuer/advice-delivery.js';
 import { IssuerEngine } from './rules/issuer/issuer-engine.js';
 import { ledgerRuleSet } from './rules/rule-set.js';
-import { disablePretenuring } from './runtime/gc-tuning.js';
+import { memoryReducerOff, tuneGarbageCollector } from './runtime/gc-tuning.js';
 import { LedgerEngine } from './runtime/ledger-engine.js';
 import { createRrnGenerator, leaseRrnSource } from './runtime/rrn.js';
 import { ensureAccountLayout } from './runtime/storage/account-layout.js';
@@ -140,7 +140,7 @@ export class Switch {
   }
 
   static async start(config: SwitchConfig, configFile: string, log: Logger): Promise<Switch> {
-    disablePretenuring();
+    tuneGarbageCollector();
     const sw = new Switch(config, resolve(configFile), log);
     try {
       await sw.startParts();
@@ -158,6 +158,8 @@ export class Switch {
       switchId: config.switchId,
       pid: process.pid,
       managedRedis: config.redis.url === undefined,
+      // False: node was started without --no-memory-reducer (docs/operations.md, "Running it").
+      memoryReducerOff: memoryReducerOff(),
     });
     let redisUrl = config.redis.url;
     if (redisUrl === undefined) this.dataDirLock = lockDataDir(config.dataDir);

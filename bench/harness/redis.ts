@@ -40,6 +40,18 @@ export async function awaitAofRewrite(url: string): Promise<number> {
   }
 }
 
+/** AOF rewrites the server has started since it started (INFO persistence `aof_rewrites`). */
+export async function aofRewriteCount(url: string): Promise<number> {
+  const redis = new Redis(url);
+  try {
+    const match = /^aof_rewrites:(\d+)\r?$/m.exec(await redis.info('persistence'));
+    if (match === null) throw new Error('redis INFO persistence has no aof_rewrites');
+    return Number(match[1]);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 const START_TIMEOUT_MS = 10_000;
 
 /**

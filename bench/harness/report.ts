@@ -387,6 +387,8 @@ export function latencyTargetsText(t: LatencyTable): string {
   return [
     `issue 20 targets, switch over floor (${passed} of ${judged} met; ${t.plan.pairs} pair${t.plan.pairs === 1 ? '' : 's'} of ${t.plan.measureS} s runs, load average ${t.loadAverage1m.start.toFixed(1)} to ${t.loadAverage1m.end.toFixed(1)}):`,
     ...lines,
+    `  Redis AOF rewrites started during the runs: switch ${t.aofRewritesInRuns.switch}, floor ${t.aofRewritesInRuns.floor}` +
+      " (each stalls its Redis's fsyncs for about a second)",
   ].join('\n');
 }
 

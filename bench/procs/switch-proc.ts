@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import { NODE_FLAG_NO_MEMORY_REDUCER } from '../../src/runtime/gc-tuning.js';
 import { LineFeed, makeTempDir, removeTempDir, spawnTracked, waitForLine } from '../harness/processes.js';
 
 export interface Endpoint {
@@ -75,7 +76,8 @@ function endpoint(value: unknown): Endpoint | undefined {
 }
 
 /**
- * Starts `node dist/src/cli/main.js start` with a generated config: every
+ * Starts `node --no-memory-reducer dist/src/cli/main.js start` (as
+ * docs/operations.md says to run the switch) with a generated config: every
  * listener on a free port, the given Redis, one acquirer and one issuer with
  * fresh keys, PANs starting with 4 on the local ledger and PANs starting with
  * 5 routed to the issuer (with stand-in), default workers and limits (what
@@ -127,7 +129,14 @@ export async function startSwitch(
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
   const feed = new LineFeed();
-  const args = [...(options.nodeArgs ?? []), 'dist/src/cli/main.js', 'start', '--config', configPath];
+  const args = [
+    NODE_FLAG_NO_MEMORY_REDUCER,
+    ...(options.nodeArgs ?? []),
+    'dist/src/cli/main.js',
+    'start',
+    '--config',
+    configPath,
+  ];
   const tracked = spawnTracked(process.execPath, args, {
     onLine: feed.push,
     env: { ...process.env, ...options.env },

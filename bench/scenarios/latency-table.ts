@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { type LatencyPlan, openLoop, type Scenario } from '../harness/plan.js';
-import { awaitAofRewrite, type BenchRedis, startRedis } from '../harness/redis.js';
+import { aofRewriteCount, awaitAofRewrite, type BenchRedis, startRedis } from '../harness/redis.js';
 import { startEchoProcess } from '../procs/echo-proc.js';
 import { runSim, type SimTarget } from '../procs/sim-run.js';
 import { startSwitch } from '../procs/switch-proc.js';
@@ -38,6 +38,12 @@ export interface LatencyTable {
   readonly verdicts: readonly LatencyVerdict[];
   /** The machine's 1-minute load average before the first and after the last run (other work on the cores). */
   readonly loadAverage1m: { readonly start: number; readonly end: number };
+  /**
+   * Redis AOF rewrites that started during each side's runs. A rewrite's
+   * writes compete with the fsyncs on the same disk (docs/performance.md):
+   * where the switch's side has some and the floor's none, that is disk.
+   */
+  readonly aofRewritesInRuns: Readonly<Record<LatencySide, number>>;
 }
 
 export function latencyScenario(side: LatencySide, ratePerS: number, plan: LatencyPlan): Scenario {
@@ -58,6 +64,7 @@ export function summarizeLatencyTable(
   plan: LatencyPlan,
   samples: ReadonlyMap<string, readonly RunSample[]>,
   loadAverage1m: LatencyTable['loadAverage1m'],
+  aofRewritesInRuns: LatencyTable['aofRewritesInRuns'] = { switch: 0, floor: 0 },
 ): LatencyTable {
   const rows = plan.rates.map((ratePerS): LatencyRow => {
     const result = (side: LatencySide): ScenarioResult => {
@@ -79,7 +86,7 @@ export function summarizeLatencyTable(
     };
   });
   const verdicts = judgeLatency(new Map(rows.map((row) => [row.ratePerS, row.ratio])));
-  return { plan, rows, verdicts, loadAverage1m };
+  return { plan, rows, verdicts, loadAverage1m, aofRewritesInRuns };
 }
 
 interface Side {
@@ -139,6 +146,7 @@ export async function runLatencyTable(plan: LatencyPlan): Promise<LatencyTable> 
         {},
       );
     const samples = new Map<string, RunSample[]>();
+    const aofRewritesInRuns: Record<LatencySide, number> = { switch: 0, floor: 0 };
     for (let pair = 0; pair < plan.pairs; pair++) {
       // Alternate which side runs first, so neither always meets the machine the other left.
       const order = pair % 2 === 0 ? sides : [...sides].reverse();
@@ -147,12 +155,14 @@ export async function runLatencyTable(plan: LatencyPlan): Promise<LatencyTable> 
           await awaitAofRewrite(side.redis.url);
           const scenario = latencyScenario(side.name, ratePerS, plan);
           // The same seed for both sides of a pair: the same requests on the same schedule.
+          const rewritesBefore = await aofRewriteCount(side.redis.url);
           const sample = await runOnce(side.target, scenario, pair, plan.pairs, side.watched);
+          aofRewritesInRuns[side.name] += (await aofRewriteCount(side.redis.url)) - rewritesBefore;
           samples.set(scenario.id, [...(samples.get(scenario.id) ?? []), sample]);
         }
       }
     }
-    return summarizeLatencyTable(plan, samples, { start: loadStart, end: loadavg()[0]! });
+    return summarizeLatencyTable(plan, samples, { start: loadStart, end: loadavg()[0]! }, aofRewritesInRuns);
   } finally {
     for (const stop of stops.reverse()) await stop();
   }

@@ -185,6 +185,13 @@ function redisServerArgs(dir: string, port: number, fsync: RedisFsync, logAndPid
     // child's CPU, which competes with the switch on small machines (docs/performance-log.md).
     // Disk is the cheaper resource here: the base file is written uncompressed.
     ['--rdbcompression', 'no'],
+    // The ledger appends ~400 B of AOF per approval (8 MB/s at 20,000/s). At Redis's 64 MB
+    // default a young store rewrote its AOF every few seconds, and a rewrite's writes stall
+    // the fsyncs on the same disk (a rewrite's second's worst fsync 13-26 ms, other seconds'
+    // mostly 1-11 ms: docs/performance-log.md).
+    // Past 256 MB the usual rule (rewrite when the AOF has doubled) decides; a restart
+    // replays at most that much more.
+    ['--auto-aof-rewrite-min-size', '256mb'],
   ].flat();
 }
 

@@ -49,10 +49,12 @@ function samplesFor(k: Readonly<Record<number, number>>): Map<string, RunSample[
 }
 
 describe('bench latency table (issue 20)', () => {
-  const table = summarizeLatencyTable(PLAN, samplesFor({ 1000: 1.4, 5000: 1.6, 20000: 3 }), {
-    start: 1.5,
-    end: 2.5,
-  });
+  const table = summarizeLatencyTable(
+    PLAN,
+    samplesFor({ 1000: 1.4, 5000: 1.6, 20000: 3 }),
+    { start: 1.5, end: 2.5 },
+    { switch: 2, floor: 0 },
+  );
 
   it('divides the switch’s median percentiles and CPU (with its Redis) by the floor’s', () => {
     const at1k = table.rows[0]!;
@@ -115,5 +117,6 @@ describe('bench latency table (issue 20)', () => {
     expect(text).toContain('(3 of 7 met; 2 pairs of 10 s runs, load average 1.5 to 2.5)');
     expect(text).toMatch(/CPU per message, with Redis at 1,000\/s: +2\.37x \(target <= 2x\): fail/);
     expect(text).toMatch(/p99\.9 at 20,000\/s: +3\.00x \(target <= 2x\): fail/);
+    expect(text).toContain('Redis AOF rewrites started during the runs: switch 2, floor 0');
   });
 });
