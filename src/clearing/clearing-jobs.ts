@@ -134,7 +134,10 @@ export class ClearingJobs {
       prefix: `${this.o.keys.prefix}:bull`,
       concurrency: 1,
       useWorkerThreads: true,
-      workerThreadsOptions: { workerData: this.o.worker },
+      // BullMQ hands the sandbox thread this process's execArgv explicitly, and node refuses V8
+      // flags there (ERR_WORKER_INVALID_EXEC_ARGV: every job failed when the switch ran as
+      // docs/operations.md says, `node --no-memory-reducer ...`). The processor needs none.
+      workerThreadsOptions: { workerData: this.o.worker, execArgv: [] },
       lockDuration: CLEARING_LOCK_MS,
       stalledInterval: CLEARING_STALLED_CHECK_MS,
       maxStalledCount: CLEARING_ATTEMPTS,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SwitchConfig } from '../../src/config/types.js';
+import { NODE_FLAG_NO_MEMORY_REDUCER } from '../../src/runtime/gc-tuning.js';
 import {
   type ExitInfo,
   exitOf,
@@ -158,8 +159,9 @@ function parseReady(line: string): ListenInfo | undefined {
 }
 
 /**
- * Writes a temp config (all ports 0) and starts `node dist/src/cli/main.js start --config FILE`,
- * resolving once it logs `"msg":"switch ready"`. On any failure the process is killed and the temp
+ * Writes a temp config (all ports 0) and starts `node --no-memory-reducer dist/src/cli/main.js
+ * start --config FILE` (the command docs/operations.md gives, flag included: what the switch
+ * starts inside it must live with node's flags), resolving once it logs `"msg":"switch ready"`. On any failure the process is killed and the temp
  * dir removed before the error propagates.
  */
 export async function startSwitch(options: StartOptions = {}): Promise<SwitchProcess> {
@@ -171,7 +173,7 @@ export async function startSwitch(options: StartOptions = {}): Promise<SwitchPro
 
   const child: ChildProcess = spawn(
     process.execPath,
-    ['dist/src/cli/main.js', 'start', '--config', configPath],
+    [NODE_FLAG_NO_MEMORY_REDUCER, 'dist/src/cli/main.js', 'start', '--config', configPath],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   trackChild(child);
