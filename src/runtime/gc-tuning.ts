@@ -44,7 +44,11 @@ export function tuneGarbageCollector(): void {
   setFlagsFromString(NODE_FLAG_NO_MEMORY_REDUCER);
 }
 
-/** Whether node was started with the memory reducer off (the main thread's isolate). */
-export function memoryReducerOff(): boolean {
-  return process.execArgv.includes(NODE_FLAG_NO_MEMORY_REDUCER);
+/**
+ * Whether node was started with the memory reducer off (the main thread's
+ * isolate), in either of V8's spellings (`--no-memory-reducer`,
+ * `--no_memory_reducer`).
+ */
+export function memoryReducerOff(execArgv: readonly string[] = process.execArgv): boolean {
+  return execArgv.some((arg) => arg.replaceAll('_', '-') === NODE_FLAG_NO_MEMORY_REDUCER);
 }
