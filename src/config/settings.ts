@@ -394,7 +394,7 @@ export const SWITCH_SETTINGS = object(
           max: 10_000_000,
           default: 60_000,
           internal: true,
-          doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second, at any rate',
+          doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second, at any rate, not counting a warm-up (the main thread loading accounts)',
         }),
         adaptiveDwellMs: intervalMs(
           5_000,

@@ -14,6 +14,18 @@ export const MAIN_THREAD_SATURATED = 0.9;
 /** Consecutive saturated samples (1 s) that move the owners to the worker threads. */
 export const SATURATED_SAMPLES = 4;
 /**
+ * Accounts the main thread's owners brought into memory in one sample at or
+ * over which that sample is a warm-up, not a load the main thread cannot
+ * take (its saturation does not count). Loading an account (its log read
+ * and decoded, its records packed) costs tens to hundreds of microseconds;
+ * a load step finds every account cold at once and saturates the main
+ * thread for a moment whatever it can take after. A move then would only
+ * make the workers load them all again, under the same load: measured with
+ * 10,000 accounts at 40,000/s, a stall of seconds (docs/performance-log.md,
+ * "A handover under heavy load").
+ */
+export const WARMING_ACCOUNTS_PER_SAMPLE = 100;
+/**
  * After the main thread saturated at some offered rate, the owners come
  * back to it only below this share of that rate (below the configured
  * rate too), so a load the main thread cannot take does not make them flap.
@@ -40,6 +52,8 @@ export interface AdaptivePolicy {
 export interface AdaptiveTarget {
   readonly slotCount: number;
   readonly submittedCount: number;
+  /** Accounts in memory in the main thread's owners (0 while the workers own everything). */
+  readonly actorsOnMainThread: number;
   moveSlot(index: number, to: 'worker' | 'inline'): Promise<boolean>;
 }
 
@@ -49,6 +63,8 @@ export interface LoadSample {
   readonly ratePerSec: number;
   /** 0..1: the share of the sample the main thread's event loop was busy. */
   readonly mainThreadBusy: number;
+  /** The main thread's owners loaded WARMING_ACCOUNTS_PER_SAMPLE accounts or more in the sample. */
+  readonly warming?: boolean;
 }
 
 /** What the policy remembers between samples. */
@@ -69,9 +85,9 @@ export function initialPolicyState(): PolicyState {
  * The policy as a pure step: updates `state` with `sample` and says where
  * the owners should move now (undefined: stay). To the workers when the
  * offered rate passes workersAbovePerSec, or when the main thread running
- * the owners stayed saturated for SATURATED_SAMPLES samples: the rate the
- * main thread can take differs from machine to machine, its saturation is
- * what says it is reached. Back to the main thread a dwell after the last
+ * the owners stayed saturated for SATURATED_SAMPLES samples, none of them
+ * a warm-up: the rate the main thread can take differs from machine to
+ * machine, its saturation is what says it is reached. Back to the main thread a dwell after the last
  * move, once the rate is below inlineBelowPerSec and below CEILING_SHARE
  * of the rate at which the main thread last saturated (for CEILING_MEMORY_MS).
  */
@@ -81,7 +97,9 @@ export function nextMove(
   policy: AdaptivePolicy,
 ): 'worker' | 'inline' | undefined {
   if (state.where === 'inline') {
-    state.saturatedSamples = sample.mainThreadBusy >= MAIN_THREAD_SATURATED ? state.saturatedSamples + 1 : 0;
+    // A warm-up's saturation passes once the accounts are in: it counts for nothing (and breaks a run).
+    const saturatedNow = sample.mainThreadBusy >= MAIN_THREAD_SATURATED && sample.warming !== true;
+    state.saturatedSamples = saturatedNow ? state.saturatedSamples + 1 : 0;
     const saturated = state.saturatedSamples >= SATURATED_SAMPLES;
     if (saturated) state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
     return saturated || sample.ratePerSec > policy.workersAbovePerSec ? 'worker' : undefined;
@@ -108,6 +126,7 @@ export class AdaptiveOwners {
   private lastCount = 0;
   private lastAtMs = 0;
   private lastElu = performance.eventLoopUtilization();
+  private lastActors = 0;
   private readonly state = initialPolicyState();
   private moving = false;
   /** The offered rate as last measured (transactions per second), for logs and tests. */
@@ -126,6 +145,7 @@ export class AdaptiveOwners {
     this.lastCount = this.target.submittedCount;
     this.lastAtMs = performance.now();
     this.lastElu = performance.eventLoopUtilization();
+    this.lastActors = this.target.actorsOnMainThread;
     this.timer = setInterval(() => this.sample(), SAMPLE_EVERY_MS);
     this.timer.unref();
   }
@@ -140,6 +160,10 @@ export class AdaptiveOwners {
     const count = this.target.submittedCount;
     const elu = performance.eventLoopUtilization();
     const busy = performance.eventLoopUtilization(elu, this.lastElu).utilization;
+    const actors = this.target.actorsOnMainThread;
+    // Growth only: evictions and a move away lower the count, and say nothing of loads.
+    const warming = actors - this.lastActors >= WARMING_ACCOUNTS_PER_SAMPLE;
+    this.lastActors = actors;
     this.ratePerSec = ((count - this.lastCount) * 1000) / (nowMs - this.lastAtMs);
     this.lastCount = count;
     this.lastAtMs = nowMs;
@@ -147,7 +171,7 @@ export class AdaptiveOwners {
     if (this.moving) return;
     const to = nextMove(
       this.state,
-      { nowMs, ratePerSec: this.ratePerSec, mainThreadBusy: busy },
+      { nowMs, ratePerSec: this.ratePerSec, mainThreadBusy: busy, warming },
       this.policy,
     );
     if (to !== undefined) void this.moveAll(to, nowMs, this.ratePerSec, busy);

@@ -175,6 +175,14 @@ export class LedgerEngine implements TransactionEngine {
     return this.submitted;
   }
 
+  /** Accounts the main thread's owners have in memory (the adaptive policy's sign of a warm-up). */
+  get actorsOnMainThread(): number {
+    let actors = 0;
+    for (const slot of this.slots)
+      if (slot.owner !== undefined && slot.owner === slot.inline) actors += slot.owner.actorsInMemory() ?? 0;
+    return actors;
+  }
+
   isReady(): boolean {
     return !this.stopping && this.slots.every((s) => s.ready);
   }

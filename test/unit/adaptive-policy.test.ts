@@ -3,6 +3,7 @@ import {
   type AdaptivePolicy,
   CEILING_MEMORY_MS,
   initialPolicyState,
+  type LoadSample,
   MAIN_THREAD_SATURATED,
   nextMove,
   type PolicyState,
@@ -14,11 +15,16 @@ const BUSY = MAIN_THREAD_SATURATED;
 const IDLE = 0.2;
 
 /** Feeds samples 250 ms apart from `startMs`; the moves the policy asked for, applied as the owners would make them. */
-function run(state: PolicyState, startMs: number, samples: readonly [ratePerSec: number, busy: number][]) {
+function run(
+  state: PolicyState,
+  startMs: number,
+  samples: readonly [ratePerSec: number, busy: number, warming?: 'warming'][],
+) {
   const moves: { atMs: number; to: 'worker' | 'inline' }[] = [];
-  samples.forEach(([ratePerSec, mainThreadBusy], i) => {
+  samples.forEach(([ratePerSec, mainThreadBusy, warming], i) => {
     const nowMs = startMs + i * 250;
-    const to = nextMove(state, { nowMs, ratePerSec, mainThreadBusy }, policy);
+    const sample: LoadSample = { nowMs, ratePerSec, mainThreadBusy, warming: warming === 'warming' };
+    const to = nextMove(state, sample, policy);
     if (to !== undefined) {
       moves.push({ atMs: nowMs, to });
       state.where = to;
@@ -53,6 +59,29 @@ describe('the adaptive owners policy (nextMove)', () => {
     // The last blips and one more saturated sample make SATURATED_SAMPLES in a row.
     expect(run(state, 10_000, [[40_000, BUSY]])).toEqual([{ atMs: 10_000, to: 'worker' }]);
     expect(state.ceiling?.ratePerSec).toBe(40_000);
+  });
+
+  it('does not count a warm-up (the main thread loading accounts) as saturation: a move would load them all again', () => {
+    const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
+    // A load step: every account cold at once, the main thread saturated while it loads them.
+    const warmUp: [number, number, 'warming'][] = Array.from({ length: SATURATED_SAMPLES + 2 }, () => [
+      40_000,
+      1,
+      'warming',
+    ]);
+    expect(run(state, 1_000, warmUp)).toEqual([]);
+    // Loaded, and still saturated: that is the main thread's limit, counted from the warm-up's end.
+    const after: [number, number][] = Array.from({ length: SATURATED_SAMPLES }, () => [40_000, BUSY]);
+    const startMs = 1_000 + warmUp.length * 250;
+    expect(run(state, startMs, after)).toEqual([
+      { atMs: startMs + (SATURATED_SAMPLES - 1) * 250, to: 'worker' },
+    ]);
+  });
+
+  it('lets a warm-up sample break a run of saturated ones', () => {
+    const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
+    const blips: [number, number][] = Array.from({ length: SATURATED_SAMPLES - 1 }, () => [40_000, BUSY]);
+    expect(run(state, 1_000, [...blips, [40_000, 1, 'warming'], ...blips])).toEqual([]);
   });
 
   it('comes back only a dwell after the move, below the lower rate and below 70% of the rate that saturated the main thread', () => {

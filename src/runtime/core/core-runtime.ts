@@ -38,6 +38,8 @@ export interface CoreRuntime {
   release(): Promise<WarmRef[]>;
   /** Loads a handover's warm accounts, WARM_PER_TURN at a time between turns, so live traffic interleaves. */
   warm(refs: readonly WarmRef[]): void;
+  /** Accounts in memory now (the adaptive policy tells a warm-up from a load the main thread cannot take). */
+  activeActors(): number;
 }
 
 /**
@@ -164,6 +166,7 @@ export async function startCoreRuntime(
       reader.disconnect();
       return warm;
     },
+    activeActors: () => core.activeActors,
     warm: (refs) => {
       let at = 0;
       const step = (): void => {

@@ -69,6 +69,11 @@ export interface LedgerHost {
    * memory) in the background.
    */
   acquire(warm?: readonly WarmRef[]): Promise<void>;
+  /**
+   * Accounts its owner has in memory, where that can be read without a
+   * message (the main thread's owner); undefined for a worker thread.
+   */
+  actorsInMemory(): number | undefined;
 }
 
 export function startWorkerHost(
@@ -143,6 +148,8 @@ export function startWorkerHost(
     acquire: async (warm = []) => {
       await ask({ t: 'acquire', warm });
     },
+    // Known only to the worker thread (its stats say it once a second).
+    actorsInMemory: () => undefined,
   };
 }
 
@@ -221,6 +228,7 @@ export function startInlineHost(
       runtime = started;
       started.warm(warm);
     },
+    actorsInMemory: () => runtime?.activeActors() ?? 0,
   };
 }
 
