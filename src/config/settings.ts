@@ -397,12 +397,12 @@ export const SWITCH_SETTINGS = object(
           doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second, at any rate, not counting a warm-up (the main thread loading accounts)',
         }),
         adaptiveDwellMs: intervalMs(
-          5_000,
-          'with ledger.adaptive: the least time from a move of the owners to their move back to the main thread, so they do not flap (a move to the workers as load grows does not wait)',
+          15_000,
+          'with ledger.adaptive: the least time from a move of the owners to their move back to the main thread, so they do not flap (a move to the workers as load grows does not wait); after the main thread saturated, also how long the offered rate must stay low before they come back (a lull between bursts is not a light load)',
         ),
         handoverWaitMaxMs: intervalMs(
-          250,
-          'how long a handover of a ledger owner may hold its work while it drains before it gives up and tries later',
+          2_000,
+          'how long a handover of a ledger owner may hold its work while it drains before it gives up and tries later (a move off a saturated main thread drains its backlog first; giving up would hand the work back to it)',
         ),
       },
       {

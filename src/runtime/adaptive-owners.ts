@@ -8,21 +8,25 @@ const SAMPLE_EVERY_MS = 250;
  * saturated while it runs the owners. One sample over it is not enough: a
  * mark-compact or a background pass (the record sweep, ~0.4 s for 10,000
  * accounts) fills a sample or two without the load being more than the
- * main thread can take.
+ * main thread can take. Not lower: a main thread that keeps up at its
+ * ceiling reads 0.85-0.99 from sample to sample (40,000/s here), one that
+ * falls behind always has work waiting and reads 0.97-1.0, and a move the
+ * first did not need costs every account loaded again under that load.
  */
-export const MAIN_THREAD_SATURATED = 0.9;
+export const MAIN_THREAD_SATURATED = 0.95;
 /** Consecutive saturated samples (1 s) that move the owners to the worker threads. */
 export const SATURATED_SAMPLES = 4;
 /**
  * Accounts the main thread's owners brought into memory in one sample at or
- * over which that sample is a warm-up, not a load the main thread cannot
- * take (its saturation does not count). Loading an account (its log read
+ * over which that sample is a warm-up. Loading an account (its log read
  * and decoded, its records packed) costs tens to hundreds of microseconds;
  * a load step finds every account cold at once and saturates the main
- * thread for a moment whatever it can take after. A move then would only
- * make the workers load them all again, under the same load: measured with
- * 10,000 accounts at 40,000/s, a stall of seconds (docs/performance-log.md,
- * "A handover under heavy load").
+ * thread for a moment whatever it can take after. Below inlineBelowPerSec
+ * that saturation does not count (a move once loaded would make the workers
+ * load them all again, under the same load: measured with 10,000 accounts
+ * at 40,000/s, a stall of seconds, docs/performance-log.md, "A handover
+ * under heavy load"); at or above it the owners move at once, before the
+ * main thread has loaded the rest.
  */
 export const WARMING_ACCOUNTS_PER_SAMPLE = 100;
 /**
@@ -73,12 +77,27 @@ export interface PolicyState {
   lastMoveAtMs: number;
   /** Consecutive samples with the main thread saturated while it ran the owners. */
   saturatedSamples: number;
-  /** The offered rate at which the main thread last saturated, and when (undefined: none known). */
+  /**
+   * The offered rate at which the owners last left the main thread (it
+   * saturated, or the rate passed workersAbovePerSec), and when (undefined:
+   * none known).
+   */
   ceiling: { readonly ratePerSec: number; readonly atMs: number } | undefined;
+  /** While the workers own: since when every sample was low enough to come back (undefined: the last one was not). */
+  lowSinceMs: number | undefined;
+  /** While the main thread owns: the last sample was a warm-up (LoadSample.warming). */
+  warmingLastSample: boolean;
 }
 
 export function initialPolicyState(): PolicyState {
-  return { where: 'worker', lastMoveAtMs: Number.NEGATIVE_INFINITY, saturatedSamples: 0, ceiling: undefined };
+  return {
+    where: 'worker',
+    lastMoveAtMs: Number.NEGATIVE_INFINITY,
+    saturatedSamples: 0,
+    ceiling: undefined,
+    lowSinceMs: undefined,
+    warmingLastSample: false,
+  };
 }
 
 /**
@@ -86,30 +105,54 @@ export function initialPolicyState(): PolicyState {
  * the owners should move now (undefined: stay). To the workers when the
  * offered rate passes workersAbovePerSec, or when the main thread running
  * the owners stayed saturated for SATURATED_SAMPLES samples, none of them
- * a warm-up: the rate the main thread can take differs from machine to
- * machine, its saturation is what says it is reached. Back to the main thread a dwell after the last
- * move, once the rate is below inlineBelowPerSec and below CEILING_SHARE
- * of the rate at which the main thread last saturated (for CEILING_MEMORY_MS).
+ * a warm-up (the rate the main thread can take differs from machine to
+ * machine, its saturation is what says it is reached), or at once when it
+ * is saturated loading accounts at inlineBelowPerSec or more (a load step). Back to the main
+ * thread a dwell after the last move, once the rate is below
+ * inlineBelowPerSec and below CEILING_SHARE of the rate at which the owners
+ * last left it (for CEILING_MEMORY_MS); while that rate is
+ * remembered, only once it has stayed that low for a dwell too. A lull
+ * between bursts is not a light load: a move under load costs every
+ * account loaded again at once (WARMING_ACCOUNTS_PER_SAMPLE), and a burst
+ * that saturated the main thread before would find the owners there again.
  */
 export function nextMove(
   state: PolicyState,
   sample: LoadSample,
   policy: AdaptivePolicy,
 ): 'worker' | 'inline' | undefined {
+  if (state.where !== 'inline') state.warmingLastSample = false;
   if (state.where === 'inline') {
-    // A warm-up's saturation passes once the accounts are in: it counts for nothing (and breaks a run).
-    const saturatedNow = sample.mainThreadBusy >= MAIN_THREAD_SATURATED && sample.warming !== true;
-    state.saturatedSamples = saturatedNow ? state.saturatedSamples + 1 : 0;
+    state.lowSinceMs = undefined;
+    const busy = sample.mainThreadBusy >= MAIN_THREAD_SATURATED;
+    // A step to a rate the main thread is not kept for (inlineBelowPerSec), still loading its
+    // accounts: the workers are where it ends if the main thread cannot take it, and moving now
+    // costs only the loads not yet done; waiting to see costs every account loaded twice.
+    // (Loading in this sample or the last: a step's first sample is part idle, so its rate reads low.)
+    const loading = sample.warming === true || state.warmingLastSample;
+    state.warmingLastSample = sample.warming === true;
+    const stepPastInline = busy && loading && sample.ratePerSec >= policy.inlineBelowPerSec;
+    // Below that rate a warm-up's saturation passes once the accounts are in: it counts for
+    // nothing (and breaks a run).
+    state.saturatedSamples = busy && sample.warming !== true ? state.saturatedSamples + 1 : 0;
     const saturated = state.saturatedSamples >= SATURATED_SAMPLES;
-    if (saturated) state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
-    return saturated || sample.ratePerSec > policy.workersAbovePerSec ? 'worker' : undefined;
+    if (!saturated && !stepPastInline && !(sample.ratePerSec > policy.workersAbovePerSec)) return undefined;
+    // Either way a load the owners left the main thread for: a lull after it is judged against it.
+    state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
+    return 'worker';
   }
   if (state.ceiling !== undefined && sample.nowMs - state.ceiling.atMs >= CEILING_MEMORY_MS)
     state.ceiling = undefined;
   const belowCeiling =
     state.ceiling === undefined || sample.ratePerSec < state.ceiling.ratePerSec * CEILING_SHARE;
+  if (!(sample.ratePerSec < policy.inlineBelowPerSec && belowCeiling)) {
+    state.lowSinceMs = undefined;
+    return undefined;
+  }
+  state.lowSinceMs ??= sample.nowMs;
   const dwelt = sample.nowMs - state.lastMoveAtMs >= policy.dwellMs;
-  return sample.ratePerSec < policy.inlineBelowPerSec && belowCeiling && dwelt ? 'inline' : undefined;
+  const lowLongEnough = state.ceiling === undefined || sample.nowMs - state.lowSinceMs >= policy.dwellMs;
+  return dwelt && lowLongEnough ? 'inline' : undefined;
 }
 
 /**
@@ -189,10 +232,13 @@ export class AdaptiveOwners {
       const slots = Array.from({ length: this.target.slotCount }, (_, i) => i);
       const moved = await Promise.all(slots.map((i) => this.target.moveSlot(i, to)));
       // A slot that could not move now (a forward out, not drained in time) is tried again on a
-      // later sample; the dwell counts from a move that happened, so a start-up's busy first
-      // seconds do not keep the owners off the main thread for a whole dwell.
-      if (moved.some(Boolean)) this.state.lastMoveAtMs = nowMs;
-      if (moved.every(Boolean)) this.state.where = to;
+      // later sample, the others staying where they went: the dwell counts from a move that
+      // finished, so a start-up's busy first seconds do not keep a slot from the main thread for
+      // a whole dwell.
+      if (moved.every(Boolean)) {
+        this.state.lastMoveAtMs = nowMs;
+        this.state.where = to;
+      }
       // The rate and utilisation the move was decided on (samples go on while it runs).
       this.log.info('adaptive ledger: moving owners', {
         to,

@@ -80,7 +80,7 @@ const NOBODY_AWAITS: Pending = { k: 'none' };
 export type HostKind = 'worker' | 'inline';
 
 /** A handover that drains for longer than this gives up (handoverWaitMaxMs's default). */
-const HANDOVER_WAIT_MAX_MS = 250;
+const HANDOVER_WAIT_MAX_MS = 2_000;
 
 class WorkerSlot {
   /** Its worker thread (none with `inline`, or while one restarts). */

@@ -667,8 +667,8 @@ describe('validateConfig: ledger', () => {
       adaptive: true,
       adaptiveInlineBelowPerSec: 30_000,
       adaptiveWorkersAbovePerSec: 60_000,
-      adaptiveDwellMs: 5_000,
-      handoverWaitMaxMs: 250,
+      adaptiveDwellMs: 15_000,
+      handoverWaitMaxMs: 2_000,
     });
   });
 
