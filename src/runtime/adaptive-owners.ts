@@ -14,6 +14,13 @@ const SAMPLE_EVERY_MS = 250;
  * first did not need costs every account loaded again under that load.
  */
 export const MAIN_THREAD_SATURATED = 0.95;
+/**
+ * The least offered rate at which a busy main thread counts as saturated by
+ * the owners' load: below it the time goes elsewhere (a start, the accounts
+ * seeded through the admin API, a background pass), a move would not relieve
+ * it, and its rate would be remembered as the main thread's ceiling.
+ */
+export const SATURATION_RATE_MIN_PER_SEC = 1_000;
 /** Consecutive saturated samples (1 s) that move the owners to the worker threads. */
 export const SATURATED_SAMPLES = 4;
 /**
@@ -124,7 +131,8 @@ export function nextMove(
   if (state.where !== 'inline') state.warmingLastSample = false;
   if (state.where === 'inline') {
     state.lowSinceMs = undefined;
-    const busy = sample.mainThreadBusy >= MAIN_THREAD_SATURATED;
+    const busy =
+      sample.mainThreadBusy >= MAIN_THREAD_SATURATED && sample.ratePerSec >= SATURATION_RATE_MIN_PER_SEC;
     // A step to a rate the main thread is not kept for (inlineBelowPerSec), still loading its
     // accounts: the workers are where it ends if the main thread cannot take it, and moving now
     // costs only the loads not yet done; waiting to see costs every account loaded twice.

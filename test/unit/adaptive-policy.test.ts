@@ -14,6 +14,16 @@ const policy: AdaptivePolicy = { inlineBelowPerSec: 30_000, workersAbovePerSec: 
 const BUSY = MAIN_THREAD_SATURATED;
 const IDLE = 0.2;
 
+/** The workers own since 0, sent there at `ratePerSec` (remembered as the rate the main thread could not take). */
+function workersOwning(ratePerSec: number): PolicyState {
+  return { ...initialPolicyState(), where: 'worker', lastMoveAtMs: 0, ceiling: { ratePerSec, atMs: 0 } };
+}
+
+/** `count` samples of `ratePerSec` with the main thread idle. */
+function idleSamples(count: number, ratePerSec: number): [number, number][] {
+  return Array.from({ length: count }, () => [ratePerSec, IDLE]);
+}
+
 /** Feeds samples 250 ms apart from `startMs`; the moves the policy asked for, applied as the owners would make them. */
 function run(
   state: PolicyState,
@@ -103,6 +113,13 @@ describe('the adaptive owners policy (nextMove)', () => {
     ).toEqual([]);
   });
 
+  it('does not take a main thread busy with no transactions offered for saturated (a start, seeding)', () => {
+    const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
+    const busyIdle: [number, number][] = Array.from({ length: SATURATED_SAMPLES + 4 }, () => [0, 1]);
+    expect(run(state, 1_000, busyIdle)).toEqual([]);
+    expect(state.ceiling).toBeUndefined();
+  });
+
   it('lets a warm-up sample break a run of saturated ones', () => {
     const state: PolicyState = { ...initialPolicyState(), where: 'inline', lastMoveAtMs: 0 };
     const blips: [number, number][] = Array.from({ length: SATURATED_SAMPLES - 1 }, () => [20_000, BUSY]);
@@ -110,49 +127,27 @@ describe('the adaptive owners policy (nextMove)', () => {
   });
 
   it('comes back only a dwell after the move, below the lower rate and below 70% of the rate that saturated the main thread', () => {
-    const state: PolicyState = {
-      ...initialPolicyState(),
-      where: 'worker',
-      lastMoveAtMs: 0,
-      ceiling: { ratePerSec: 35_000, atMs: 0 },
-    };
+    const state = workersOwning(35_000);
     // Within the dwell: stays.
     expect(run(state, 1_000, [[1_000, IDLE]])).toEqual([]);
     // Past the dwell, below 30,000 but not below 70% of 35,000 (24,500): stays.
     expect(run(state, 6_000, [[25_000, IDLE]])).toEqual([]);
     // Low enough from 7 s: back once it has stayed so for a dwell (12 s), not before.
-    const low: [number, number][] = Array.from({ length: 21 }, () => [24_000, IDLE]);
-    expect(run(state, 7_000, low)).toEqual([{ atMs: 12_000, to: 'inline' }]);
+    expect(run(state, 7_000, idleSamples(21, 24_000))).toEqual([{ atMs: 12_000, to: 'inline' }]);
   });
 
   it('takes a lull between bursts for no light load while it remembers the saturated rate', () => {
-    const state: PolicyState = {
-      ...initialPolicyState(),
-      where: 'worker',
-      lastMoveAtMs: 0,
-      ceiling: { ratePerSec: 45_000, atMs: 0 },
-    };
+    const state = workersOwning(45_000);
     // Idle for 4 s between two bursts at the rate that saturated the main thread: the owners stay.
-    const lull: [number, number][] = Array.from({ length: 16 }, () => [0, IDLE]);
+    const lull = idleSamples(16, 0);
     const burst: [number, number][] = [[45_000, IDLE]];
     expect(run(state, 10_000, [...lull, ...burst, ...lull])).toEqual([]);
     // Low from 14.25 s on (the second lull): back at 19.25 s.
-    expect(
-      run(
-        state,
-        18_250,
-        Array.from({ length: 5 }, () => [0, IDLE] as [number, number]),
-      ),
-    ).toEqual([{ atMs: 19_250, to: 'inline' }]);
+    expect(run(state, 18_250, idleSamples(5, 0))).toEqual([{ atMs: 19_250, to: 'inline' }]);
   });
 
   it('forgets the saturated rate after CEILING_MEMORY_MS, so the main thread gets another try', () => {
-    const state: PolicyState = {
-      ...initialPolicyState(),
-      where: 'worker',
-      lastMoveAtMs: 0,
-      ceiling: { ratePerSec: 30_000, atMs: 0 },
-    };
+    const state = workersOwning(30_000);
     expect(run(state, 10_000, [[25_000, IDLE]])).toEqual([]);
     expect(run(state, CEILING_MEMORY_MS, [[25_000, IDLE]])).toEqual([
       { atMs: CEILING_MEMORY_MS, to: 'inline' },
