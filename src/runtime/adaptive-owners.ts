@@ -114,21 +114,20 @@ export function initialPolicyState(): PolicyState {
  * the owners stayed saturated for SATURATED_SAMPLES samples, none of them
  * a warm-up (the rate the main thread can take differs from machine to
  * machine, its saturation is what says it is reached), or at once when it
- * is saturated loading accounts at inlineBelowPerSec or more (a load step). Back to the main
- * thread a dwell after the last move, once the rate is below
- * inlineBelowPerSec and below CEILING_SHARE of the rate at which the owners
- * last left it (for CEILING_MEMORY_MS); while that rate is
+ * is saturated loading accounts at inlineBelowPerSec or more (a load step).
+ * Back to the main thread a dwell after the last move, once the rate is
+ * below inlineBelowPerSec and below CEILING_SHARE of the rate at which the
+ * owners last left it (for CEILING_MEMORY_MS); while that rate is
  * remembered, only once it has stayed that low for a dwell too. A lull
  * between bursts is not a light load: a move under load costs every
- * account loaded again at once (WARMING_ACCOUNTS_PER_SAMPLE), and a burst
- * that saturated the main thread before would find the owners there again.
+ * account loaded again at once (docs/performance-log.md, "A handover under
+ * heavy load"), and the next burst would find the owners there again.
  */
 export function nextMove(
   state: PolicyState,
   sample: LoadSample,
   policy: AdaptivePolicy,
 ): 'worker' | 'inline' | undefined {
-  if (state.where !== 'inline') state.warmingLastSample = false;
   if (state.where === 'inline') {
     state.lowSinceMs = undefined;
     const busy =
@@ -149,6 +148,7 @@ export function nextMove(
     state.ceiling = { ratePerSec: sample.ratePerSec, atMs: sample.nowMs };
     return 'worker';
   }
+  state.warmingLastSample = false;
   if (state.ceiling !== undefined && sample.nowMs - state.ceiling.atMs >= CEILING_MEMORY_MS)
     state.ceiling = undefined;
   const belowCeiling =
