@@ -394,7 +394,7 @@ export const SWITCH_SETTINGS = object(
           max: 10_000_000,
           default: 60_000,
           internal: true,
-          doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second at any rate (a warm-up, the main thread loading accounts, aside), and at once when a step to adaptiveInlineBelowPerSec or more saturates it while it loads',
+          doc: 'with ledger.adaptive: offered transactions per second over which the owners move to the worker threads (above adaptiveInlineBelowPerSec); they also move once the main thread stays saturated for a second at any rate of 1000/s or more (a warm-up, the main thread loading accounts, aside), and at once when a step to adaptiveInlineBelowPerSec or more saturates it while it loads',
         }),
         adaptiveDwellMs: intervalMs(
           15_000,
